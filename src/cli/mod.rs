@@ -1,0 +1,25 @@
+//! Subcommands. Each file holds one command's clap `Args` and its `run`, which only parses
+//! options, calls the library and reports.
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "nesmm",
+    version,
+    about = "Write NES music and burn it into cartridges",
+    long_about = "Learn NES music from NES-MDB, compile scores to APU register writes, and build \
+                  iNES ROMs and NSFs that play them."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {}
+
+/// Runs one parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {}
+}

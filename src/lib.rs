@@ -1,0 +1,17 @@
+//! nes-music-maker: learn NES music from NES-MDB, compile scores to APU register writes, and
+//! build iNES ROMs and NSFs that play them.
+//!
+//! The pipeline hands typed values from stage to stage:
+//! [`score::Score`] (formats, models) -> [`apu_stream::ApuStream`] (compiler) -> ROM / NSF
+//! (builder), with the synth rendering any stream to WAV.
+
+pub mod apu_stream;
+pub mod error;
+pub mod io;
+pub mod region;
+pub mod score;
+
+pub use apu_stream::{ApuStream, RegWrite};
+pub use error::{Error, Result};
+pub use region::Region;
+pub use score::{Cell, Frame, Score, Voice};
