@@ -125,3 +125,114 @@ fn synthetic_score_without_source_samples_round_trips() {
     let nsamps = back.source_samples.unwrap();
     assert_eq!((nsamps as f64 / 44100.0 * 24.0) as usize, 1000);
 }
+
+/// Python (numpy, `pickle.load(f, encoding='latin1')`) reads what `write_pickle` writes: the
+/// same rate, nsamps, shape and bytes.
+#[test]
+fn python_reads_written_pickles() {
+    let python = Path::new("/usr/bin/python3");
+    let has_numpy = python.exists()
+        && std::process::Command::new(python)
+            .args(["-c", "import numpy"])
+            .status()
+            .is_ok_and(|s| s.success());
+    if !has_numpy {
+        println!("skipping: /usr/bin/python3 with numpy not found (apt install python3-numpy)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut written: Vec<(PathBuf, Score, PickleKind)> = Vec::new();
+    // Synthetic scores with no recorded source length, odd rates, quotes and backslashes.
+    let mut s = Score::from_notes(
+        "synthetic",
+        60.0988,
+        &[
+            [39, 34, 92, 7],
+            [92, 39, 34, 8],
+            [0, 0, 0, 0],
+            [108, 33, 21, 16],
+        ],
+    );
+    s.expressive = true;
+    s.frames[0][0].timbre = 3;
+    s.frames[1][3].velocity = 4;
+    written.push((
+        dir.path().join("a.seprsco.pkl"),
+        s.clone(),
+        PickleKind::Seprsco,
+    ));
+    written.push((dir.path().join("a.exprsco.pkl"), s, PickleKind::Exprsco));
+    written.push((
+        dir.path().join("empty.seprsco.pkl"),
+        Score::new("empty", 24.0),
+        PickleKind::Seprsco,
+    ));
+    for kind in [ScoreKind::Seprsco, ScoreKind::Exprsco] {
+        if let Some(path) = archive(kind) {
+            let mut n = 0;
+            for (member, bytes) in raw_members(&path, |_| {
+                n += 1;
+                n % 500 == 3
+            }) {
+                let score = read_pickle(&bytes, Path::new(&member)).unwrap();
+                let file = dir.path().join(Path::new(&member).file_name().unwrap());
+                written.push((file, score, kind));
+            }
+        }
+    }
+    for (file, score, kind) in &written {
+        std::fs::write(file, write_pickle(score, *kind)).unwrap();
+    }
+    let script = r#"
+import pickle, sys, json
+out = []
+for name in sys.argv[1:]:
+    with open(name, 'rb') as f:
+        rate, nsamps, a = pickle.load(f, encoding='latin1')
+    out.append({'rate': rate, 'nsamps': nsamps, 'shape': list(a.shape),
+                'dtype': str(a.dtype), 'hex': a.tobytes().hex()})
+print(json.dumps(out))
+"#;
+    let output = std::process::Command::new(python)
+        .arg("-c")
+        .arg(script)
+        .args(written.iter().map(|w| &w.0))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "python failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let seen: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(seen.len(), written.len());
+    assert!(
+        written.len() >= 10,
+        "too few songs written: {}",
+        written.len()
+    );
+    for ((file, score, kind), py) in written.iter().zip(&seen) {
+        let mut expect = String::new();
+        for f in &score.frames {
+            for c in f {
+                expect.push_str(&format!("{:02x}", c.note));
+                if *kind == PickleKind::Exprsco {
+                    expect.push_str(&format!("{:02x}{:02x}", c.velocity, c.timbre));
+                }
+            }
+        }
+        let mut shape = vec![score.len() as u64, 4];
+        if *kind == PickleKind::Exprsco {
+            shape.push(3);
+        }
+        let nsamps = py["nsamps"].as_u64().unwrap();
+        assert_eq!(py["rate"].as_f64(), Some(score.rate), "{file:?}");
+        assert_eq!(py["dtype"], "uint8", "{file:?}");
+        assert_eq!(py["shape"], serde_json::json!(shape), "{file:?}");
+        assert_eq!(py["hex"].as_str(), Some(expect.as_str()), "{file:?}");
+        assert_eq!((nsamps as f64 / 44100.0 * score.rate) as usize, score.len());
+        if let Some(n) = score.source_samples {
+            assert_eq!(nsamps, n, "{file:?}");
+        }
+    }
+}
