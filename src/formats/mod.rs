@@ -1,0 +1,2 @@
+pub mod vgm;
+pub mod vgm_score;
