@@ -131,9 +131,7 @@ pub fn write_midi(score: &Score) -> Result<Vec<u8>> {
         let mut ev = vec![
             TrackEvent {
                 delta: 0.into(),
-                kind: TrackEventKind::Meta(MetaMessage::TrackName(
-                    voice.short_name().as_bytes(),
-                )),
+                kind: TrackEventKind::Meta(MetaMessage::TrackName(voice.short_name().as_bytes())),
             },
             TrackEvent {
                 delta: 0.into(),
@@ -199,8 +197,9 @@ pub fn write_midi(score: &Score) -> Result<Vec<u8>> {
         tracks,
     };
     let mut out = Vec::new();
-    smf.write_std(&mut out)
-        .map_err(|e| Error::Unsupported(format!("song '{}': MIDI encoding failed: {e}", score.name)))?;
+    smf.write_std(&mut out).map_err(|e| {
+        Error::Unsupported(format!("song '{}': MIDI encoding failed: {e}", score.name))
+    })?;
     Ok(out)
 }
 
@@ -256,10 +255,15 @@ fn be16(b: &[u8], at: usize) -> u16 {
 }
 
 /// Splits the chunks strictly (every declared track present and complete) and decodes events.
+/// A channel event cut short, a data byte without running status or a bad delta time is an
+/// error naming the track and offset; a meta or SysEx event whose length runs past its track is
+/// cut at the track's end (midly's lenient reading), since only its text would be lost.
 pub(crate) fn parse(bytes: &[u8], origin: &Path) -> Result<Parsed> {
     let bad = |what: String| Error::format(origin, what);
     if bytes.len() < 4 || &bytes[..4] != b"MThd" {
-        return Err(bad("not a MIDI file (no \"MThd\" header at offset 0)".into()));
+        return Err(bad(
+            "not a MIDI file (no \"MThd\" header at offset 0)".into()
+        ));
     }
     if bytes.len() < 14 {
         return Err(bad(format!(
@@ -269,7 +273,9 @@ pub(crate) fn parse(bytes: &[u8], origin: &Path) -> Result<Parsed> {
     }
     let hlen = u32::from_be_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]) as usize;
     if hlen < 6 {
-        return Err(bad(format!("MIDI header chunk is {hlen} bytes, it must be at least 6")));
+        return Err(bad(format!(
+            "MIDI header chunk is {hlen} bytes, it must be at least 6"
+        )));
     }
     if hlen > bytes.len() - 8 {
         return Err(bad(format!(
@@ -282,7 +288,11 @@ pub(crate) fn parse(bytes: &[u8], origin: &Path) -> Result<Parsed> {
     let division = be16(bytes, 12);
     match format {
         0 | 1 => {}
-        2 => return Err(bad("MIDI type 2 (independent sequences) is not supported".into())),
+        2 => {
+            return Err(bad(
+                "MIDI type 2 (independent sequences) is not supported".into()
+            ))
+        }
         f => return Err(bad(format!("unknown MIDI file type {f} (expected 0 or 1)"))),
     }
     if division & 0x8000 != 0 {
@@ -297,7 +307,9 @@ pub(crate) fn parse(bytes: &[u8], origin: &Path) -> Result<Parsed> {
         return Err(bad("the header declares 0 tracks".into()));
     }
     if format == 0 && ntracks != 1 {
-        return Err(bad(format!("MIDI type 0 must have 1 track, the header declares {ntracks}")));
+        return Err(bad(format!(
+            "MIDI type 0 must have 1 track, the header declares {ntracks}"
+        )));
     }
     let mut pos = 8 + hlen;
     let mut tracks: Vec<(usize, &[u8])> = Vec::with_capacity(ntracks);
@@ -332,7 +344,9 @@ pub(crate) fn parse(bytes: &[u8], origin: &Path) -> Result<Parsed> {
             let at = start + data.len() - remaining;
             let ev = match it.next() {
                 Some(Ok(ev)) => ev,
-                Some(Err(e)) => return Err(bad(format!("track {ti}: bad event at offset {at}: {e}"))),
+                Some(Err(e)) => {
+                    return Err(bad(format!("track {ti}: bad event at offset {at}: {e}")))
+                }
                 None if remaining > 0 => {
                     return Err(bad(format!(
                         "track {ti}: malformed or truncated event at offset {at} (bad running \
@@ -346,11 +360,13 @@ pub(crate) fn parse(bytes: &[u8], origin: &Path) -> Result<Parsed> {
                 TrackEventKind::Midi { channel, message } => {
                     let channel = u8::from(channel);
                     match message {
-                        MidiMessage::NoteOn { key, vel } if u8::from(vel) > 0 => EventKind::NoteOn {
-                            channel,
-                            key: key.into(),
-                            vel: vel.into(),
-                        },
+                        MidiMessage::NoteOn { key, vel } if u8::from(vel) > 0 => {
+                            EventKind::NoteOn {
+                                channel,
+                                key: key.into(),
+                                vel: vel.into(),
+                            }
+                        }
                         MidiMessage::NoteOn { key, .. } | MidiMessage::NoteOff { key, .. } => {
                             EventKind::NoteOff {
                                 channel,
@@ -450,7 +466,11 @@ fn voice_of_name(name: &str) -> Option<Voice> {
 }
 
 fn is_nesmdb_layout(p: &Parsed) -> bool {
-    let named = p.names.iter().filter(|n| voice_of_name(n).is_some()).count();
+    let named = p
+        .names
+        .iter()
+        .filter(|n| voice_of_name(n).is_some())
+        .count();
     let note_tracks_named = p.events.iter().all(|e| match e.kind {
         EventKind::NoteOn { .. } | EventKind::NoteOff { .. } | EventKind::Controller { .. } => {
             voice_of_name(&p.names[e.track]).is_some()
@@ -497,7 +517,10 @@ fn read_nesmdb(p: &Parsed, name: String, origin: &Path) -> Result<(Score, MidiIm
             seen[v] = true;
             let c = &mut state[v];
             let bad = |what: String| {
-                Error::format(origin, format!("track '{}' at tick {}: {what}", voice.short_name(), e.tick))
+                Error::format(
+                    origin,
+                    format!("track '{}' at tick {}: {what}", voice.short_name(), e.tick),
+                )
             };
             match e.kind {
                 EventKind::NoteOn { key, vel, .. } => {
@@ -517,13 +540,17 @@ fn read_nesmdb(p: &Parsed, name: String, origin: &Path) -> Result<(Score, MidiIm
                         c.velocity = 0;
                     }
                 }
-                EventKind::Controller { number: 11, value, .. } => {
+                EventKind::Controller {
+                    number: 11, value, ..
+                } => {
                     expressive = true;
                     if voice.has_velocity() && c.note != 0 {
                         c.velocity = value;
                     }
                 }
-                EventKind::Controller { number: 12, value, .. } => {
+                EventKind::Controller {
+                    number: 12, value, ..
+                } => {
                     expressive = true;
                     c.timbre = value.min(voice.max_timbre());
                 }
@@ -544,7 +571,11 @@ fn read_nesmdb(p: &Parsed, name: String, origin: &Path) -> Result<(Score, MidiIm
         .collect();
     let notes = vec![format!(
         "NES-MDB layout: tracks {}; {} frames at 24 Hz",
-        if tracks.is_empty() { "none with events".to_string() } else { tracks.join(", ") },
+        if tracks.is_empty() {
+            "none with events".to_string()
+        } else {
+            tracks.join(", ")
+        },
         nframes
     )];
     Ok((

@@ -14,17 +14,17 @@ const DRUM_CHANNEL: u8 = 9;
 /// Noise value (1..16, higher is brighter) for a General MIDI drum note.
 pub fn drum_to_noise(key: u8) -> u8 {
     match key {
-        35 | 36 => 3,           // bass drums
-        41 | 43 => 5,           // low toms
-        45 | 47 => 6,           // mid toms
-        48 | 50 => 7,           // high toms
-        38 | 40 => 9,           // snares
-        39 => 10,               // hand clap
-        37 => 11,               // side stick
+        35 | 36 => 3,            // bass drums
+        41 | 43 => 5,            // low toms
+        45 | 47 => 6,            // mid toms
+        48 | 50 => 7,            // high toms
+        38 | 40 => 9,            // snares
+        39 => 10,                // hand clap
+        37 => 11,                // side stick
         49 | 52 | 55 | 57 => 12, // crash, china, splash
-        51 | 53 | 59 => 13,     // rides
-        46 => 14,               // open hi-hat
-        42 | 44 => 15,          // closed and pedal hi-hat
+        51 | 53 | 59 => 13,      // rides
+        46 => 14,                // open hi-hat
+        42 | 44 => 15,           // closed and pedal hi-hat
         0..=34 => 8,
         _ => 12,
     }
@@ -164,7 +164,9 @@ fn render(
             next += 1;
         }
         let pick = match priority {
-            Priority::Highest => active.iter().max_by_key(|&&i| (notes[i].key, notes[i].start)),
+            Priority::Highest => active
+                .iter()
+                .max_by_key(|&&i| (notes[i].key, notes[i].start)),
             Priority::Lowest => active
                 .iter()
                 .min_by_key(|&&i| (notes[i].key, std::cmp::Reverse(notes[i].start))),
@@ -205,7 +207,10 @@ pub(crate) fn import(p: &Parsed, name: String, origin: &Path) -> Result<(Score, 
         .max()
         .unwrap_or(0);
     if nframes == 0 {
-        return Err(Error::format(origin, "the MIDI file has no notes to import"));
+        return Err(Error::format(
+            origin,
+            "the MIDI file has no notes to import",
+        ));
     }
     let mut import = MidiImport::default();
     let mut score = Score::new(name, NESMDB_RATE);
@@ -224,9 +229,17 @@ pub(crate) fn import(p: &Parsed, name: String, origin: &Path) -> Result<(Score, 
             tracks.join(", "),
             hits.len()
         ));
-        let (_, hidden) = render(&mut score.frames, Voice::Noise, &hits, Priority::Latest, drum_to_noise);
+        let (_, hidden) = render(
+            &mut score.frames,
+            Voice::Noise,
+            &hits,
+            Priority::Latest,
+            drum_to_noise,
+        );
         if hidden > 0 {
-            import.notes.push(format!("no: {hidden} hits hidden by a later hit in the same frame"));
+            import.notes.push(format!(
+                "no: {hidden} hits hidden by a later hit in the same frame"
+            ));
         }
     }
     // Triangle: the lowest part, when there are at least two.
@@ -239,7 +252,10 @@ pub(crate) fn import(p: &Parsed, name: String, origin: &Path) -> Result<(Score, 
     }
     // Pulses: the two most active of the rest (stable: file order on ties).
     melodic.sort_by_key(|pt| std::cmp::Reverse(pt.notes.len()));
-    for (voice, part) in [Voice::Pulse1, Voice::Pulse2].into_iter().zip(melodic.iter()) {
+    for (voice, part) in [Voice::Pulse1, Voice::Pulse2]
+        .into_iter()
+        .zip(melodic.iter())
+    {
         assigned.push((voice, part));
     }
     assigned.sort_by_key(|(v, _)| v.index());
@@ -249,9 +265,11 @@ pub(crate) fn import(p: &Parsed, name: String, origin: &Path) -> Result<(Score, 
         } else {
             Priority::Highest
         };
-        import
-            .notes
-            .push(format!("{} <- {}", voice.short_name(), part.describe(&p.names)));
+        import.notes.push(format!(
+            "{} <- {}",
+            voice.short_name(),
+            part.describe(&p.names)
+        ));
         let (shifted, hidden) = render(&mut score.frames, *voice, &part.notes, priority, |k| k);
         let (lo, hi) = voice.note_range();
         if shifted > 0 {
@@ -261,7 +279,11 @@ pub(crate) fn import(p: &Parsed, name: String, origin: &Path) -> Result<(Score, 
             ));
         }
         if hidden > 0 {
-            let rule = if *voice == Voice::Triangle { "lowest" } else { "highest" };
+            let rule = if *voice == Voice::Triangle {
+                "lowest"
+            } else {
+                "highest"
+            };
             import.notes.push(format!(
                 "{}: {hidden} notes hidden by polyphony ({rule} note wins)",
                 voice.short_name()
