@@ -316,7 +316,7 @@ mod tests {
 
     #[test]
     fn triangle_by_linear_counter_and_flat_noise() {
-        // MIDI 45 on the triangle: t = 508, high bits 1, so $400B changes from its init $08.
+        // MIDI 45 on the triangle: t = 507, high bits 1, so $400B changes from its init $08.
         let score = Score::from_notes("t", 60.0, &[[0, 0, 45, 16], [0, 0, 45, 15], [0, 0, 0, 0]]);
         let opts = CompileOptions {
             region: Region::Ntsc,
@@ -324,7 +324,7 @@ mod tests {
         };
         let s = compile(&score, &opts).unwrap();
         let t = PeriodTable::new(Region::Ntsc).triangle_timer(45);
-        assert_eq!(t, 508);
+        assert_eq!(t, 507);
         let tri = format!("4008=FF 400A={:02X} 400B={:02X}", t & 0xFF, 0x08 | (t >> 8));
         assert_eq!(
             frames_text(&s),
