@@ -8,6 +8,7 @@
 pub mod apu_stream;
 pub mod compile;
 pub mod error;
+pub mod formats;
 pub mod io;
 pub mod region;
 pub mod score;
