@@ -1,6 +1,8 @@
 //! Subcommands. Each file holds one command's clap `Args` and its `run`, which only parses
 //! options, calls the library and reports.
 
+pub mod compile;
+
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -17,9 +19,13 @@ pub struct Cli {
 }
 
 #[derive(Subcommand)]
-pub enum Command {}
+pub enum Command {
+    Compile(compile::CompileArgs),
+}
 
 /// Runs one parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
-    match cli.command {}
+    match cli.command {
+        Command::Compile(a) => compile::run(a),
+    }
 }
