@@ -213,11 +213,10 @@ fn check_stream(score: &Score, stream: &ApuStream, region: Region, dynamics: Dyn
     let inst = |v: Voice| Instrument::default_for(v);
 
     let mut useful: Vec<Vec<bool>> = stream.frames().map(|f| vec![false; f.len()]).collect();
-    let mut runs: Vec<std::ops::Range<usize>> = vec![0..stream.len()];
-    if let Some(l) = stream.loop_frame {
-        runs.push(l..stream.len());
-        runs.push(l..stream.len());
-    }
+    // The first pass, then the loop twice (its entry state after the first pass and after
+    // itself can differ).
+    let loop_start = stream.loop_frame.unwrap_or(stream.len());
+    let runs = [0..stream.len(), loop_start..stream.len(), loop_start..stream.len()];
     let mut checked = 0;
     for run in runs {
         for j in run {
