@@ -134,12 +134,10 @@ pub fn save_score(score: &Score, path: &Path) -> Result<()> {
         FileFormat::Seprsco => pickle::write_pickle(score, PickleKind::Seprsco),
         FileFormat::Exprsco => pickle::write_pickle(score, PickleKind::Exprsco),
         FileFormat::Midi => midi::write_midi(score)?,
-        // Wired by the coordinator to formats::vgm at merge.
+        // A VGM holds register writes: compile the score (NTSC, default dynamics) and log them.
         FileFormat::Vgm => {
-            return Err(Error::Unsupported(format!(
-                "{}: VGM writing is not yet wired",
-                path.display()
-            )))
+            let stream = crate::compile::compile(score, &crate::compile::CompileOptions::default())?;
+            vgm::stream_to_vgm(&stream, &vgm::Gd3::for_song(&score.name))
         }
         FileFormat::StreamText => return Err(stream_text_is_not_a_score(path)),
     };
