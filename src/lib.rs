@@ -10,6 +10,7 @@ pub mod error;
 pub mod io;
 pub mod region;
 pub mod score;
+pub mod synth;
 
 pub use apu_stream::{ApuStream, RegWrite};
 pub use error::{Error, Result};
