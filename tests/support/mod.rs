@@ -49,38 +49,38 @@ pub fn triangle_timer(region: Region, m: f64) -> u16 {
     (region.cpu_hz() / (32.0 * f) - 1.0).round() as u16
 }
 
-/// Frequency from rising crossings: each time the signal goes from below -30 % of its peak to
-/// above +30 %, the last zero crossing before that (interpolated between samples) is one period
-/// mark. The hysteresis ignores the ringing and droop the output filters add near zero.
+/// Frequency from rising crossings: each time the signal, having been below 30 % of its lowest
+/// value, rises through 30 % of its highest, the crossing time (interpolated between samples) is
+/// one period mark. The hysteresis ignores the ringing and droop the output filters add near zero.
 pub fn zero_crossing_hz(x: &[f32], rate: f64) -> Option<f64> {
-    let peak = x.iter().fold(0f32, |m, &v| m.max(v.abs()));
-    if peak == 0.0 {
+    let high = x.iter().fold(0f32, |m, &v| m.max(v)) * 0.3;
+    let low = x.iter().fold(0f32, |m, &v| m.min(v)) * 0.3;
+    if high <= 0.0 || low >= 0.0 {
         return None;
     }
-    let h = peak * 0.3;
     let mut armed = false;
     let mut crossings = Vec::new();
     for i in 1..x.len() {
-        if x[i] < -h {
+        if x[i] < low {
             armed = true;
         }
-        if armed && x[i] > h {
-            let mut j = i;
-            while j > 0 && x[j - 1] > 0.0 {
-                j -= 1;
-            }
-            if j > 0 {
-                let frac = -x[j - 1] / (x[j] - x[j - 1]);
-                crossings.push((j - 1) as f64 + f64::from(frac));
-            }
+        if armed && x[i] > high {
+            let frac = (high - x[i - 1]) / (x[i] - x[i - 1]);
+            crossings.push((i - 1) as f64 + f64::from(frac));
             armed = false;
         }
     }
     if crossings.len() < 3 {
         return None;
     }
+    // A decaying note can drop a mark: count each gap as the whole number of median periods it
+    // spans, then divide the total span by the periods counted.
+    let mut gaps: Vec<f64> = crossings.windows(2).map(|w| w[1] - w[0]).collect();
+    gaps.sort_by(f64::total_cmp);
+    let median = gaps[gaps.len() / 2];
+    let periods: f64 = gaps.iter().map(|g| (g / median).round()).sum();
     let span = crossings[crossings.len() - 1] - crossings[0];
-    Some((crossings.len() - 1) as f64 * rate / span)
+    Some(periods * rate / span)
 }
 
 /// RMS per window of `window` samples.
