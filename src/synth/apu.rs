@@ -73,11 +73,20 @@ impl Apu {
     /// Runs every channel's timer through the expiries at or before `target`, reporting each
     /// change of output. Register state is constant over the span.
     fn advance_channels(&mut self, target: u64, sink: &mut impl LevelSink) {
+        // Which channels can change by themselves is fixed over the span: only register writes
+        // and frame-counter clocks (the span's ends) change volume, length and muting.
+        let live = [
+            self.pulse1.next_change() != u64::MAX,
+            self.pulse2.next_change() != u64::MAX,
+            self.triangle.next_change() != u64::MAX,
+            self.noise.next_change() != u64::MAX,
+        ];
+        let at = |live: bool, next: u64| if live { next } else { u64::MAX };
         loop {
-            let n0 = self.pulse1.next_change();
-            let n1 = self.pulse2.next_change();
-            let n2 = self.triangle.next_change();
-            let n3 = self.noise.next_change();
+            let n0 = at(live[0], self.pulse1.next_step);
+            let n1 = at(live[1], self.pulse2.next_step);
+            let n2 = at(live[2], self.triangle.next_step);
+            let n3 = at(live[3], self.noise.next_step);
             let next = n0.min(n1).min(n2).min(n3);
             if next > target {
                 break;

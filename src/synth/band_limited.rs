@@ -75,6 +75,8 @@ fn kernel() -> &'static [[f32; TAPS]] {
 pub struct BlipBuffer {
     /// Output samples per CPU cycle.
     samples_per_cycle: f64,
+    /// The shared kernel table.
+    kernel: &'static [[f32; TAPS]],
     /// Band-limited impulses, offset by `HALF` samples so the kernel's left half fits.
     deltas: Vec<f32>,
 }
@@ -86,6 +88,7 @@ impl BlipBuffer {
         let samples = (cycles as f64 * samples_per_cycle).ceil() as usize;
         BlipBuffer {
             samples_per_cycle,
+            kernel: kernel(),
             deltas: vec![0.0; samples + TAPS + 1],
         }
     }
@@ -106,17 +109,14 @@ impl BlipBuffer {
         // The running sum of a sampled impulse centred at q equals the band-limited step at
         // q - 0.5 (sample n sums the impulse up to n + 0.5), hence the half-sample shift.
         let pos = cycle as f64 * self.samples_per_cycle + 0.5;
-        let whole = pos.floor();
-        let mut index = whole as usize;
-        let mut phase = ((pos - whole) * PHASES as f64 + 0.5) as usize;
-        if phase >= PHASES {
-            phase -= PHASES;
-            index += 1;
-        }
-        let row = &kernel()[phase];
+        // In 1/PHASES of a sample, rounded; positions are never negative, so `as` truncates.
+        let fine = (pos * PHASES as f64 + 0.5) as usize;
+        let (index, phase) = (fine / PHASES, fine % PHASES);
+        let row = &self.kernel[phase];
         if let Some(dst) = self.deltas.get_mut(index..index + TAPS) {
-            for (d, &k) in dst.iter_mut().zip(row.iter()) {
-                *d += delta * k;
+            let dst: &mut [f32; TAPS] = dst.try_into().expect("slice of TAPS");
+            for k in 0..TAPS {
+                dst[k] += delta * row[k];
             }
         }
     }

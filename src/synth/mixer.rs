@@ -24,6 +24,53 @@ pub fn tnd_out(triangle: f32, noise: f32) -> f32 {
     }
 }
 
+/// The two DACs tabulated, so rendering does no division per level change. Pulse levels are
+/// whole numbers; the triangle's may be 7.5 (ultrasonic), so it is indexed in half steps.
+#[derive(Debug, Clone)]
+pub struct MixTable {
+    pulse: [f32; 31],
+    tnd: [[f32; 16]; 31],
+}
+
+impl Default for MixTable {
+    fn default() -> Self {
+        let mut t = MixTable {
+            pulse: [0.0; 31],
+            tnd: [[0.0; 16]; 31],
+        };
+        for (i, p) in t.pulse.iter_mut().enumerate() {
+            *p = pulse_out(i as f32, 0.0);
+        }
+        for (half_tri, row) in t.tnd.iter_mut().enumerate() {
+            for (noise, v) in row.iter_mut().enumerate() {
+                *v = tnd_out(half_tri as f32 / 2.0, noise as f32);
+            }
+        }
+        t
+    }
+}
+
+impl MixTable {
+    /// [`pulse_out`] for levels 0..15.
+    #[inline]
+    pub fn pulse(&self, p1: f32, p2: f32) -> f32 {
+        match self.pulse.get((p1 + p2) as usize) {
+            Some(&v) if (p1 + p2).fract() == 0.0 => v,
+            _ => pulse_out(p1, p2),
+        }
+    }
+
+    /// [`tnd_out`] for triangle levels in half steps 0..15 and noise levels 0..15.
+    #[inline]
+    pub fn tnd(&self, triangle: f32, noise: f32) -> f32 {
+        let row = self.tnd.get((triangle * 2.0) as usize);
+        match row.and_then(|r| r.get(noise as usize)) {
+            Some(&v) if (triangle * 2.0).fract() == 0.0 && noise.fract() == 0.0 => v,
+            _ => tnd_out(triangle, noise),
+        }
+    }
+}
+
 /// The whole mix of the four voices' levels (pulse 1, pulse 2, triangle, noise).
 pub fn mix(levels: [f32; 4]) -> f32 {
     pulse_out(levels[0], levels[1]) + tnd_out(levels[2], levels[3])
@@ -47,5 +94,23 @@ mod tests {
         // Non-linear: two at once is less than the sum.
         assert!(pulse_out(15.0, 15.0) < 2.0 * pulse_out(15.0, 0.0));
         assert!(tnd_out(15.0, 15.0) < tnd_out(15.0, 0.0) + tnd_out(0.0, 15.0));
+    }
+
+    #[test]
+    fn table_matches_formulas() {
+        let t = MixTable::default();
+        for a in 0..16 {
+            for b in 0..16 {
+                let (a, b) = (a as f32, b as f32);
+                assert_eq!(t.pulse(a, b), pulse_out(a, b));
+                assert_eq!(t.tnd(a, b), tnd_out(a, b));
+                assert_eq!(t.tnd(a + 0.5, b), tnd_out(a + 0.5, b));
+            }
+        }
+        assert_eq!(
+            t.pulse(0.25, 0.0),
+            pulse_out(0.25, 0.0),
+            "off-grid falls back"
+        );
     }
 }

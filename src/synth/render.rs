@@ -6,7 +6,7 @@ use crate::region::Region;
 use crate::synth::apu::{Apu, LevelSink};
 use crate::synth::band_limited::BlipBuffer;
 use crate::synth::filter::FilterChain;
-use crate::synth::mixer::{pulse_out, tnd_out};
+use crate::synth::mixer::{pulse_out, tnd_out, MixTable};
 
 /// How to render.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +54,7 @@ fn stream_cycles(stream: &ApuStream) -> u64 {
 
 /// The mixed output: the two non-linear DACs, one band-limited step per change of the mix.
 struct MixSink {
+    table: MixTable,
     levels: [f32; 4],
     pulse: f32,
     tnd: f32,
@@ -67,11 +68,11 @@ impl LevelSink for MixSink {
             *slot = level;
         }
         if voice < 2 {
-            let p = pulse_out(self.levels[0], self.levels[1]);
+            let p = self.table.pulse(self.levels[0], self.levels[1]);
             self.blip.add_delta(cycle, p - self.pulse);
             self.pulse = p;
         } else {
-            let t = tnd_out(self.levels[2], self.levels[3]);
+            let t = self.table.tnd(self.levels[2], self.levels[3]);
             self.blip.add_delta(cycle, t - self.tnd);
             self.tnd = t;
         }
@@ -107,6 +108,7 @@ pub fn render(stream: &ApuStream, opts: &RenderOptions) -> Vec<f32> {
     let cpu_hz = stream.region.cpu_hz();
     let levels = Apu::new(stream.region).voice_levels();
     let mut sink = MixSink {
+        table: MixTable::default(),
         levels,
         pulse: pulse_out(levels[0], levels[1]),
         tnd: tnd_out(levels[2], levels[3]),
