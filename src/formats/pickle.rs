@@ -454,19 +454,16 @@ fn decode_string_literal(line: &[u8]) -> std::result::Result<Vec<u8>, (usize, St
             b'b' => 0x08,
             b'f' => 0x0c,
             b'v' => 0x0b,
-            b'x' => {
-                let hex = body.get(i..i + 2).and_then(|h| {
-                    let h = std::str::from_utf8(h).ok()?;
-                    u8::from_str_radix(h, 16).ok()
-                });
-                match hex {
-                    Some(v) if body[i].is_ascii_hexdigit() => {
-                        i += 2;
-                        v
-                    }
-                    _ => return Err((at, "invalid \\x escape (needs two hex digits)".to_string())),
+            b'x' => match (
+                body.get(i).and_then(|&h| hex_digit(h)),
+                body.get(i + 1).and_then(|&l| hex_digit(l)),
+            ) {
+                (Some(h), Some(l)) => {
+                    i += 2;
+                    h << 4 | l
                 }
-            }
+                _ => return Err((at, "invalid \\x escape (needs two hex digits)".to_string())),
+            },
             b'0'..=b'7' => {
                 let mut v = u32::from(e - b'0');
                 let mut n = 1;
@@ -492,6 +489,16 @@ fn decode_string_literal(line: &[u8]) -> std::result::Result<Vec<u8>, (usize, St
         out.push(byte);
     }
     Ok(out)
+}
+
+/// The value of one hex digit.
+fn hex_digit(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
 }
 
 /// The song name a pickle path implies: the file name without `.seprsco.pkl`,
@@ -596,24 +603,41 @@ pub fn read_pickle(bytes: &[u8], origin: &Path) -> Result<Score> {
             (f * 4 + v) * depth + k
         }
     };
-    let mut frames: Vec<Frame> = Vec::with_capacity(n);
-    for f in 0..n {
-        let mut frame = [Cell::REST; 4];
-        for voice in Voice::ALL {
+    let cell = |voice: Voice, note: u8, f: usize| {
+        if depth == 1 {
+            Cell::from_note(voice, note)
+        } else {
             let v = voice.index();
-            let note = data[index(f, v, 0)];
-            frame[v] = if depth == 1 {
-                Cell::from_note(voice, note)
-            } else {
-                Cell {
-                    note,
-                    velocity: data[index(f, v, 1)],
-                    timbre: data[index(f, v, 2)],
-                }
-            };
+            Cell {
+                note,
+                velocity: data[index(f, v, 1)],
+                timbre: data[index(f, v, 2)],
+            }
         }
-        frames.push(frame);
-    }
+    };
+    let frames: Vec<Frame> = if array.fortran {
+        (0..n)
+            .map(|f| Voice::ALL.map(|voice| cell(voice, data[index(f, voice.index(), 0)], f)))
+            .collect()
+    } else if depth == 1 {
+        // The common case, kept tight: C order, one byte per cell.
+        data.chunks_exact(4)
+            .map(|c| Voice::ALL.map(|voice| Cell::from_note(voice, c[voice.index()])))
+            .collect()
+    } else {
+        data.chunks_exact(12)
+            .map(|c| {
+                Voice::ALL.map(|voice| {
+                    let k = voice.index() * 3;
+                    Cell {
+                        note: c[k],
+                        velocity: c[k + 1],
+                        timbre: c[k + 2],
+                    }
+                })
+            })
+            .collect()
+    };
     let score = Score {
         name: song_name(origin),
         rate,
@@ -778,6 +802,37 @@ mod tests {
                 timbre: 2
             }
         );
+    }
+
+    #[test]
+    fn reads_fortran_order_arrays() {
+        let mut s = Score::from_notes("song", 24.0, &[[60, 34, 40, 3], [61, 92, 0, 16]]);
+        s.frames[1][0].timbre = 2;
+        s.frames[0][3].velocity = 5;
+        for kind in [PickleKind::Seprsco, PickleKind::Exprsco] {
+            let depth = if kind == PickleKind::Exprsco { 3 } else { 1 };
+            let c_order = write_pickle(&s, kind);
+            let cut = c_order.windows(7).position(|w| w == b"tbI00\nS").unwrap();
+            // Column-major: frame index fastest, then voice, then field.
+            let mut fortran = Vec::new();
+            for k in 0..depth {
+                for v in 0..4 {
+                    for f in &s.frames {
+                        fortran.push([f[v].note, f[v].velocity, f[v].timbre][k]);
+                    }
+                }
+            }
+            let mut bytes = c_order[..cut].to_vec();
+            bytes.extend_from_slice(b"tbI01\nS");
+            push_python_str_repr(&mut bytes, &fortran);
+            bytes.extend_from_slice(b"\ntbtp6\n.");
+            let back = read_pickle(&bytes, origin()).unwrap();
+            if depth == 3 {
+                assert_eq!(back.frames, s.frames);
+            } else {
+                assert_eq!(back.note_matrix(), s.note_matrix());
+            }
+        }
     }
 
     #[test]
