@@ -71,14 +71,23 @@ pub fn nsamps_for(score: &Score) -> u64 {
     if let Some(n) = score.source_samples {
         return n;
     }
-    let n = score.len() as f64;
-    let mut s = (n / score.rate * 44100.0).ceil().max(0.0) as u64;
-    // Float rounding can land one sample off either way; settle on the exact smallest count.
-    while s > 0 && ((s - 1) as f64 / 44100.0 * score.rate) as u64 >= score.len() as u64 {
-        s -= 1;
+    let frames = score.len() as u64;
+    let rate = score.rate;
+    if !(rate.is_finite() && rate > 0.0) {
+        // No sample count fits a rate that validation rejects; write the frame count's worth.
+        return frames;
     }
-    while ((s as f64 / 44100.0 * score.rate) as u64) < score.len() as u64 {
-        s += 1;
+    let frames_at = |s: u64| (s as f64 / 44100.0 * rate) as u64;
+    let mut s = (frames as f64 / rate * 44100.0).ceil().max(0.0) as u64;
+    // Float rounding can land a sample or two off either way; settle on the smallest count.
+    for _ in 0..8 {
+        if s > 0 && frames_at(s - 1) >= frames {
+            s -= 1;
+        } else if frames_at(s) < frames {
+            s = s.saturating_add(1);
+        } else {
+            break;
+        }
     }
     s
 }
@@ -127,6 +136,14 @@ pub fn write_pickle(score: &Score, kind: PickleKind) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nsamps_of_unplayable_rates_does_not_hang() {
+        for rate in [0.0, -1.0, f64::NAN, f64::INFINITY, 1e-300] {
+            let s = Score::from_notes("x", rate, &[[0u8; 4]; 3]);
+            let _ = write_pickle(&s, PickleKind::Seprsco);
+        }
+    }
 
     #[test]
     fn nsamps_gives_back_the_frame_count() {
