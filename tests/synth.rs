@@ -1,12 +1,12 @@
 //! The synth against the hardware's numbers and against tetanes-core's APU.
 
-mod support;
+mod synth_support;
 
 use nesmm::synth::apu::{Apu, LevelSink};
 use nesmm::synth::pulse::DUTY_TABLE;
 use nesmm::synth::{render, render_voices, write_wav, RenderOptions};
 use nesmm::{ApuStream, Region};
-use support::*;
+use synth_support::*;
 
 /// A stream holding one pulse-1 note at timer `t`, constant volume 15, for `frames` frames.
 fn pulse_note(region: Region, t: u16, duty: u8, frames: usize) -> ApuStream {

@@ -2,12 +2,12 @@
 //! register writes at the same CPU cycles, one voice at a time. Per voice: the fundamental of every
 //! held note (rising-crossing rate) and the RMS envelope per 10 ms window must agree.
 
-mod support;
+mod synth_support;
 
 use nesmm::synth::render::frame_start_cycle;
 use nesmm::synth::{render_voices, RenderOptions};
 use nesmm::{ApuStream, Region};
-use support::*;
+use synth_support::*;
 use tetanes_core::apu::{Apu, Channel};
 use tetanes_core::common::NesRegion;
 
