@@ -125,6 +125,9 @@ impl BlipBuffer {
     pub fn finish(self) -> Vec<f32> {
         let len = self.len();
         let mut out = Vec::with_capacity(len);
+        if len == 0 {
+            return out;
+        }
         // Kernel centre for a change at sample position p sits at index p + HALF - 1.
         let mut level = 0f64;
         for (i, &d) in self.deltas.iter().enumerate() {
@@ -156,6 +159,14 @@ mod tests {
         for i in 0..HALF {
             assert!((mid[i] - mid[TAPS - 1 - i]).abs() < 1e-6);
         }
+    }
+
+    #[test]
+    fn empty_buffer_gives_no_samples() {
+        let mut b = BlipBuffer::new(1_789_773.0, 44_100, 0);
+        b.add_delta(0, 1.0);
+        assert!(b.is_empty());
+        assert!(b.finish().is_empty());
     }
 
     #[test]

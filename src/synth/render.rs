@@ -103,7 +103,9 @@ impl LevelSink for VoiceSink {
 /// Renders `stream` to mono samples at `opts.sample_rate`, as the console's audio output: the
 /// non-linear mix of the four voices, band-limited, through the high-pass 90 Hz, high-pass 440 Hz
 /// and low-pass 14 kHz filters. Values are in the mixer's units (the full mix of all voices at
-/// volume 15 spans about 1.0), so they stay within -1..1; the length is the stream's duration.
+/// volume 15 spans about 1.0), so they stay within -1..1; the length is the stream's duration
+/// (the frames are played once: a loop is not repeated; after the last frame the sound stops).
+/// A sample rate of 0 gives no samples.
 pub fn render(stream: &ApuStream, opts: &RenderOptions) -> Vec<f32> {
     let cpu_hz = stream.region.cpu_hz();
     let levels = Apu::new(stream.region).voice_levels();

@@ -191,6 +191,20 @@ mod tests {
     }
 
     #[test]
+    fn ultrasonic_periods_give_the_average_level() {
+        let mut t = Triangle::default();
+        t.length.set_enabled(true);
+        t.write_linear(0xFF);
+        t.write_timer_lo(1);
+        t.write_timer_hi(0x08);
+        t.clock_quarter_frame();
+        assert_eq!(t.level(), ULTRASONIC_LEVEL);
+        assert_eq!(t.next_change(), u64::MAX, "no per-step output changes");
+        t.skip_to(1000); // the sequencer still runs: 1000 / 2 steps
+        assert_eq!(t.sequence, (1000 / 2 % 32) as u8);
+    }
+
+    #[test]
     fn steps_through_32_levels() {
         let mut t = Triangle::default();
         t.length.set_enabled(true);
