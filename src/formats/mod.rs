@@ -130,13 +130,19 @@ pub fn load_score(path: &Path) -> Result<Score> {
 
 /// Writes `score` to `path` atomically, in the format its name asks for.
 pub fn save_score(score: &Score, path: &Path) -> Result<()> {
-    let bytes = match FileFormat::from_path(path)? {
+    let format = FileFormat::from_path(path)?;
+    // Never write a file that no reader (ours or NES-MDB's) would accept.
+    score
+        .validate()
+        .map_err(|e| Error::Unsupported(format!("{}: not written: {e}", path.display())))?;
+    let bytes = match format {
         FileFormat::Seprsco => pickle::write_pickle(score, PickleKind::Seprsco),
         FileFormat::Exprsco => pickle::write_pickle(score, PickleKind::Exprsco),
         FileFormat::Midi => midi::write_midi(score)?,
         // A VGM holds register writes: compile the score (NTSC, default dynamics) and log them.
         FileFormat::Vgm => {
-            let stream = crate::compile::compile(score, &crate::compile::CompileOptions::default())?;
+            let stream =
+                crate::compile::compile(score, &crate::compile::CompileOptions::default())?;
             vgm::stream_to_vgm(&stream, &vgm::Gd3::for_song(&score.name))
         }
         FileFormat::StreamText => return Err(stream_text_is_not_a_score(path)),
