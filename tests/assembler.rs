@@ -11,7 +11,12 @@ fn asm_dir() -> PathBuf {
 }
 
 fn have_cc65() -> bool {
-    let ok = |tool: &str| Command::new(tool).arg("--version").output().is_ok_and(|o| o.status.success());
+    let ok = |tool: &str| {
+        Command::new(tool)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
     if ok("ca65") && ok("ld65") {
         true
     } else {
@@ -30,7 +35,10 @@ fn reference(files: &SourceSet, main: &str, cfg: &str) -> Result<Vec<u8>, String
     }
     std::fs::write(dir.path().join("link.cfg"), cfg).unwrap();
     let run = |cmd: &mut Command| -> Result<(), String> {
-        let out = cmd.current_dir(dir.path()).output().map_err(|e| e.to_string())?;
+        let out = cmd
+            .current_dir(dir.path())
+            .output()
+            .map_err(|e| e.to_string())?;
         if out.status.success() {
             Ok(())
         } else {
@@ -44,13 +52,19 @@ fn reference(files: &SourceSet, main: &str, cfg: &str) -> Result<Vec<u8>, String
 
 /// Asserts that ours and ca65 + ld65 give the same image; returns ours.
 fn assert_same(files: &SourceSet, main: &str, cfg: &str) -> Option<Linked> {
-    let ours = assemble_and_link(files, main, cfg).unwrap_or_else(|e| panic!("our assembler failed: {e}"));
+    let ours =
+        assemble_and_link(files, main, cfg).unwrap_or_else(|e| panic!("our assembler failed: {e}"));
     if !have_cc65() {
         return None;
     }
     let theirs = reference(files, main, cfg).unwrap_or_else(|e| panic!("ca65/ld65 failed: {e}"));
     if ours.image != theirs {
-        let at = ours.image.iter().zip(&theirs).position(|(a, b)| a != b).unwrap_or(ours.image.len().min(theirs.len()));
+        let at = ours
+            .image
+            .iter()
+            .zip(&theirs)
+            .position(|(a, b)| a != b)
+            .unwrap_or(ours.image.len().min(theirs.len()));
         panic!(
             "image differs from ld65 at offset {at:#x} (ours {} bytes, ld65 {} bytes): ours {:02x?} ld65 {:02x?}",
             ours.image.len(),
@@ -77,4 +91,95 @@ fn comprehensive_program_matches_ca65_nrom() {
     assert_eq!(ours.symbols["vector"], 0xFFFA);
     assert_eq!(ours.symbols["table"] & 0xFF, 0, "RODATA is aligned to $100");
     assert_same(&files, "full.s", &read_cfg("nrom.cfg"));
+}
+
+/// A small NROM config for snippets: zero page, RAM, 4 KiB of ROM at $8000.
+const SNIPPET_CFG: &str = "
+MEMORY { ZP: start = $00, size = $100, type = rw, file = \"\";
+         RAM: start = $200, size = $600, type = rw, file = \"\";
+         ROM: start = $8000, size = $1000, type = ro, file = %O, fill = yes, fillval = $FF; }
+SEGMENTS { ZEROPAGE: load = ZP, type = zp; BSS: load = RAM, type = bss;
+           CODE: load = ROM, type = ro; RODATA: load = ROM, type = ro; }
+";
+
+/// Assembles `body` after a fixed prelude and returns the bytes it emitted at $8000.
+fn snippet_bytes(body: &str) -> Vec<u8> {
+    let src = format!(
+        ".segment \"ZEROPAGE\"\nzp1: .res 2\n.segment \"BSS\"\nram1: .res 2\n.segment \"CODE\"\n\
+         C1 = $10\nC2 = $1234\nstart:\n{body}\nend_of_code:\n"
+    );
+    let files = SourceSet::new().with("t.s", src);
+    let linked = assert_same(&files, "t.s", SNIPPET_CFG)
+        .unwrap_or_else(|| assemble_and_link(&files, "t.s", SNIPPET_CFG).unwrap());
+    let len = (linked.symbols["end_of_code"] - 0x8000) as usize;
+    linked.image[..len].to_vec()
+}
+
+#[test]
+fn zero_page_or_absolute_like_ca65() {
+    // (source, bytes): each also compared with ca65 + ld65 when installed.
+    let cases: &[(&str, &[u8])] = &[
+        ("lda $0010", &[0xA5, 0x10]),
+        ("lda C1", &[0xA5, 0x10]),
+        ("lda C2", &[0xAD, 0x34, 0x12]),
+        ("lda zp1", &[0xA5, 0x00]),
+        ("lda zp1+1", &[0xA5, 0x01]),
+        ("lda zp1*2", &[0xA5, 0x00]),
+        ("lda zp1 & $ff", &[0xA5, 0x00]),
+        ("lda zp1 & $ff00", &[0xAD, 0x00, 0x00]),
+        ("lda zp1 | 0", &[0xA5, 0x00]),
+        ("lda ram1", &[0xAD, 0x00, 0x02]),
+        ("lda <start", &[0xA5, 0x00]),
+        ("lda >start,x", &[0xB5, 0x80]),
+        ("lda fwd\nfwd = $30", &[0xAD, 0x30, 0x00]),
+        (
+            "lda fwdzp\n.segment \"ZEROPAGE\"\nfwdzp: .res 1\n.segment \"CODE\"",
+            &[0xAD, 0x02, 0x00],
+        ),
+        ("lda C1+C2-C2", &[0xA5, 0x10]),
+        ("lda C1+start-start", &[0xAD, 0x10, 0x00]),
+        ("lda zp1 - start + start", &[0xA5, 0x00]),
+        ("lda zp1,y", &[0xB9, 0x00, 0x00]),
+        ("ldx zp1,y", &[0xB6, 0x00]),
+        ("stx fwd,y\nfwd = $44", &[0x96, 0x44]),
+        ("lda a:C1", &[0xAD, 0x10, 0x00]),
+        ("lda z:fwd\nfwd = $20", &[0xA5, 0x20]),
+        ("lda C1 | $100", &[0xAD, 0x10, 0x01]),
+        ("sta (zp1),y", &[0x91, 0x00]),
+        ("sta (zp1,x)", &[0x81, 0x00]),
+        ("jmp (C2)", &[0x6C, 0x34, 0x12]),
+        ("jmp C1", &[0x4C, 0x10, 0x00]),
+        ("bit C1", &[0x24, 0x10]),
+        ("asl\nasl a\nlsr A", &[0x0A, 0x0A, 0x4A]),
+        ("K = zp1 + 1\nlda K", &[0xA5, 0x01]),
+        ("K = ram1 + 1\nlda K", &[0xAD, 0x01, 0x02]),
+        (
+            "lda #<C2\nlda #>C2\nlda #^$123456",
+            &[0xA9, 0x34, 0xA9, 0x12, 0xA9, 0x12],
+        ),
+        ("lda #<start+1", &[0xA9, 0x01]),
+        (
+            "@l: bne @l\nbeq @m\n@m: rts",
+            &[0xD0, 0xFE, 0xF0, 0x00, 0x60],
+        ),
+        ("bcc *+2\nbcs *", &[0x90, 0x00, 0xB0, 0xFE]),
+        // ca65 folds operations on constants while parsing: sized by the final value.
+        ("lda C2-C2", &[0xA5, 0x00]),
+        ("lda C2-$1200", &[0xA5, 0x34]),
+        ("lda C2/$1000", &[0xA5, 0x01]),
+        ("lda C2>>8", &[0xA5, 0x12]),
+        ("lda C2+C1-C2", &[0xA5, 0x10]),
+        // Labels are not folded: a cancelled label keeps its segment's size.
+        ("lda start-start", &[0xAD, 0x00, 0x00]),
+        ("lda start-start+C1", &[0xAD, 0x10, 0x00]),
+        ("lda C2-C2+start-start", &[0xAD, 0x00, 0x00]),
+        ("lda zp1-zp1", &[0xA5, 0x00]),
+        ("lda start-start+zp1", &[0xA5, 0x00]),
+        ("lda zp1+C2-C2", &[0xA5, 0x00]),
+        ("lda end_of_code-start", &[0xAD, 0x03, 0x00]),
+        ("A1 = C1\nA2 = A1\nlda A2+C2-C2", &[0xA5, 0x10]),
+    ];
+    for (src, want) in cases {
+        assert_eq!(&snippet_bytes(src), want, "source: {src}");
+    }
 }

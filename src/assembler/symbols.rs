@@ -6,7 +6,8 @@
 //! defined symbol of the same name in an enclosing scope. Cheap locals (`@name`) live between
 //! two normal symbol definitions.
 
-use super::expr::{AddrSize, Expr, SegId, SymId, SymInfo};
+use super::expr::{AddrSize, Expr, SegId, SymId};
+use super::study::SymInfo;
 use std::collections::HashMap;
 
 /// Index of a lexical scope; 0 is the global scope.
@@ -164,7 +165,9 @@ impl Symbols {
             parent: Some(parent),
             children: HashMap::new(),
         });
-        self.scopes[parent as usize].children.insert(name.to_string(), id);
+        self.scopes[parent as usize]
+            .children
+            .insert(name.to_string(), id);
         Some(id)
     }
 
@@ -245,6 +248,9 @@ impl SymInfo for Symbols {
         }
     }
     fn seg_addr_size(&self, seg: SegId) -> AddrSize {
-        self.seg_addr.get(seg as usize).copied().unwrap_or(AddrSize::Abs)
+        self.seg_addr
+            .get(seg as usize)
+            .copied()
+            .unwrap_or(AddrSize::Abs)
     }
 }
