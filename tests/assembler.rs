@@ -183,3 +183,54 @@ fn zero_page_or_absolute_like_ca65() {
         assert_eq!(&snippet_bytes(src), want, "source: {src}");
     }
 }
+
+#[test]
+fn multi_bank_uxrom_matches_ld65() {
+    let files = SourceSet::from_dir(asm_dir()).unwrap();
+    let cfg = read_cfg("uxrom.cfg");
+    let ours = assemble_and_link(&files, "uxrom.s", &cfg).unwrap();
+    assert_eq!(ours.image.len(), 4 * 0x4000, "four 16 KiB banks");
+    assert_eq!(ours.symbols["song0"], 0x8000);
+    assert_eq!(ours.symbols["song1"], 0x8007, "BANK1 (already aligned) after .res 7");
+    assert_eq!(ours.symbols["late1"], 0x9000);
+    assert_eq!(ours.symbols["reset"], 0xC000);
+    assert_eq!(ours.image[0x4000 + 6], 0x11, ".res without a value uses the bank's fillval");
+    assert_eq!(&ours.image[0xFFFA..], &[0x17, 0xC0, 0x00, 0xC0, 0x17, 0xC0]);
+    assert_same(&files, "uxrom.s", &cfg);
+}
+
+#[test]
+fn ld65_layout_rules_match() {
+    // Non-filled areas end after their last segment; gaps before `start`/`align` are filled
+    // with the area's fillval; bss in a filled rw area is written as fill; `.align` pads
+    // relative to the segment start; segment fillval overrides the area's.
+    let cfg = "
+MEMORY {
+    A: start = $1000, size = $100, type = rw, file = %O, fillval = $AA;
+    B: start = $2000, size = $40, type = rw, file = %O, fill = yes, fillval = $BB;
+    C: start = $3000, size = $100, type = ro, file = \"\";
+}
+SEGMENTS {
+    ONE:   load = A, type = ro;
+    TWO:   load = A, type = ro, start = $1010;
+    THREE: load = A, type = ro, align = 8;
+    FOUR:  load = B, type = rw, fillval = $CC;
+    GAP:   load = B, type = bss;
+    FIVE:  load = B, type = ro, align = 16;
+    SIX:   load = C, type = ro;
+}";
+    let src = "
+.segment \"ONE\"\n  .byte 1, 2, 3\n  .res 2\n
+.segment \"TWO\"\n  .byte 4\n  .align 4\n  .byte 5\n
+.segment \"THREE\"\n  .word * \n
+.segment \"FOUR\"\n  .byte 6\n  .res 3\n
+.segment \"GAP\"\n  .res 5\n
+.segment \"FIVE\"\n  .byte 7\n
+.segment \"SIX\"\n  .byte 8\n";
+    let files = SourceSet::new().with("t.s", src);
+    let ours = assemble_and_link(&files, "t.s", cfg).unwrap();
+    let a_part = [&[1u8, 2, 3, 0xAA, 0xAA][..], &[0xAA; 11], &[4, 0xAA, 0xAA, 0xAA, 5], &[0xAA; 3], &[0x18, 0x10]].concat();
+    assert_eq!(&ours.image[..a_part.len()], &a_part[..]);
+    assert_eq!(ours.image.len(), a_part.len() + 0x40);
+    assert_same(&files, "t.s", cfg);
+}
