@@ -187,6 +187,7 @@ impl Assembler<'_> {
 
     fn conditional(&mut self, d: &str, c: &mut Cursor) -> LineResult<()> {
         let col = c.col();
+        let dcol = c.pos.checked_sub(1).and_then(|i| c.toks.get(i)).map_or(1, |t| t.col);
         let outer = self.active();
         match d {
             "if" | "ifdef" | "ifndef" => {
@@ -206,7 +207,7 @@ impl Assembler<'_> {
                         .is_some_and(|id| self.syms.syms[id as usize].def.is_some());
                     defined == (d == "ifdef")
                 };
-                let pos = self.at(col);
+                let pos = self.at(dcol);
                 self.conds.push(Cond {
                     parent_active: outer,
                     active: value,
@@ -219,9 +220,9 @@ impl Assembler<'_> {
                 let top = *self
                     .conds
                     .last()
-                    .ok_or_else(|| (col, format!(".{d} without .if")))?;
+                    .ok_or_else(|| (dcol, format!(".{d} without .if")))?;
                 if top.seen_else {
-                    return Err((col, format!(".{d} after .else")));
+                    return Err((dcol, format!(".{d} after .else")));
                 }
                 let mut value = !top.taken;
                 if d == "elseif" && top.parent_active && !top.taken {
@@ -241,7 +242,7 @@ impl Assembler<'_> {
             _ => {
                 self.conds
                     .pop()
-                    .ok_or_else(|| (col, ".endif without .if".to_string()))?;
+                    .ok_or_else(|| (dcol, ".endif without .if".to_string()))?;
             }
         }
         if outer {
