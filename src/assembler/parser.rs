@@ -48,6 +48,9 @@ impl Assembler<'_> {
                 line: i as u32 + 1,
                 col: 1,
             };
+            if self.active() && self.fast_byte_line(line) {
+                continue;
+            }
             let toks = tokenize(line).map_err(|(col, m)| diag(&self.files, self.at(col), m))?;
             if toks.is_empty() {
                 continue;
@@ -63,6 +66,59 @@ impl Assembler<'_> {
             }
         }
         Ok(())
+    }
+
+    /// Song data is mostly `.byte` lines of plain numbers: those are read straight into the
+    /// segment without tokens or expression trees. Returns false (nothing consumed) for any
+    /// line that needs the general path, including out-of-range values so that path reports
+    /// the error.
+    fn fast_byte_line(&mut self, line: &str) -> bool {
+        let b = line.trim_start().as_bytes();
+        if b.len() < 6 || !b[..5].eq_ignore_ascii_case(b".byte") || !matches!(b[5], b' ' | b'\t') {
+            return false;
+        }
+        let seg = &mut self.segs[self.cur_seg as usize];
+        let start = seg.data.len();
+        let mut i = 5;
+        loop {
+            while i < b.len() && matches!(b[i], b' ' | b'\t') {
+                i += 1;
+            }
+            let (radix, digits_from) = match b.get(i) {
+                Some(b'$') => (16, i + 1),
+                Some(b'%') => (2, i + 1),
+                Some(c) if c.is_ascii_digit() => (10, i),
+                _ => break,
+            };
+            let mut j = digits_from;
+            let mut v: u32 = 0;
+            while let Some(d) = b.get(j).and_then(|&c| (c as char).to_digit(radix)) {
+                v = v * radix + d;
+                if v > 0xff {
+                    break;
+                }
+                j += 1;
+            }
+            if j == digits_from
+                || v > 0xff
+                || b.get(j)
+                    .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_')
+            {
+                break;
+            }
+            seg.data.push(v as u8);
+            i = j;
+            while i < b.len() && matches!(b[i], b' ' | b'\t') {
+                i += 1;
+            }
+            match b.get(i) {
+                Some(b',') => i += 1,
+                None | Some(b';') => return true,
+                _ => break,
+            }
+        }
+        seg.data.truncate(start);
+        false
     }
 
     fn active(&self) -> bool {
@@ -187,7 +243,11 @@ impl Assembler<'_> {
 
     fn conditional(&mut self, d: &str, c: &mut Cursor) -> LineResult<()> {
         let col = c.col();
-        let dcol = c.pos.checked_sub(1).and_then(|i| c.toks.get(i)).map_or(1, |t| t.col);
+        let dcol = c
+            .pos
+            .checked_sub(1)
+            .and_then(|i| c.toks.get(i))
+            .map_or(1, |t| t.col);
         let outer = self.active();
         match d {
             "if" | "ifdef" | "ifndef" => {

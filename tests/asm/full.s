@@ -126,6 +126,10 @@ table:
     .byte EXPR1, EXPR2, EXPR3, EXPR4, EXPR5, EXPR6, <EXPR7, >EXPR7, EXPR8, EXPR9
     .byte EXPR10, EXPR11, EXPR12, EXPR13, inner::value
     .byt 9
+    .byte $00,$7f, 255 ,%0101 ; plain numbers take the fast path
+    .BYTE 1,2
+	.byte	$A,$b	;tabs
+    .byte $ff, 1+1, $10
     .asciiz "zero terminated"
     .word table, reset, $1234, ABS_CONST + 1, *
     .addr main, sub::entry, later_global
