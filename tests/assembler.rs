@@ -384,3 +384,45 @@ fn player_sources_match_ca65() {
     }
     println!("player images compared: {compared}");
 }
+
+#[test]
+fn hostile_input_is_an_error_not_a_crash() {
+    let deep = format!("  lda {}1{}\n", "(".repeat(5000), ")".repeat(5000));
+    assert!(error_of(&deep).contains("nested deeper"));
+    let long = format!("start:\n  .word {}\n", vec!["start"; 5000].join("+"));
+    assert!(error_of(&long).contains("more than 1000 operands"));
+    let unary = format!("  lda #{}1\n", "-".repeat(5000));
+    assert!(error_of(&unary).contains("more than 1000 operands"));
+    let chain: String = (0..2000)
+        .map(|i| format!("S{i} = S{} + 1\n", i + 1))
+        .collect::<String>()
+        + "S2000 = 1\n  .word S0\n";
+    assert!(error_of(&chain).contains("nested deeper than 256"));
+    assert!(error_of("  .res $7FFFFFFF\n").contains("16 MiB"));
+    assert!(error_of("  .res -1\n").contains("negative"));
+    assert!(error_of("  .include \"t.s\"\n").contains("include itself"));
+    let files = SourceSet::new().with("t.s", "  nop\n");
+    let huge =
+        "MEMORY { M: start = 0, size = $FFFFFFFF, fill = yes; } SEGMENTS { CODE: load = M; }";
+    assert!(assemble_and_link(&files, "t.s", huge)
+        .unwrap_err()
+        .to_string()
+        .contains("past $FFFFFF"));
+    for bad in [
+        "MEMORY { M: start = }",
+        "SEGMENTS { CODE: load = NOPE; }",
+        "FILES { }",
+        "MEMORY { M: start = 0, bank = 1; }",
+    ] {
+        assert!(assemble_and_link(&files, "t.s", bad).is_err(), "{bad}");
+    }
+    let binary = SourceSet::new().with("t.s", vec![0xFFu8, 0xFE, 0x00]);
+    assert!(assemble_and_link(&binary, "t.s", SNIPPET_CFG)
+        .unwrap_err()
+        .to_string()
+        .contains("UTF-8"));
+    assert!(assemble_and_link(&files, "missing.s", SNIPPET_CFG)
+        .unwrap_err()
+        .to_string()
+        .contains("missing.s"));
+}

@@ -92,7 +92,16 @@ pub struct Cursor<'t> {
     pub pos: usize,
     /// Column just after the last token, for "expected ... at end of line" errors.
     pub end_col: u32,
+    /// Parenthesis nesting and operand count of the expression being parsed: both are
+    /// bounded so that hostile input cannot overflow the stack of the recursive passes.
+    depth: u32,
+    operands: u32,
 }
+
+/// Deepest parenthesis nesting accepted in one expression.
+const MAX_DEPTH: u32 = 64;
+/// Most operands accepted in one expression.
+const MAX_OPERANDS: u32 = 1000;
 
 impl<'t> Cursor<'t> {
     pub fn new(toks: &'t [Token], end_col: u32) -> Self {
@@ -100,6 +109,8 @@ impl<'t> Cursor<'t> {
             toks,
             pos: 0,
             end_col,
+            depth: 0,
+            operands: 0,
         }
     }
     pub fn peek(&self) -> Option<&'t Tok> {
@@ -138,6 +149,22 @@ impl<'t> Cursor<'t> {
 
 /// Parses a full expression.
 pub fn parse(c: &mut Cursor, r: &mut dyn Resolver) -> Result<Expr, ExprError> {
+    if c.depth == 0 {
+        c.operands = 0;
+    }
+    if c.depth >= MAX_DEPTH {
+        return Err((
+            c.col(),
+            format!("expression nested deeper than {MAX_DEPTH} levels"),
+        ));
+    }
+    c.depth += 1;
+    let result = parse_bool_or(c, r);
+    c.depth -= 1;
+    result
+}
+
+fn parse_bool_or(c: &mut Cursor, r: &mut dyn Resolver) -> Result<Expr, ExprError> {
     if c.eat(Op::Bang) || eat_dir(c, "not") {
         let e = parse(c, r)?;
         return Ok(unary(r, Un::BoolNot, e));
@@ -253,6 +280,13 @@ fn parse_term(c: &mut Cursor, r: &mut dyn Resolver) -> Result<Expr, ExprError> {
 
 fn parse_factor(c: &mut Cursor, r: &mut dyn Resolver) -> Result<Expr, ExprError> {
     let col = c.col();
+    c.operands += 1;
+    if c.operands > MAX_OPERANDS {
+        return Err((
+            col,
+            format!("expression has more than {MAX_OPERANDS} operands"),
+        ));
+    }
     match c.bump() {
         Some(Tok::Int(v)) => Ok(Expr::Lit(*v)),
         Some(Tok::Op(Op::Minus)) => {

@@ -8,6 +8,9 @@ use super::opcodes;
 use super::symbols::Pos;
 use crate::error::{Error, Result};
 
+/// Largest segment accepted (16 MiB): no 6502 memory map comes near it, and it bounds memory.
+const MAX_SEGMENT: u64 = 16 << 20;
+
 /// Deepest `.include` nesting accepted (guards against a file including itself).
 const MAX_INCLUDE_DEPTH: u32 = 16;
 
@@ -330,7 +333,16 @@ impl Assembler<'_> {
             "res" => {
                 let count = self.const_arg(c, "count")?;
                 let count = u32::try_from(count)
-                    .map_err(|_| (col, format!("invalid .res count {count}")))?;
+                    .ok()
+                    .filter(|&n| u64::from(self.offset()) + u64::from(n) <= MAX_SEGMENT)
+                    .ok_or_else(|| {
+                        (
+                            col,
+                            format!(
+                                ".res count {count} is negative or grows the segment past 16 MiB"
+                            ),
+                        )
+                    })?;
                 if c.eat(Op::Comma) {
                     let fill = self.byte_arg(c)?;
                     let seg = self.seg();

@@ -5,6 +5,9 @@
 
 use super::expr::{apply, AddrSize, Bin, Expr, SegId, SymId, Un};
 
+/// Longest chain of symbols defined through each other that is followed (guards the stack).
+pub const MAX_SYMBOL_CHAIN: usize = 256;
+
 /// Address size of a constant value, as ca65 computes it.
 pub fn const_size(v: i64) -> AddrSize {
     if v & !0xff == 0 {
@@ -83,10 +86,10 @@ impl Study {
     }
     fn merge_refs(&mut self, r: &Study, sign: i64) {
         for &(id, n) in &r.syms {
-            add_ref(&mut self.syms, id, n * sign);
+            add_ref(&mut self.syms, id, n.wrapping_mul(sign));
         }
         for &(id, n) in &r.secs {
-            add_ref(&mut self.secs, id, n * sign);
+            add_ref(&mut self.secs, id, n.wrapping_mul(sign));
         }
     }
     fn scale_refs(&mut self, k: i64) {
@@ -97,7 +100,7 @@ impl Study {
 
 fn add_ref(v: &mut Vec<(u32, i64)>, id: u32, n: i64) {
     match v.iter_mut().find(|e| e.0 == id) {
-        Some(e) => e.1 += n,
+        Some(e) => e.1 = e.1.wrapping_add(n),
         None => v.push((id, n)),
     }
 }
@@ -152,6 +155,11 @@ fn study_into(
             Some(def) => {
                 if vis.contains(id) {
                     return Err("circular reference in symbol definition".into());
+                }
+                if vis.len() >= MAX_SYMBOL_CHAIN {
+                    return Err(format!(
+                        "symbol definitions nested deeper than {MAX_SYMBOL_CHAIN}"
+                    ));
                 }
                 vis.push(*id);
                 study_into(def, info, d, vis)?;
