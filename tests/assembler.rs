@@ -91,6 +91,54 @@ fn comprehensive_program_matches_ca65_nrom() {
     assert_eq!(ours.symbols["vector"], 0xFFFA);
     assert_eq!(ours.symbols["table"] & 0xFF, 0, "RODATA is aligned to $100");
     assert_same(&files, "full.s", &read_cfg("nrom.cfg"));
+    if have_cc65() {
+        // ld65's label file (ca65 -g) lists every label by its last name component.
+        let dir = tempfile::tempdir().unwrap();
+        let (o, l) = (dir.path().join("f.o"), dir.path().join("f.lbl"));
+        let ok = Command::new("ca65")
+            .current_dir(asm_dir())
+            .arg("-g")
+            .arg("-o")
+            .arg(&o)
+            .arg("full.s")
+            .status()
+            .unwrap()
+            .success()
+            && Command::new("ld65")
+                .current_dir(asm_dir())
+                .args(["-C", "nrom.cfg", "-Ln"])
+                .arg(&l)
+                .arg("-o")
+                .arg(dir.path().join("f.bin"))
+                .arg(&o)
+                .status()
+                .unwrap()
+                .success();
+        assert!(ok, "ca65/ld65 failed on full.s");
+        let labels = std::fs::read_to_string(&l).unwrap();
+        let mut checked = 0;
+        for line in labels.lines() {
+            let mut parts = line.split_whitespace().skip(1);
+            let (Some(addr), Some(name)) = (parts.next(), parts.next()) else {
+                continue;
+            };
+            let name = name.trim_start_matches('.');
+            if name.starts_with('@') {
+                continue;
+            }
+            let addr = u32::from_str_radix(addr, 16).unwrap();
+            let found = ours
+                .symbols
+                .iter()
+                .any(|(k, v)| *v == addr && k.rsplit("::").next() == Some(name));
+            assert!(
+                found,
+                "ld65 label {name} = ${addr:04X} missing from our symbols"
+            );
+            checked += 1;
+        }
+        assert!(checked >= 15, "only {checked} labels compared");
+    }
 }
 
 /// A small NROM config for snippets: zero page, RAM, 4 KiB of ROM at $8000.
