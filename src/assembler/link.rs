@@ -655,3 +655,42 @@ fn symbol_values(obj: &Object, bases: &[i64]) -> Result<Vec<Option<i64>>> {
     }
     Ok(values)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_defaults_and_attributes() {
+        let cfg = LinkerConfig::parse(
+            "# comment\nMEMORY { ZP: start = 0, size = $100, type = rw, file = \"\";\n\
+             PRG: start = $8000, size = 4 * $1000 - 6, type = ro; }\n\
+             SEGMENTS { CODE: load = PRG, type = ro, align = $100, optional = yes, fillval = $EA; }",
+        )
+        .unwrap();
+        assert_eq!(cfg.memory.len(), 2);
+        assert!(!cfg.memory[0].output, "file = \"\" is not written");
+        assert!(cfg.memory[1].output, "file defaults to %O");
+        assert!(!cfg.memory[1].fill);
+        assert_eq!(cfg.memory[1].size, 0x3FFA);
+        let code = &cfg.segments[0];
+        assert_eq!(
+            (code.load, code.align, code.optional, code.fillval),
+            (1, Some(0x100), true, Some(0xEA))
+        );
+    }
+
+    #[test]
+    fn config_errors_name_the_line() {
+        let e = LinkerConfig::parse("MEMORY {\n  M: start = $8000, size = $100, type = ro;\n}\nSEGMENTS {\n  BSS: load = M, type = bss;\n}")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(":5") && e.contains("r/w segment 'BSS'"), "{e}");
+        let e = LinkerConfig::parse(
+            "MEMORY { M: start = $8000 size = $100; }\nSEGMENTS { X: load = M, type = xx; }",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains(":2") && e.contains("'xx'"), "{e}");
+    }
+}

@@ -305,3 +305,47 @@ fn study_bin(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::assembler::symbols::Symbols;
+
+    #[test]
+    fn sizes_follow_ca65() {
+        let mut syms = Symbols::new();
+        syms.seg_addr = vec![AddrSize::Zp, AddrSize::Abs];
+        let lit = |v| Expr::Lit(v);
+        let add = |a, b| Expr::Bin(Bin::Add, Box::new(a), Box::new(b));
+        let s = study(&lit(0x10), &syms).unwrap();
+        assert!(s.is_const() && s.addr == AddrSize::Zp);
+        assert_eq!(study(&lit(0x1234), &syms).unwrap().addr, AddrSize::Abs);
+        // A zero-page label plus a large constant keeps the label's size (ld65 then range-checks).
+        let s = study(&add(Expr::SegOff(0, 0), lit(0x100)), &syms).unwrap();
+        assert!(!s.is_const() && s.addr == AddrSize::Zp);
+        assert_eq!(
+            study(&Expr::SegOff(1, 0), &syms).unwrap().addr,
+            AddrSize::Abs
+        );
+        // A label minus itself is constant but keeps the absolute size.
+        let diff = Expr::Bin(
+            Bin::Sub,
+            Box::new(Expr::SegOff(1, 5)),
+            Box::new(Expr::SegOff(1, 2)),
+        );
+        let s = study(&diff, &syms).unwrap();
+        assert!(s.is_const() && s.val == 3 && s.addr == AddrSize::Abs);
+        // An undefined symbol gives "default" (the instruction then picks absolute).
+        let fwd = syms.get_or_create(0, "fwd");
+        assert_eq!(
+            study(&Expr::Sym(fwd), &syms).unwrap().addr,
+            AddrSize::Default
+        );
+        assert_eq!(
+            study(&Expr::Un(Un::Lo, Box::new(Expr::Sym(fwd))), &syms)
+                .unwrap()
+                .addr,
+            AddrSize::Zp
+        );
+    }
+}

@@ -117,6 +117,20 @@ entry:
 value = 7
 .endscope
 
+.segment "ZP2": zeropage
+zp2var: .res 1
+.code
+    lda zp2var              ; zp: the segment was declared zeropage
+    sta zp2var,x
+.zeropage
+zp3:    .res 1
+.code
+    ldy zp3
+    .export reset, main
+    .exportzp zpvar
+    .p02
+    .setcpu "6502"
+
 .include "opcodes.inc"
 
 .segment "RODATA"
