@@ -244,7 +244,7 @@ impl<'s> Assembler<'s> {
             None => {}
         }
         if let Some((e, col)) = &operand {
-            if force.is_none() && !modes.is_empty() && !matches!(modes[0], Mode::Imm | Mode::Rel) {
+            if !modes.is_empty() && !matches!(modes[0], Mode::Imm | Mode::Rel) {
                 let mut size = self.study(e, *col)?.addr;
                 if size == AddrSize::Default {
                     size = if modes.iter().all(|m| m.is_zp()) {
@@ -254,8 +254,12 @@ impl<'s> Assembler<'s> {
                     };
                 }
                 match size {
-                    AddrSize::Abs => modes.retain(|m| !m.is_zp()),
-                    AddrSize::Far => modes.clear(),
+                    // ca65 drops only the direct zero-page forms; (zp,x) and (zp),y stay and the
+                    // value is range-checked instead.
+                    AddrSize::Abs => {
+                        modes.retain(|m| !matches!(m, Mode::Zp | Mode::ZpX | Mode::ZpY))
+                    }
+                    AddrSize::Far => modes.retain(|m| matches!(m, Mode::IndX | Mode::IndY)),
                     _ => {}
                 }
             }
