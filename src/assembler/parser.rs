@@ -2,7 +2,7 @@
 //! `.include`, `.if` blocks and `.proc` scopes.
 
 use super::assemble::{Assembler, Cond, FixKind, LineResult};
-use super::expr::{self, AddrSize, Cursor, Expr};
+use super::expr::{self, AddrSize, Cursor, Expr, Un};
 use super::lexer::{tokenize, Op, Tok, Token};
 use super::opcodes;
 use super::symbols::Pos;
@@ -330,6 +330,10 @@ impl Assembler<'_> {
                 }
             }
             "word" | "addr" => self.data_list(c, FixKind::Word, false)?,
+            "lobytes" => self.byte_parts(c, &[Un::Lo])?,
+            "hibytes" => self.byte_parts(c, &[Un::Hi])?,
+            "bankbytes" => self.byte_parts(c, &[Un::Bank])?,
+            "dbyt" => self.byte_parts(c, &[Un::Hi, Un::Lo])?,
             "res" => {
                 let count = self.const_arg(c, "count")?;
                 let count = u32::try_from(count)
@@ -506,6 +510,21 @@ impl Assembler<'_> {
                     let e = expr::parse(c, self)?;
                     self.emit_expr(e, kind, col)?;
                 }
+            }
+            if !c.eat(Op::Comma) {
+                return Ok(());
+            }
+        }
+    }
+
+    /// `.lobytes`/`.hibytes`/`.bankbytes` (one byte of each value) and `.dbyt` (big-endian
+    /// words): a byte per entry of `parts` for each expression.
+    fn byte_parts(&mut self, c: &mut Cursor, parts: &[Un]) -> LineResult<()> {
+        loop {
+            let col = c.col();
+            let e = expr::parse(c, self)?;
+            for &op in parts {
+                self.emit_expr(Expr::Un(op, Box::new(e.clone())), FixKind::Byte, col)?;
             }
             if !c.eat(Op::Comma) {
                 return Ok(());

@@ -148,6 +148,10 @@ table:
     .word table, reset, $1234, ABS_CONST + 1, *
     .addr main, sub::entry, later_global
     .word table2 - table, sub::local_const
+    .lobytes table, reset, $1234, ABS_CONST
+    .hibytes table, reset, $1234, ABS_CONST
+    .bankbytes $123456, table
+    .dbyt $1234, table, reset
     .res 3
     .res 5, $AA
     .align 8
