@@ -512,6 +512,19 @@ fn bad_midi_input_names_file_and_problem() {
         &file(1, 1, 96, &[&[0xFF, 0xFF, 0xFF, 0xFF, 0x7F, 0x90, 60, 1]]),
         "track 0",
     );
+    // Absurd length: ppq 1, 16.7 s per beat, a note 2^28 - 1 beats long.
+    expect_err(
+        &file(
+            1,
+            1,
+            1,
+            &[&[
+                0x00, 0xFF, 0x51, 0x03, 0xFF, 0xFF, 0xFF, 0x00, 0x90, 60, 1, 0xFF, 0xFF, 0xFF,
+                0x7F, 0x80, 60, 0,
+            ]],
+        ),
+        "more than the 172800 (two hours)",
+    );
     // No notes at all.
     expect_err(&file(1, 1, 96, &[&[0x00, 0xFF, 0x2F, 0x00]]), "no notes");
     // NES-MDB layout with a noise note outside 1..16.

@@ -44,6 +44,20 @@ pub const NESMDB_PPQ: u16 = 22_050;
 const NESMDB_TEMPO: u32 = 500_000;
 /// General MIDI programs NES-MDB gives its tracks (square lead, saw lead, synth bass, breath noise).
 const PROGRAMS: [u8; 4] = [80, 81, 38, 121];
+/// Longest score a MIDI file may produce: two hours at 24 Hz (NES-MDB's longest is 25 minutes).
+pub const MAX_FRAMES: usize = 24 * 60 * 60 * 2;
+
+/// The error for a file whose notes run past [`MAX_FRAMES`].
+pub(crate) fn too_long(origin: &Path, frames: u64) -> Error {
+    Error::format(
+        origin,
+        format!(
+            "the song would be {frames} frames at 24 Hz, more than the {MAX_FRAMES} (two hours) \
+             a score may hold; check the tempo and the end-of-song marker"
+        ),
+    )
+}
+
 /// MIDI channels of the four voices.
 const CHANNELS: [u8; 4] = [0, 1, 2, 9];
 
@@ -79,7 +93,7 @@ pub fn write_midi(score: &Score) -> Result<Vec<u8>> {
         }
     };
     let end_tick = match score.source_samples {
-        Some(ns) if score.rate == NESMDB_RATE && ns * 24 / 44_100 == n => ns,
+        Some(ns) if score.rate == NESMDB_RATE && ns as u128 * 24 / 44_100 == n as u128 => ns,
         _ if score.rate == NESMDB_RATE => (n * 3675).div_ceil(2),
         _ => tick_of(n),
     };
@@ -441,7 +455,7 @@ impl TempoMap {
         let i = self.segments.partition_point(|s| s.0 <= tick).max(1) - 1;
         let (t0, acc, tempo) = self.segments[i];
         let us_ticks = acc + (tick - t0) as u128 * tempo as u128;
-        (us_ticks * 44_100 / (1_000_000 * self.ppq)) as u64
+        (us_ticks * 44_100 / (1_000_000 * self.ppq)).min(u64::MAX as u128) as u64
     }
 }
 
@@ -491,9 +505,13 @@ fn read_nesmdb(p: &Parsed, name: String, origin: &Path) -> Result<(Score, MidiIm
         .next_back();
     let last_event = p.events.iter().map(|e| e.tick).max().unwrap_or(0);
     let nframes = match end {
-        Some(t) => t * 24 / 44_100,
+        Some(t) => (t as u128 * 24 / 44_100).min(u64::MAX as u128) as u64,
         None => sample_frame(last_event),
-    } as usize;
+    };
+    if nframes > MAX_FRAMES as u64 {
+        return Err(too_long(origin, nframes));
+    }
+    let nframes = nframes as usize;
     let mut score = Score::new(name, NESMDB_RATE);
     score.source_samples = end;
     score.frames = vec![[Cell::REST; 4]; nframes];
