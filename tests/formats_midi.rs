@@ -131,11 +131,10 @@ fn written_layout_is_nesmdbs_with_exact_ticks() {
         0,
         TrackEventKind::Meta(MetaMessage::Tempo(u24::new(500_000)))
     )));
-    assert!(tracks[0].iter().any(|e| *e
-        == (
-            9 * 1837 + 1000,
-            TrackEventKind::Meta(MetaMessage::TimeSignature(1, 0, 24, 8))
-        )));
+    assert!(tracks[0].contains(&(
+        9 * 1837 + 1000,
+        TrackEventKind::Meta(MetaMessage::TimeSignature(1, 0, 24, 8))
+    )));
     for (t, (name, channel)) in [("p1", 0u8), ("p2", 1), ("tr", 2), ("no", 9)]
         .iter()
         .enumerate()

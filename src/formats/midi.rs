@@ -552,11 +552,9 @@ fn read_nesmdb(p: &Parsed, name: String, origin: &Path) -> Result<(Score, MidiIm
                         expressive = true;
                     }
                 }
-                EventKind::NoteOff { key, .. } => {
-                    if key == c.note {
-                        c.note = 0;
-                        c.velocity = 0;
-                    }
+                EventKind::NoteOff { key, .. } if key == c.note => {
+                    c.note = 0;
+                    c.velocity = 0;
                 }
                 EventKind::Controller {
                     number: 11, value, ..
