@@ -565,3 +565,28 @@ fn truncations_and_byte_flips_never_panic() {
     // Every strict prefix loses a declared track's bytes.
     assert_eq!(errors, files.iter().map(|f| f.len()).sum::<usize>());
 }
+
+#[test]
+fn load_and_save_score_use_midi_and_vgm_by_extension() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = edge_score();
+    let path = dir.path().join("edge.mid");
+    nesmm::formats::save_score(&s, &path).unwrap();
+    assert_eq!(nesmm::formats::load_score(&path).unwrap(), s);
+    std::fs::write(dir.path().join("broken.midi"), b"MThd").unwrap();
+    let e = nesmm::formats::load_score(&dir.path().join("broken.midi"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("broken.midi") && e.contains("header truncated"),
+        "{e}"
+    );
+    let Some(vgm) = nesmdb::data_dir().map(|d| d.join("vgm/202_LawnMower_02_03LevelClear.vgm"))
+    else {
+        println!("skipping: NES-MDB not found (set NESMDB_DIR)");
+        return;
+    };
+    let score = nesmm::formats::load_score(&vgm).unwrap();
+    assert_eq!(score.name, "202_LawnMower_02_03LevelClear");
+    assert_eq!(score.len(), 63);
+}
