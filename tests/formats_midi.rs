@@ -590,3 +590,68 @@ fn load_and_save_score_use_midi_and_vgm_by_extension() {
     assert_eq!(score.name, "202_LawnMower_02_03LevelClear");
     assert_eq!(score.len(), 63);
 }
+
+#[test]
+fn nesmdb_midi_at_sample_resolution_is_downsampled_like_nesmdb() {
+    // NES-MDB's own MIDI files place events at 44.1 kHz samples (one tick each), not at frame
+    // starts; reading takes each 24 Hz window's mode over sounding samples, as NES-MDB does.
+    let conductor = vec![
+        ev(0, tempo(500_000)),
+        ev(
+            0,
+            TrackEventKind::Meta(MetaMessage::TimeSignature(4, 2, 24, 8)),
+        ),
+        ev(
+            3 * 1837 + 100,
+            TrackEventKind::Meta(MetaMessage::TimeSignature(1, 0, 24, 8)),
+        ),
+    ];
+    let p1 = vec![
+        ev(0, name("p1")),
+        ev(100, on(0, 60, 9)), // 60 over samples 100..1000 (900 samples of window 0)
+        ev(900, off(0, 60)),
+        ev(0, on(0, 62, 4)), // 62 over 1000..3000: 837 samples of window 0, 1163 of window 1
+        ev(
+            1500,
+            TrackEventKind::Midi {
+                channel: u4::new(0),
+                message: MidiMessage::Controller {
+                    controller: u7::new(11),
+                    value: u7::new(6),
+                },
+            },
+        ), // velocity 6 from 2500: 500 samples of window 1 (4 has 663)
+        ev(500, off(0, 62)),
+        ev(
+            0,
+            TrackEventKind::Midi {
+                channel: u4::new(0),
+                message: MidiMessage::Controller {
+                    controller: u7::new(12),
+                    value: u7::new(3),
+                },
+            },
+        ), // timbre 3 from 3000 while resting: most of window 1's rest, all of 2
+    ];
+    let bytes = encode(Format::Parallel, 22_050, vec![conductor, p1]);
+    let (s, import) = read_midi(&bytes, Path::new("nesmdb.mid")).unwrap();
+    assert!(import.nesmdb_layout);
+    assert_eq!(s.len(), 3);
+    assert_eq!(s.source_samples, Some(3 * 1837 + 100));
+    assert_eq!(
+        s.frames[0][0],
+        cell(60, 9, 0),
+        "60 has 900 of the window's 1737 sounding samples"
+    );
+    assert_eq!(
+        s.frames[1][0],
+        cell(62, 4, 0),
+        "timbre is the mode over sounding samples only"
+    );
+    assert_eq!(
+        s.frames[2][0],
+        cell(0, 0, 3),
+        "a silent window takes its timbre over all samples"
+    );
+    assert!(s.expressive);
+}

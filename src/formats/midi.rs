@@ -6,9 +6,12 @@
 //! (NES-MDB's end-of-song marker). Tracks `p1`, `p2`, `tr`, `no` (channels 0, 1, 2 and 9) hold one
 //! note-on/note-off pair per note: the pitch is the MIDI note (the noise value 1..16 on `no`), the
 //! note-on velocity is the NES velocity 1..15 (1 on the triangle, which has none), CC11 changes the
-//! velocity of a held note and CC12 sets the timbre (duty, noise mode). Frame i of a 24 Hz score
-//! starts at tick floor(i * 44100 / 24); reading maps tick t to frame round(t * 24 / 44100), both in
-//! integers, so a score round-trips exactly. Consecutive equal notes in a score are one held note
+//! velocity of a held note and CC12 sets the timbre (duty, noise mode). Writing puts frame i of a
+//! 24 Hz score at tick floor(i * 44100 / 24) (integer arithmetic). Reading replays the events
+//! sample by sample (a tick is a sample) and downsamples each 24 Hz window exactly as NES-MDB's
+//! `exprsco_downsample` does (see [`super::vgm_score`]: the mode of each field over the sounding
+//! samples), so NES-MDB's own sample-resolution MIDI files give its 24 Hz scores and a score
+//! written here round-trips exactly. Consecutive equal notes in a score are one held note
 //! (the score cannot express a re-articulation), and that is how they are written. A `loop`
 //! marker in track 0 carries [`Score::loop_frame`]. A score without `source_samples` reads back
 //! with `source_samples` = the end tick, ceil(N * 44100 / 24). On reading, the score is
@@ -30,6 +33,7 @@
 //!    1..15 as ceil(v * 15 / 127); the triangle has none. Pulses get timbre 2 (50% duty), the noise
 //!    mode 0. The score is `expressive` (the velocities carry the dynamics).
 
+use super::vgm_score::{frame_count, window_frame, window_start, Run};
 use crate::error::{Error, Result};
 use crate::score::{Cell, Score, Voice, NESMDB_RATE};
 use midly::num::{u15, u24, u28, u4, u7};
@@ -93,7 +97,7 @@ pub fn write_midi(score: &Score) -> Result<Vec<u8>> {
         }
     };
     let end_tick = match score.source_samples {
-        Some(ns) if score.rate == NESMDB_RATE && ns as u128 * 24 / 44_100 == n as u128 => ns,
+        Some(ns) if score.rate == NESMDB_RATE && frame_count(ns) as u64 == n => ns,
         _ if score.rate == NESMDB_RATE => (n * 3675).div_ceil(2),
         _ => tick_of(n),
     };
@@ -505,7 +509,7 @@ fn read_nesmdb(p: &Parsed, name: String, origin: &Path) -> Result<(Score, MidiIm
         .next_back();
     let last_event = p.events.iter().map(|e| e.tick).max().unwrap_or(0);
     let nframes = match end {
-        Some(t) => (t as u128 * 24 / 44_100).min(u64::MAX as u128) as u64,
+        Some(t) => frame_count(t) as u64,
         None => sample_frame(last_event),
     };
     if nframes > MAX_FRAMES as u64 {
@@ -517,16 +521,23 @@ fn read_nesmdb(p: &Parsed, name: String, origin: &Path) -> Result<(Score, MidiIm
     score.frames = vec![[Cell::REST; 4]; nframes];
     let mut expressive = false;
     let mut state: [Cell; 4] = [Cell::REST; 4];
-    let mut frame = 0usize;
     let mut it = p.events.iter().peekable();
     let mut seen = [false; 4];
-    while frame < nframes {
-        while let Some(e) = it.next_if(|e| sample_frame(e.tick) as usize <= frame) {
+    let mut runs: Vec<Run> = Vec::with_capacity(16);
+    for frame in 0..nframes {
+        // NES-MDB's downsampling: the window's runs of constant state, then the mode per field.
+        let (mut cursor, hi) = (window_start(frame), window_start(frame + 1));
+        while let Some(e) = it.next_if(|e| e.tick < hi) {
+            if e.tick > cursor {
+                runs.push((state, (e.tick - cursor) as u32));
+                cursor = e.tick;
+            }
             let voice = voice_of_name(&p.names[e.track]);
             let Some(voice) = voice else {
                 if let EventKind::Marker(m) = &e.kind {
                     if m.trim().eq_ignore_ascii_case("loop") {
-                        score.loop_frame = Some(frame);
+                        score.loop_frame =
+                            Some(sample_frame(e.tick).min(nframes as u64 - 1) as usize);
                     }
                 }
                 continue;
@@ -576,8 +587,9 @@ fn read_nesmdb(p: &Parsed, name: String, origin: &Path) -> Result<(Score, MidiIm
                 return Err(bad(format!("velocity {} is outside 1..15", c.velocity)));
             }
         }
-        score.frames[frame] = state;
-        frame += 1;
+        runs.push((state, hi.saturating_sub(cursor) as u32));
+        score.frames[frame] = window_frame(&runs);
+        runs.clear();
     }
     score.expressive = expressive;
     let tracks: Vec<&str> = Voice::ALL
