@@ -187,13 +187,23 @@ fn written_layout_is_nesmdbs_with_exact_ticks() {
     assert!(p1.contains(&(5512, midi(on(61, 7)))));
 }
 
+/// NES-MDB's VGM folder, or `None` after printing why the test skips.
+fn vgm_dir() -> Option<std::path::PathBuf> {
+    let dir = nesmdb::data_dir()
+        .map(|d| d.join("vgm"))
+        .filter(|d| d.is_dir());
+    if dir.is_none() {
+        println!(
+            "skipping: NES-MDB not found at {} (set NESMDB_DIR)",
+            std::env::var("NESMDB_DIR").unwrap_or_else(|_| "../shared/data/nesmdb".into())
+        );
+    }
+    dir
+}
+
 #[test]
 fn real_songs_round_trip_through_the_layout() {
-    let Some(dir) = nesmdb::data_dir()
-        .map(|d| d.join("vgm"))
-        .filter(|d| d.is_dir())
-    else {
-        println!("skipping: NES-MDB not found (set NESMDB_DIR)");
+    let Some(dir) = vgm_dir() else {
         return;
     };
     for e in std::fs::read_dir(dir).unwrap() {
@@ -581,9 +591,7 @@ fn load_and_save_score_use_midi_and_vgm_by_extension() {
         e.contains("broken.midi") && e.contains("header truncated"),
         "{e}"
     );
-    let Some(vgm) = nesmdb::data_dir().map(|d| d.join("vgm/202_LawnMower_02_03LevelClear.vgm"))
-    else {
-        println!("skipping: NES-MDB not found (set NESMDB_DIR)");
+    let Some(vgm) = vgm_dir().map(|d| d.join("202_LawnMower_02_03LevelClear.vgm")) else {
         return;
     };
     let score = nesmm::formats::load_score(&vgm).unwrap();
