@@ -131,11 +131,10 @@ fn written_layout_is_nesmdbs_with_exact_ticks() {
         0,
         TrackEventKind::Meta(MetaMessage::Tempo(u24::new(500_000)))
     )));
-    assert!(tracks[0].iter().any(|e| *e
-        == (
-            9 * 1837 + 1000,
-            TrackEventKind::Meta(MetaMessage::TimeSignature(1, 0, 24, 8))
-        )));
+    assert!(tracks[0].contains(&(
+        9 * 1837 + 1000,
+        TrackEventKind::Meta(MetaMessage::TimeSignature(1, 0, 24, 8))
+    )));
     for (t, (name, channel)) in [("p1", 0u8), ("p2", 1), ("tr", 2), ("no", 9)]
         .iter()
         .enumerate()
@@ -188,13 +187,23 @@ fn written_layout_is_nesmdbs_with_exact_ticks() {
     assert!(p1.contains(&(5512, midi(on(61, 7)))));
 }
 
+/// NES-MDB's VGM folder, or `None` after printing why the test skips.
+fn vgm_dir() -> Option<std::path::PathBuf> {
+    let dir = nesmdb::data_dir()
+        .map(|d| d.join("vgm"))
+        .filter(|d| d.is_dir());
+    if dir.is_none() {
+        println!(
+            "skipping: NES-MDB not found at {} (set NESMDB_DIR)",
+            std::env::var("NESMDB_DIR").unwrap_or_else(|_| "../shared/data/nesmdb".into())
+        );
+    }
+    dir
+}
+
 #[test]
 fn real_songs_round_trip_through_the_layout() {
-    let Some(dir) = nesmdb::data_dir()
-        .map(|d| d.join("vgm"))
-        .filter(|d| d.is_dir())
-    else {
-        println!("skipping: NES-MDB not found (set NESMDB_DIR)");
+    let Some(dir) = vgm_dir() else {
         return;
     };
     for e in std::fs::read_dir(dir).unwrap() {
@@ -512,6 +521,19 @@ fn bad_midi_input_names_file_and_problem() {
         &file(1, 1, 96, &[&[0xFF, 0xFF, 0xFF, 0xFF, 0x7F, 0x90, 60, 1]]),
         "track 0",
     );
+    // Absurd length: ppq 1, 16.7 s per beat, a note 2^28 - 1 beats long.
+    expect_err(
+        &file(
+            1,
+            1,
+            1,
+            &[&[
+                0x00, 0xFF, 0x51, 0x03, 0xFF, 0xFF, 0xFF, 0x00, 0x90, 60, 1, 0xFF, 0xFF, 0xFF,
+                0x7F, 0x80, 60, 0,
+            ]],
+        ),
+        "more than the 172800 (two hours)",
+    );
     // No notes at all.
     expect_err(&file(1, 1, 96, &[&[0x00, 0xFF, 0x2F, 0x00]]), "no notes");
     // NES-MDB layout with a noise note outside 1..16.
@@ -552,4 +574,92 @@ fn truncations_and_byte_flips_never_panic() {
     }
     // Every strict prefix loses a declared track's bytes.
     assert_eq!(errors, files.iter().map(|f| f.len()).sum::<usize>());
+}
+
+#[test]
+fn load_and_save_score_use_midi_and_vgm_by_extension() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = edge_score();
+    let path = dir.path().join("edge.mid");
+    nesmm::formats::save_score(&s, &path).unwrap();
+    assert_eq!(nesmm::formats::load_score(&path).unwrap(), s);
+    std::fs::write(dir.path().join("broken.midi"), b"MThd").unwrap();
+    let e = nesmm::formats::load_score(&dir.path().join("broken.midi"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("broken.midi") && e.contains("header truncated"),
+        "{e}"
+    );
+    let Some(vgm) = vgm_dir().map(|d| d.join("202_LawnMower_02_03LevelClear.vgm")) else {
+        return;
+    };
+    let score = nesmm::formats::load_score(&vgm).unwrap();
+    assert_eq!(score.name, "202_LawnMower_02_03LevelClear");
+    assert_eq!(score.len(), 63);
+}
+
+#[test]
+fn nesmdb_midi_at_sample_resolution_is_downsampled_like_nesmdb() {
+    // NES-MDB's own MIDI files place events at 44.1 kHz samples (one tick each), not at frame
+    // starts; reading takes each 24 Hz window's mode over sounding samples, as NES-MDB does.
+    let conductor = vec![
+        ev(0, tempo(500_000)),
+        ev(
+            0,
+            TrackEventKind::Meta(MetaMessage::TimeSignature(4, 2, 24, 8)),
+        ),
+        ev(
+            3 * 1837 + 100,
+            TrackEventKind::Meta(MetaMessage::TimeSignature(1, 0, 24, 8)),
+        ),
+    ];
+    let p1 = vec![
+        ev(0, name("p1")),
+        ev(100, on(0, 60, 9)), // 60 over samples 100..1000 (900 samples of window 0)
+        ev(900, off(0, 60)),
+        ev(0, on(0, 62, 4)), // 62 over 1000..3000: 837 samples of window 0, 1163 of window 1
+        ev(
+            1500,
+            TrackEventKind::Midi {
+                channel: u4::new(0),
+                message: MidiMessage::Controller {
+                    controller: u7::new(11),
+                    value: u7::new(6),
+                },
+            },
+        ), // velocity 6 from 2500: 500 samples of window 1 (4 has 663)
+        ev(500, off(0, 62)),
+        ev(
+            0,
+            TrackEventKind::Midi {
+                channel: u4::new(0),
+                message: MidiMessage::Controller {
+                    controller: u7::new(12),
+                    value: u7::new(3),
+                },
+            },
+        ), // timbre 3 from 3000 while resting: most of window 1's rest, all of 2
+    ];
+    let bytes = encode(Format::Parallel, 22_050, vec![conductor, p1]);
+    let (s, import) = read_midi(&bytes, Path::new("nesmdb.mid")).unwrap();
+    assert!(import.nesmdb_layout);
+    assert_eq!(s.len(), 3);
+    assert_eq!(s.source_samples, Some(3 * 1837 + 100));
+    assert_eq!(
+        s.frames[0][0],
+        cell(60, 9, 0),
+        "60 has 900 of the window's 1737 sounding samples"
+    );
+    assert_eq!(
+        s.frames[1][0],
+        cell(62, 4, 0),
+        "timbre is the mode over sounding samples only"
+    );
+    assert_eq!(
+        s.frames[2][0],
+        cell(0, 0, 3),
+        "a silent window takes its timbre over all samples"
+    );
+    assert!(s.expressive);
 }

@@ -46,8 +46,11 @@ fn real_logs() -> Vec<(String, PathBuf, Vec<u8>)> {
 }
 
 /// The scores of `names` from an NES-MDB archive (train split), read with our pickle reader.
-fn archive_scores(kind: ScoreKind, names: &[String]) -> HashMap<String, Score> {
-    let archive = nesmdb::archive_path(kind).expect("archive present when the logs are");
+fn archive_scores(kind: ScoreKind, names: &[String]) -> Option<HashMap<String, Score>> {
+    let Some(archive) = nesmdb::archive_path(kind) else {
+        println!("skipping: NES-MDB archive {kind:?} not found (set NESMDB_DIR)");
+        return None;
+    };
     let mut tar = tar::Archive::new(GzDecoder::new(std::fs::File::open(&archive).unwrap()));
     let mut out = HashMap::new();
     for e in tar.entries().unwrap() {
@@ -63,7 +66,7 @@ fn archive_scores(kind: ScoreKind, names: &[String]) -> HashMap<String, Score> {
         e.read_to_end(&mut b).unwrap();
         out.insert(name.clone(), read_pickle(&b, Path::new(&p)).unwrap());
     }
-    out
+    Some(out)
 }
 
 #[test]
@@ -74,8 +77,12 @@ fn real_logs_agree_with_nesmdb_seprsco_and_exprsco() {
     }
     assert_eq!(logs.len(), 5, "expected the five Lawn Mower logs");
     let names: Vec<String> = logs.iter().map(|l| l.0.clone()).collect();
-    let ex = archive_scores(ScoreKind::Exprsco, &names);
-    let sep = archive_scores(ScoreKind::Seprsco, &names);
+    let (Some(ex), Some(sep)) = (
+        archive_scores(ScoreKind::Exprsco, &names),
+        archive_scores(ScoreKind::Seprsco, &names),
+    ) else {
+        return;
+    };
     for (name, path, bytes) in &logs {
         let log = read_vgm(bytes, path).unwrap();
         let ours = vgm_to_score(&log, name);

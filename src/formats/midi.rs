@@ -6,9 +6,12 @@
 //! (NES-MDB's end-of-song marker). Tracks `p1`, `p2`, `tr`, `no` (channels 0, 1, 2 and 9) hold one
 //! note-on/note-off pair per note: the pitch is the MIDI note (the noise value 1..16 on `no`), the
 //! note-on velocity is the NES velocity 1..15 (1 on the triangle, which has none), CC11 changes the
-//! velocity of a held note and CC12 sets the timbre (duty, noise mode). Frame i of a 24 Hz score
-//! starts at tick floor(i * 44100 / 24); reading maps tick t to frame round(t * 24 / 44100), both in
-//! integers, so a score round-trips exactly. Consecutive equal notes in a score are one held note
+//! velocity of a held note and CC12 sets the timbre (duty, noise mode). Writing puts frame i of a
+//! 24 Hz score at tick floor(i * 44100 / 24) (integer arithmetic). Reading replays the events
+//! sample by sample (a tick is a sample) and downsamples each 24 Hz window exactly as NES-MDB's
+//! `exprsco_downsample` does (see [`super::vgm_score`]: the mode of each field over the sounding
+//! samples), so NES-MDB's own sample-resolution MIDI files give its 24 Hz scores and a score
+//! written here round-trips exactly. Consecutive equal notes in a score are one held note
 //! (the score cannot express a re-articulation), and that is how they are written. A `loop`
 //! marker in track 0 carries [`Score::loop_frame`]. A score without `source_samples` reads back
 //! with `source_samples` = the end tick, ceil(N * 44100 / 24). On reading, the score is
@@ -30,6 +33,7 @@
 //!    1..15 as ceil(v * 15 / 127); the triangle has none. Pulses get timbre 2 (50% duty), the noise
 //!    mode 0. The score is `expressive` (the velocities carry the dynamics).
 
+use super::vgm_score::{frame_count, window_frame, window_start, Run};
 use crate::error::{Error, Result};
 use crate::score::{Cell, Score, Voice, NESMDB_RATE};
 use midly::num::{u15, u24, u28, u4, u7};
@@ -44,6 +48,20 @@ pub const NESMDB_PPQ: u16 = 22_050;
 const NESMDB_TEMPO: u32 = 500_000;
 /// General MIDI programs NES-MDB gives its tracks (square lead, saw lead, synth bass, breath noise).
 const PROGRAMS: [u8; 4] = [80, 81, 38, 121];
+/// Longest score a MIDI file may produce: two hours at 24 Hz (NES-MDB's longest is 25 minutes).
+pub const MAX_FRAMES: usize = 24 * 60 * 60 * 2;
+
+/// The error for a file whose notes run past [`MAX_FRAMES`].
+pub(crate) fn too_long(origin: &Path, frames: u64) -> Error {
+    Error::format(
+        origin,
+        format!(
+            "the song would be {frames} frames at 24 Hz, more than the {MAX_FRAMES} (two hours) \
+             a score may hold; check the tempo and the end-of-song marker"
+        ),
+    )
+}
+
 /// MIDI channels of the four voices.
 const CHANNELS: [u8; 4] = [0, 1, 2, 9];
 
@@ -79,7 +97,7 @@ pub fn write_midi(score: &Score) -> Result<Vec<u8>> {
         }
     };
     let end_tick = match score.source_samples {
-        Some(ns) if score.rate == NESMDB_RATE && ns * 24 / 44_100 == n => ns,
+        Some(ns) if score.rate == NESMDB_RATE && frame_count(ns) as u64 == n => ns,
         _ if score.rate == NESMDB_RATE => (n * 3675).div_ceil(2),
         _ => tick_of(n),
     };
@@ -441,7 +459,7 @@ impl TempoMap {
         let i = self.segments.partition_point(|s| s.0 <= tick).max(1) - 1;
         let (t0, acc, tempo) = self.segments[i];
         let us_ticks = acc + (tick - t0) as u128 * tempo as u128;
-        (us_ticks * 44_100 / (1_000_000 * self.ppq)) as u64
+        (us_ticks * 44_100 / (1_000_000 * self.ppq)).min(u64::MAX as u128) as u64
     }
 }
 
@@ -491,24 +509,35 @@ fn read_nesmdb(p: &Parsed, name: String, origin: &Path) -> Result<(Score, MidiIm
         .next_back();
     let last_event = p.events.iter().map(|e| e.tick).max().unwrap_or(0);
     let nframes = match end {
-        Some(t) => t * 24 / 44_100,
+        Some(t) => frame_count(t) as u64,
         None => sample_frame(last_event),
-    } as usize;
+    };
+    if nframes > MAX_FRAMES as u64 {
+        return Err(too_long(origin, nframes));
+    }
+    let nframes = nframes as usize;
     let mut score = Score::new(name, NESMDB_RATE);
     score.source_samples = end;
     score.frames = vec![[Cell::REST; 4]; nframes];
     let mut expressive = false;
     let mut state: [Cell; 4] = [Cell::REST; 4];
-    let mut frame = 0usize;
     let mut it = p.events.iter().peekable();
     let mut seen = [false; 4];
-    while frame < nframes {
-        while let Some(e) = it.next_if(|e| sample_frame(e.tick) as usize <= frame) {
+    let mut runs: Vec<Run> = Vec::with_capacity(16);
+    for frame in 0..nframes {
+        // NES-MDB's downsampling: the window's runs of constant state, then the mode per field.
+        let (mut cursor, hi) = (window_start(frame), window_start(frame + 1));
+        while let Some(e) = it.next_if(|e| e.tick < hi) {
+            if e.tick > cursor {
+                runs.push((state, (e.tick - cursor) as u32));
+                cursor = e.tick;
+            }
             let voice = voice_of_name(&p.names[e.track]);
             let Some(voice) = voice else {
                 if let EventKind::Marker(m) = &e.kind {
                     if m.trim().eq_ignore_ascii_case("loop") {
-                        score.loop_frame = Some(frame);
+                        score.loop_frame =
+                            Some(sample_frame(e.tick).min(nframes as u64 - 1) as usize);
                     }
                 }
                 continue;
@@ -534,11 +563,9 @@ fn read_nesmdb(p: &Parsed, name: String, origin: &Path) -> Result<(Score, MidiIm
                         expressive = true;
                     }
                 }
-                EventKind::NoteOff { key, .. } => {
-                    if key == c.note {
-                        c.note = 0;
-                        c.velocity = 0;
-                    }
+                EventKind::NoteOff { key, .. } if key == c.note => {
+                    c.note = 0;
+                    c.velocity = 0;
                 }
                 EventKind::Controller {
                     number: 11, value, ..
@@ -560,8 +587,9 @@ fn read_nesmdb(p: &Parsed, name: String, origin: &Path) -> Result<(Score, MidiIm
                 return Err(bad(format!("velocity {} is outside 1..15", c.velocity)));
             }
         }
-        score.frames[frame] = state;
-        frame += 1;
+        runs.push((state, hi.saturating_sub(cursor) as u32));
+        score.frames[frame] = window_frame(&runs);
+        runs.clear();
     }
     score.expressive = expressive;
     let tracks: Vec<&str> = Voice::ALL

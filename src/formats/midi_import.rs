@@ -198,7 +198,8 @@ pub(crate) fn import(p: &Parsed, name: String, origin: &Path) -> Result<(Score, 
     let tempo = TempoMap::new(p);
     let frame_of = |tick: u64| {
         let s = tempo.sample(tick) as u128;
-        ((s * 24 + 22_050) / 44_100) as usize
+        // Saturate far below usize::MAX: such lengths are refused below.
+        ((s * 24 + 22_050) / 44_100).min(u32::MAX as u128) as usize
     };
     let parts = collect_parts(p, frame_of);
     let nframes = parts
@@ -206,6 +207,9 @@ pub(crate) fn import(p: &Parsed, name: String, origin: &Path) -> Result<(Score, 
         .flat_map(|pt| pt.notes.iter().map(|n| n.end))
         .max()
         .unwrap_or(0);
+    if nframes > super::midi::MAX_FRAMES {
+        return Err(super::midi::too_long(origin, nframes as u64));
+    }
     if nframes == 0 {
         return Err(Error::format(
             origin,

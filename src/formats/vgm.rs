@@ -114,7 +114,7 @@ impl Gd3 {
                 bytes.len() - 12
             )
         })?;
-        if len % 2 != 0 {
+        if !len.is_multiple_of(2) {
             return Err(format!(
                 "GD3 string data has odd length {len} (UTF-16 needs 2 bytes a unit)"
             ));

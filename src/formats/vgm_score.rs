@@ -388,7 +388,7 @@ impl NoteTables {
 }
 
 /// One run of equal outputs inside a window.
-type Run = (Frame, u32);
+pub(crate) type Run = (Frame, u32);
 
 /// The most common value of `field` over runs where `keep` holds; ties go to the smallest.
 fn mode(runs: &[Run], voice: usize, field: fn(&Cell) -> u8, keep: fn(&Cell) -> bool) -> u8 {
@@ -409,7 +409,7 @@ fn mode(runs: &[Run], voice: usize, field: fn(&Cell) -> u8, keep: fn(&Cell) -> b
 }
 
 /// The frame NES-MDB makes of one 24 Hz window.
-fn window_frame(runs: &[Run]) -> Frame {
+pub(crate) fn window_frame(runs: &[Run]) -> Frame {
     let mut out = [Cell::REST; 4];
     for (v, cell) in out.iter_mut().enumerate() {
         let sounding = runs.iter().any(|(f, n)| *n > 0 && f[v].note != 0);
@@ -436,7 +436,7 @@ pub fn frame_count(samples: u64) -> usize {
 }
 
 /// First sample of window `i`, computed as NES-MDB computes it (`int(i / 24 * 44100.)`).
-fn window_start(i: usize) -> u64 {
+pub(crate) fn window_start(i: usize) -> u64 {
     (i as f64 / NESMDB_RATE * 44100.0) as u64
 }
 
