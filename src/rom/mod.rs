@@ -2,3 +2,5 @@
 //! ca65 project export.
 
 pub mod chr;
+pub mod nsf;
+pub mod nsfe;
