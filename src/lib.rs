@@ -9,6 +9,7 @@ pub mod apu_stream;
 pub mod error;
 pub mod io;
 pub mod region;
+pub mod rom;
 pub mod score;
 
 pub use apu_stream::{ApuStream, RegWrite};
