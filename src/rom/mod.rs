@@ -10,6 +10,7 @@ pub mod ines;
 pub mod nsf;
 pub mod nsfe;
 pub mod player;
+pub mod ui;
 
 #[cfg(test)]
 mod encode_tests;
