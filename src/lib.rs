@@ -11,6 +11,7 @@ pub mod io;
 pub mod region;
 pub mod rom;
 pub mod score;
+pub mod synth;
 
 pub use apu_stream::{ApuStream, RegWrite};
 pub use error::{Error, Result};
