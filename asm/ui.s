@@ -7,8 +7,9 @@
 ; of the meters, so copying it fits what is left of vblank after the music. ui_init draws the
 ; static screen while rendering is still off.
 ;
-; Needs: ui_data.s (generated: UI_FPS, UI_SONGS, ui_album, ui_track_lo/hi, 28-tile names),
-; nes.inc, ui_ram.s, and from the player music_start_song, music_song, music_streams, pad_new.
+; Needs: ui_data.s (generated: UI_FPS), nes.inc, ui_ram.s, and from the player and its song data
+; music_start_song, music_song, music_streams, MUSIC_SONG_COUNT, pad_new, music_title and
+; music_name_lo/hi (zero-terminated ASCII; lower case is shown as upper case).
 
 PPU_SCROLL  = $2005
 PPU_ADDR    = $2006
@@ -16,12 +17,14 @@ PPU_DATA    = $2007
 
 TILE_METER_OFF  = 1     ; src/rom/chr.rs: meter segment off, half lit, fully lit
 TILE_METER_FULL = 3
-UI_NAME_LEN     = 28    ; tiles per track name (padded with spaces)
+UI_NAME_LEN     = 28    ; tiles of the title and of a track name (padded with blanks)
 UI_METER_LEN    = 8     ; tiles per meter: two levels per tile
 
 UI_ROW_TRACK    = $20E2 ; nametable addresses: row 7 col 2 "TRACK nn OF nn"
 UI_TRACK_NUM    = UI_ROW_TRACK + 6
+UI_SONG_COUNT   = UI_ROW_TRACK + 12
 UI_ROW_NAME     = $2122 ; row 9: the track name
+UI_ROW_TITLE    = $2062 ; row 3: the album title
 UI_TIME         = $2187 ; row 12 col 7: mm:ss
 UI_PAUSED       = $2193 ; row 12 col 19
 UI_METER        = $21E6 ; row 15 col 6, one meter every second row
@@ -78,6 +81,31 @@ ui_init:
     inx
     bne @text
 @first_track:
+    lda #>UI_SONG_COUNT
+    sta PPU_ADDR
+    lda #<UI_SONG_COUNT
+    sta PPU_ADDR
+    lda #MUSIC_SONG_COUNT
+    jsr ui_decimal
+    sty PPU_DATA
+    sta PPU_DATA
+    lda #>UI_ROW_TITLE
+    sta PPU_ADDR
+    lda #<UI_ROW_TITLE
+    sta PPU_ADDR
+    lda #<music_title
+    sta ui_ptr
+    lda #>music_title
+    sta ui_ptr+1
+    ldx #0
+    jsr ui_put_text             ; into ui_buf, then straight to the PPU
+    ldx #0
+@title:
+    lda ui_buf,x
+    sta PPU_DATA
+    inx
+    cpx #UI_NAME_LEN
+    bne @title
     lda #$FF
     sta ui_song                 ; not drawn yet
     ldx #3
@@ -148,7 +176,7 @@ ui_update:
     beq @not_down
     ldx music_song
     inx
-    cpx #UI_SONGS
+    cpx #MUSIC_SONG_COUNT
     bcc @start
     ldx #0
     beq @start
@@ -158,7 +186,7 @@ ui_update:
     beq @tick
     ldx music_song
     bne @prev
-    ldx #UI_SONGS
+    ldx #MUSIC_SONG_COUNT
 @prev:
     dex
 @start:
@@ -308,16 +336,10 @@ ui_put_track:
     sta ui_buf+1,x
     lda #2
     sta ui_buf+2,x
-    lda ui_song
-    clc
-    adc #1                      ; tracks count from 1 on screen
-    ldy #'0'-1
-    sec
-@tens:
-    iny
-    sbc #10
-    bcs @tens
-    adc #10+'0'                 ; carry clear: the ones digit as a tile
+    ldy ui_song
+    iny                         ; tracks count from 1 on screen
+    tya
+    jsr ui_decimal
     sta ui_buf+4,x
     tya
     sta ui_buf+3,x
@@ -332,18 +354,52 @@ ui_put_track:
     adc #8
     tax
     ldy ui_song
-    lda ui_track_lo,y
+    lda music_name_lo,y
     sta ui_ptr
-    lda ui_track_hi,y
+    lda music_name_hi,y
     sta ui_ptr+1
+    ; fall through
+
+; ui_put_text: UI_NAME_LEN tiles into ui_buf at X from the zero-terminated text at ui_ptr:
+; lower case as upper case, blanks after the end. Leaves X after the tiles.
+ui_put_text:
     ldy #0
-@name:
+@char:
     lda (ui_ptr),y
+    beq @blanks
+    cmp #$60
+    bcc @upper
+    sbc #$20                    ; carry set: a-z -> A-Z, {|}~ -> [\]^
+@upper:
     sta ui_buf,x
     inx
     iny
     cpy #UI_NAME_LEN
-    bne @name
+    bne @char
+    rts
+@blanks:
+    lda #' '
+@blank:
+    sta ui_buf,x
+    inx
+    iny
+    cpy #UI_NAME_LEN
+    bne @blank
+    rts
+
+; ui_decimal: A as two digit tiles (hundreds are dropped): Y = tens, A = ones.
+ui_decimal:
+    ldy #'0'-1
+@tens:
+    iny
+    cpy #'9'+1
+    bne @subtract
+    ldy #'0'
+@subtract:
+    sec
+    sbc #10
+    bcs @tens
+    adc #10+'0'                 ; carry clear: the ones digit as a tile
     rts
 
 ; ui_put_time: "mm:ss". X = buffer index.
@@ -484,16 +540,12 @@ ui_paused_text:
 ui_static:
     .byte $20, $42
     .addr ui_rule
-    .byte $20, $62
-    .addr ui_album
     .byte $20, $82
     .addr ui_rule
     .byte $20, $E2
     .addr ui_text_track
     .byte $20, $EB
     .addr ui_text_of
-    .byte $20, $EE
-    .addr ui_songs_text
     .byte $21, $82
     .addr ui_text_time
     .byte $21, $E2
