@@ -89,12 +89,40 @@ impl Drop for Gme {
     }
 }
 
-/// RMS per window of `win` samples.
-pub fn rms_envelope(x: &[f32], win: usize) -> Vec<f64> {
-    x.chunks(win)
-        .filter(|c| c.len() == win)
-        .map(|c| (c.iter().map(|&v| f64::from(v).powi(2)).sum::<f64>() / win as f64).sqrt())
+/// RMS envelope: one value every `hop` samples, the RMS of the `3 * hop` samples centred
+/// there (a window of three hops keeps a low note's waveform period from showing as ripple).
+pub fn rms_envelope(x: &[f32], hop: usize) -> Vec<f64> {
+    let mut sq = vec![0.0f64; x.len() + 1];
+    for (i, &v) in x.iter().enumerate() {
+        sq[i + 1] = sq[i] + f64::from(v).powi(2);
+    }
+    (0..x.len() / hop)
+        .map(|k| {
+            let c = k * hop + hop / 2;
+            let lo = c.saturating_sub(3 * hop / 2);
+            let hi = (c + 3 * hop / 2).min(x.len());
+            ((sq[hi] - sq[lo]) / (hi - lo).max(1) as f64).sqrt()
+        })
         .collect()
+}
+
+/// The lag in samples (within `max` either way) that best lines `b` up with `a`, from the
+/// cross-correlation of their 1 ms RMS envelopes.
+pub fn sample_lag(a: &[f32], b: &[f32], rate: u32, max_ms: usize) -> isize {
+    let ms = rate as usize / 1000;
+    let (ea, eb) = (rms_envelope(a, ms), rms_envelope(b, ms));
+    best_correlation(&ea, &eb, max_ms).1 * ms as isize
+}
+
+/// `b` shifted left by `lag` samples (right for a negative lag), zero-filled.
+pub fn shifted(b: &[f32], lag: isize) -> Vec<f32> {
+    if lag >= 0 {
+        b.get(lag as usize..).unwrap_or(&[]).to_vec()
+    } else {
+        let mut v = vec![0.0; (-lag) as usize];
+        v.extend_from_slice(b);
+        v
+    }
 }
 
 /// Pearson correlation of the common prefix of `a` and `b`.
@@ -136,40 +164,40 @@ pub fn best_correlation(a: &[f64], b: &[f64], max_lag: usize) -> (f64, isize) {
     best
 }
 
-/// Fundamental frequency of each window of `win` samples (hop `win`), by normalized
-/// autocorrelation: the first lag whose value comes within 10% of the best one between
-/// `rate / max_hz` and `rate / min_hz`. `None` for quiet or unpitched windows.
+/// Fundamental frequency of each window of `win` samples, by YIN (de Cheveigne & Kawahara
+/// 2002): the first lag between `rate / max_hz` and `rate / min_hz` where the cumulative mean
+/// normalized difference falls under 0.15, refined to its local minimum and interpolated.
+/// `None` for quiet or aperiodic windows.
 pub fn pitch_track(x: &[f32], rate: u32, win: usize, min_hz: f64, max_hz: f64) -> Vec<Option<f64>> {
-    let lo = (f64::from(rate) / max_hz) as usize;
+    let lo = ((f64::from(rate) / max_hz) as usize).max(2);
     let hi = (f64::from(rate) / min_hz) as usize;
     x.chunks(win)
-        .filter(|c| c.len() == win && win > hi)
+        .filter(|c| c.len() == win && win > 2 * hi)
         .map(|c| {
-            let mean = c.iter().map(|&v| f64::from(v)).sum::<f64>() / win as f64;
-            let v: Vec<f64> = c.iter().map(|&s| f64::from(s) - mean).collect();
-            let energy: f64 = v.iter().map(|s| s * s).sum();
-            if energy / (win as f64) < 1e-6 {
+            let v: Vec<f64> = c.iter().map(|&s| f64::from(s)).collect();
+            let energy = v.iter().map(|s| s * s).sum::<f64>() / win as f64;
+            if energy < 1e-7 {
                 return None;
             }
-            let ac: Vec<f64> = (lo..=hi)
-                .map(|lag| {
-                    let n = win - lag;
-                    v[..n].iter().zip(&v[lag..]).map(|(a, b)| a * b).sum::<f64>() / n as f64
-                })
-                .collect();
-            let best = ac.iter().cloned().fold(f64::MIN, f64::max);
-            if best <= 0.3 * energy / win as f64 {
-                return None;
+            let n = win - hi;
+            let mut d = vec![0.0f64; hi + 1];
+            for (tau, slot) in d.iter_mut().enumerate().skip(1) {
+                *slot = (0..n).map(|i| (v[i] - v[i + tau]).powi(2)).sum();
             }
-            // First local peak near the best: avoids octave-down errors.
-            let i = (1..ac.len() - 1).find(|&i| {
-                ac[i] >= 0.9 * best && ac[i] >= ac[i - 1] && ac[i] >= ac[i + 1]
-            })?;
-            // Parabolic interpolation around the peak.
-            let (a, b, c) = (ac[i - 1], ac[i], ac[i + 1]);
-            let d = a - 2.0 * b + c;
-            let shift = if d != 0.0 { 0.5 * (a - c) / d } else { 0.0 };
-            Some(f64::from(rate) / ((lo + i) as f64 + shift))
+            let mut cmnd = vec![1.0f64; hi + 1];
+            let mut running = 0.0;
+            for tau in 1..=hi {
+                running += d[tau];
+                cmnd[tau] = if running > 0.0 { d[tau] * tau as f64 / running } else { 1.0 };
+            }
+            let mut tau = (lo..hi).find(|&t| cmnd[t] < 0.15)?;
+            while tau + 1 < hi && cmnd[tau + 1] < cmnd[tau] {
+                tau += 1;
+            }
+            let (a, b, c) = (cmnd[tau - 1], cmnd[tau], cmnd[tau + 1]);
+            let den = a - 2.0 * b + c;
+            let shift = if den.abs() > 1e-12 { 0.5 * (a - c) / den } else { 0.0 };
+            Some(f64::from(rate) / (tau as f64 + shift))
         })
         .collect()
 }

@@ -1,3 +1,4 @@
 #![allow(dead_code)]
 pub mod audio;
 pub mod emu;
+pub mod songs;
