@@ -3,6 +3,7 @@
 //! ([`build`]).
 
 pub mod build;
+pub mod emit;
 pub mod decode;
 pub mod encode;
 pub mod ines;
