@@ -67,7 +67,11 @@ fn check_both_archives() {
     drop(sep_songs);
     let mut seen = 0;
     let mut c = [0; 3];
+    let mut last: Option<(Split, String)> = None;
     nesmdb::for_each_song(&exp, &Split::ALL, |song| {
+        let key = (song.split, song.score.name.clone());
+        assert!(last.as_ref() < Some(&key), "{key:?} out of order");
+        last = Some(key);
         c[song.split as usize] += 1;
         assert!(song.score.expressive);
         if let Some(notes) = by_name.get(&song.score.name) {
