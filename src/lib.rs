@@ -6,7 +6,10 @@
 //! (builder), with the synth rendering any stream to WAV.
 
 pub mod apu_stream;
+pub mod assembler;
+pub mod compile;
 pub mod error;
+pub mod formats;
 pub mod io;
 pub mod region;
 pub mod rom;

@@ -56,7 +56,7 @@ pub mod cmd {
 const GROUPS: usize = 6;
 
 /// One piece of a stream: bytes that must lie in one bank, with the places that hold addresses.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct Piece {
     /// Commands; the 16-bit addresses in them are offsets from the piece start until placed.
     pub bytes: Vec<u8>,

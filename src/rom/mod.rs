@@ -4,6 +4,7 @@
 
 pub mod build;
 pub mod chr;
+pub mod emit;
 pub mod decode;
 pub mod encode;
 pub mod ines;

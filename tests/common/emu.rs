@@ -1,184 +1,130 @@
-//! Runs a ROM in tetanes-core instruction by instruction: APU and PPU writes per frame (NMI),
-//! the scanline of each PPU write, the cycles a routine takes, the nametable, the controller.
+//! Runs built ROMs in tetanes-core and records what the player writes to the APU, frame by
+//! frame, with the CPU cycles music_update took.
 
-use nesmm::RegWrite;
-use std::collections::BTreeMap;
-use tetanes_core::control_deck::ControlDeck;
+use nesmm::rom::Rom;
+use nesmm::{ApuStream, RegWrite};
+use std::io::Cursor;
+use tetanes_core::control_deck::{Clocked, Config, ControlDeck, HeadlessMode};
 use tetanes_core::debug::{Access, Breakpoint};
-use tetanes_core::input::{JoypadBtn, Player};
+use tetanes_core::input::{JoypadBtnState, Player};
+use tetanes_core::memory::RamState;
 
-/// One write the CPU made: the instruction's address, the register and value, and the
-/// scanline the PPU was on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Write {
-    pub pc: u16,
-    pub addr: u16,
-    pub value: u8,
-    pub scanline: u16,
-}
-
-/// Cycles of each call of one routine, from its first instruction to its return.
-#[derive(Debug, Default, Clone)]
-pub struct Calls {
-    pub cycles: Vec<u32>,
-}
-
-impl Calls {
-    pub fn max(&self) -> u32 {
-        self.cycles.iter().copied().max().unwrap_or(0)
-    }
-    pub fn mean(&self) -> f64 {
-        self.cycles.iter().map(|&c| f64::from(c)).sum::<f64>() / self.cycles.len().max(1) as f64
-    }
-}
-
-pub struct Emu {
+/// A console running a ROM with the APU registers watched.
+pub struct Console {
     pub deck: ControlDeck,
-    pub symbols: BTreeMap<String, u16>,
-    nmi: u16,
-    /// Routines timed: entry address -> calls so far.
-    pub timed: BTreeMap<u16, Calls>,
-    open: Vec<(u16, u16, u32)>,
-    /// Cycle at which the NMI handler started, this frame.
-    pub nmi_cycle: u32,
+    stub: u16,
+    update: u16,
+    done: u16,
 }
 
-impl Emu {
-    pub fn new(rom: &[u8], symbols: &BTreeMap<String, u16>) -> Emu {
-        let mut deck = ControlDeck::new();
-        deck.load_rom("test.nes", &mut &rom[..]).expect("tetanes loads the ROM");
-        deck.set_breakpoints([
-            Breakpoint {
-                start: 0x2000,
-                end: 0x2007,
-                offset: None,
-                access: Access::WRITE,
-                breaks: false,
-                condition: None,
-            },
-            Breakpoint {
-                start: 0x4000,
-                end: 0x4017,
-                offset: None,
-                access: Access::WRITE,
-                breaks: false,
-                condition: None,
-            },
-        ]);
-        let nmi = symbols["nmi"];
-        Emu {
+/// What one NMI did.
+#[derive(Debug, Default, Clone)]
+pub struct NmiRecord {
+    /// Player writes between the previous NMI's music and this one (music_start_song).
+    pub before: Vec<RegWrite>,
+    /// The music writes of this NMI.
+    pub writes: Vec<RegWrite>,
+    /// CPU cycles from music_update's first instruction to the return to nmi_music_done.
+    pub cycles: u32,
+}
+
+impl Console {
+    pub fn new(rom: &Rom, ram: RamState) -> Console {
+        let mut cfg = Config::default()
+            .with_ram_state(ram)
+            .with_headless_mode(HeadlessMode::NO_AUDIO | HeadlessMode::NO_VIDEO)
+            .with_emulate_ppu_warmup(true);
+        cfg.sram_dir = None;
+        let mut deck = ControlDeck::with_config(cfg);
+        deck.load_rom("test.nes", &mut Cursor::new(rom.bytes.clone()))
+            .expect("tetanes loads the ROM");
+        deck.set_breakpoints([Breakpoint {
+            start: 0x4000,
+            end: 0x4017,
+            offset: None,
+            access: Access::WRITE,
+            breaks: false,
+            condition: None,
+        }]);
+        let sym = |n: &str| *rom.symbols.get(n).unwrap_or_else(|| panic!("no symbol {n}"));
+        Console {
             deck,
-            symbols: symbols.clone(),
-            nmi,
-            timed: BTreeMap::new(),
-            open: Vec::new(),
-            nmi_cycle: 0,
+            stub: sym("music_stub"),
+            update: sym("music_update"),
+            done: sym("nmi_music_done"),
         }
     }
 
-    pub fn sym(&self, name: &str) -> u16 {
-        *self
-            .symbols
-            .get(name)
-            .unwrap_or_else(|| panic!("no symbol {name}"))
+    fn player_writes(&mut self) -> Vec<RegWrite> {
+        let stub = self.stub;
+        self.deck
+            .drain_access_log()
+            .into_iter()
+            .filter(|h| h.pc == stub && h.access == Access::WRITE)
+            .map(|h| RegWrite::new(h.addr, h.value))
+            .collect()
     }
 
-    /// Times every call of the routine at `name`.
-    pub fn time(&mut self, name: &str) {
-        let a = self.sym(name);
-        self.timed.insert(a, Calls::default());
+    fn run_to(&mut self, pc: u16) {
+        for _ in 0..5 {
+            match self.deck.clock_frame_until(|b| b.cpu.pc == pc) {
+                Ok(Clocked::Stopped) => return,
+                Ok(_) => {}
+                Err(e) => panic!("emulation failed: {e:?}"),
+            }
+        }
+        panic!("the CPU did not reach ${pc:04X} within 5 frames");
     }
 
-    /// Runs to the next NMI entry; returns the writes made until then.
-    pub fn frame(&mut self) -> Vec<Write> {
-        let mut out = Vec::new();
-        let mut steps = 0u32;
-        loop {
-            self.deck.clock_instr().expect("the CPU runs");
-            steps += 1;
-            assert!(steps < 200_000, "no NMI for 200,000 instructions");
-            let scanline = self.deck.bus().ppu.scanline;
-            for hit in self.deck.drain_access_log() {
-                out.push(Write {
-                    pc: hit.pc,
-                    addr: hit.addr,
-                    value: hit.value,
-                    scanline,
-                });
-            }
-            let cpu = &self.deck.bus().cpu;
-            let (pc, cycle, sp) = (cpu.pc, cpu.cycle, cpu.sp);
-            if let Some(&(ret, _, start)) = self.open.last() {
-                if pc == ret {
-                    let (_, entry, _) = self.open.pop().expect("open call");
-                    if let Some(c) = self.timed.get_mut(&entry) {
-                        c.cycles.push(cycle.wrapping_sub(start));
-                    }
-                }
-            }
-            if self.timed.contains_key(&pc) {
-                let ram = self.deck.wram();
-                let lo = ram[0x100 + usize::from(sp.wrapping_add(1))];
-                let hi = ram[0x100 + usize::from(sp.wrapping_add(2))];
-                let ret = u16::from_le_bytes([lo, hi]).wrapping_add(1);
-                self.open.push((ret, pc, cycle));
-            }
-            if pc == self.nmi {
-                self.nmi_cycle = cycle;
-                return out;
-            }
+    /// Runs to the end of the next NMI's music update.
+    pub fn nmi(&mut self) -> NmiRecord {
+        self.run_to(self.update);
+        let before = self.player_writes();
+        let c0 = self.deck.bus().cpu.cycle;
+        self.run_to(self.done);
+        let cycles = self.deck.bus().cpu.cycle.wrapping_sub(c0);
+        NmiRecord {
+            before,
+            writes: self.player_writes(),
+            cycles,
         }
     }
 
-    /// Runs `n` frames; returns the APU writes ($4000-$4015, $4017: not the controller's
-    /// $4016) of each.
-    pub fn apu_frames(&mut self, n: usize) -> Vec<Vec<Write>> {
-        (0..n).map(|_| apu_only(self.frame())).collect()
-    }
-
-    /// Holds `button` for one frame, then releases it for another; returns both frames' writes.
-    pub fn press(&mut self, button: JoypadBtn) -> Vec<Write> {
-        self.deck.joypad_mut(Player::One).set_button(button, true);
-        let mut w = self.frame();
-        self.deck.joypad_mut(Player::One).set_button(button, false);
-        w.extend(self.frame());
-        w
-    }
-
-    /// Tiles of nametable 0, row `row`, as text (tiles 32..=95 are ASCII; others as '.').
-    pub fn row(&self, row: u16) -> String {
-        (0..32u16)
-            .map(|c| {
-                let t = self.deck.bus().ppu_bus_peek(0x2000 + row * 32 + c);
-                if (32..96).contains(&t) {
-                    t as char
-                } else {
-                    '.'
-                }
-            })
-            .collect()
-    }
-
-    /// Raw tile numbers of nametable 0, row `row`, columns `cols`.
-    pub fn tiles(&self, row: u16, cols: std::ops::Range<u16>) -> Vec<u8> {
-        cols.map(|c| self.deck.bus().ppu_bus_peek(0x2000 + row * 32 + c))
-            .collect()
-    }
-
-    pub fn ram(&self, addr: u16) -> u8 {
-        self.deck.wram()[usize::from(addr & 0x7FF)]
+    /// Holds or releases a controller 1 button.
+    pub fn button(&mut self, b: JoypadBtnState, pressed: bool) {
+        self.deck.joypad_mut(Player::One).set_button(b, pressed);
     }
 }
 
-/// The APU writes among `writes` (the controller strobe $4016 left out).
-pub fn apu_only(writes: Vec<Write>) -> Vec<Write> {
-    writes
-        .into_iter()
-        .filter(|w| (0x4000..=0x4017).contains(&w.addr) && w.addr != 0x4016)
-        .collect()
+/// Frame `i` of a song played on and on (looping or silent after the end).
+pub fn expected_frame(s: &ApuStream, i: usize) -> &[RegWrite] {
+    if i < s.len() {
+        return s.frame(i);
+    }
+    match s.loop_frame.filter(|&l| l < s.len()) {
+        Some(l) => s.frame(l + (i - s.len()) % (s.len() - l)),
+        None => &[],
+    }
 }
 
-/// The register writes of `writes`.
-pub fn reg_writes(writes: &[Write]) -> Vec<RegWrite> {
-    writes.iter().map(|w| RegWrite::new(w.addr, w.value)).collect()
+/// Plays `frames` NMIs of song 0 and checks every write against the stream; returns cycles.
+pub fn check_song(rom: &Rom, s: &ApuStream, frames: usize, ram: RamState) -> Vec<u32> {
+    let mut c = Console::new(rom, ram);
+    let first = c.nmi();
+    assert_eq!(first.before, s.init, "init writes of '{}'", s.name);
+    let mut cycles = vec![first.cycles];
+    assert_eq!(first.writes, expected_frame(s, 0), "'{}' frame 0", s.name);
+    for i in 1..frames {
+        let r = c.nmi();
+        assert!(
+            r.before.is_empty(),
+            "writes outside the NMI at frame {i}: {:?}; in it {:?}; want {:?}",
+            r.before,
+            r.writes,
+            expected_frame(s, i)
+        );
+        assert_eq!(r.writes, expected_frame(s, i), "'{}' frame {i}", s.name);
+        cycles.push(r.cycles);
+    }
+    cycles
 }
