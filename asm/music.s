@@ -89,6 +89,10 @@ msm_write:
     iny
     jmp music_stub
 msm_write_done:
+    sty apu_shadow_y            ; 3 the UI's copy of the register (level meters, pause)
+    ldy music_stub+1            ; 3
+    sta apu_shadow,y            ; 5
+    ldy apu_shadow_y            ; 3
     dex
     bne msm_write
     lda #<music_write_done
@@ -155,6 +159,10 @@ mu_write:                       ; 32 cycles per write
     iny                         ; 2
     jmp music_stub              ; 3 + sta $40rr 4 + jmp 3
 music_write_done:
+    sty apu_shadow_y            ; 3 the UI's copy of the register (level meters, pause)
+    ldy music_stub+1            ; 3
+    sta apu_shadow,y            ; 5
+    ldy apu_shadow_y            ; 3
     dex                         ; 2
     bpl mu_write                ; 3
     ldx music_x                 ; 3

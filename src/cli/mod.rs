@@ -3,7 +3,9 @@
 
 mod compile;
 mod convert;
+mod export_ca65;
 mod info;
+mod nsf;
 
 use clap::{Parser, Subcommand};
 
@@ -25,6 +27,8 @@ pub enum Command {
     Compile(compile::CompileArgs),
     Info(info::InfoArgs),
     Convert(convert::ConvertArgs),
+    Nsf(nsf::NsfArgs),
+    ExportCa65(export_ca65::ExportCa65Args),
 }
 
 /// Runs one parsed command line.
@@ -33,5 +37,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Compile(a) => compile::run(a),
         Command::Info(a) => info::run(a),
         Command::Convert(a) => convert::run(a),
+        Command::Nsf(a) => nsf::run(a),
+        Command::ExportCa65(a) => export_ca65::run(a),
     }
 }

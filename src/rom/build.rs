@@ -146,7 +146,10 @@ pub fn build_rom_with(songs: &[ApuStream], opts: &BuildOptions, asm: Assembler) 
                 .map(|p| p.bytes.len())
                 .sum::<usize>();
         if data + code + 6 <= 2 * BANK {
-            let banks = distinct.iter().map(|s| vec![None; s.pieces.len()]).collect();
+            let banks = distinct
+                .iter()
+                .map(|s| vec![None; s.pieces.len()])
+                .collect();
             let layout = Layout {
                 songs: &encoded,
                 stream_ids: ids,
@@ -182,8 +185,10 @@ pub fn build_rom_with(songs: &[ApuStream], opts: &BuildOptions, asm: Assembler) 
         .collect();
     pieces.sort_by(|a, b| b.cmp(a));
     let mut free: Vec<usize> = Vec::new();
-    let mut banks: Vec<Vec<Option<u8>>> =
-        distinct.iter().map(|s| vec![None; s.pieces.len()]).collect();
+    let mut banks: Vec<Vec<Option<u8>>> = distinct
+        .iter()
+        .map(|s| vec![None; s.pieces.len()])
+        .collect();
     for &(len, s, p) in &pieces {
         let b = match free.iter().position(|&f| f >= len) {
             Some(b) => b,
@@ -242,6 +247,8 @@ fn sources(layout: &Layout) -> Vec<(String, String)> {
         .collect();
     files.push(("songs.inc".into(), emit::songs_inc(layout)));
     files.push(("songs.s".into(), emit::songs_s(layout)));
+    let region = layout.songs.first().map_or(Region::Ntsc, |s| s.region);
+    files.push(("ui_data.s".into(), crate::rom::ui::ui_data_source(region)));
     files
 }
 
@@ -297,7 +304,11 @@ fn link(
     opts: &BuildOptions,
     asm: Assembler,
 ) -> Result<Rom> {
-    let linked = asm(&sources(layout), player::MAIN_SOURCE, &config(mapper, banks))?;
+    let linked = asm(
+        &sources(layout),
+        player::MAIN_SOURCE,
+        &config(mapper, banks),
+    )?;
     let prg_size = banks * BANK;
     if linked.image.len() != prg_size {
         return Err(Error::Unsupported(format!(
@@ -306,7 +317,9 @@ fn link(
         )));
     }
     let mut bytes = nes2_header(mapper.number(), banks as u16, opts.region).to_vec();
+    crate::rom::chr::use_chr_rom(&mut bytes);
     bytes.extend_from_slice(&linked.image);
+    bytes.extend_from_slice(&crate::rom::chr::chr_rom());
     let mut counted = vec![false; layout.streams.len()];
     let songs = layout
         .songs

@@ -110,6 +110,17 @@ pub fn chr_rom() -> Vec<u8> {
     chr
 }
 
+/// Marks a NES 2.0 header (bytes 0..16 of `header`) as having one 8 KiB bank of CHR-ROM and
+/// no CHR-RAM: byte 5 (CHR-ROM size LSB, 8 KiB units) = 1, byte 9's high nibble (MSB) = 0,
+/// byte 11 (CHR-RAM/NVRAM shift counts) = 0. See the nesdev wiki page "NES 2.0".
+pub fn use_chr_rom(header: &mut [u8]) {
+    if let [_, _, _, _, _, chr, _, _, _, sizes_msb, _, chr_ram, ..] = header {
+        *chr = (CHR_SIZE / 8192) as u8;
+        *sizes_msb &= 0x0F;
+        *chr_ram = 0;
+    }
+}
+
 /// Converts `text` to tile numbers: lower case becomes upper case, characters without a glyph
 /// become `?`, and the result is cut to `max` tiles.
 pub fn text_tiles(text: &str, max: usize) -> Vec<u8> {
@@ -184,6 +195,14 @@ mod tests {
         );
         assert_eq!(meter_tiles(15, 8)[7], TILE_METER_HALF);
         assert_eq!(meter_tiles(15, 8)[6], TILE_METER_FULL);
+    }
+
+    #[test]
+    fn header_gets_chr_rom() {
+        let mut h = crate::rom::ines::nes2_header(0, 2, crate::Region::Ntsc).to_vec();
+        use_chr_rom(&mut h);
+        assert_eq!((h[5], h[9] >> 4, h[11]), (1, 0, 0));
+        assert_eq!(h[4], 2, "PRG size kept");
     }
 
     #[test]

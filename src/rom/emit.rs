@@ -45,7 +45,12 @@ pub fn dedup_streams(songs: &[EncodedSong]) -> (Vec<Vec<usize>>, Vec<&EncodedStr
 
 /// Bytes of text the table adds: title and names, each zero-terminated.
 pub fn text_bytes(songs: &[EncodedSong], title: &str) -> usize {
-    ascii(title).len() + 1 + songs.iter().map(|s| ascii(&s.name).len() + 1).sum::<usize>()
+    ascii(title).len()
+        + 1
+        + songs
+            .iter()
+            .map(|s| ascii(&s.name).len() + 1)
+            .sum::<usize>()
 }
 
 /// Bytes of the song table, headers and text (what the fixed bank holds besides the player).
@@ -58,7 +63,13 @@ pub fn table_bytes(songs: &[EncodedSong], title: &str) -> usize {
 /// Printable ASCII, at most 31 characters (what a screen line shows).
 fn ascii(s: &str) -> Vec<u8> {
     s.chars()
-        .map(|c| if (' '..='~').contains(&c) { c as u8 } else { b'?' })
+        .map(|c| {
+            if (' '..='~').contains(&c) {
+                c as u8
+            } else {
+                b'?'
+            }
+        })
         .take(31)
         .collect()
 }
@@ -128,12 +139,20 @@ pub fn songs_s(layout: &Layout) -> String {
             song.loop_frame
                 .map_or("stops".to_string(), |l| format!("loops to frame {l}"))
         );
-        let _ = writeln!(o, "    .byte {}                 ; streams", song.streams.len());
+        let _ = writeln!(
+            o,
+            "    .byte {}                 ; streams",
+            song.streams.len()
+        );
         for &sid in &layout.stream_ids[i] {
             let bank = layout.banks[sid][0].unwrap_or(0);
             let _ = writeln!(o, "    .byte {bank}\n    .word {}", label(sid, 0));
         }
-        let _ = writeln!(o, "    .byte {}                 ; init writes", song.init.len());
+        let _ = writeln!(
+            o,
+            "    .byte {}                 ; init writes",
+            song.init.len()
+        );
         let init: Vec<u8> = song
             .init
             .iter()
@@ -181,7 +200,11 @@ fn emit_piece(o: &mut String, layout: &Layout, sid: usize, p: usize) {
             run.clear();
             let off = u16::from_le_bytes([piece.bytes[i + 1], piece.bytes[i + 2]]);
             let bank = layout.banks[sid][target].unwrap_or(0);
-            let _ = writeln!(o, "    .byte {bank}\n    .word {}+{off}", label(sid, target));
+            let _ = writeln!(
+                o,
+                "    .byte {bank}\n    .word {}+{off}",
+                label(sid, target)
+            );
             i += 3;
         } else {
             run.push(piece.bytes[i]);

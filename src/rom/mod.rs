@@ -4,9 +4,10 @@
 
 pub mod build;
 pub mod chr;
-pub mod emit;
 pub mod decode;
+pub mod emit;
 pub mod encode;
+pub mod export;
 pub mod ines;
 pub mod nsf;
 pub mod nsfe;

@@ -3,9 +3,22 @@
 //! X = 0 NTSC / 1 PAL) and PLAY end in RTS, and data larger than $8000-$FFFF is banked in
 //! 4 KiB pages through $5FF8-$5FFF.
 
+use crate::apu_stream::ApuStream;
 use crate::error::{Error, Result};
 use crate::region::Region;
+use crate::rom::emit::{self, Layout};
+use crate::rom::encode::{encode_stream_with, EncodeOptions, EncodedSong};
+use crate::rom::nsfe::Nsfe;
+use crate::rom::player::{self, Assembler};
+use std::collections::BTreeMap;
 use std::path::Path;
+
+/// `asm/nsf.s`: INIT and PLAY around the ROM's player (`music.s`).
+pub const NSF_SOURCE: &str = include_str!("../../asm/nsf.s");
+/// `asm/nsf.cfg`: songs then the player from $8000, not banked.
+pub const NSF_CFG: &str = include_str!("../../asm/nsf.cfg");
+/// Where the program is loaded.
+pub const NSF_LOAD: u16 = 0x8000;
 
 /// Size of the NSF header.
 pub const HEADER_SIZE: usize = 0x80;
@@ -211,6 +224,147 @@ impl Nsf {
         };
         self.data.get(offset).copied()
     }
+}
+
+/// Options of [`build_nsf`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NsfOptions {
+    /// The songs' region: the header's region byte (NTSC-only or PAL-only).
+    pub region: Region,
+    /// Album title, artist and copyright (cut to 31 ASCII characters in the header).
+    pub title: String,
+    pub artist: String,
+    pub copyright: String,
+}
+
+impl Default for NsfOptions {
+    fn default() -> Self {
+        NsfOptions {
+            region: Region::Ntsc,
+            title: "nesmm".into(),
+            artist: String::new(),
+            copyright: String::new(),
+        }
+    }
+}
+
+/// A built NSF, with what an NSFe adds.
+#[derive(Debug, Clone)]
+pub struct BuiltNsf {
+    pub nsf: Nsf,
+    /// Labels of the player and data (`nsf_init`, `nsf_play`, `music_update`, ...).
+    pub symbols: BTreeMap<String, u16>,
+    /// Song names.
+    pub track_titles: Vec<String>,
+    /// Play time of each song in milliseconds: one pass, plus the looped part once more for
+    /// a song that loops.
+    pub track_ms: Vec<i32>,
+}
+
+impl BuiltNsf {
+    /// The same program as an NSFe, with track titles and times.
+    pub fn nsfe(&self) -> Nsfe {
+        Nsfe {
+            nsf: self.nsf.clone(),
+            track_titles: self.track_titles.clone(),
+            track_ms: self.track_ms.clone(),
+            playlist: (0..self.track_titles.len() as u8).collect(),
+        }
+    }
+}
+
+/// Play time of `song` in milliseconds (see [`BuiltNsf::track_ms`]).
+pub fn track_ms(song: &ApuStream) -> i32 {
+    let frames = song.len() + song.loop_frame.map_or(0, |l| song.len().saturating_sub(l));
+    (frames as f64 * 1000.0 / song.region.frame_hz()).round() as i32
+}
+
+/// Builds an NSF of `songs` with our assembler: the ROM's player and song data behind
+/// `nsf_init` / `nsf_play`.
+pub fn build_nsf(songs: &[ApuStream], opts: &NsfOptions) -> Result<BuiltNsf> {
+    build_nsf_with(songs, opts, player::default_assembler())
+}
+
+/// [`build_nsf`] with a chosen assembler backend.
+pub fn build_nsf_with(songs: &[ApuStream], opts: &NsfOptions, asm: Assembler) -> Result<BuiltNsf> {
+    if songs.is_empty() || songs.len() > 255 {
+        return Err(Error::Unsupported(format!(
+            "an NSF holds 1 to 255 songs, not {}",
+            songs.len()
+        )));
+    }
+    if let Some(s) = songs.iter().find(|s| s.region != opts.region) {
+        return Err(Error::Unsupported(format!(
+            "song '{}' was compiled for {} but the NSF is {}: compile it with --{}",
+            s.name,
+            s.region.name().to_uppercase(),
+            opts.region.name().to_uppercase(),
+            opts.region.name()
+        )));
+    }
+    let encode = EncodeOptions {
+        max_piece: 0x8000,
+        ..Default::default()
+    };
+    let encoded: Vec<EncodedSong> = songs
+        .iter()
+        .map(|s| encode_stream_with(s, &encode))
+        .collect();
+    let (stream_ids, streams) = emit::dedup_streams(&encoded);
+    let banks = streams.iter().map(|s| vec![None; s.pieces.len()]).collect();
+    let layout = Layout {
+        songs: &encoded,
+        stream_ids,
+        streams,
+        banks,
+        uxrom: false,
+        title: &opts.title,
+    };
+    let mut files: Vec<(String, String)> = player::PLAYER_SOURCES
+        .iter()
+        .map(|(n, t)| (n.to_string(), t.to_string()))
+        .collect();
+    files.push(("nsf.s".into(), NSF_SOURCE.into()));
+    files.push(("songs.inc".into(), emit::songs_inc(&layout)));
+    files.push(("songs.s".into(), emit::songs_s(&layout)));
+    let linked = asm(&files, "nsf.s", NSF_CFG).map_err(|e| {
+        Error::Unsupported(format!(
+            "the songs and player do not fit the NSF's 32 KiB at $8000 ({e}); \
+             put fewer songs in one NSF"
+        ))
+    })?;
+    let sym = |n: &str| {
+        linked
+            .symbols
+            .get(n)
+            .copied()
+            .ok_or_else(|| Error::Unsupported(format!("the NSF player has no label '{n}'")))
+    };
+    let header = NsfHeader {
+        version: 1,
+        song_count: songs.len() as u8,
+        first_song: 1,
+        load_addr: NSF_LOAD,
+        init_addr: sym("nsf_init")?,
+        play_addr: sym("nsf_play")?,
+        title: nsf_text(&opts.title),
+        artist: nsf_text(&opts.artist),
+        copyright: nsf_text(&opts.copyright),
+        ntsc_speed_us: Region::Ntsc.nsf_play_us(),
+        banks: [0; 8],
+        pal_speed_us: Region::Pal.nsf_play_us(),
+        region: opts.region,
+        expansion: 0,
+    };
+    Ok(BuiltNsf {
+        nsf: Nsf {
+            header,
+            data: linked.image,
+        },
+        symbols: linked.symbols,
+        track_titles: songs.iter().map(|s| s.name.clone()).collect(),
+        track_ms: songs.iter().map(track_ms).collect(),
+    })
 }
 
 fn put_u16(h: &mut [u8], at: usize, v: u16) {

@@ -15,6 +15,8 @@ pub const PLAYER_SOURCES: &[(&str, &str)] = &[
     ("reset.s", include_str!("../../asm/reset.s")),
     ("nmi.s", include_str!("../../asm/nmi.s")),
     ("main.s", include_str!("../../asm/main.s")),
+    ("ui.s", include_str!("../../asm/ui.s")),
+    ("ui_ram.s", include_str!("../../asm/ui_ram.s")),
 ];
 
 /// The top-level source.
@@ -104,9 +106,20 @@ fn run_ca65(
         }
         Ok(())
     };
-    run(Command::new("ca65").args(["-g", main, "-o", "rom.o"]), "ca65")?;
     run(
-        Command::new("ld65").args(["-C", "link.cfg", "rom.o", "-o", "prg.bin", "-Ln", "labels.txt"]),
+        Command::new("ca65").args(["-g", main, "-o", "rom.o"]),
+        "ca65",
+    )?;
+    run(
+        Command::new("ld65").args([
+            "-C",
+            "link.cfg",
+            "rom.o",
+            "-o",
+            "prg.bin",
+            "-Ln",
+            "labels.txt",
+        ]),
         "ld65",
     )?;
     let image = std::fs::read(dir.join("prg.bin")).map_err(|e| Error::io("prg.bin", e))?;

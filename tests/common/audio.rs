@@ -106,6 +106,13 @@ pub fn rms_envelope(x: &[f32], hop: usize) -> Vec<f64> {
         .collect()
 }
 
+/// RMS of consecutive windows of `win` samples (the last, partial one left out).
+pub fn frame_rms(x: &[f32], win: usize) -> Vec<f64> {
+    x.chunks_exact(win)
+        .map(|c| (c.iter().map(|&v| f64::from(v).powi(2)).sum::<f64>() / win as f64).sqrt())
+        .collect()
+}
+
 /// The lag in samples (within `max` either way) that best lines `b` up with `a`, from the
 /// cross-correlation of their 1 ms RMS envelopes.
 pub fn sample_lag(a: &[f32], b: &[f32], rate: u32, max_ms: usize) -> isize {
@@ -188,7 +195,11 @@ pub fn pitch_track(x: &[f32], rate: u32, win: usize, min_hz: f64, max_hz: f64) -
             let mut running = 0.0;
             for tau in 1..=hi {
                 running += d[tau];
-                cmnd[tau] = if running > 0.0 { d[tau] * tau as f64 / running } else { 1.0 };
+                cmnd[tau] = if running > 0.0 {
+                    d[tau] * tau as f64 / running
+                } else {
+                    1.0
+                };
             }
             let mut tau = (lo..hi).find(|&t| cmnd[t] < 0.15)?;
             while tau + 1 < hi && cmnd[tau + 1] < cmnd[tau] {
@@ -196,7 +207,11 @@ pub fn pitch_track(x: &[f32], rate: u32, win: usize, min_hz: f64, max_hz: f64) -
             }
             let (a, b, c) = (cmnd[tau - 1], cmnd[tau], cmnd[tau + 1]);
             let den = a - 2.0 * b + c;
-            let shift = if den.abs() > 1e-12 { 0.5 * (a - c) / den } else { 0.0 };
+            let shift = if den.abs() > 1e-12 {
+                0.5 * (a - c) / den
+            } else {
+                0.0
+            };
             Some(f64::from(rate) / (tau as f64 + shift))
         })
         .collect()

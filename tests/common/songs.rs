@@ -1,7 +1,7 @@
 //! Small deterministic songs for the ROM, NSF and export tests: all four voices, notes and
 //! volumes changing on different periods, so every frame differs from its neighbours.
 
-use nesmm::{ApuStream, Region, RegWrite};
+use nesmm::{ApuStream, RegWrite, Region};
 
 fn w(addr: u16, value: u8) -> RegWrite {
     RegWrite::new(addr, value)

@@ -46,7 +46,8 @@ pub struct Emu {
 impl Emu {
     pub fn new(rom: &[u8], symbols: &BTreeMap<String, u16>) -> Emu {
         let mut deck = ControlDeck::new();
-        deck.load_rom("test.nes", &mut &rom[..]).expect("tetanes loads the ROM");
+        deck.load_rom("test.nes", &mut &rom[..])
+            .expect("tetanes loads the ROM");
         deck.set_breakpoints([
             Breakpoint {
                 start: 0x2000,
@@ -130,19 +131,28 @@ impl Emu {
         }
     }
 
-    /// Runs `n` frames; returns the APU writes ($4000-$4015, $4017: not the controller's
-    /// $4016) of each.
-    pub fn apu_frames(&mut self, n: usize) -> Vec<Vec<Write>> {
-        (0..n).map(|_| apu_only(self.frame())).collect()
+    /// Runs `n` frames; returns the player's APU writes in each (those of `music_stub`).
+    pub fn music_frames(&mut self, n: usize) -> Vec<Vec<Write>> {
+        (0..n)
+            .map(|_| {
+                let f = self.frame();
+                self.music_only(f)
+            })
+            .collect()
+    }
+
+    /// The writes among `writes` made by the player (its `sta $40rr` stub).
+    pub fn music_only(&self, writes: Vec<Write>) -> Vec<Write> {
+        let stub = self.sym("music_stub");
+        writes.into_iter().filter(|w| w.pc == stub).collect()
     }
 
     /// Holds `button` for one frame, then releases it for another; returns both frames' writes.
-    pub fn press(&mut self, button: JoypadBtn) -> Vec<Write> {
+    pub fn press(&mut self, button: JoypadBtn) -> Vec<Vec<Write>> {
         self.deck.joypad_mut(Player::One).set_button(button, true);
-        let mut w = self.frame();
+        let first = self.frame();
         self.deck.joypad_mut(Player::One).set_button(button, false);
-        w.extend(self.frame());
-        w
+        vec![first, self.frame()]
     }
 
     /// Tiles of nametable 0, row `row`, as text (tiles 32..=95 are ASCII; others as '.').
@@ -170,15 +180,10 @@ impl Emu {
     }
 }
 
-/// The APU writes among `writes` (the controller strobe $4016 left out).
-pub fn apu_only(writes: Vec<Write>) -> Vec<Write> {
-    writes
-        .into_iter()
-        .filter(|w| (0x4000..=0x4017).contains(&w.addr) && w.addr != 0x4016)
-        .collect()
-}
-
 /// The register writes of `writes`.
 pub fn reg_writes(writes: &[Write]) -> Vec<RegWrite> {
-    writes.iter().map(|w| RegWrite::new(w.addr, w.value)).collect()
+    writes
+        .iter()
+        .map(|w| RegWrite::new(w.addr, w.value))
+        .collect()
 }
