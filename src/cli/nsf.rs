@@ -35,7 +35,13 @@ pub fn load_streams(paths: &[PathBuf]) -> anyhow::Result<Vec<ApuStream>> {
     paths
         .iter()
         .map(|p| {
-            let bytes = nesmm::io::read_file(p)?;
+            let bytes = nesmm::io::read_file(p).with_context(|| {
+                format!(
+                    "cannot read the song {}; check the path (songs are stream dumps from \
+                     `nesmm compile SONG --stream-out FILE`)",
+                    p.display()
+                )
+            })?;
             let text = String::from_utf8(bytes).map_err(|_| {
                 anyhow::anyhow!(
                     "{} is not text; give a stream dump from `nesmm compile --stream-out`",

@@ -113,9 +113,15 @@ fn byte_list(bytes: &[u8]) -> String {
         .join(", ")
 }
 
+/// Renders a template, ending the file with a newline (askama drops the template's last one).
 fn render(t: &impl Template, what: &str) -> Result<String> {
-    t.render()
-        .map_err(|e| Error::Unsupported(format!("template {what}: {e}")))
+    let mut text = t
+        .render()
+        .map_err(|e| Error::Unsupported(format!("template {what}: {e}")))?;
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    Ok(text)
 }
 
 /// Writes the cc65 project of the ROM for `songs` into `dir` (created if missing).
