@@ -1,6 +1,7 @@
 //! The 6502 player sources (`asm/`), embedded so the library builds ROMs on its own, and the
 //! assembler backends that turn them into a PRG image.
 
+use crate::assembler::{assemble_and_link, SourceSet};
 use crate::error::{Error, Result};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -142,7 +143,28 @@ fn run_ca65(
     Ok(LinkedPrg { image, symbols })
 }
 
-/// The backend `build_rom` uses.
+/// The backend `build_rom` uses: ours.
 pub fn default_assembler() -> Assembler {
-    assemble_with_ca65
+    assemble_with_nesmm
+}
+
+/// Assembles with our assembler ([`crate::assembler::assemble_and_link`]), in memory.
+pub fn assemble_with_nesmm(
+    files: &[(String, String)],
+    main: &str,
+    linker_config: &str,
+) -> Result<LinkedPrg> {
+    let mut set = SourceSet::new();
+    for (name, text) in files {
+        set.insert(name.clone(), text.as_bytes());
+    }
+    let linked = assemble_and_link(&set, main, linker_config)?;
+    Ok(LinkedPrg {
+        image: linked.image,
+        symbols: linked
+            .symbols
+            .into_iter()
+            .filter_map(|(k, v)| u16::try_from(v).ok().map(|v| (k, v)))
+            .collect(),
+    })
 }
