@@ -7,6 +7,7 @@ pub mod emit;
 pub mod decode;
 pub mod encode;
 pub mod ines;
+pub mod pipeline;
 pub mod player;
 
 #[cfg(test)]
