@@ -1,7 +1,7 @@
 //! Writes the generated sources `songs.inc` and `songs.s`: the song table, song headers, title
 //! and names, and every stream piece as `.byte` / `.word` lines, in the segments the layout chose.
 
-use crate::rom::encode::{EncodedSong, EncodedStream, Piece};
+use crate::rom::encode::{EncodedSong, EncodedStream};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
@@ -24,7 +24,7 @@ pub struct Layout<'a> {
 /// Groups identical streams: returns (stream_ids, distinct streams).
 #[allow(clippy::type_complexity)]
 pub fn dedup_streams(songs: &[EncodedSong]) -> (Vec<Vec<usize>>, Vec<&EncodedStream>) {
-    let mut index: HashMap<&Vec<Piece>, usize> = HashMap::new();
+    let mut index: HashMap<&EncodedStream, usize> = HashMap::new();
     let mut distinct: Vec<&EncodedStream> = Vec::new();
     let ids = songs
         .iter()
@@ -32,7 +32,7 @@ pub fn dedup_streams(songs: &[EncodedSong]) -> (Vec<Vec<usize>>, Vec<&EncodedStr
             s.streams
                 .iter()
                 .map(|st| {
-                    *index.entry(&st.pieces).or_insert_with(|| {
+                    *index.entry(st).or_insert_with(|| {
                         distinct.push(st);
                         distinct.len() - 1
                     })
@@ -131,7 +131,12 @@ pub fn songs_s(layout: &Layout) -> String {
         let _ = writeln!(o, "    .byte {}                 ; streams", song.streams.len());
         for &sid in &layout.stream_ids[i] {
             let bank = layout.banks[sid][0].unwrap_or(0);
-            let _ = writeln!(o, "    .byte {bank}\n    .word {}", label(sid, 0));
+            let mode = layout.streams[sid].mode.header_byte();
+            let _ = writeln!(
+                o,
+                "    .byte ${mode:02X}, {bank}\n    .word {}",
+                label(sid, 0)
+            );
         }
         let _ = writeln!(o, "    .byte {}                 ; init writes", song.init.len());
         let init: Vec<u8> = song
