@@ -235,13 +235,20 @@ fn encode_all(songs: &[ApuStream], max_piece: usize) -> Vec<EncodedSong> {
     songs.iter().map(|s| encode_stream_with(s, &opts)).collect()
 }
 
-fn sources(layout: &Layout) -> Vec<(String, String)> {
-    let mut files: Vec<(String, String)> = player::PLAYER_SOURCES
+fn sources(layout: &Layout) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = player::PLAYER_SOURCES
         .iter()
-        .map(|(n, t)| (n.to_string(), t.to_string()))
+        .map(|(n, t)| (n.to_string(), t.as_bytes().to_vec()))
         .collect();
-    files.push(("songs.inc".into(), emit::songs_inc(layout)));
-    files.push(("songs.s".into(), emit::songs_s(layout)));
+    let (blobs, addr) = emit::place(layout);
+    files.push(("songs.inc".into(), emit::songs_inc(layout).into_bytes()));
+    files.push((
+        "songs.s".into(),
+        emit::songs_s(layout, &blobs, &addr).into_bytes(),
+    ));
+    for (bank, blob) in blobs {
+        files.push((emit::blob_name(bank), blob));
+    }
     files
 }
 

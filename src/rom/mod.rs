@@ -13,6 +13,6 @@ pub mod player;
 #[cfg(test)]
 mod encode_tests;
 
-pub use build::{build_rom, BuildOptions, Mapper, Rom};
+pub use build::{build_rom, build_rom_with, BuildOptions, Mapper, Rom, SongSize};
 pub use decode::{decode, decode_frames};
 pub use encode::{encode_stream, encode_stream_with, EncodeOptions, EncodedSong};

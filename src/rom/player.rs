@@ -59,12 +59,12 @@ pub struct LinkedPrg {
 }
 
 /// An assembler backend: `(files, main file, linker config) -> linked program`.
-pub type Assembler = fn(&[(String, String)], &str, &str) -> Result<LinkedPrg>;
+pub type Assembler = fn(&[(String, Vec<u8>)], &str, &str) -> Result<LinkedPrg>;
 
 /// Assembles with the cc65 tools (`ca65`, `ld65`) in a temporary folder. Used to cross-check
 /// our assembler, and where it is missing.
 pub fn assemble_with_ca65(
-    files: &[(String, String)],
+    files: &[(String, Vec<u8>)],
     main: &str,
     linker_config: &str,
 ) -> Result<LinkedPrg> {
@@ -81,7 +81,7 @@ pub fn assemble_with_ca65(
 
 fn run_ca65(
     dir: &Path,
-    files: &[(String, String)],
+    files: &[(String, Vec<u8>)],
     main: &str,
     linker_config: &str,
 ) -> Result<LinkedPrg> {
@@ -124,7 +124,7 @@ fn run_ca65(
     }
     // The label file lists labels only; add the `NAME = $hex` constants (zero-page variables).
     for (_, text) in files {
-        for line in text.lines() {
+        for line in String::from_utf8_lossy(text).lines() {
             let code = line.split(';').next().unwrap_or("");
             if let Some((name, value)) = code.split_once('=') {
                 let name = name.trim();
@@ -150,13 +150,13 @@ pub fn default_assembler() -> Assembler {
 
 /// Assembles with our assembler ([`crate::assembler::assemble_and_link`]), in memory.
 pub fn assemble_with_nesmm(
-    files: &[(String, String)],
+    files: &[(String, Vec<u8>)],
     main: &str,
     linker_config: &str,
 ) -> Result<LinkedPrg> {
     let mut set = SourceSet::new();
     for (name, text) in files {
-        set.insert(name.clone(), text.as_bytes());
+        set.insert(name.clone(), text.as_slice());
     }
     let linked = assemble_and_link(&set, main, linker_config)?;
     Ok(LinkedPrg {
