@@ -5,8 +5,10 @@
 ; that ends the frame, writing the APU registers in exactly the song's order.
 ;
 ; Stream commands (see src/rom/encode.rs):
-;   $00-$7F EEEE NNNN  N+1 (register, value) pairs; E = 0..6: frame ends, E empty frames follow;
-;                      E = 7: the frame goes on
+;   $00-$7F 0EEE MMMM  mask streams: a value for each set bit of M (bit 0 = the group's first
+;                      register), in rising order; the frame ends, E empty frames follow
+;   $00-$7F EEEE NNNN  pairs streams: N+1 (register, value) pairs; E = 0..6: frame ends, E empty
+;                      frames follow; E = 7: the frame goes on
 ;   $80-$BF            frame ends, then (cmd & $3F) empty frames
 ;   $C0-$FC lo hi      play cmd-$BF commands at hi:lo, then come back (no nesting)
 ;   $FD n lo hi        play n commands at hi:lo, then come back
@@ -55,7 +57,16 @@ msm_index_ok:
     ldx #0
     cpx music_tmp
     beq msm_init
-msm_stream:                     ; bank, address low, address high of each stream
+msm_stream:                     ; mode, bank, address low, address high of each stream
+    lda (music_ptr),y           ; mode: register group 0-5 (mask), 6 (pairs)
+    iny
+    sty music_hdr
+    tay
+    lda mm_vec_lo,y
+    sta music_vec_lo,x
+    lda mm_vec_hi,y
+    sta music_vec_hi,x
+    ldy music_hdr
     lda (music_ptr),y
     iny
     sta music_bank,x
@@ -140,6 +151,10 @@ mu_decode:
     sta music_ptr               ; 3
     lda music_hi,x              ; 4
     sta music_ptr+1             ; 3
+    lda music_vec_lo,x          ; 4
+    sta music_vec               ; 3
+    lda music_vec_hi,x          ; 4
+    sta music_vec+1             ; 3
     ldy music_y,x               ; 4
 ; Here and below x = the stream index, except inside the write loop.
 mu_command:
@@ -149,6 +164,8 @@ mu_command:
     bmi mu_special              ; 2
     iny                         ; 2
     sta music_hdr               ; 3
+    jmp (music_vec)             ; 5 mm_group0-5 or mu_pairs
+mu_pairs:                       ; A = EEEE NNNN
     and #$0F                    ; 2
     tax                         ; 2 x = writes - 1
 mu_write:                       ; 32 cycles per write
@@ -286,6 +303,200 @@ mu_stop:                        ; stay on the $FF; look again in 255 frames
     sta music_wait,x
     sty music_y,x
     jmp mu_next_x
+
+; Mask-mode write commands, one routine per register group: each set bit of the header's low
+; nibble writes the next value to that register. Four shifts leave E in music_hdr.
+; A write costs 18 cycles, a skipped register 8.
+mm_group0:
+    lsr music_hdr               ; 5
+    bcc mm_g0_0                 ; 2/3
+    lda (music_ptr),y           ; 5
+    iny                         ; 2
+    sta $4000                   ; 4
+    sta apu_shadow+$00          ; 4 the UI's copy (meters, pause)
+mm_g0_0:
+    lsr music_hdr               ; 5
+    bcc mm_g0_1                 ; 2/3
+    lda (music_ptr),y           ; 5
+    iny                         ; 2
+    sta $4001                   ; 4
+    sta apu_shadow+$01          ; 4 the UI's copy (meters, pause)
+mm_g0_1:
+    lsr music_hdr               ; 5
+    bcc mm_g0_2                 ; 2/3
+    lda (music_ptr),y           ; 5
+    iny                         ; 2
+    sta $4002                   ; 4
+    sta apu_shadow+$02          ; 4 the UI's copy (meters, pause)
+mm_g0_2:
+    lsr music_hdr               ; 5
+    bcc mm_g0_3                 ; 2/3
+    lda (music_ptr),y           ; 5
+    iny                         ; 2
+    sta $4003                   ; 4
+    sta apu_shadow+$03          ; 4 the UI's copy (meters, pause)
+mm_g0_3:
+    jmp mm_end                  ; 3
+mm_group1:
+    lsr music_hdr               ; 5
+    bcc mm_g1_0                 ; 2/3
+    lda (music_ptr),y           ; 5
+    iny                         ; 2
+    sta $4004                   ; 4
+    sta apu_shadow+$04          ; 4 the UI's copy (meters, pause)
+mm_g1_0:
+    lsr music_hdr               ; 5
+    bcc mm_g1_1                 ; 2/3
+    lda (music_ptr),y           ; 5
+    iny                         ; 2
+    sta $4005                   ; 4
+    sta apu_shadow+$05          ; 4 the UI's copy (meters, pause)
+mm_g1_1:
+    lsr music_hdr               ; 5
+    bcc mm_g1_2                 ; 2/3
+    lda (music_ptr),y           ; 5
+    iny                         ; 2
+    sta $4006                   ; 4
+    sta apu_shadow+$06          ; 4 the UI's copy (meters, pause)
+mm_g1_2:
+    lsr music_hdr               ; 5
+    bcc mm_g1_3                 ; 2/3
+    lda (music_ptr),y           ; 5
+    iny                         ; 2
+    sta $4007                   ; 4
+    sta apu_shadow+$07          ; 4 the UI's copy (meters, pause)
+mm_g1_3:
+    jmp mm_end                  ; 3
+mm_group2:
+    lsr music_hdr               ; 5
+    bcc mm_g2_0                 ; 2/3
+    lda (music_ptr),y           ; 5
+    iny                         ; 2
+    sta $4008                   ; 4
+    sta apu_shadow+$08          ; 4 the UI's copy (meters, pause)
+mm_g2_0:
+    lsr music_hdr               ; 5
+    bcc mm_g2_1                 ; 2/3
+    lda (music_ptr),y           ; 5
+    iny                         ; 2
+    sta $4009                   ; 4
+    sta apu_shadow+$09          ; 4 the UI's copy (meters, pause)
+mm_g2_1:
+    lsr music_hdr               ; 5
+    bcc mm_g2_2                 ; 2/3
+    lda (music_ptr),y           ; 5
+    iny                         ; 2
+    sta $400A                   ; 4
+    sta apu_shadow+$0A          ; 4 the UI's copy (meters, pause)
+mm_g2_2:
+    lsr music_hdr               ; 5
+    bcc mm_g2_3                 ; 2/3
+    lda (music_ptr),y           ; 5
+    iny                         ; 2
+    sta $400B                   ; 4
+    sta apu_shadow+$0B          ; 4 the UI's copy (meters, pause)
+mm_g2_3:
+    jmp mm_end                  ; 3
+mm_group3:
+    lsr music_hdr               ; 5
+    bcc mm_g3_0                 ; 2/3
+    lda (music_ptr),y           ; 5
+    iny                         ; 2
+    sta $400C                   ; 4
+    sta apu_shadow+$0C          ; 4 the UI's copy (meters, pause)
+mm_g3_0:
+    lsr music_hdr               ; 5
+    bcc mm_g3_1                 ; 2/3
+    lda (music_ptr),y           ; 5
+    iny                         ; 2
+    sta $400D                   ; 4
+    sta apu_shadow+$0D          ; 4 the UI's copy (meters, pause)
+mm_g3_1:
+    lsr music_hdr               ; 5
+    bcc mm_g3_2                 ; 2/3
+    lda (music_ptr),y           ; 5
+    iny                         ; 2
+    sta $400E                   ; 4
+    sta apu_shadow+$0E          ; 4 the UI's copy (meters, pause)
+mm_g3_2:
+    lsr music_hdr               ; 5
+    bcc mm_g3_3                 ; 2/3
+    lda (music_ptr),y           ; 5
+    iny                         ; 2
+    sta $400F                   ; 4
+    sta apu_shadow+$0F          ; 4 the UI's copy (meters, pause)
+mm_g3_3:
+    jmp mm_end                  ; 3
+mm_group4:
+    lsr music_hdr               ; 5
+    bcc mm_g4_0                 ; 2/3
+    lda (music_ptr),y           ; 5
+    iny                         ; 2
+    sta $4010                   ; 4
+    sta apu_shadow+$10          ; 4 the UI's copy (meters, pause)
+mm_g4_0:
+    lsr music_hdr               ; 5
+    bcc mm_g4_1                 ; 2/3
+    lda (music_ptr),y           ; 5
+    iny                         ; 2
+    sta $4011                   ; 4
+    sta apu_shadow+$11          ; 4 the UI's copy (meters, pause)
+mm_g4_1:
+    lsr music_hdr               ; 5
+    bcc mm_g4_2                 ; 2/3
+    lda (music_ptr),y           ; 5
+    iny                         ; 2
+    sta $4012                   ; 4
+    sta apu_shadow+$12          ; 4 the UI's copy (meters, pause)
+mm_g4_2:
+    lsr music_hdr               ; 5
+    bcc mm_g4_3                 ; 2/3
+    lda (music_ptr),y           ; 5
+    iny                         ; 2
+    sta $4013                   ; 4
+    sta apu_shadow+$13          ; 4 the UI's copy (meters, pause)
+mm_g4_3:
+    jmp mm_end                  ; 3
+mm_group5:
+    lsr music_hdr               ; 5
+    bcc mm_g5_0                 ; 2/3
+    lda (music_ptr),y           ; 5
+    iny                         ; 2
+    sta $4014                   ; 4
+    sta apu_shadow+$14          ; 4 the UI's copy (meters, pause)
+mm_g5_0:
+    lsr music_hdr               ; 5
+    bcc mm_g5_1                 ; 2/3
+    lda (music_ptr),y           ; 5
+    iny                         ; 2
+    sta $4015                   ; 4
+    sta apu_shadow+$15          ; 4 the UI's copy (meters, pause)
+mm_g5_1:
+    lsr music_hdr               ; 5
+    bcc mm_g5_2                 ; 2/3
+    lda (music_ptr),y           ; 5
+    iny                         ; 2
+    sta $4016                   ; 4
+    sta apu_shadow+$16          ; 4 the UI's copy (meters, pause)
+mm_g5_2:
+    lsr music_hdr               ; 5
+    bcc mm_g5_3                 ; 2/3
+    lda (music_ptr),y           ; 5
+    iny                         ; 2
+    sta $4017                   ; 4
+    sta apu_shadow+$17          ; 4 the UI's copy (meters, pause)
+mm_g5_3:
+mm_end:
+    ldx music_x                 ; 3
+    lda music_hdr               ; 3 E: empty frames after this one
+    sta music_wait,x            ; 4
+    jmp mu_frame_end            ; 3
+
+mm_vec_lo:                      ; write-command handlers by header mode byte (group, or pairs)
+    .byte <mm_group0, <mm_group1, <mm_group2, <mm_group3, <mm_group4, <mm_group5, <mu_pairs
+mm_vec_hi:
+    .byte >mm_group0, >mm_group1, >mm_group2, >mm_group3, >mm_group4, >mm_group5, >mu_pairs
+
 
 .if MAPPER_UXROM
 ; bank_table: writing bank n to bank_table+n selects it without a bus conflict.

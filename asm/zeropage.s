@@ -17,6 +17,7 @@ pad_now         = $0F   ; controller 1 buttons held (PAD_* bits)
 pad_new         = $10   ; buttons pressed since the last read_pad
 pad_last        = $11   ; buttons held at the previous read_pad
 pad_last_read   = $12   ; first of two controller reads that must agree
+music_vec       = $13   ; 2 bytes: write-command handler of the stream being decoded
 
 ; Per-stream state, MUSIC_MAX_STREAMS bytes each, indexed by the stream number.
 music_wait      = $20   ; empty frames to skip before the next command
@@ -27,3 +28,5 @@ music_y         = $38   ; offset from music_lo/hi of the next command
 music_ret_lo    = $3E   ; where a back-reference returns to, low byte
 music_ret_hi    = $44   ; ... high byte
 music_bank      = $4A   ; UxROM bank holding the stream's current piece
+music_vec_lo    = $50   ; the stream's write-command handler (mask group or pairs), low byte
+music_vec_hi    = $56   ; ... high byte

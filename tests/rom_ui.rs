@@ -159,7 +159,6 @@ fn start_pauses_in_silence_and_resumes_exactly() {
     let songs = songs(Region::Ntsc);
     let mut emu = emu_for(&songs, Region::Ntsc);
     let pause_code = emu.sym("ui_toggle_pause")..emu.sym("ui_fill_buffer");
-    let stub = emu.sym("music_stub");
     let mut all: Vec<Vec<Write>> = (0..50).map(|_| emu.frame()).collect();
     emu.deck.clear_audio_samples();
     all.extend((0..20).map(|_| emu.frame()));
@@ -220,7 +219,7 @@ fn start_pauses_in_silence_and_resumes_exactly() {
     let before: Vec<&Write> = all[..=pause_frame]
         .iter()
         .flatten()
-        .filter(|w| w.pc == stub)
+        .filter(|w| emu.is_music(w))
         .collect();
     for w in resume {
         let last = before
@@ -233,7 +232,7 @@ fn start_pauses_in_silence_and_resumes_exactly() {
     // The player's writes, paused frames left out, are the song's: none lost or repeated.
     let music: Vec<Vec<Write>> = all
         .into_iter()
-        .map(|f| f.into_iter().filter(|w| w.pc == stub).collect::<Vec<_>>())
+        .map(|f| f.into_iter().filter(|w| emu.is_music(w)).collect::<Vec<_>>())
         .filter(|f| !f.is_empty())
         .collect();
     follows(&music, &songs[0], 0);

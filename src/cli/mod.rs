@@ -1,6 +1,7 @@
 //! Subcommands. Each file holds one command's clap `Args` and its `run`, which only parses
 //! options, calls the library and reports.
 
+mod build;
 mod compile;
 mod convert;
 mod export_ca65;
@@ -24,6 +25,7 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 pub enum Command {
+    Build(build::BuildArgs),
     Compile(compile::CompileArgs),
     Info(info::InfoArgs),
     Convert(convert::ConvertArgs),
@@ -34,6 +36,7 @@ pub enum Command {
 /// Runs one parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Build(a) => build::run(a),
         Command::Compile(a) => compile::run(a),
         Command::Info(a) => info::run(a),
         Command::Convert(a) => convert::run(a),

@@ -146,10 +146,7 @@ pub fn build_rom_with(songs: &[ApuStream], opts: &BuildOptions, asm: Assembler) 
                 .map(|p| p.bytes.len())
                 .sum::<usize>();
         if data + code + 6 <= 2 * BANK {
-            let banks = distinct
-                .iter()
-                .map(|s| vec![None; s.pieces.len()])
-                .collect();
+            let banks = distinct.iter().map(|s| vec![None; s.pieces.len()]).collect();
             let layout = Layout {
                 songs: &encoded,
                 stream_ids: ids,
@@ -185,10 +182,8 @@ pub fn build_rom_with(songs: &[ApuStream], opts: &BuildOptions, asm: Assembler) 
         .collect();
     pieces.sort_by(|a, b| b.cmp(a));
     let mut free: Vec<usize> = Vec::new();
-    let mut banks: Vec<Vec<Option<u8>>> = distinct
-        .iter()
-        .map(|s| vec![None; s.pieces.len()])
-        .collect();
+    let mut banks: Vec<Vec<Option<u8>>> =
+        distinct.iter().map(|s| vec![None; s.pieces.len()]).collect();
     for &(len, s, p) in &pieces {
         let b = match free.iter().position(|&f| f >= len) {
             Some(b) => b,
@@ -240,15 +235,22 @@ fn encode_all(songs: &[ApuStream], max_piece: usize) -> Vec<EncodedSong> {
     songs.iter().map(|s| encode_stream_with(s, &opts)).collect()
 }
 
-fn sources(layout: &Layout) -> Vec<(String, String)> {
-    let mut files: Vec<(String, String)> = player::PLAYER_SOURCES
+fn sources(layout: &Layout) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = player::PLAYER_SOURCES
         .iter()
-        .map(|(n, t)| (n.to_string(), t.to_string()))
+        .map(|(n, t)| (n.to_string(), t.as_bytes().to_vec()))
         .collect();
-    files.push(("songs.inc".into(), emit::songs_inc(layout)));
-    files.push(("songs.s".into(), emit::songs_s(layout)));
+    let (blobs, addr) = emit::place(layout);
+    files.push(("songs.inc".into(), emit::songs_inc(layout).into_bytes()));
     let region = layout.songs.first().map_or(Region::Ntsc, |s| s.region);
-    files.push(("ui_data.s".into(), crate::rom::ui::ui_data_source(region)));
+    files.push(("ui_data.s".into(), crate::rom::ui::ui_data_source(region).into_bytes()));
+    files.push((
+        "songs.s".into(),
+        emit::songs_s(layout, &blobs, &addr).into_bytes(),
+    ));
+    for (bank, blob) in blobs {
+        files.push((emit::blob_name(bank), blob));
+    }
     files
 }
 
@@ -304,11 +306,7 @@ fn link(
     opts: &BuildOptions,
     asm: Assembler,
 ) -> Result<Rom> {
-    let linked = asm(
-        &sources(layout),
-        player::MAIN_SOURCE,
-        &config(mapper, banks),
-    )?;
+    let linked = asm(&sources(layout), player::MAIN_SOURCE, &config(mapper, banks))?;
     let prg_size = banks * BANK;
     if linked.image.len() != prg_size {
         return Err(Error::Unsupported(format!(

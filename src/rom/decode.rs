@@ -3,7 +3,7 @@
 
 use crate::apu_stream::{ApuStream, RegWrite};
 use crate::error::{Error, Result};
-use crate::rom::encode::{cmd, EncodedSong, EncodedStream};
+use crate::rom::encode::{cmd, EncodedSong, EncodedStream, StreamMode};
 
 /// Decoder state of one stream, as the player's zero-page variables hold it.
 #[derive(Debug, Clone, Copy)]
@@ -80,23 +80,36 @@ fn step(
         st.pos += 1;
         let mut frame_ended = false;
         match c {
-            0x00..=0x7F => {
-                let n = usize::from(c & 0x0F) + 1;
-                for _ in 0..n {
-                    let r = byte(song, s, st.piece, st.pos)?;
-                    let v = byte(song, s, st.piece, st.pos + 1)?;
-                    st.pos += 2;
-                    if r > 0x17 {
-                        return Err(bad(song, format!("register ${r:02X} out of range")));
+            0x00..=0x7F => match s.mode {
+                StreamMode::Mask { base } => {
+                    for bit in 0..4u8 {
+                        if c & (1 << bit) != 0 {
+                            let v = byte(song, s, st.piece, st.pos)?;
+                            st.pos += 1;
+                            writes.push(RegWrite::new(0x4000 + u16::from(base + bit), v));
+                        }
                     }
-                    writes.push(RegWrite::new(0x4000 + u16::from(r), v));
-                }
-                let e = c >> 4;
-                if e != cmd::CONTINUE {
-                    st.wait = e;
+                    st.wait = c >> 4;
                     frame_ended = true;
                 }
-            }
+                StreamMode::Pairs => {
+                    let n = usize::from(c & 0x0F) + 1;
+                    for _ in 0..n {
+                        let r = byte(song, s, st.piece, st.pos)?;
+                        let v = byte(song, s, st.piece, st.pos + 1)?;
+                        st.pos += 2;
+                        if r > 0x17 {
+                            return Err(bad(song, format!("register ${r:02X} out of range")));
+                        }
+                        writes.push(RegWrite::new(0x4000 + u16::from(r), v));
+                    }
+                    let e = c >> 4;
+                    if e != cmd::CONTINUE {
+                        st.wait = e;
+                        frame_ended = true;
+                    }
+                }
+            },
             0x80..=0xBF => {
                 st.wait = c & 0x3F;
                 frame_ended = true;

@@ -8,11 +8,14 @@
 //! and merges groups whose writes interleave within a frame, down to one stream holding every
 //! register; so the decoded order is always the song's order, whatever order the compiler chose.
 //!
-//! Each stream is a byte string of commands (see [`cmd`]):
+//! Each stream is a byte string of commands (see [`cmd`]). A stream of one register group whose
+//! frames write its registers in rising order (what the compiler does) is in *mask* mode; any
+//! other stream is in *pairs* mode. The write command differs:
 //!
 //! | byte | meaning |
 //! |---|---|
-//! | `$00-$7F` `EEEE NNNN` | `N+1` writes follow as (register `$40rr` low byte, value) pairs; then, for `E` 0..6, the frame ends and `E` empty frames follow; `E = 7` the frame goes on |
+//! | mask: `$00-$7F` `0EEE MMMM` | one value follows for each set bit of `M` (bit 0 = the group's first register), written in rising register order; then the frame ends and `E` (0..7) empty frames follow |
+//! | pairs: `$00-$7F` `EEEE NNNN` | `N+1` writes follow as (register `$40rr` low byte, value) pairs; then, for `E` 0..6, the frame ends and `E` empty frames follow; `E = 7` the frame goes on |
 //! | `$80-$BF` | the frame ends with no (more) writes and `cmd & $3F` empty frames follow |
 //! | `$C0-$FC` lo hi | play `cmd - $BF` commands from address hi:lo, then come back |
 //! | `$FD` n lo hi | play `n` commands from hi:lo, then come back |
@@ -36,6 +39,8 @@ pub mod cmd {
     pub const CONTINUE: u8 = 7;
     /// Most empty frames a write group can carry.
     pub const MAX_TRAILING: usize = 6;
+    /// Most empty frames a mask-mode write command can carry.
+    pub const MAX_MASK_TRAILING: usize = 7;
     /// `$80 | (frames - 1)`: the frame ends, then more empty frames.
     pub const WAIT: u8 = 0x80;
     /// Most frames one wait covers.
@@ -66,11 +71,33 @@ pub struct Piece {
     pub jumps: Vec<(usize, usize)>,
 }
 
+/// How a stream's write commands name registers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum StreamMode {
+    /// (register, value) pairs.
+    #[default]
+    Pairs,
+    /// A bit mask over the four registers from `base` (a multiple of 4), values in rising order.
+    Mask { base: u8 },
+}
+
+impl StreamMode {
+    /// The byte the song header stores: the group number (0-5) for mask mode, 6 for pairs.
+    pub fn header_byte(self) -> u8 {
+        match self {
+            StreamMode::Pairs => 6,
+            StreamMode::Mask { base } => base / 4,
+        }
+    }
+}
+
 /// One stream of a song: the registers it writes and its pieces (the player starts at piece 0).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct EncodedStream {
     /// Low bytes of the registers this stream writes (`$00-$17`).
     pub registers: Vec<u8>,
+    /// How write commands name registers.
+    pub mode: StreamMode,
     /// The stream's bytes, split so that each piece fits a bank.
     pub pieces: Vec<Piece>,
 }
@@ -100,10 +127,10 @@ impl EncodedSong {
             .sum()
     }
 
-    /// Bytes of the song header the builder emits: stream count, 3 bytes per stream
-    /// (bank, address), init count and 2 bytes per init write.
+    /// Bytes of the song header the builder emits: stream count, 4 bytes per stream
+    /// (mode, bank, address), init count and 2 bytes per init write.
     pub fn header_bytes(&self) -> usize {
-        2 + 3 * self.streams.len() + 2 * self.init.len()
+        2 + 4 * self.streams.len() + 2 * self.init.len()
     }
 
     /// Everything the song costs in ROM (header + streams), without the 2-byte song table entry.
@@ -253,7 +280,12 @@ pub fn plan_streams(stream: &ApuStream) -> Vec<Vec<u8>> {
 }
 
 /// Turns frames `range` of one stream into commands (each a byte string with no addresses).
-fn tokenize(frames: &[Vec<RegWrite>], range: std::ops::Range<usize>, out: &mut Vec<Vec<u8>>) {
+fn tokenize(
+    frames: &[Vec<RegWrite>],
+    range: std::ops::Range<usize>,
+    mode: StreamMode,
+    out: &mut Vec<Vec<u8>>,
+) {
     let mut f = range.start;
     // Leading empty frames.
     let first = (range.clone()).find(|&i| !frames[i].is_empty());
@@ -267,6 +299,19 @@ fn tokenize(frames: &[Vec<RegWrite>], range: std::ops::Range<usize>, out: &mut V
             next += 1;
         }
         let mut empties = next - f - 1;
+        if let StreamMode::Mask { base } = mode {
+            let e = empties.min(cmd::MAX_MASK_TRAILING);
+            empties -= e;
+            let mut t = vec![(e as u8) << 4];
+            for w in writes {
+                t[0] |= 1 << ((w.addr - 0x4000) as u8 - base);
+                t.push(w.value);
+            }
+            out.push(t);
+            push_waits(&mut empties, out);
+            f = next;
+            continue;
+        }
         let chunks: Vec<&[RegWrite]> = writes.chunks(cmd::MAX_WRITES).collect();
         for (i, chunk) in chunks.iter().enumerate() {
             let last = i + 1 == chunks.len();
@@ -350,20 +395,29 @@ fn encode_one(
                 .collect()
         })
         .collect();
+    let mode = match regs {
+        [first, ..]
+            if regs.len() == 4
+                && first % 4 == 0
+                && frames
+                    .iter()
+                    .all(|f| f.windows(2).all(|w| w[0].addr < w[1].addr)) =>
+        {
+            StreamMode::Mask { base: *first }
+        }
+        _ => StreamMode::Pairs,
+    };
     let mut tokens = Vec::new();
     let loop_token = match loop_frame {
         Some(l) => {
-            tokenize(&frames, 0..l, &mut tokens);
+            tokenize(&frames, 0..l, mode, &mut tokens);
             let t = tokens.len();
-            tokenize(&frames, l..frames.len(), &mut tokens);
+            tokenize(&frames, l..frames.len(), mode, &mut tokens);
             Some(t)
         }
         None => {
-            let end = frames
-                .iter()
-                .rposition(|f| !f.is_empty())
-                .map_or(0, |i| i + 1);
-            tokenize(&frames, 0..end, &mut tokens);
+            let end = frames.iter().rposition(|f| !f.is_empty()).map_or(0, |i| i + 1);
+            tokenize(&frames, 0..end, mode, &mut tokens);
             None
         }
     };
@@ -475,6 +529,7 @@ fn encode_one(
     }
     EncodedStream {
         registers: regs.to_vec(),
+        mode,
         pieces: w.pieces,
     }
 }

@@ -135,6 +135,18 @@ fn music_streams_round_trip_and_compress() {
         e.stream_bytes()
     );
     assert!(e.streams.len() >= 4, "voices get their own streams");
+    let masked = e
+        .streams
+        .iter()
+        .filter(|s| matches!(s.mode, crate::rom::encode::StreamMode::Mask { .. }))
+        .count();
+    assert!(masked >= 4, "rising-order voice streams use mask mode: {masked}");
+    let mut rng2 = StdRng::seed_from_u64(9);
+    let r = encode_stream(&random_stream(&mut rng2, 300));
+    assert!(r
+        .streams
+        .iter()
+        .all(|s| s.mode == crate::rom::encode::StreamMode::Pairs));
 }
 
 #[test]

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 /// What the build handed the assembler for the final link.
 #[derive(Debug, Clone)]
 struct Captured {
-    files: Vec<(String, String)>,
+    files: Vec<(String, Vec<u8>)>,
     main: String,
     config: String,
 }
@@ -27,7 +27,11 @@ thread_local! {
 
 /// An assembler backend that records its input, then assembles with the default backend. The
 /// build's last call is its final link.
-fn recording_assembler(files: &[(String, String)], main: &str, config: &str) -> Result<LinkedPrg> {
+fn recording_assembler(
+    files: &[(String, Vec<u8>)],
+    main: &str,
+    config: &str,
+) -> Result<LinkedPrg> {
     CAPTURED.with(|c| {
         *c.borrow_mut() = Some(Captured {
             files: files.to_vec(),
@@ -85,6 +89,49 @@ pub struct Export {
     pub files: Vec<PathBuf>,
 }
 
+#[derive(Template)]
+#[template(path = "data.s", escape = "none")]
+struct DataS<'a> {
+    what: &'a str,
+    len: usize,
+    rows: Vec<String>,
+}
+
+/// The sources the build assembled, as text: each binary file it `.incbin`s (the packed stream
+/// data) becomes `.byte` source that `.include` brings in at the same place.
+fn project_files(cap: &Captured) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    let mut renamed = Vec::new();
+    for (name, bytes) in &cap.files {
+        if let Some(stem) = name.strip_suffix(".bin") {
+            let source = format!("{stem}_data.s");
+            let text = render(
+                &DataS {
+                    what: &format!("stream data ({name})"),
+                    len: bytes.len(),
+                    rows: bytes.chunks(16).map(byte_list).collect(),
+                },
+                "data.s",
+            )?;
+            renamed.push((format!(".incbin \"{name}\""), format!(".include \"{source}\"")));
+            out.push((source, text));
+        } else {
+            let text = String::from_utf8(bytes.clone()).map_err(|_| {
+                Error::Unsupported(format!("player file '{name}' is neither text nor .bin data"))
+            })?;
+            out.push((name.clone(), text));
+        }
+    }
+    for (_, text) in &mut out {
+        for (from, to) in &renamed {
+            if text.contains(from.as_str()) {
+                *text = text.replace(from.as_str(), to);
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// The lines inside `NAME { ... }` of an ld65 config.
 fn block(config: &str, name: &str) -> Result<Vec<String>> {
     let mut lines = config
@@ -126,12 +173,12 @@ fn render(t: &impl Template, what: &str) -> Result<String> {
 
 /// Writes the cc65 project of the ROM for `songs` into `dir` (created if missing).
 pub fn export_ca65(songs: &[ApuStream], opts: &BuildOptions, dir: &Path) -> Result<Export> {
-    let rom = build_rom_with(songs, opts, recording_assembler)?;
+    let rom = build_rom_with(songs, opts, recording_assembler as player::Assembler)?;
     let cap = CAPTURED
         .with(|c| c.borrow_mut().take())
         .ok_or_else(|| Error::Unsupported("the build did not assemble anything".into()))?;
     let mapper = rom.mapper.name();
-    let mut out: Vec<(String, String)> = cap.files.clone();
+    let mut out = project_files(&cap)?;
     out.push((
         "nes.cfg".into(),
         render(

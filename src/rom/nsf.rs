@@ -320,13 +320,20 @@ pub fn build_nsf_with(songs: &[ApuStream], opts: &NsfOptions, asm: Assembler) ->
         uxrom: false,
         title: &opts.title,
     };
-    let mut files: Vec<(String, String)> = player::PLAYER_SOURCES
+    let mut files: Vec<(String, Vec<u8>)> = player::PLAYER_SOURCES
         .iter()
-        .map(|(n, t)| (n.to_string(), t.to_string()))
+        .map(|(n, t)| (n.to_string(), t.as_bytes().to_vec()))
         .collect();
-    files.push(("nsf.s".into(), NSF_SOURCE.into()));
-    files.push(("songs.inc".into(), emit::songs_inc(&layout)));
-    files.push(("songs.s".into(), emit::songs_s(&layout)));
+    let (blobs, addr) = emit::place(&layout);
+    files.push(("nsf.s".into(), NSF_SOURCE.as_bytes().to_vec()));
+    files.push(("songs.inc".into(), emit::songs_inc(&layout).into_bytes()));
+    files.push((
+        "songs.s".into(),
+        emit::songs_s(&layout, &blobs, &addr).into_bytes(),
+    ));
+    for (bank, blob) in blobs {
+        files.push((emit::blob_name(bank), blob));
+    }
     let linked = asm(&files, "nsf.s", NSF_CFG).map_err(|e| {
         Error::Unsupported(format!(
             "the songs and player do not fit the NSF's 32 KiB at $8000 ({e}); \

@@ -1,6 +1,7 @@
 //! The 6502 player sources (`asm/`), embedded so the library builds ROMs on its own, and the
 //! assembler backends that turn them into a PRG image.
 
+use crate::assembler::{assemble_and_link, SourceSet};
 use crate::error::{Error, Result};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -60,12 +61,12 @@ pub struct LinkedPrg {
 }
 
 /// An assembler backend: `(files, main file, linker config) -> linked program`.
-pub type Assembler = fn(&[(String, String)], &str, &str) -> Result<LinkedPrg>;
+pub type Assembler = fn(&[(String, Vec<u8>)], &str, &str) -> Result<LinkedPrg>;
 
 /// Assembles with the cc65 tools (`ca65`, `ld65`) in a temporary folder. Used to cross-check
 /// our assembler, and where it is missing.
 pub fn assemble_with_ca65(
-    files: &[(String, String)],
+    files: &[(String, Vec<u8>)],
     main: &str,
     linker_config: &str,
 ) -> Result<LinkedPrg> {
@@ -82,7 +83,7 @@ pub fn assemble_with_ca65(
 
 fn run_ca65(
     dir: &Path,
-    files: &[(String, String)],
+    files: &[(String, Vec<u8>)],
     main: &str,
     linker_config: &str,
 ) -> Result<LinkedPrg> {
@@ -136,7 +137,7 @@ fn run_ca65(
     }
     // The label file lists labels only; add the `NAME = $hex` constants (zero-page variables).
     for (_, text) in files {
-        for line in text.lines() {
+        for line in String::from_utf8_lossy(text).lines() {
             let code = line.split(';').next().unwrap_or("");
             if let Some((name, value)) = code.split_once('=') {
                 let name = name.trim();
@@ -155,7 +156,28 @@ fn run_ca65(
     Ok(LinkedPrg { image, symbols })
 }
 
-/// The backend `build_rom` uses.
+/// The backend `build_rom` uses: ours.
 pub fn default_assembler() -> Assembler {
-    assemble_with_ca65
+    assemble_with_nesmm
+}
+
+/// Assembles with our assembler ([`crate::assembler::assemble_and_link`]), in memory.
+pub fn assemble_with_nesmm(
+    files: &[(String, Vec<u8>)],
+    main: &str,
+    linker_config: &str,
+) -> Result<LinkedPrg> {
+    let mut set = SourceSet::new();
+    for (name, text) in files {
+        set.insert(name.clone(), text.as_slice());
+    }
+    let linked = assemble_and_link(&set, main, linker_config)?;
+    Ok(LinkedPrg {
+        image: linked.image,
+        symbols: linked
+            .symbols
+            .into_iter()
+            .filter_map(|(k, v)| u16::try_from(v).ok().map(|v| (k, v)))
+            .collect(),
+    })
 }

@@ -13,6 +13,8 @@ use tetanes_core::memory::RamState;
 pub struct Console {
     pub deck: ControlDeck,
     stub: u16,
+    /// The mask-mode write routines: `mm_group0 .. mm_end`.
+    mask_code: std::ops::Range<u16>,
     update: u16,
     done: u16,
 }
@@ -20,7 +22,8 @@ pub struct Console {
 /// What one NMI did.
 #[derive(Debug, Default, Clone)]
 pub struct NmiRecord {
-    /// Player writes between the previous NMI's music and this one (music_start_song).
+    /// Player writes (through `music_stub` or the mask routines) between the previous NMI's
+    /// music and this one (music_start_song's init writes).
     pub before: Vec<RegWrite>,
     /// The music writes of this NMI.
     pub writes: Vec<RegWrite>,
@@ -54,17 +57,18 @@ impl Console {
         Console {
             deck,
             stub: sym("music_stub"),
+            mask_code: sym("mm_group0")..sym("mm_end"),
             update: sym("music_update"),
             done: sym("nmi_music_done"),
         }
     }
 
     fn player_writes(&mut self) -> Vec<RegWrite> {
-        let stub = self.stub;
+        let (stub, mask) = (self.stub, self.mask_code.clone());
         self.deck
             .drain_access_log()
             .into_iter()
-            .filter(|h| h.pc == stub && h.access == Access::WRITE)
+            .filter(|h| (h.pc == stub || mask.contains(&h.pc)) && h.access == Access::WRITE)
             .map(|h| RegWrite::new(h.addr, h.value))
             .collect()
     }

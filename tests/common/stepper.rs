@@ -141,10 +141,15 @@ impl Emu {
             .collect()
     }
 
-    /// The writes among `writes` made by the player (its `sta $40rr` stub).
+    /// The writes among `writes` made by the player (its `sta $40rr` stub and its mask-mode
+    /// write code).
     pub fn music_only(&self, writes: Vec<Write>) -> Vec<Write> {
-        let stub = self.sym("music_stub");
-        writes.into_iter().filter(|w| w.pc == stub).collect()
+        writes.into_iter().filter(|w| self.is_music(w)).collect()
+    }
+
+    /// Whether the player made `w`.
+    pub fn is_music(&self, w: &Write) -> bool {
+        w.pc == self.sym("music_stub") || (self.sym("mm_group0")..self.sym("mm_end")).contains(&w.pc)
     }
 
     /// Holds `button` for one frame, then releases it for another; returns both frames' writes.
