@@ -232,7 +232,11 @@ fn start_pauses_in_silence_and_resumes_exactly() {
     // The player's writes, paused frames left out, are the song's: none lost or repeated.
     let music: Vec<Vec<Write>> = all
         .into_iter()
-        .map(|f| f.into_iter().filter(|w| emu.is_music(w)).collect::<Vec<_>>())
+        .map(|f| {
+            f.into_iter()
+                .filter(|w| emu.is_music(w))
+                .collect::<Vec<_>>()
+        })
         .filter(|f| !f.is_empty())
         .collect();
     follows(&music, &songs[0], 0);
