@@ -3,9 +3,9 @@
 ;
 ; PPU timing (nesdev wiki "PPU registers", "The frame and NMIs"): the nametable is written only
 ; by ui_nmi, which runs in the NMI right after music_update, from a buffer ui_update (main
-; loop) filled during the frame before. A buffer holds at most one redraw of the track text or
-; of the meters, so copying it fits what is left of vblank after the music. ui_init draws the
-; static screen while rendering is still off.
+; loop) filled during the frame before. A buffer holds the track text alone, or the time, the
+; PAUSED text and at most two meters (about 40 tiles), so copying it fits what is left of
+; vblank after the music. ui_init draws the static screen while rendering is still off.
 ;
 ; Needs: ui_data.s (generated: UI_FPS), nes.inc, ui_ram.s, and from the player and its song data
 ; music_start_song, music_song, music_streams, MUSIC_SONG_COUNT, pad_new, music_title and
@@ -19,6 +19,7 @@ TILE_METER_OFF  = 1     ; src/rom/chr.rs: meter segment off, half lit, fully lit
 TILE_METER_FULL = 3
 UI_NAME_LEN     = 28    ; tiles of the title and of a track name (padded with blanks)
 UI_METER_LEN    = 8     ; tiles per meter: two levels per tile
+UI_METERS_PER_FRAME = 2 ; meters redrawn per frame at most: keeps the copy short
 
 UI_ROW_TRACK    = $20E2 ; nametable addresses: row 7 col 2 "TRACK nn OF nn"
 UI_TRACK_NUM    = UI_ROW_TRACK + 6
@@ -305,17 +306,37 @@ ui_fill_buffer:
     lda ui_pause_dirty
     beq @meters
     jsr ui_put_paused
-@meters:
-    ldy #0
+@meters:                        ; at most UI_METERS_PER_FRAME, each voice in turn first
+    lda #UI_METERS_PER_FRAME
+    sta ui_meters_left
+    lda #4
+    sta ui_meter_count
+    lda ui_meter_start
+    and #3
+    tay
+    iny
+    sty ui_meter_start
+    dey
 @meter:
     jsr ui_voice_level
     cmp ui_levels,y
     beq @meter_next
+    pha
+    lda ui_meters_left
+    beq @meter_later            ; no room: this meter waits for the next buffer
+    dec ui_meters_left
+    pla
     sta ui_levels,y
     jsr ui_put_meter
+    jmp @meter_next
+@meter_later:
+    pla
 @meter_next:
     iny
-    cpy #4
+    tya
+    and #3
+    tay
+    dec ui_meter_count
     bne @meter
 @end:
     lda #0
