@@ -3,8 +3,8 @@
 //! ([`build`]).
 
 pub mod build;
-pub mod emit;
 pub mod decode;
+pub mod emit;
 pub mod encode;
 pub mod ines;
 pub mod pipeline;

@@ -105,9 +105,20 @@ fn run_ca65(
         }
         Ok(())
     };
-    run(Command::new("ca65").args(["-g", main, "-o", "rom.o"]), "ca65")?;
     run(
-        Command::new("ld65").args(["-C", "link.cfg", "rom.o", "-o", "prg.bin", "-Ln", "labels.txt"]),
+        Command::new("ca65").args(["-g", main, "-o", "rom.o"]),
+        "ca65",
+    )?;
+    run(
+        Command::new("ld65").args([
+            "-C",
+            "link.cfg",
+            "rom.o",
+            "-o",
+            "prg.bin",
+            "-Ln",
+            "labels.txt",
+        ]),
         "ld65",
     )?;
     let image = std::fs::read(dir.join("prg.bin")).map_err(|e| Error::io("prg.bin", e))?;
