@@ -78,7 +78,7 @@ fn synthetic_songs_play_exactly_on_nrom() {
             2 | 3 => Some(0),
             _ => Some(s.len() / 3),
         };
-        let rom = build(&[s.clone()], &BuildOptions::default());
+        let rom = build(std::slice::from_ref(&s), &BuildOptions::default());
         assert_eq!(rom.mapper, Mapper::Nrom);
         assert_eq!(rom.bytes.len(), 16 + 32768 + 8192);
         let ram = [RamState::Random, RamState::AllOnes, RamState::AllZeros][case % 3];
@@ -92,7 +92,7 @@ fn big_songs_switch_uxrom_banks() {
     // Random writes do not compress: ~70 KiB of data, several banks and pieces per stream.
     let mut s = random_song(&mut rng, "big", 9000, Region::Ntsc);
     s.loop_frame = Some(100);
-    let rom = build(&[s.clone()], &BuildOptions::default());
+    let rom = build(std::slice::from_ref(&s), &BuildOptions::default());
     assert_eq!(rom.mapper, Mapper::Uxrom);
     assert_eq!(rom.bytes[6] >> 4, 2, "mapper 2 in the header");
     assert!(rom.prg_size >= 4 * 16384, "{}", rom.prg_size);
@@ -108,7 +108,7 @@ fn small_songs_play_on_forced_uxrom() {
         force_uxrom: true,
         ..Default::default()
     };
-    let rom = build(&[s.clone()], &opts);
+    let rom = build(std::slice::from_ref(&s), &opts);
     assert_eq!(rom.mapper, Mapper::Uxrom);
     check_song(&rom, &s, s.len() + 50, RamState::Random);
 }
@@ -121,7 +121,7 @@ fn pal_rom_sets_the_timing_byte_and_plays() {
         region: Region::Pal,
         ..Default::default()
     };
-    let rom = build(&[s.clone()], &opts);
+    let rom = build(std::slice::from_ref(&s), &opts);
     assert_eq!(rom.bytes[12], 1, "NES 2.0 timing byte: PAL");
     let c = Console::new(&rom, RamState::Random);
     assert_eq!(
@@ -152,7 +152,10 @@ fn multi_song_rom_changes_tracks_with_the_controller() {
     let rom = build(&songs, &BuildOptions::default());
     assert_eq!(rom.songs.len(), 4);
     // 1 stream count + 4 streams x 4 + 1 init count + 2 init writes x 2.
-    assert_eq!(rom.songs[3].data_bytes, 22, "the duplicate costs only its header");
+    assert_eq!(
+        rom.songs[3].data_bytes, 22,
+        "the duplicate costs only its header"
+    );
     assert!(rom.songs[0].data_bytes > 100);
     let mut c = Console::new(&rom, RamState::Random);
     let mut playing = 0usize;
@@ -167,7 +170,11 @@ fn multi_song_rom_changes_tracks_with_the_controller() {
         for _ in 0..(40 + 13 * k) {
             let r = c.nmi();
             assert!(r.before.is_empty());
-            assert_eq!(r.writes, expected_frame(&songs[playing], frame), "song {playing} frame {frame}");
+            assert_eq!(
+                r.writes,
+                expected_frame(&songs[playing], frame),
+                "song {playing} frame {frame}"
+            );
             frame += 1;
         }
         let b = if right {
@@ -201,5 +208,8 @@ fn songs_that_do_not_fit_fail_naming_size_and_limit() {
     let e = build_rom(&songs, &BuildOptions::default())
         .unwrap_err()
         .to_string();
-    assert!(e.contains("KiB") && e.contains("UxROM") && e.contains("256"), "{e}");
+    assert!(
+        e.contains("KiB") && e.contains("UxROM") && e.contains("256"),
+        "{e}"
+    );
 }
