@@ -291,6 +291,9 @@ fn ppu_writes_stay_in_vblank_and_the_ui_cost_is_measured() {
             music.max(),
             music.mean()
         );
+        let ui_bytes = emu.sym("ui_end") - emu.sym("ui_init");
+        println!("{region:?}: UI code and data {ui_bytes} bytes");
+        assert!(ui_bytes < 1280, "{ui_bytes}");
         assert!(nmi.cycles.len() >= 600 && update.cycles.len() >= 600);
         assert!(nmi.max() < 700, "the NMI part stays well inside vblank");
     }
