@@ -177,7 +177,8 @@ impl Default for EncodeOptions {
     }
 }
 
-/// Encodes a stream for the player with default options (pieces of at most 16 KiB).
+/// Encodes a stream for the player with default options (pieces of at most 16 KiB). Writes
+/// outside $4000-$4017 are dropped ([`crate::rom::build_rom`] refuses them with an error).
 pub fn encode_stream(stream: &ApuStream) -> EncodedSong {
     encode_stream_with(stream, &EncodeOptions::default())
 }
