@@ -164,8 +164,8 @@ ui_copy_buffer_done:
     rts
 
 ; -----------------------------------------------------------------------------------------------
-; ui_update: once per frame from the main loop, after the NMI. Handles Up, Down and Start
-; (pad_new of the last read_pad), counts the time and fills the next buffer. Clobbers A, X, Y.
+; ui_update: once per frame from the main loop, after the NMI and read_pad. Handles Up, Down
+; and Start (pad_new), counts the time and fills the next buffer. Clobbers A, X, Y.
 ui_update:
     lda pad_new
     and #PAD_START
