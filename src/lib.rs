@@ -12,6 +12,7 @@ pub mod error;
 pub mod formats;
 pub mod io;
 pub mod region;
+pub mod rom;
 pub mod score;
 pub mod synth;
 

@@ -1,9 +1,12 @@
 //! Subcommands. Each file holds one command's clap `Args` and its `run`, which only parses
 //! options, calls the library and reports.
 
-pub mod compile;
+mod build;
+mod compile;
 mod convert;
+mod export_ca65;
 mod info;
+mod nsf;
 mod render;
 
 use clap::{Parser, Subcommand};
@@ -27,6 +30,9 @@ pub enum Command {
     Convert(convert::ConvertArgs),
     Compile(compile::CompileArgs),
     Render(render::RenderArgs),
+    Build(build::BuildArgs),
+    Nsf(nsf::NsfArgs),
+    ExportCa65(export_ca65::ExportCa65Args),
 }
 
 /// Runs one parsed command line.
@@ -36,5 +42,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Convert(a) => convert::run(a),
         Command::Compile(a) => compile::run(a),
         Command::Render(a) => render::run(a),
+        Command::Build(a) => build::run(a),
+        Command::Nsf(a) => nsf::run(a),
+        Command::ExportCa65(a) => export_ca65::run(a),
     }
 }
