@@ -8,6 +8,7 @@
 pub mod apu_stream;
 pub mod error;
 pub mod io;
+pub mod learn;
 pub mod region;
 pub mod score;
 
