@@ -5,5 +5,6 @@
 //! The models follow candle's mnist-training example: a model is a struct of layers with a
 //! `forward`; training uses a `VarMap`, AdamW, `backward` and safetensors checkpoints.
 
+pub mod dataset;
 pub mod fused_lstm;
 pub mod vocab;
