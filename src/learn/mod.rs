@@ -5,6 +5,10 @@
 //! The models follow candle's mnist-training example: a model is a struct of layers with a
 //! `forward`; training uses a `VarMap`, AdamW, `backward` and safetensors checkpoints.
 
+pub mod checkpoint;
 pub mod dataset;
 pub mod fused_lstm;
+pub mod lstm;
+pub mod optim;
+pub mod train;
 pub mod vocab;

@@ -110,19 +110,25 @@ impl Vocab {
         voices: &[Voice],
         scores: impl IntoIterator<Item = &'a Score>,
     ) -> Result<Vocab> {
+        Vocab::from_notes(
+            voices,
+            scores.into_iter().flat_map(|s| s.note_matrix().into_iter()),
+        )
+    }
+
+    /// Counts the note range of each of `voices` over frames of notes `[p1, p2, tr, no]`.
+    pub fn from_notes(voices: &[Voice], frames: impl IntoIterator<Item = [u8; 4]>) -> Result<Vocab> {
         if voices.is_empty() {
             return Err(Error::Unsupported("a vocabulary needs at least one voice".into()));
         }
         let mut lo = [u8::MAX; 4];
         let mut hi = [0u8; 4];
-        for score in scores {
-            for frame in &score.frames {
-                for v in voices {
-                    let n = frame[v.index()].note;
-                    if n != 0 {
-                        lo[v.index()] = lo[v.index()].min(n);
-                        hi[v.index()] = hi[v.index()].max(n);
-                    }
+        for frame in frames {
+            for v in voices {
+                let n = frame[v.index()];
+                if n != 0 {
+                    lo[v.index()] = lo[v.index()].min(n);
+                    hi[v.index()] = hi[v.index()].max(n);
                 }
             }
         }
@@ -130,11 +136,12 @@ impl Vocab {
             .iter()
             .map(|v| {
                 let i = v.index();
+                let (l, h) = v.note_range();
                 if lo[i] > hi[i] {
-                    let (l, h) = v.note_range();
                     VoiceVocab { lo: l, hi: h }
                 } else {
-                    VoiceVocab { lo: lo[i], hi: hi[i] }
+                    // Clamped to the hardware range so a checked vocabulary always loads.
+                    VoiceVocab { lo: lo[i].clamp(l, h), hi: hi[i].clamp(l, h) }
                 }
             })
             .collect();
