@@ -8,6 +8,7 @@
 pub mod checkpoint;
 pub mod dataset;
 pub mod fused_lstm;
+pub mod infer;
 pub mod lstm;
 pub mod optim;
 pub mod train;
