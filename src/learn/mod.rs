@@ -7,9 +7,13 @@
 
 pub mod checkpoint;
 pub mod dataset;
+pub mod eval;
 pub mod fused_lstm;
+pub mod generate;
 pub mod infer;
 pub mod lstm;
+pub mod ngram;
 pub mod optim;
+pub mod stats;
 pub mod train;
 pub mod vocab;
