@@ -7,6 +7,7 @@
 
 pub mod apu_stream;
 pub mod error;
+pub mod formats;
 pub mod io;
 pub mod learn;
 pub mod region;

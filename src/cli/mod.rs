@@ -1,6 +1,9 @@
 //! Subcommands. Each file holds one command's clap `Args` and its `run`, which only parses
 //! options, calls the library and reports.
 
+mod convert;
+mod info;
+
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -17,9 +20,15 @@ pub struct Cli {
 }
 
 #[derive(Subcommand)]
-pub enum Command {}
+pub enum Command {
+    Info(info::InfoArgs),
+    Convert(convert::ConvertArgs),
+}
 
 /// Runs one parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
-    match cli.command {}
+    match cli.command {
+        Command::Info(a) => info::run(a),
+        Command::Convert(a) => convert::run(a),
+    }
 }

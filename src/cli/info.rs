@@ -1,0 +1,152 @@
+//! `nesmm info`: what a music file holds.
+
+use anyhow::Context;
+use clap::Args;
+use nesmm::formats::{self, FileFormat};
+use nesmm::{ApuStream, Score, Voice};
+use std::path::PathBuf;
+
+/// Show a file's format, length and per-voice ranges.
+#[derive(Args)]
+#[command(
+    long_about = "Show what a music file holds: its format, frame count, frame rate and \
+                  duration, and per voice the range of sounding notes, the share of frames \
+                  that sound, and (for expressive scores) the velocity and timbre ranges. \
+                  The format is chosen by the file name: .seprsco.pkl, .exprsco.pkl, .pkl, \
+                  .mid/.midi, .vgm, or .txt (an APU stream dump).",
+    after_help = "Example: nesmm info 002_1943_TheBattleofMidway_00_01Title.seprsco.pkl"
+)]
+pub struct InfoArgs {
+    /// The file to describe.
+    pub file: PathBuf,
+}
+
+pub fn run(args: InfoArgs) -> anyhow::Result<()> {
+    let format = FileFormat::from_path(&args.file)?;
+    if format == FileFormat::StreamText {
+        let text = std::fs::read_to_string(&args.file)
+            .with_context(|| format!("{}: cannot read it as text", args.file.display()))?;
+        let stream = ApuStream::from_text(&text, &args.file.to_string_lossy())?;
+        print!("{}", describe_stream(&stream));
+        return Ok(());
+    }
+    let score = formats::load_score(&args.file).map_err(|e| with_hint(e, format))?;
+    let format = if score.expressive && format == FileFormat::Seprsco {
+        FileFormat::Exprsco
+    } else {
+        format
+    };
+    print!("{}", describe_score(&score, format));
+    Ok(())
+}
+
+/// The library error plus what the user can do about it.
+pub fn with_hint(e: nesmm::Error, format: FileFormat) -> anyhow::Error {
+    let hint = match &e {
+        nesmm::Error::Io { .. } => "check that the path exists and is readable".to_string(),
+        nesmm::Error::Format { .. } => format!(
+            "check that the file really is a {} and is complete (re-download or re-export it)",
+            format.description()
+        ),
+        nesmm::Error::Invalid { .. } => {
+            "the file holds a value its voice cannot play; fix it in the source".to_string()
+        }
+        nesmm::Error::Unsupported(_) => "see `nesmm convert --help` for what is supported".into(),
+    };
+    anyhow::anyhow!("{e}\nhint: {hint}")
+}
+
+fn describe_stream(stream: &ApuStream) -> String {
+    format!(
+        "name      {}\nformat    {}\nregion    {}\nframes    {}\nduration  {:.2} s\nwrites    {} \
+         (+{} init)\nloop      {}\n",
+        stream.name,
+        FileFormat::StreamText.description(),
+        stream.region.name(),
+        stream.len(),
+        stream.duration_secs(),
+        stream.write_count(),
+        stream.init.len(),
+        stream
+            .loop_frame
+            .map_or("none".to_string(), |l| format!("frame {l}")),
+    )
+}
+
+/// "lo..hi" of the values, or "-" when there are none.
+fn range(values: impl Iterator<Item = u8>) -> String {
+    let (lo, hi) = values.fold((u8::MAX, u8::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    if lo > hi {
+        "-".to_string()
+    } else {
+        format!("{lo}..{hi}")
+    }
+}
+
+fn describe_score(score: &Score, format: FileFormat) -> String {
+    let mut out = format!(
+        "name      {}\nformat    {}\nframes    {}\nrate      {} Hz\nduration  {:.2} s\n",
+        score.name,
+        format.description(),
+        score.len(),
+        score.rate,
+        score.duration_secs()
+    );
+    if let Some(n) = score.source_samples {
+        out += &format!("source    {n} samples at 44.1 kHz\n");
+    }
+    if let Some(l) = score.loop_frame {
+        out += &format!("loop      frame {l}\n");
+    }
+    out += if score.expressive {
+        "voice  notes      sounding  velocity  timbre\n"
+    } else {
+        "voice  notes      sounding\n"
+    };
+    for voice in Voice::ALL {
+        let sounding: Vec<_> = score
+            .frames
+            .iter()
+            .map(|f| f[voice.index()])
+            .filter(|c| !c.is_rest())
+            .collect();
+        let share = 100.0 * sounding.len() as f64 / score.len().max(1) as f64;
+        out += &format!(
+            "{:<6} {:<10} {:>7.1}%",
+            voice.label(),
+            range(sounding.iter().map(|c| c.note)),
+            share
+        );
+        if score.expressive {
+            out += &format!(
+                "  {:<8}  {}",
+                range(sounding.iter().map(|c| c.velocity)),
+                range(sounding.iter().map(|c| c.timbre))
+            );
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn describes_ranges_and_shares() {
+        let mut s = Score::from_notes("t", 24.0, &[[60, 0, 40, 3], [72, 0, 0, 16]]);
+        let text = describe_score(&s, FileFormat::Seprsco);
+        assert!(text.contains("P1     60..72       100.0%"), "{text}");
+        assert!(text.contains("P2     -              0.0%"), "{text}");
+        assert!(text.contains("TR     40..40        50.0%"), "{text}");
+        s.expressive = true;
+        s.frames[1][3].velocity = 4;
+        s.frames[1][3].timbre = 1;
+        let text = describe_score(&s, FileFormat::Exprsco);
+        assert!(
+            text.contains("NO     3..16        100.0%  4..15     0..1"),
+            "{text}"
+        );
+    }
+}
