@@ -6,6 +6,7 @@
 //! (builder), with the synth rendering any stream to WAV.
 
 pub mod apu_stream;
+pub mod compile;
 pub mod error;
 pub mod formats;
 pub mod io;

@@ -3,6 +3,7 @@
 
 mod convert;
 mod info;
+pub mod compile;
 
 use clap::{Parser, Subcommand};
 
@@ -23,6 +24,7 @@ pub struct Cli {
 pub enum Command {
     Info(info::InfoArgs),
     Convert(convert::ConvertArgs),
+    Compile(compile::CompileArgs),
 }
 
 /// Runs one parsed command line.
@@ -30,5 +32,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Info(a) => info::run(a),
         Command::Convert(a) => convert::run(a),
+        Command::Compile(a) => compile::run(a),
     }
 }
