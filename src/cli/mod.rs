@@ -4,6 +4,10 @@
 mod convert;
 mod info;
 pub mod compile;
+mod eval;
+mod generate;
+mod stats;
+mod train;
 
 use clap::{Parser, Subcommand};
 
@@ -25,6 +29,10 @@ pub enum Command {
     Info(info::InfoArgs),
     Convert(convert::ConvertArgs),
     Compile(compile::CompileArgs),
+    Train(train::TrainArgs),
+    Eval(eval::EvalArgs),
+    Generate(generate::GenerateArgs),
+    Stats(stats::StatsArgs),
 }
 
 /// Runs one parsed command line.
@@ -33,5 +41,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Info(a) => info::run(a),
         Command::Convert(a) => convert::run(a),
         Command::Compile(a) => compile::run(a),
+        Command::Train(a) => train::run(a),
+        Command::Eval(a) => eval::run(a),
+        Command::Generate(a) => generate::run(a),
+        Command::Stats(a) => stats::run(a),
     }
 }

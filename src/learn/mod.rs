@@ -6,6 +6,7 @@
 //! `forward`; training uses a `VarMap`, AdamW, `backward` and safetensors checkpoints.
 
 pub mod checkpoint;
+pub mod data;
 pub mod dataset;
 pub mod eval;
 pub mod fused_lstm;
@@ -14,6 +15,7 @@ pub mod infer;
 pub mod lstm;
 pub mod ngram;
 pub mod optim;
+pub mod report;
 pub mod stats;
 pub mod train;
 pub mod vocab;
