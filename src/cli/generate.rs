@@ -36,6 +36,12 @@ pub struct GenerateArgs {
     /// Length in seconds (primer included).
     #[arg(long, default_value_t = 30.0)]
     pub seconds: f64,
+    /// State refresh period in frames (0 = carry the state over the whole song).
+    #[arg(long, default_value_t = nesmm::learn::generate::REFRESH)]
+    pub refresh: usize,
+    /// Frames of complete silence after which sampling starts a new phrase (0 = never).
+    #[arg(long, default_value_t = nesmm::learn::generate::RESTART_AFTER_SILENCE)]
+    pub restart_after_silence: usize,
     /// Output file.
     #[arg(short, long)]
     pub output: PathBuf,
@@ -65,6 +71,8 @@ pub fn run(a: GenerateArgs) -> anyhow::Result<()> {
         primer,
         primer_seconds: a.primer_seconds,
         name,
+        refresh: a.refresh,
+        restart_after_silence: a.restart_after_silence,
     };
     let score = generate(&model, &opts)?;
     formats::save_score(&score, &a.output)?;
