@@ -52,8 +52,9 @@ pub fn run(a: GenerateArgs) -> anyhow::Result<()> {
         Some(d) => d,
         None => bundled_model_dir("lstm-full")?,
     };
-    let model = Model::load(&dir)
-        .map_err(|e| anyhow::anyhow!("{e}\nhint: --model must be a folder written by `nesmm train`"))?;
+    let model = Model::load(&dir).map_err(|e| {
+        anyhow::anyhow!("{e}\nhint: --model must be a folder written by `nesmm train`")
+    })?;
     let primer = match &a.primer {
         Some(p) => Some(formats::load_score(p)?),
         None => None,
@@ -61,7 +62,13 @@ pub fn run(a: GenerateArgs) -> anyhow::Result<()> {
     let name = a
         .output
         .file_name()
-        .map(|n| n.to_string_lossy().split('.').next().unwrap_or("generated").to_string())
+        .map(|n| {
+            n.to_string_lossy()
+                .split('.')
+                .next()
+                .unwrap_or("generated")
+                .to_string()
+        })
         .unwrap_or_else(|| "generated".into());
     let opts = GenerateOptions {
         seconds: a.seconds,

@@ -1,11 +1,11 @@
 //! Subcommands. Each file holds one command's clap `Args` and its `run`, which only parses
 //! options, calls the library and reports.
 
-mod convert;
-mod info;
 pub mod compile;
+mod convert;
 mod eval;
 mod generate;
+mod info;
 mod stats;
 mod train;
 

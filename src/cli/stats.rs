@@ -51,8 +51,12 @@ pub struct StatsArgs {
 }
 
 pub fn run(a: StatsArgs) -> anyhow::Result<()> {
-    let split = Split::from_dir_name(&a.split)
-        .ok_or_else(|| anyhow::anyhow!("unknown split '{}'\nhint: use train, valid or test", a.split))?;
+    let split = Split::from_dir_name(&a.split).ok_or_else(|| {
+        anyhow::anyhow!(
+            "unknown split '{}'\nhint: use train, valid or test",
+            a.split
+        )
+    })?;
     let dir = match a.model {
         Some(d) => d,
         None => bundled_model_dir("lstm-full")?,
@@ -62,7 +66,22 @@ pub fn run(a: StatsArgs) -> anyhow::Result<()> {
         Some(p) => p,
         None => default_data_path()?,
     };
-    let (reference, rows) = sample_stats(&data, &model, split, a.max_songs, a.songs, a.seconds, &GenerateOptions { seed: a.seed, temperature: a.temperature, top_k: a.top_k, refresh: a.refresh, restart_after_silence: a.restart_after_silence, ..Default::default() })?;
+    let (reference, rows) = sample_stats(
+        &data,
+        &model,
+        split,
+        a.max_songs,
+        a.songs,
+        a.seconds,
+        &GenerateOptions {
+            seed: a.seed,
+            temperature: a.temperature,
+            top_k: a.top_k,
+            refresh: a.refresh,
+            restart_after_silence: a.restart_after_silence,
+            ..Default::default()
+        },
+    )?;
     print!("{}", markdown_table(&rows, &reference));
     Ok(())
 }
