@@ -4,10 +4,14 @@
 mod build;
 mod compile;
 mod convert;
+mod eval;
 mod export_ca65;
+mod generate;
 mod info;
 mod nsf;
 mod render;
+mod stats;
+mod train;
 
 use clap::{Parser, Subcommand};
 
@@ -33,6 +37,10 @@ pub enum Command {
     Build(build::BuildArgs),
     Nsf(nsf::NsfArgs),
     ExportCa65(export_ca65::ExportCa65Args),
+    Train(train::TrainArgs),
+    Eval(eval::EvalArgs),
+    Generate(generate::GenerateArgs),
+    Stats(stats::StatsArgs),
 }
 
 /// Runs one parsed command line.
@@ -45,5 +53,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Build(a) => build::run(a),
         Command::Nsf(a) => nsf::run(a),
         Command::ExportCa65(a) => export_ca65::run(a),
+        Command::Train(a) => train::run(a),
+        Command::Eval(a) => eval::run(a),
+        Command::Generate(a) => generate::run(a),
+        Command::Stats(a) => stats::run(a),
     }
 }
