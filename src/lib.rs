@@ -12,6 +12,7 @@ pub mod error;
 pub mod formats;
 pub mod io;
 pub mod learn;
+pub mod output;
 pub mod region;
 pub mod rom;
 pub mod score;

@@ -3,6 +3,8 @@
 use clap::Args;
 use nesmm::formats;
 use nesmm::learn::generate::{bundled_model_dir, generate, GenerateOptions, Model};
+use nesmm::output::{write_songs, OutputOptions};
+use nesmm::Region;
 use std::path::PathBuf;
 
 /// Generate a song with an LSTM (the bundled four-voice model by default).
@@ -42,9 +44,13 @@ pub struct GenerateArgs {
     /// Frames of complete silence after which sampling starts a new phrase (0 = never).
     #[arg(long, default_value_t = nesmm::learn::generate::RESTART_AFTER_SILENCE)]
     pub restart_after_silence: usize,
-    /// Output file.
+    /// Output file: a score (.seprsco.pkl, .exprsco.pkl, .mid, .vgm), or .wav, .nes, .nsf,
+    /// .nsfe to go straight through the compiler and builder.
     #[arg(short, long)]
     pub output: PathBuf,
+    /// Build .wav/.nes/.nsf outputs for PAL consoles (50 Hz).
+    #[arg(long)]
+    pub pal: bool,
 }
 
 pub fn run(a: GenerateArgs) -> anyhow::Result<()> {
@@ -82,7 +88,12 @@ pub fn run(a: GenerateArgs) -> anyhow::Result<()> {
         restart_after_silence: a.restart_after_silence,
     };
     let score = generate(&model, &opts)?;
-    formats::save_score(&score, &a.output)?;
+    let out = OutputOptions {
+        region: if a.pal { Region::Pal } else { Region::Ntsc },
+        title: score.name.clone(),
+        ..Default::default()
+    };
+    write_songs(std::slice::from_ref(&score), &a.output, &out)?;
     eprintln!(
         "wrote {} ({} frames, {:.1} s, model {})",
         a.output.display(),
