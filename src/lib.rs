@@ -12,6 +12,7 @@ pub mod formats;
 pub mod io;
 pub mod region;
 pub mod score;
+pub mod viz;
 
 pub use apu_stream::{ApuStream, RegWrite};
 pub use error::{Error, Result};

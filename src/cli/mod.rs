@@ -4,6 +4,7 @@
 pub mod compile;
 mod convert;
 mod info;
+mod plot;
 
 use clap::{Parser, Subcommand};
 
@@ -25,6 +26,7 @@ pub enum Command {
     Info(info::InfoArgs),
     Convert(convert::ConvertArgs),
     Compile(compile::CompileArgs),
+    Plot(plot::PlotArgs),
 }
 
 /// Runs one parsed command line.
@@ -33,5 +35,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Info(a) => info::run(a),
         Command::Convert(a) => convert::run(a),
         Command::Compile(a) => compile::run(a),
+        Command::Plot(a) => plot::run(a),
     }
 }
