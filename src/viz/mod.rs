@@ -6,7 +6,7 @@
 pub mod canvas;
 pub mod font;
 pub mod pianoroll;
-//pub mod preview;
+pub mod preview;
 
 use crate::score::{Score, Voice};
 
