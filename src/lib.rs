@@ -13,6 +13,7 @@ pub mod io;
 pub mod region;
 pub mod score;
 pub mod viz;
+pub mod synth;
 
 pub use apu_stream::{ApuStream, RegWrite};
 pub use error::{Error, Result};

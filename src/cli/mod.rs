@@ -5,6 +5,7 @@ pub mod compile;
 mod convert;
 mod info;
 mod plot;
+mod render;
 
 use clap::{Parser, Subcommand};
 
@@ -27,6 +28,7 @@ pub enum Command {
     Convert(convert::ConvertArgs),
     Compile(compile::CompileArgs),
     Plot(plot::PlotArgs),
+    Render(render::RenderArgs),
 }
 
 /// Runs one parsed command line.
@@ -36,5 +38,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Convert(a) => convert::run(a),
         Command::Compile(a) => compile::run(a),
         Command::Plot(a) => plot::run(a),
+        Command::Render(a) => render::run(a),
     }
 }

@@ -130,7 +130,12 @@ pub fn load_score(path: &Path) -> Result<Score> {
 
 /// Writes `score` to `path` atomically, in the format its name asks for.
 pub fn save_score(score: &Score, path: &Path) -> Result<()> {
-    let bytes = match FileFormat::from_path(path)? {
+    let format = FileFormat::from_path(path)?;
+    // Never write a file that no reader (ours or NES-MDB's) would accept.
+    score
+        .validate()
+        .map_err(|e| Error::Unsupported(format!("{}: not written: {e}", path.display())))?;
+    let bytes = match format {
         FileFormat::Seprsco => pickle::write_pickle(score, PickleKind::Seprsco),
         FileFormat::Exprsco => pickle::write_pickle(score, PickleKind::Exprsco),
         FileFormat::Midi => midi::write_midi(score)?,
