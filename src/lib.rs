@@ -6,11 +6,13 @@
 //! (builder), with the synth rendering any stream to WAV.
 
 pub mod apu_stream;
+pub mod assembler;
 pub mod compile;
 pub mod error;
 pub mod formats;
 pub mod io;
 pub mod region;
+pub mod rom;
 pub mod score;
 pub mod viz;
 pub mod synth;

@@ -2,6 +2,7 @@
 //! options, calls the library and reports.
 
 pub mod compile;
+mod build;
 mod convert;
 mod info;
 mod plot;
@@ -24,6 +25,7 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 pub enum Command {
+    Build(build::BuildArgs),
     Info(info::InfoArgs),
     Convert(convert::ConvertArgs),
     Compile(compile::CompileArgs),
@@ -34,6 +36,7 @@ pub enum Command {
 /// Runs one parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Build(a) => build::run(a),
         Command::Info(a) => info::run(a),
         Command::Convert(a) => convert::run(a),
         Command::Compile(a) => compile::run(a),
