@@ -11,6 +11,7 @@ pub mod compile;
 pub mod error;
 pub mod formats;
 pub mod io;
+pub mod learn;
 pub mod region;
 pub mod rom;
 pub mod score;

@@ -7,6 +7,10 @@ mod convert;
 mod info;
 mod plot;
 mod render;
+mod eval;
+mod generate;
+mod stats;
+mod train;
 
 use clap::{Parser, Subcommand};
 
@@ -31,6 +35,10 @@ pub enum Command {
     Compile(compile::CompileArgs),
     Plot(plot::PlotArgs),
     Render(render::RenderArgs),
+    Train(train::TrainArgs),
+    Eval(eval::EvalArgs),
+    Generate(generate::GenerateArgs),
+    Stats(stats::StatsArgs),
 }
 
 /// Runs one parsed command line.
@@ -42,5 +50,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Compile(a) => compile::run(a),
         Command::Plot(a) => plot::run(a),
         Command::Render(a) => render::run(a),
+        Command::Train(a) => train::run(a),
+        Command::Eval(a) => eval::run(a),
+        Command::Generate(a) => generate::run(a),
+        Command::Stats(a) => stats::run(a),
     }
 }

@@ -1,0 +1,58 @@
+//! `nesmm eval`: score models and baselines on an NES-MDB split.
+
+use clap::Args;
+use nesmm::formats::nesmdb::Split;
+use nesmm::learn::data::default_data_path;
+use nesmm::learn::eval::markdown_table;
+use nesmm::learn::generate::{bundled_model_dir, Model};
+use nesmm::learn::report::evaluate_models;
+use std::path::PathBuf;
+
+/// Negative log-likelihood, accuracy and change-frame NLL of models and baselines.
+#[derive(Args)]
+#[command(
+    long_about = "Score trained models and the baselines (uniform, repeat-previous, unigram, \
+                  bigram, 4-gram) on an NES-MDB split: NLL in nats per frame for each voice and \
+                  summed, frame accuracy, and NLL on the frames where a voice changes. Prints a \
+                  markdown table.",
+    after_help = "Example: nesmm eval --model models/lstm-full --json models/lstm-full/eval.json"
+)]
+pub struct EvalArgs {
+    /// Model folders (all with the same voices) [default: the bundled models/lstm-full].
+    #[arg(long)]
+    pub model: Vec<PathBuf>,
+    /// NES-MDB archive (.tar.gz) or folder [default: the seprsco archive in NESMDB_DIR].
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Split to score: train, valid or test.
+    #[arg(long, default_value = "test")]
+    pub split: String,
+    /// Use only the first N songs of each split.
+    #[arg(long)]
+    pub max_songs: Option<usize>,
+    /// Skip the baselines.
+    #[arg(long)]
+    pub no_baselines: bool,
+    /// Also write the results as JSON.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+}
+
+pub fn run(a: EvalArgs) -> anyhow::Result<()> {
+    let split = Split::from_dir_name(&a.split)
+        .ok_or_else(|| anyhow::anyhow!("unknown split '{}'\nhint: use train, valid or test", a.split))?;
+    let dirs = if a.model.is_empty() { vec![bundled_model_dir("lstm-full")?] } else { a.model };
+    let models = dirs.iter().map(|d| Model::load(d)).collect::<Result<Vec<_>, _>>()?;
+    let data = match a.data {
+        Some(p) => p,
+        None => default_data_path()?,
+    };
+    let results = evaluate_models(&data, &models, split, a.max_songs, !a.no_baselines)?;
+    print!("{}", markdown_table(&results));
+    if let Some(p) = a.json {
+        let text = serde_json::to_string_pretty(&results)?;
+        nesmm::io::write_atomic(&p, text.as_bytes())?;
+        eprintln!("wrote {}", p.display());
+    }
+    Ok(())
+}

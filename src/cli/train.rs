@@ -1,0 +1,144 @@
+//! `nesmm train`: train an LSTM on NES-MDB.
+
+use clap::Args;
+use nesmm::formats::nesmdb::Split;
+use nesmm::learn::data::{count_vocab, default_data_path, load_notes};
+use nesmm::learn::lstm::ModelKind;
+use nesmm::learn::train::{train, TrainOptions};
+use std::path::PathBuf;
+
+/// Train the reduced (pulse 1) or full (four-voice) LSTM on NES-MDB.
+#[derive(Args)]
+#[command(
+    long_about = "Train an LSTM on the NES-MDB train split, validating on the valid split after \
+                  each epoch. Writes <out>/config.json, <out>/model.safetensors (best validation \
+                  NLL) and <out>/last/ (latest weights + optimizer state, for --resume). Unset \
+                  options take the model's defaults, sized for a 2-core CPU.",
+    after_help = "Example: nesmm train --model lstm-full --epochs 2 --out models/lstm-full\n         \
+                  nesmm train --model lstm-reduced --max-songs 50 --max-minutes 2 --out /tmp/quick"
+)]
+pub struct TrainArgs {
+    /// Which model.
+    #[arg(long, value_enum, default_value = "lstm-full")]
+    pub model: ModelKind,
+    /// NES-MDB archive (.tar.gz) or folder [default: the seprsco archive in NESMDB_DIR].
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Output folder [default: models/<model>].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Continue the run saved in --out exactly where it stopped.
+    #[arg(long)]
+    pub resume: bool,
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Sequences per batch.
+    #[arg(long)]
+    pub batch: Option<usize>,
+    /// Frames per training window (truncated BPTT length).
+    #[arg(long)]
+    pub seq: Option<usize>,
+    #[arg(long)]
+    pub hidden: Option<usize>,
+    #[arg(long)]
+    pub layers: Option<usize>,
+    /// Embedding size per voice.
+    #[arg(long)]
+    pub embed: Option<usize>,
+    /// Hidden size of each voice's output head.
+    #[arg(long)]
+    pub head_hidden: Option<usize>,
+    #[arg(long)]
+    pub dropout: Option<f32>,
+    /// Peak learning rate (warmup, then cosine decay).
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// Warmup steps.
+    #[arg(long)]
+    pub warmup: Option<usize>,
+    /// Global gradient-norm clip (0 = off).
+    #[arg(long)]
+    pub clip: Option<f64>,
+    #[arg(long)]
+    pub weight_decay: Option<f64>,
+    /// Largest random transposition of a window, in semitones (0 = off).
+    #[arg(long)]
+    pub augment: Option<i32>,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Use only the first N songs of each split (quick runs).
+    #[arg(long)]
+    pub max_songs: Option<usize>,
+    /// Stop (saving everything) after this many minutes.
+    #[arg(long)]
+    pub max_minutes: Option<f64>,
+    /// Stop (saving everything) after this many optimizer steps in total.
+    #[arg(long)]
+    pub max_steps: Option<usize>,
+    /// Compute threads [default: all cores].
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+pub fn run(a: TrainArgs) -> anyhow::Result<()> {
+    if let Some(t) = a.threads {
+        std::env::set_var("RAYON_NUM_THREADS", t.max(1).to_string());
+    }
+    let d = TrainOptions::new(a.model);
+    let opts = TrainOptions {
+        epochs: a.epochs.unwrap_or(d.epochs),
+        batch: a.batch.unwrap_or(d.batch),
+        seq: a.seq.unwrap_or(d.seq),
+        hidden: a.hidden.unwrap_or(d.hidden),
+        layers: a.layers.unwrap_or(d.layers),
+        embed: a.embed.unwrap_or(d.embed),
+        head_hidden: a.head_hidden.unwrap_or(d.head_hidden),
+        dropout: a.dropout.unwrap_or(d.dropout),
+        lr: a.lr.unwrap_or(d.lr),
+        warmup: a.warmup.unwrap_or(d.warmup),
+        clip: a.clip.unwrap_or(d.clip),
+        weight_decay: a.weight_decay.unwrap_or(d.weight_decay),
+        augment: a.augment.unwrap_or(d.augment),
+        seed: a.seed,
+        max_minutes: a.max_minutes,
+        max_steps: a.max_steps,
+        progress: !a.quiet,
+        ..d
+    };
+    let data = match a.data {
+        Some(p) => p,
+        None => default_data_path()?,
+    };
+    let out = a.out.unwrap_or_else(|| PathBuf::from("models").join(a.model.name()));
+    eprintln!("reading {} ...", data.display());
+    let notes = load_notes(&data, &[Split::Train, Split::Valid], a.max_songs)?;
+    let vocab = if a.resume {
+        nesmm::learn::checkpoint::read_config(&out)
+            .map_err(|e| anyhow::anyhow!("{e}\nhint: --resume needs the folder of an earlier run (--out)"))?
+            .model
+            .vocab
+    } else {
+        count_vocab(&a.model.voices(), &notes[0])?
+    };
+    let train_set = notes[0].encode(&vocab);
+    let valid_set = notes[1].encode(&vocab);
+    eprintln!(
+        "{}: {} train songs ({} frames), {} valid songs; writing {}",
+        a.model.name(),
+        train_set.songs.len(),
+        train_set.frames(),
+        valid_set.songs.len(),
+        out.display()
+    );
+    let report = train(&train_set, &valid_set, &opts, &out, a.resume)?;
+    eprintln!(
+        "done: {} steps, {:.0} frames/s, best valid NLL {:.4} nats/frame",
+        report.state.step,
+        report.frames_per_sec,
+        report.state.best_valid.unwrap_or(f64::NAN)
+    );
+    Ok(())
+}

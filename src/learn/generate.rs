@@ -1,0 +1,209 @@
+//! Generation: sample a song frame by frame from a trained model, from nothing or from the
+//! first seconds of a primer song.
+//!
+//! Each frame is sampled voice by voice in the model's order (P1, P2, TR, NO), each voice
+//! conditioned on the voices already drawn for the frame, with temperature and top-k. The
+//! boundary token (end of song) is never drawn: the length is fixed by `seconds`. Sampling uses
+//! [`super::infer::FastLstm`] and a generator seeded from `seed`, so the same model, options and
+//! seed always give the same song.
+
+use super::checkpoint;
+use super::infer::FastLstm;
+use super::lstm::ModelKind;
+use crate::error::{Error, Result};
+use crate::score::{Score, NESMDB_RATE};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use std::path::{Path, PathBuf};
+
+/// A model ready to sample.
+pub struct Model {
+    pub dir: PathBuf,
+    pub fast: FastLstm,
+}
+
+impl Model {
+    /// Loads `dir` (`config.json` + `model.safetensors`).
+    pub fn load(dir: &Path) -> Result<Model> {
+        let loaded = checkpoint::load_model(dir)?;
+        let fast = FastLstm::new(&loaded.model)
+            .map_err(|e| Error::format(dir.join("model.safetensors"), e.to_string()))?;
+        Ok(Model {
+            dir: dir.to_path_buf(),
+            fast,
+        })
+    }
+
+    /// Which model it is.
+    pub fn kind(&self) -> ModelKind {
+        self.fast.config.kind
+    }
+}
+
+/// Where the bundled model `name` (`lstm-full`, `lstm-reduced`) is looked for: beside the
+/// executable and up to three folders above it (`target/release/nesmm` -> the repository),
+/// the crate's source folder, and the current folder, each under `models/<name>`.
+pub fn bundled_model_candidates(name: &str) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(exe) = std::env::current_exe() {
+        let mut dir = exe.parent().map(Path::to_path_buf);
+        for _ in 0..4 {
+            let Some(d) = dir else { break };
+            out.push(d.join("models").join(name));
+            dir = d.parent().map(Path::to_path_buf);
+        }
+    }
+    out.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("models").join(name));
+    if let Ok(cwd) = std::env::current_dir() {
+        out.push(cwd.join("models").join(name));
+    }
+    out
+}
+
+/// The first folder of [`bundled_model_candidates`] holding a `config.json`.
+pub fn bundled_model_dir(name: &str) -> Result<PathBuf> {
+    let c = bundled_model_candidates(name);
+    c.iter().find(|d| d.join("config.json").is_file()).cloned().ok_or_else(|| {
+        Error::Unsupported(format!(
+            "the bundled model '{name}' was not found (looked in {}); pass --model <dir> or train one with `nesmm train --out models/{name}`",
+            c.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+        ))
+    })
+}
+
+/// Sampling options.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GenerateOptions {
+    /// Length of the song in seconds (primer included).
+    pub seconds: f64,
+    pub seed: u64,
+    /// Softmax temperature (> 0; 1 = the model's distribution).
+    pub temperature: f32,
+    /// Sample only among the `top_k` most likely tokens (0 = all).
+    pub top_k: usize,
+    /// A song whose first `primer_seconds` start the generated one.
+    pub primer: Option<Score>,
+    pub primer_seconds: f64,
+    /// Name of the generated score.
+    pub name: String,
+}
+
+impl Default for GenerateOptions {
+    fn default() -> Self {
+        GenerateOptions {
+            seconds: 30.0,
+            seed: 0,
+            temperature: 1.0,
+            top_k: 0,
+            primer: None,
+            primer_seconds: 4.0,
+            name: "generated".into(),
+        }
+    }
+}
+
+/// Draws a token from logits with temperature and top-k, never the boundary token.
+fn sample(logits: &mut [f32], notes: usize, temperature: f32, top_k: usize, rng: &mut StdRng) -> u8 {
+    let logits = &mut logits[..notes];
+    if top_k > 0 && top_k < notes {
+        let mut sorted: Vec<f32> = logits.to_vec();
+        sorted.sort_by(|a, b| b.total_cmp(a));
+        let cut = sorted[top_k - 1];
+        for l in logits.iter_mut() {
+            if *l < cut {
+                *l = f32::NEG_INFINITY;
+            }
+        }
+    }
+    let m = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let mut total = 0f32;
+    for l in logits.iter_mut() {
+        *l = ((*l - m) / temperature).exp();
+        total += *l;
+    }
+    let mut r = rng.random::<f32>() * total;
+    for (i, p) in logits.iter().enumerate() {
+        r -= p;
+        if r <= 0.0 && *p > 0.0 {
+            return i as u8;
+        }
+    }
+    logits.iter().rposition(|p| *p > 0.0).unwrap_or(0) as u8
+}
+
+/// Samples a score from `model`.
+pub fn generate(model: &Model, opts: &GenerateOptions) -> Result<Score> {
+    if !(opts.temperature.is_finite() && opts.temperature > 0.0) {
+        return Err(Error::Unsupported(format!("temperature {} must be above 0", opts.temperature)));
+    }
+    if !(opts.seconds.is_finite() && opts.seconds > 0.0 && opts.seconds <= 3600.0) {
+        return Err(Error::Unsupported(format!("--seconds {} must be in 0..3600", opts.seconds)));
+    }
+    let fast = &model.fast;
+    let vocab = &fast.config.vocab;
+    let w = fast.voices();
+    let total = (opts.seconds * NESMDB_RATE).round().max(1.0) as usize;
+    let mut rows: Vec<u8> = Vec::with_capacity(total * w);
+    if let Some(p) = &opts.primer {
+        if (p.rate - NESMDB_RATE).abs() > 1e-6 {
+            return Err(Error::Unsupported(format!(
+                "primer '{}' runs at {} Hz; the models work at {NESMDB_RATE} Hz",
+                p.name, p.rate
+            )));
+        }
+        let n = ((opts.primer_seconds * NESMDB_RATE).round().max(0.0) as usize).min(p.len()).min(total);
+        for f in &p.frames[..n] {
+            rows.extend(vocab.encode_frame(f));
+        }
+    }
+    let mut rng = StdRng::seed_from_u64(opts.seed);
+    let mut state = fast.state();
+    let mut input = vocab.boundary_row();
+    let mut logits = Vec::new();
+    let mut chosen = vec![0u8; w];
+    for t in 0..total {
+        fast.step(&mut state, &input);
+        if t * w < rows.len() {
+            input.copy_from_slice(&rows[t * w..(t + 1) * w]);
+            continue;
+        }
+        for v in 0..w {
+            logits.clear();
+            logits.resize(fast.vocab_size(v), 0.0);
+            fast.head_logits(&mut state, v, &chosen, &mut logits);
+            chosen[v] = sample(&mut logits, vocab.ranges[v].notes(), opts.temperature, opts.top_k, &mut rng);
+        }
+        rows.extend_from_slice(&chosen);
+        input.copy_from_slice(&chosen);
+    }
+    let notes: Vec<[u8; 4]> = rows
+        .chunks_exact(w)
+        .map(|r| {
+            let mut n = [0u8; 4];
+            for (k, (vn, range)) in vocab.voices.iter().zip(&vocab.ranges).enumerate() {
+                n[vn.voice().index()] = range.decode(r[k]);
+            }
+            n
+        })
+        .collect();
+    let score = Score::from_notes(opts.name.clone(), NESMDB_RATE, &notes);
+    score.validate()?;
+    Ok(score)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sampling_respects_top_k_and_never_draws_the_boundary() {
+        let mut rng = StdRng::seed_from_u64(1);
+        for _ in 0..200 {
+            let mut l = vec![0.0, 5.0, 4.9, -1.0, 100.0];
+            let t = sample(&mut l, 4, 1.0, 2, &mut rng);
+            assert!(t == 1 || t == 2, "{t}");
+        }
+        let mut l = vec![0.0, 0.0, 10.0, 100.0];
+        assert_eq!(sample(&mut l, 3, 0.01, 0, &mut rng), 2);
+    }
+}
