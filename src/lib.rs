@@ -8,6 +8,7 @@
 pub mod apu_stream;
 pub mod assembler;
 pub mod compile;
+pub mod demo;
 pub mod error;
 pub mod formats;
 pub mod io;

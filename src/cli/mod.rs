@@ -4,6 +4,7 @@
 pub mod compile;
 mod build;
 mod convert;
+mod demo;
 mod info;
 mod plot;
 mod render;
@@ -34,6 +35,7 @@ pub enum Command {
     Convert(convert::ConvertArgs),
     Compile(compile::CompileArgs),
     Plot(plot::PlotArgs),
+    Demo(demo::DemoArgs),
     Render(render::RenderArgs),
     Train(train::TrainArgs),
     Eval(eval::EvalArgs),
@@ -49,6 +51,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Convert(a) => convert::run(a),
         Command::Compile(a) => compile::run(a),
         Command::Plot(a) => plot::run(a),
+        Command::Demo(a) => demo::run(a),
         Command::Render(a) => render::run(a),
         Command::Train(a) => train::run(a),
         Command::Eval(a) => eval::run(a),
