@@ -7,6 +7,7 @@ main_loop:
 main_wait_frame:                ; sleep until the NMI has played a frame
     cmp nmi_count
     beq main_wait_frame
+    jsr ui_update               ; the on-screen player: Up/Down/Start, time, next updates
     jsr read_pad
     lda pad_new
     and #PAD_RIGHT

@@ -100,6 +100,10 @@ msm_write:
     iny
     jmp music_stub
 msm_write_done:
+    sty apu_shadow_y            ; 3 the UI's copy of the register (level meters, pause)
+    ldy music_stub+1            ; 3
+    sta apu_shadow,y            ; 5
+    ldy apu_shadow_y            ; 3
     dex
     bne msm_write
     lda #<music_write_done
@@ -172,6 +176,10 @@ mu_write:                       ; 32 cycles per write
     iny                         ; 2
     jmp music_stub              ; 3 + sta $40rr 4 + jmp 3
 music_write_done:
+    sty apu_shadow_y            ; 3 the UI's copy of the register (level meters, pause)
+    ldy music_stub+1            ; 3
+    sta apu_shadow,y            ; 5
+    ldy apu_shadow_y            ; 3
     dex                         ; 2
     bpl mu_write                ; 3
     ldx music_x                 ; 3
@@ -305,24 +313,28 @@ mm_group0:
     lda (music_ptr),y           ; 5
     iny                         ; 2
     sta $4000                   ; 4
+    sta apu_shadow+$00          ; 4 the UI's copy (meters, pause)
 mm_g0_0:
     lsr music_hdr               ; 5
     bcc mm_g0_1                 ; 2/3
     lda (music_ptr),y           ; 5
     iny                         ; 2
     sta $4001                   ; 4
+    sta apu_shadow+$01          ; 4 the UI's copy (meters, pause)
 mm_g0_1:
     lsr music_hdr               ; 5
     bcc mm_g0_2                 ; 2/3
     lda (music_ptr),y           ; 5
     iny                         ; 2
     sta $4002                   ; 4
+    sta apu_shadow+$02          ; 4 the UI's copy (meters, pause)
 mm_g0_2:
     lsr music_hdr               ; 5
     bcc mm_g0_3                 ; 2/3
     lda (music_ptr),y           ; 5
     iny                         ; 2
     sta $4003                   ; 4
+    sta apu_shadow+$03          ; 4 the UI's copy (meters, pause)
 mm_g0_3:
     jmp mm_end                  ; 3
 mm_group1:
@@ -331,24 +343,28 @@ mm_group1:
     lda (music_ptr),y           ; 5
     iny                         ; 2
     sta $4004                   ; 4
+    sta apu_shadow+$04          ; 4 the UI's copy (meters, pause)
 mm_g1_0:
     lsr music_hdr               ; 5
     bcc mm_g1_1                 ; 2/3
     lda (music_ptr),y           ; 5
     iny                         ; 2
     sta $4005                   ; 4
+    sta apu_shadow+$05          ; 4 the UI's copy (meters, pause)
 mm_g1_1:
     lsr music_hdr               ; 5
     bcc mm_g1_2                 ; 2/3
     lda (music_ptr),y           ; 5
     iny                         ; 2
     sta $4006                   ; 4
+    sta apu_shadow+$06          ; 4 the UI's copy (meters, pause)
 mm_g1_2:
     lsr music_hdr               ; 5
     bcc mm_g1_3                 ; 2/3
     lda (music_ptr),y           ; 5
     iny                         ; 2
     sta $4007                   ; 4
+    sta apu_shadow+$07          ; 4 the UI's copy (meters, pause)
 mm_g1_3:
     jmp mm_end                  ; 3
 mm_group2:
@@ -357,24 +373,28 @@ mm_group2:
     lda (music_ptr),y           ; 5
     iny                         ; 2
     sta $4008                   ; 4
+    sta apu_shadow+$08          ; 4 the UI's copy (meters, pause)
 mm_g2_0:
     lsr music_hdr               ; 5
     bcc mm_g2_1                 ; 2/3
     lda (music_ptr),y           ; 5
     iny                         ; 2
     sta $4009                   ; 4
+    sta apu_shadow+$09          ; 4 the UI's copy (meters, pause)
 mm_g2_1:
     lsr music_hdr               ; 5
     bcc mm_g2_2                 ; 2/3
     lda (music_ptr),y           ; 5
     iny                         ; 2
     sta $400A                   ; 4
+    sta apu_shadow+$0A          ; 4 the UI's copy (meters, pause)
 mm_g2_2:
     lsr music_hdr               ; 5
     bcc mm_g2_3                 ; 2/3
     lda (music_ptr),y           ; 5
     iny                         ; 2
     sta $400B                   ; 4
+    sta apu_shadow+$0B          ; 4 the UI's copy (meters, pause)
 mm_g2_3:
     jmp mm_end                  ; 3
 mm_group3:
@@ -383,24 +403,28 @@ mm_group3:
     lda (music_ptr),y           ; 5
     iny                         ; 2
     sta $400C                   ; 4
+    sta apu_shadow+$0C          ; 4 the UI's copy (meters, pause)
 mm_g3_0:
     lsr music_hdr               ; 5
     bcc mm_g3_1                 ; 2/3
     lda (music_ptr),y           ; 5
     iny                         ; 2
     sta $400D                   ; 4
+    sta apu_shadow+$0D          ; 4 the UI's copy (meters, pause)
 mm_g3_1:
     lsr music_hdr               ; 5
     bcc mm_g3_2                 ; 2/3
     lda (music_ptr),y           ; 5
     iny                         ; 2
     sta $400E                   ; 4
+    sta apu_shadow+$0E          ; 4 the UI's copy (meters, pause)
 mm_g3_2:
     lsr music_hdr               ; 5
     bcc mm_g3_3                 ; 2/3
     lda (music_ptr),y           ; 5
     iny                         ; 2
     sta $400F                   ; 4
+    sta apu_shadow+$0F          ; 4 the UI's copy (meters, pause)
 mm_g3_3:
     jmp mm_end                  ; 3
 mm_group4:
@@ -409,24 +433,28 @@ mm_group4:
     lda (music_ptr),y           ; 5
     iny                         ; 2
     sta $4010                   ; 4
+    sta apu_shadow+$10          ; 4 the UI's copy (meters, pause)
 mm_g4_0:
     lsr music_hdr               ; 5
     bcc mm_g4_1                 ; 2/3
     lda (music_ptr),y           ; 5
     iny                         ; 2
     sta $4011                   ; 4
+    sta apu_shadow+$11          ; 4 the UI's copy (meters, pause)
 mm_g4_1:
     lsr music_hdr               ; 5
     bcc mm_g4_2                 ; 2/3
     lda (music_ptr),y           ; 5
     iny                         ; 2
     sta $4012                   ; 4
+    sta apu_shadow+$12          ; 4 the UI's copy (meters, pause)
 mm_g4_2:
     lsr music_hdr               ; 5
     bcc mm_g4_3                 ; 2/3
     lda (music_ptr),y           ; 5
     iny                         ; 2
     sta $4013                   ; 4
+    sta apu_shadow+$13          ; 4 the UI's copy (meters, pause)
 mm_g4_3:
     jmp mm_end                  ; 3
 mm_group5:
@@ -435,24 +463,28 @@ mm_group5:
     lda (music_ptr),y           ; 5
     iny                         ; 2
     sta $4014                   ; 4
+    sta apu_shadow+$14          ; 4 the UI's copy (meters, pause)
 mm_g5_0:
     lsr music_hdr               ; 5
     bcc mm_g5_1                 ; 2/3
     lda (music_ptr),y           ; 5
     iny                         ; 2
     sta $4015                   ; 4
+    sta apu_shadow+$15          ; 4 the UI's copy (meters, pause)
 mm_g5_1:
     lsr music_hdr               ; 5
     bcc mm_g5_2                 ; 2/3
     lda (music_ptr),y           ; 5
     iny                         ; 2
     sta $4016                   ; 4
+    sta apu_shadow+$16          ; 4 the UI's copy (meters, pause)
 mm_g5_2:
     lsr music_hdr               ; 5
     bcc mm_g5_3                 ; 2/3
     lda (music_ptr),y           ; 5
     iny                         ; 2
     sta $4017                   ; 4
+    sta apu_shadow+$17          ; 4 the UI's copy (meters, pause)
 mm_g5_3:
 mm_end:
     ldx music_x                 ; 3

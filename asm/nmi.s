@@ -8,6 +8,7 @@ nmi:
     pha
     jsr music_update
 nmi_music_done:                 ; tests measure music_update from nmi's jsr to here
+    jsr ui_nmi                  ; nametable updates, scroll, rendering on
     inc nmi_count
     pla
     tay

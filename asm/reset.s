@@ -33,6 +33,7 @@ reset_vblank2:                  ; second vblank: the PPU is ready
     jsr music_init
     lda #0
     jsr music_start_song        ; performs the first song's init writes
+    jsr ui_init                 ; the screen, while rendering is off
     lda #$80
     sta PPU_CTRL                ; NMI on: the music plays from the next vblank
     jmp main_loop

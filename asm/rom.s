@@ -4,6 +4,7 @@
 .include "nes.inc"
 .include "songs.inc"
 .include "zeropage.s"
+.include "ui_ram.s"               ; the on-screen player's RAM and the APU shadow
 
 .segment "SONGS"
 .include "songs.s"
@@ -14,6 +15,8 @@ player_start:
 .include "reset.s"
 .include "nmi.s"
 .include "main.s"
+.include "ui_data.s"
+.include "ui.s"
 player_end:
 
 .segment "VECTORS"

@@ -80,7 +80,7 @@ fn synthetic_songs_play_exactly_on_nrom() {
         };
         let rom = build(&[s.clone()], &BuildOptions::default());
         assert_eq!(rom.mapper, Mapper::Nrom);
-        assert_eq!(rom.bytes.len(), 16 + 32768);
+        assert_eq!(rom.bytes.len(), 16 + 32768 + 8192);
         let ram = [RamState::Random, RamState::AllOnes, RamState::AllZeros][case % 3];
         check_song(&rom, &s, s.len() + s.len() / 2 + 3, ram);
     }

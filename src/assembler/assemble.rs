@@ -115,17 +115,27 @@ impl<'s> Assembler<'s> {
 
     /// Switches to (creating if needed) segment `name`; `explicit` is a `: zeropage` style
     /// address size. ca65 treats ZEROPAGE as zero page without being told.
-    pub(super) fn segment(&mut self, name: &str, explicit: Option<AddrSize>) -> Result<SegId, String> {
+    pub(super) fn segment(
+        &mut self,
+        name: &str,
+        explicit: Option<AddrSize>,
+    ) -> Result<SegId, String> {
         if let Some(&id) = self.seg_index.get(name) {
             let seg = &self.segs[id as usize];
             if let Some(a) = explicit {
                 if a != seg.addr {
-                    return Err(format!("segment '{name}' was opened with another address size"));
+                    return Err(format!(
+                        "segment '{name}' was opened with another address size"
+                    ));
                 }
             }
             return Ok(id);
         }
-        let addr = explicit.unwrap_or(if name == "ZEROPAGE" { AddrSize::Zp } else { AddrSize::Abs });
+        let addr = explicit.unwrap_or(if name == "ZEROPAGE" {
+            AddrSize::Zp
+        } else {
+            AddrSize::Abs
+        });
         let id = self.segs.len() as SegId;
         self.segs.push(Segment {
             name: name.to_string(),
@@ -197,7 +207,12 @@ impl<'s> Assembler<'s> {
                 let pos = self.at(col);
                 let seg = self.seg();
                 let offset = seg.data.len() as u32;
-                seg.fixups.push(Fixup { offset, kind, expr: e, pos });
+                seg.fixups.push(Fixup {
+                    offset,
+                    kind,
+                    expr: e,
+                    pos,
+                });
                 seg.data.extend(std::iter::repeat_n(0, kind.len() as usize));
             }
         }
@@ -205,22 +220,37 @@ impl<'s> Assembler<'s> {
     }
 
     /// Assembles one instruction; `c` is positioned after the mnemonic.
-    pub(super) fn instruction(&mut self, ins: Instruction, c: &mut Cursor, mcol: u32) -> LineResult<()> {
+    pub(super) fn instruction(
+        &mut self,
+        ins: Instruction,
+        c: &mut Cursor,
+        mcol: u32,
+    ) -> LineResult<()> {
         let (syntax, operand, force) = self.operand(c)?;
         if !c.at_end() {
             return Err((c.col(), "unexpected tokens after the operand".into()));
         }
-        let mut modes: Vec<Mode> = syntax.iter().copied().filter(|&m| ins.opcode(m).is_some()).collect();
+        let mut modes: Vec<Mode> = syntax
+            .iter()
+            .copied()
+            .filter(|&m| ins.opcode(m).is_some())
+            .collect();
         match force {
             Some(AddrSize::Zp) => modes.retain(|m| m.is_zp()),
-            Some(_) => modes.retain(|m| matches!(m, Mode::Abs | Mode::AbsX | Mode::AbsY | Mode::Ind)),
+            Some(_) => {
+                modes.retain(|m| matches!(m, Mode::Abs | Mode::AbsX | Mode::AbsY | Mode::Ind))
+            }
             None => {}
         }
         if let Some((e, col)) = &operand {
             if force.is_none() && !modes.is_empty() && !matches!(modes[0], Mode::Imm | Mode::Rel) {
                 let mut size = self.study(e, *col)?.addr;
                 if size == AddrSize::Default {
-                    size = if modes.iter().all(|m| m.is_zp()) { AddrSize::Zp } else { AddrSize::Abs };
+                    size = if modes.iter().all(|m| m.is_zp()) {
+                        AddrSize::Zp
+                    } else {
+                        AddrSize::Abs
+                    };
                 }
                 match size {
                     AddrSize::Abs => modes.retain(|m| !m.is_zp()),
@@ -230,8 +260,18 @@ impl<'s> Assembler<'s> {
             }
         }
         let Some(&mode) = modes.first() else {
-            let what = syntax.iter().map(|m| m.describe()).collect::<Vec<_>>().join("/");
-            return Err((mcol, format!("illegal addressing mode: '{}' has no {what} form", ins.mnemonic)));
+            let what = syntax
+                .iter()
+                .map(|m| m.describe())
+                .collect::<Vec<_>>()
+                .join("/");
+            return Err((
+                mcol,
+                format!(
+                    "illegal addressing mode: '{}' has no {what} form",
+                    ins.mnemonic
+                ),
+            ));
         };
         let opcode = ins.opcode(mode).unwrap_or(0);
         self.seg().data.push(opcode);
@@ -251,7 +291,10 @@ impl<'s> Assembler<'s> {
 
     /// Parses an operand: the modes its syntax allows, its expression, and an `a:`/`z:` prefix.
     #[allow(clippy::type_complexity)]
-    fn operand(&mut self, c: &mut Cursor) -> LineResult<(Vec<Mode>, Option<(Expr, u32)>, Option<AddrSize>)> {
+    fn operand(
+        &mut self,
+        c: &mut Cursor,
+    ) -> LineResult<(Vec<Mode>, Option<(Expr, u32)>, Option<AddrSize>)> {
         if c.at_end() {
             return Ok((vec![Mode::Imp, Mode::Acc], None, None));
         }
@@ -286,7 +329,12 @@ impl<'s> Assembler<'s> {
             force = match p.to_ascii_lowercase().as_str() {
                 "z" => Some(AddrSize::Zp),
                 "a" => Some(AddrSize::Abs),
-                _ => return Err((col, format!("unknown address size prefix '{p}:' (use a: or z:)"))),
+                _ => {
+                    return Err((
+                        col,
+                        format!("unknown address size prefix '{p}:' (use a: or z:)"),
+                    ))
+                }
             };
             c.pos += 2;
         }
@@ -295,8 +343,12 @@ impl<'s> Assembler<'s> {
         if c.eat(Op::Comma) {
             let rcol = c.col();
             return match c.next() {
-                Some(Tok::Ident(r)) if r.eq_ignore_ascii_case("x") => Ok((vec![Mode::ZpX, Mode::AbsX], Some((e, ecol)), force)),
-                Some(Tok::Ident(r)) if r.eq_ignore_ascii_case("y") => Ok((vec![Mode::ZpY, Mode::AbsY], Some((e, ecol)), force)),
+                Some(Tok::Ident(r)) if r.eq_ignore_ascii_case("x") => {
+                    Ok((vec![Mode::ZpX, Mode::AbsX], Some((e, ecol)), force))
+                }
+                Some(Tok::Ident(r)) if r.eq_ignore_ascii_case("y") => {
+                    Ok((vec![Mode::ZpY, Mode::AbsY], Some((e, ecol)), force))
+                }
                 _ => Err((rcol, "expected register x or y after ','".into())),
             };
         }
@@ -315,9 +367,15 @@ fn expect_register(c: &mut Cursor, reg: &str) -> LineResult<()> {
 /// Checks that a known value fits the field it is written to.
 pub fn check_range(kind: FixKind, v: i64) -> Result<(), String> {
     match kind {
-        FixKind::Byte if !(0..=0xff).contains(&v) => Err(format!("range error: {v} does not fit in a byte (0..255)")),
-        FixKind::Word if !(0..=0xffff).contains(&v) => Err(format!("range error: {v} does not fit in a word (0..65535)")),
-        FixKind::Branch if !(-128..=127).contains(&v) => Err(format!("branch out of range: distance {v} is not in -128..127")),
+        FixKind::Byte if !(0..=0xff).contains(&v) => {
+            Err(format!("range error: {v} does not fit in a byte (0..255)"))
+        }
+        FixKind::Word if !(0..=0xffff).contains(&v) => Err(format!(
+            "range error: {v} does not fit in a word (0..65535)"
+        )),
+        FixKind::Branch if !(-128..=127).contains(&v) => Err(format!(
+            "branch out of range: distance {v} is not in -128..127"
+        )),
         _ => Ok(()),
     }
 }
@@ -349,7 +407,10 @@ impl Resolver for Assembler<'_> {
             }
             .ok_or_else(|| (col, format!("no such scope: '{first}'")))?;
             for part in rest {
-                scope = self.syms.child_scope(scope, part).ok_or_else(|| (col, format!("no such scope: '{part}'")))?;
+                scope = self
+                    .syms
+                    .child_scope(scope, part)
+                    .ok_or_else(|| (col, format!("no such scope: '{part}'")))?;
             }
         }
         let id = self.syms.get_or_create(scope, name);
@@ -361,7 +422,12 @@ impl Resolver for Assembler<'_> {
     }
 
     fn local(&mut self, name: &str, col: u32) -> Result<Expr, ExprError> {
-        let area = self.cheap_area.ok_or_else(|| (col, format!("cheap local '@{name}' used before any normal label")))?;
+        let area = self.cheap_area.ok_or_else(|| {
+            (
+                col,
+                format!("cheap local '@{name}' used before any normal label"),
+            )
+        })?;
         Ok(Expr::Sym(self.syms.cheap_local(area, name, self.at(col))))
     }
 

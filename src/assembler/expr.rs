@@ -92,7 +92,11 @@ pub struct Cursor<'t> {
 
 impl<'t> Cursor<'t> {
     pub fn new(toks: &'t [Token], end_col: u32) -> Self {
-        Cursor { toks, pos: 0, end_col }
+        Cursor {
+            toks,
+            pos: 0,
+            end_col,
+        }
     }
     pub fn peek(&self) -> Option<&'t Tok> {
         self.toks.get(self.pos).map(|t| &t.kind)
@@ -409,7 +413,12 @@ pub fn study(e: &Expr, info: &dyn SymInfo) -> Result<Study, String> {
     Ok(d)
 }
 
-fn study_into(e: &Expr, info: &dyn SymInfo, d: &mut Study, vis: &mut Vec<SymId>) -> Result<(), String> {
+fn study_into(
+    e: &Expr,
+    info: &dyn SymInfo,
+    d: &mut Study,
+    vis: &mut Vec<SymId>,
+) -> Result<(), String> {
     match e {
         Expr::Lit(v) => {
             d.val = *v;
@@ -461,7 +470,11 @@ fn study_into(e: &Expr, info: &dyn SymInfo, d: &mut Study, vis: &mut Vec<SymId>)
                 }
                 Un::Not | Un::BoolNot => {
                     if konst {
-                        d.val = if *op == Un::Not { !d.val } else { i64::from(d.val == 0) };
+                        d.val = if *op == Un::Not {
+                            !d.val
+                        } else {
+                            i64::from(d.val == 0)
+                        };
                     } else {
                         d.complex = true;
                     }
@@ -559,7 +572,10 @@ fn study_bin(
                 d.merge_refs(&rd, 1);
                 d.merge_addr(&rd);
             }
-            if matches!(op, Bin::Eq | Bin::Ne | Bin::Lt | Bin::Gt | Bin::Le | Bin::Ge) {
+            if matches!(
+                op,
+                Bin::Eq | Bin::Ne | Bin::Lt | Bin::Gt | Bin::Le | Bin::Ge
+            ) {
                 d.addr = AddrSize::Zp;
             }
         }
@@ -604,10 +620,18 @@ pub fn apply(op: Bin, a: i64, b: i64) -> Result<i64, String> {
 /// Left shift by `n` (right shift when negative); shifting out everything gives 0 (or -1).
 fn shift(a: i64, n: i64) -> i64 {
     if n >= 0 {
-        if n >= 64 { 0 } else { a.wrapping_shl(n as u32) }
+        if n >= 64 {
+            0
+        } else {
+            a.wrapping_shl(n as u32)
+        }
     } else {
         let n = n.unsigned_abs();
-        if n >= 64 { a >> 63 } else { a >> n }
+        if n >= 64 {
+            a >> 63
+        } else {
+            a >> n
+        }
     }
 }
 

@@ -92,7 +92,9 @@ pub fn tokenize(line: &str) -> Result<Vec<Token>, (u32, String)> {
                 i += 1;
             }
             Tok::Int(parse_digits(&line[start..i], 10, col)?)
-        } else if c == b'$' || (c == b'%' && i + 1 < bytes.len() && matches!(bytes[i + 1], b'0' | b'1')) {
+        } else if c == b'$'
+            || (c == b'%' && i + 1 < bytes.len() && matches!(bytes[i + 1], b'0' | b'1'))
+        {
             i += 1;
             let s = i;
             while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
@@ -121,7 +123,11 @@ pub fn tokenize(line: &str) -> Result<Vec<Token>, (u32, String)> {
                 return Err((col, "malformed character constant (expected 'c')".into()));
             }
         } else {
-            let two = if i + 1 < bytes.len() { Some(&line[i..i + 2]) } else { None };
+            let two = if i + 1 < bytes.len() {
+                Some(&line[i..i + 2])
+            } else {
+                None
+            };
             let op2 = match two {
                 Some(":=") => Some(Op::Assign),
                 Some("::") => Some(Op::ColonColon),

@@ -98,7 +98,10 @@ fn lex_config(text: &str) -> Result<Vec<(CTok, usize)>> {
                     i += 1;
                 }
                 CTok::Word(line[s..i].to_string())
-            } else if c.is_ascii_digit() || c == b'$' || (c == b'%' && b.get(i + 1).is_some_and(|d| *d == b'0' || *d == b'1')) {
+            } else if c.is_ascii_digit()
+                || c == b'$'
+                || (c == b'%' && b.get(i + 1).is_some_and(|d| *d == b'0' || *d == b'1'))
+            {
                 let radix = match c {
                     b'$' => 16,
                     b'%' => 2,
@@ -111,7 +114,8 @@ fn lex_config(text: &str) -> Result<Vec<(CTok, usize)>> {
                 while i < b.len() && b[i].is_ascii_alphanumeric() {
                     i += 1;
                 }
-                let v = i64::from_str_radix(&line[ds..i], radix).map_err(|_| cerr(line_no, format!("malformed number '{}'", &line[s..i])))?;
+                let v = i64::from_str_radix(&line[ds..i], radix)
+                    .map_err(|_| cerr(line_no, format!("malformed number '{}'", &line[s..i])))?;
                 CTok::Num(v)
             } else if c == b'"' {
                 i += 1;
@@ -130,7 +134,10 @@ fn lex_config(text: &str) -> Result<Vec<(CTok, usize)>> {
                 i += 1;
                 CTok::Punct(c as char)
             } else {
-                return Err(cerr(line_no, format!("unexpected character '{}'", c as char)));
+                return Err(cerr(
+                    line_no,
+                    format!("unexpected character '{}'", c as char),
+                ));
             };
             out.push((tok, line_no));
         }
@@ -145,7 +152,10 @@ struct CParser {
 
 impl CParser {
     fn line(&self) -> usize {
-        self.toks.get(self.pos).or(self.toks.last()).map_or(1, |t| t.1)
+        self.toks
+            .get(self.pos)
+            .or(self.toks.last())
+            .map_or(1, |t| t.1)
     }
     fn peek(&self) -> Option<&CTok> {
         self.toks.get(self.pos).map(|t| &t.0)
@@ -211,7 +221,10 @@ impl CParser {
         match self.word()?.to_ascii_lowercase().as_str() {
             "yes" => Ok(true),
             "no" => Ok(false),
-            w => Err(cerr(self.line(), format!("expected yes or no, found '{w}'"))),
+            w => Err(cerr(
+                self.line(),
+                format!("expected yes or no, found '{w}'"),
+            )),
         }
     }
     /// Parses `NAME: attr = value ...;` entries until `}`, handing each attribute to `f`.
@@ -245,7 +258,10 @@ impl CParser {
 impl LinkerConfig {
     /// Parses the supported ld65 configuration subset.
     pub fn parse(text: &str) -> Result<Self> {
-        let mut p = CParser { toks: lex_config(text)?, pos: 0 };
+        let mut p = CParser {
+            toks: lex_config(text)?,
+            pos: 0,
+        };
         let mut memory: Vec<Memory> = Vec::new();
         let mut raw_segs: Vec<(SegRule, String, usize)> = Vec::new();
         while p.peek().is_some() {
@@ -254,12 +270,25 @@ impl LinkerConfig {
                 "MEMORY" => p.entries(|p, name, attr| {
                     if memory.last().is_none_or(|m| m.name != name) {
                         if memory.iter().any(|m| m.name == name) {
-                            return Err(cerr(p.line(), format!("memory area '{name}' defined twice")));
+                            return Err(cerr(
+                                p.line(),
+                                format!("memory area '{name}' defined twice"),
+                            ));
                         }
-                        memory.push(Memory { name: name.to_string(), start: 0, size: 0, writable: false, output: true, fill: false, fillval: 0 });
+                        memory.push(Memory {
+                            name: name.to_string(),
+                            start: 0,
+                            size: 0,
+                            writable: false,
+                            output: true,
+                            fill: false,
+                            fillval: 0,
+                        });
                     }
                     let line = p.line();
-                    let m = memory.last_mut().ok_or_else(|| cerr(line, "internal: no memory area"))?;
+                    let m = memory
+                        .last_mut()
+                        .ok_or_else(|| cerr(line, "internal: no memory area"))?;
                     match attr {
                         "start" => m.start = p.u32_value("start")?,
                         "size" => m.size = p.u32_value("size")?,
@@ -267,18 +296,31 @@ impl LinkerConfig {
                             m.writable = match p.word()?.to_ascii_lowercase().as_str() {
                                 "ro" => false,
                                 "rw" => true,
-                                t => return Err(cerr(line, format!("memory type must be ro or rw, not '{t}'"))),
+                                t => {
+                                    return Err(cerr(
+                                        line,
+                                        format!("memory type must be ro or rw, not '{t}'"),
+                                    ))
+                                }
                             }
                         }
                         "file" => {
                             m.output = match p.next() {
                                 Some(CTok::OutFile) => true,
                                 Some(CTok::Str(s)) if s.is_empty() => false,
-                                _ => return Err(cerr(line, "only file = %O or file = \"\" are supported")),
+                                _ => {
+                                    return Err(cerr(
+                                        line,
+                                        "only file = %O or file = \"\" are supported",
+                                    ))
+                                }
                             }
                         }
                         "fill" => m.fill = p.yes_no()?,
-                        "fillval" => m.fillval = u8::try_from(p.expr()?).map_err(|_| cerr(line, "fillval must be 0..255"))?,
+                        "fillval" => {
+                            m.fillval = u8::try_from(p.expr()?)
+                                .map_err(|_| cerr(line, "fillval must be 0..255"))?
+                        }
                         a => return Err(cerr(line, format!("unsupported MEMORY attribute '{a}'"))),
                     }
                     Ok(())
@@ -288,11 +330,21 @@ impl LinkerConfig {
                         if raw_segs.iter().any(|s| s.0.name == name) {
                             return Err(cerr(p.line(), format!("segment '{name}' defined twice")));
                         }
-                        let rule = SegRule { name: name.to_string(), load: 0, kind: SegType::Ro, start: None, align: None, optional: false, fillval: None };
+                        let rule = SegRule {
+                            name: name.to_string(),
+                            load: 0,
+                            kind: SegType::Ro,
+                            start: None,
+                            align: None,
+                            optional: false,
+                            fillval: None,
+                        };
                         raw_segs.push((rule, String::new(), p.line()));
                     }
                     let line = p.line();
-                    let s = raw_segs.last_mut().ok_or_else(|| cerr(line, "internal: no segment"))?;
+                    let s = raw_segs
+                        .last_mut()
+                        .ok_or_else(|| cerr(line, "internal: no segment"))?;
                     match attr {
                         "load" => s.1 = p.word()?,
                         "type" => {
@@ -301,7 +353,14 @@ impl LinkerConfig {
                                 "rw" => SegType::Rw,
                                 "bss" => SegType::Bss,
                                 "zp" => SegType::Zp,
-                                t => return Err(cerr(line, format!("segment type must be ro, rw, bss or zp, not '{t}'"))),
+                                t => {
+                                    return Err(cerr(
+                                        line,
+                                        format!(
+                                            "segment type must be ro, rw, bss or zp, not '{t}'"
+                                        ),
+                                    ))
+                                }
                             }
                         }
                         "start" => s.0.start = Some(p.u32_value("start")?),
@@ -313,22 +372,49 @@ impl LinkerConfig {
                             s.0.align = Some(a);
                         }
                         "optional" => s.0.optional = p.yes_no()?,
-                        "fillval" => s.0.fillval = Some(u8::try_from(p.expr()?).map_err(|_| cerr(line, "fillval must be 0..255"))?),
-                        a => return Err(cerr(line, format!("unsupported SEGMENTS attribute '{a}'"))),
+                        "fillval" => {
+                            s.0.fillval = Some(
+                                u8::try_from(p.expr()?)
+                                    .map_err(|_| cerr(line, "fillval must be 0..255"))?,
+                            )
+                        }
+                        a => {
+                            return Err(cerr(line, format!("unsupported SEGMENTS attribute '{a}'")))
+                        }
                     }
                     Ok(())
                 })?,
-                other => return Err(cerr(p.line(), format!("unsupported config section '{other}' (supported: MEMORY, SEGMENTS)"))),
+                other => {
+                    return Err(cerr(
+                        p.line(),
+                        format!(
+                            "unsupported config section '{other}' (supported: MEMORY, SEGMENTS)"
+                        ),
+                    ))
+                }
             }
         }
         let mut segments = Vec::new();
         for (mut rule, load, line) in raw_segs {
-            rule.load = memory
-                .iter()
-                .position(|m| m.name == load)
-                .ok_or_else(|| cerr(line, format!("segment '{}' loads into unknown memory area '{load}'", rule.name)))?;
-            if !memory[rule.load].writable && matches!(rule.kind, SegType::Rw | SegType::Bss | SegType::Zp) {
-                return Err(cerr(line, format!("cannot put r/w segment '{}' in r/o memory area '{load}'", rule.name)));
+            rule.load = memory.iter().position(|m| m.name == load).ok_or_else(|| {
+                cerr(
+                    line,
+                    format!(
+                        "segment '{}' loads into unknown memory area '{load}'",
+                        rule.name
+                    ),
+                )
+            })?;
+            if !memory[rule.load].writable
+                && matches!(rule.kind, SegType::Rw | SegType::Bss | SegType::Zp)
+            {
+                return Err(cerr(
+                    line,
+                    format!(
+                        "cannot put r/w segment '{}' in r/o memory area '{load}'",
+                        rule.name
+                    ),
+                ));
             }
             segments.push(rule);
         }
@@ -352,7 +438,11 @@ pub struct Linked {
 pub fn link(obj: &Object, cfg: &LinkerConfig) -> Result<Linked> {
     for seg in &obj.segments {
         if !seg.data.is_empty() && !cfg.segments.iter().any(|r| r.name == seg.name) {
-            return Err(Error::Unsupported(format!("segment '{}' ({} bytes) has no SEGMENTS entry in the linker config", seg.name, seg.data.len())));
+            return Err(Error::Unsupported(format!(
+                "segment '{}' ({} bytes) has no SEGMENTS entry in the linker config",
+                seg.name,
+                seg.data.len()
+            )));
         }
     }
     let seg_of = |name: &str| obj.segments.iter().position(|s| s.name == name);
@@ -385,7 +475,12 @@ pub fn link(obj: &Object, cfg: &LinkerConfig) -> Result<Linked> {
             if let Some(i) = seg_of(&rule.name) {
                 bases[i] = i64::from(addr);
             }
-            placements.push(Placement { name: rule.name.clone(), memory: mem.name.clone(), start: addr, size });
+            placements.push(Placement {
+                name: rule.name.clone(),
+                memory: mem.name.clone(),
+                start: addr,
+                size,
+            });
             addr += size;
         }
     }
@@ -394,8 +489,12 @@ pub fn link(obj: &Object, cfg: &LinkerConfig) -> Result<Linked> {
     for seg in &obj.segments {
         let mut data = seg.data.clone();
         for f in &seg.fixups {
-            let v = expr::eval(&f.expr, &mut |id| Ok(values[id as usize].unwrap_or(0)), &|s| bases[s as usize])
-                .map_err(|m| diag(&obj.files, f.pos, m))?;
+            let v = expr::eval(
+                &f.expr,
+                &mut |id| Ok(values[id as usize].unwrap_or(0)),
+                &|s| bases[s as usize],
+            )
+            .map_err(|m| diag(&obj.files, f.pos, m))?;
             check_range(f.kind, v).map_err(|m| diag(&obj.files, f.pos, m))?;
             let o = f.offset as usize;
             if let Some(b) = data.get_mut(o) {
@@ -414,14 +513,19 @@ pub fn link(obj: &Object, cfg: &LinkerConfig) -> Result<Linked> {
         let file_start = image.len();
         let mut addr = mem.start;
         for rule in cfg.segments.iter().filter(|r| r.load == mi) {
-            let placed = placements.iter().find(|p| p.name == rule.name).map_or(addr, |p| p.start);
+            let placed = placements
+                .iter()
+                .find(|p| p.name == rule.name)
+                .map_or(addr, |p| p.start);
             let fillval = rule.fillval.unwrap_or(mem.fillval);
             let writes = matches!(rule.kind, SegType::Ro | SegType::Rw);
             if placed > addr && (writes || mem.fill) {
                 image.resize(image.len() + (placed - addr) as usize, mem.fillval);
             }
             addr = placed;
-            let Some(si) = seg_of(&rule.name) else { continue };
+            let Some(si) = seg_of(&rule.name) else {
+                continue;
+            };
             let data = &contents[si];
             if writes {
                 let at = image.len();
@@ -450,7 +554,11 @@ pub fn link(obj: &Object, cfg: &LinkerConfig) -> Result<Linked> {
             symbols.insert(obj.symbols.full_name(id as SymId), v);
         }
     }
-    Ok(Linked { image, symbols, segments: placements })
+    Ok(Linked {
+        image,
+        symbols,
+        segments: placements,
+    })
 }
 
 /// Evaluates every symbol once segment bases are known.
@@ -459,7 +567,13 @@ fn symbol_values(obj: &Object, bases: &[i64]) -> Result<Vec<Option<i64>>> {
     let n = syms.syms.len();
     let mut values: Vec<Option<i64>> = vec![None; n];
     let mut state = vec![0u8; n]; // 0 = not visited, 1 = in progress, 2 = done
-    fn visit(id: usize, obj: &Object, bases: &[i64], values: &mut Vec<Option<i64>>, state: &mut Vec<u8>) -> std::result::Result<i64, (usize, String)> {
+    fn visit(
+        id: usize,
+        obj: &Object,
+        bases: &[i64],
+        values: &mut Vec<Option<i64>>,
+        state: &mut Vec<u8>,
+    ) -> std::result::Result<i64, (usize, String)> {
         let syms = &obj.symbols;
         let t = syms.target(id as SymId) as usize;
         if state[t] == 2 {
@@ -469,7 +583,10 @@ fn symbol_values(obj: &Object, bases: &[i64]) -> Result<Vec<Option<i64>>> {
             return Err((t, format!("circular definition of '{}'", syms.syms[t].name)));
         }
         state[t] = 1;
-        let def = syms.syms[t].def.as_ref().ok_or((t, format!("symbol '{}' is undefined", syms.syms[t].name)))?;
+        let def = syms.syms[t]
+            .def
+            .as_ref()
+            .ok_or((t, format!("symbol '{}' is undefined", syms.syms[t].name)))?;
         let mut inner_err = None;
         let r = expr::eval(
             def,
@@ -499,7 +616,10 @@ fn symbol_values(obj: &Object, bases: &[i64]) -> Result<Vec<Option<i64>>> {
             continue;
         }
         let v = visit(id, obj, bases, &mut values, &mut state).map_err(|(t, m)| {
-            let pos = syms.syms[t].def_pos.or(syms.syms[t].ref_pos).unwrap_or_default();
+            let pos = syms.syms[t]
+                .def_pos
+                .or(syms.syms[t].ref_pos)
+                .unwrap_or_default();
             diag(&obj.files, pos, m)
         })?;
         values[id] = Some(v);

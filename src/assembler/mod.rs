@@ -32,7 +32,7 @@ pub mod parser;
 pub mod symbols;
 
 pub use assemble::Object;
-pub use link::{LinkerConfig, Linked, Placement};
+pub use link::{Linked, LinkerConfig, Placement};
 
 use crate::error::{Error, Result};
 use assemble::{Assembler, FixKind};
@@ -86,7 +86,11 @@ impl SourceSet {
                 if path.is_dir() {
                     stack.push(path);
                 } else {
-                    let rel = path.strip_prefix(dir).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+                    let rel = path
+                        .strip_prefix(dir)
+                        .unwrap_or(&path)
+                        .to_string_lossy()
+                        .replace('\\', "/");
                     set.insert(rel, crate::io::read_file(&path)?);
                 }
             }
@@ -142,13 +146,28 @@ fn finish(mut a: Assembler) -> Result<Object> {
         (p.file, p.line, p.col)
     }) {
         let s = &a.syms.syms[id as usize];
-        let name = if s.cheap { format!("@{}", s.name) } else { s.name.clone() };
-        return Err(diag(&a.files, s.ref_pos.unwrap_or_default(), format!("symbol '{name}' is undefined")));
+        let name = if s.cheap {
+            format!("@{}", s.name)
+        } else {
+            s.name.clone()
+        };
+        return Err(diag(
+            &a.files,
+            s.ref_pos.unwrap_or_default(),
+            format!("symbol '{name}' is undefined"),
+        ));
     }
     for (name, scope, pos) in &a.exports {
-        let defined = a.syms.find_any(*scope, name).is_some_and(|id| a.syms.def_of(id).is_some());
+        let defined = a
+            .syms
+            .find_any(*scope, name)
+            .is_some_and(|id| a.syms.def_of(id).is_some());
         if !defined {
-            return Err(diag(&a.files, *pos, format!("exported symbol '{name}' is undefined")));
+            return Err(diag(
+                &a.files,
+                *pos,
+                format!("exported symbol '{name}' is undefined"),
+            ));
         }
     }
     // ca65 checks at the end of assembly that a value's address size fits its field, even
@@ -162,12 +181,20 @@ fn finish(mut a: Assembler) -> Result<Object> {
                 FixKind::Branch => continue,
             };
             if !s.is_const() && s.addr > limit {
-                let what = if f.kind == FixKind::Byte { "a byte" } else { "a word" };
+                let what = if f.kind == FixKind::Byte {
+                    "a byte"
+                } else {
+                    "a word"
+                };
                 return Err(diag(&a.files, f.pos, format!("range error: an address of size {:?} does not fit in {what} (use < or > to pick a byte)", s.addr)));
             }
         }
     }
-    Ok(Object { segments: a.segs, symbols: a.syms, files: a.files })
+    Ok(Object {
+        segments: a.segs,
+        symbols: a.syms,
+        files: a.files,
+    })
 }
 
 /// Assembles `main` from `sources` and links it with the ld65-style `linker_config`.
@@ -183,10 +210,22 @@ mod tests {
 
     #[test]
     fn includes_resolve_relative_to_the_includer() {
-        let set = SourceSet::new().with("asm/main.s", "").with("asm/inc/a.s", "").with("top.s", "");
-        assert_eq!(set.resolve("inc/a.s", Some("asm/main.s")).map(|r| r.0), Some("asm/inc/a.s".into()));
-        assert_eq!(set.resolve("../top.s", Some("asm/main.s")).map(|r| r.0), Some("top.s".into()));
-        assert_eq!(set.resolve("top.s", Some("asm/main.s")).map(|r| r.0), Some("top.s".into()));
+        let set = SourceSet::new()
+            .with("asm/main.s", "")
+            .with("asm/inc/a.s", "")
+            .with("top.s", "");
+        assert_eq!(
+            set.resolve("inc/a.s", Some("asm/main.s")).map(|r| r.0),
+            Some("asm/inc/a.s".into())
+        );
+        assert_eq!(
+            set.resolve("../top.s", Some("asm/main.s")).map(|r| r.0),
+            Some("top.s".into())
+        );
+        assert_eq!(
+            set.resolve("top.s", Some("asm/main.s")).map(|r| r.0),
+            Some("top.s".into())
+        );
         assert!(set.resolve("nope.s", Some("asm/main.s")).is_none());
     }
 }

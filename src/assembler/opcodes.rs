@@ -32,7 +32,10 @@ impl Mode {
 
     /// True for the modes whose operand is a zero-page address.
     pub fn is_zp(self) -> bool {
-        matches!(self, Mode::Zp | Mode::ZpX | Mode::ZpY | Mode::IndX | Mode::IndY)
+        matches!(
+            self,
+            Mode::Zp | Mode::ZpX | Mode::ZpY | Mode::IndX | Mode::IndY
+        )
     }
 
     /// A short description for error messages.
@@ -85,7 +88,16 @@ const SBC: [(Mode, u8); 8] = group1(0xe0);
 static TABLE: &[Row] = &[
     ("adc", &ADC),
     ("and", &AND),
-    ("asl", &[(Acc, 0x0a), (Zp, 0x06), (ZpX, 0x16), (Abs, 0x0e), (AbsX, 0x1e)]),
+    (
+        "asl",
+        &[
+            (Acc, 0x0a),
+            (Zp, 0x06),
+            (ZpX, 0x16),
+            (Abs, 0x0e),
+            (AbsX, 0x1e),
+        ],
+    ),
     ("bcc", &[(Rel, 0x90)]),
     ("bcs", &[(Rel, 0xb0)]),
     ("beq", &[(Rel, 0xf0)]),
@@ -113,24 +125,80 @@ static TABLE: &[Row] = &[
     ("jmp", &[(Abs, 0x4c), (Ind, 0x6c)]),
     ("jsr", &[(Abs, 0x20)]),
     ("lda", &LDA),
-    ("ldx", &[(Imm, 0xa2), (Zp, 0xa6), (ZpY, 0xb6), (Abs, 0xae), (AbsY, 0xbe)]),
-    ("ldy", &[(Imm, 0xa0), (Zp, 0xa4), (ZpX, 0xb4), (Abs, 0xac), (AbsX, 0xbc)]),
-    ("lsr", &[(Acc, 0x4a), (Zp, 0x46), (ZpX, 0x56), (Abs, 0x4e), (AbsX, 0x5e)]),
+    (
+        "ldx",
+        &[
+            (Imm, 0xa2),
+            (Zp, 0xa6),
+            (ZpY, 0xb6),
+            (Abs, 0xae),
+            (AbsY, 0xbe),
+        ],
+    ),
+    (
+        "ldy",
+        &[
+            (Imm, 0xa0),
+            (Zp, 0xa4),
+            (ZpX, 0xb4),
+            (Abs, 0xac),
+            (AbsX, 0xbc),
+        ],
+    ),
+    (
+        "lsr",
+        &[
+            (Acc, 0x4a),
+            (Zp, 0x46),
+            (ZpX, 0x56),
+            (Abs, 0x4e),
+            (AbsX, 0x5e),
+        ],
+    ),
     ("nop", &[(Imp, 0xea)]),
     ("ora", &ORA),
     ("pha", &[(Imp, 0x48)]),
     ("php", &[(Imp, 0x08)]),
     ("pla", &[(Imp, 0x68)]),
     ("plp", &[(Imp, 0x28)]),
-    ("rol", &[(Acc, 0x2a), (Zp, 0x26), (ZpX, 0x36), (Abs, 0x2e), (AbsX, 0x3e)]),
-    ("ror", &[(Acc, 0x6a), (Zp, 0x66), (ZpX, 0x76), (Abs, 0x6e), (AbsX, 0x7e)]),
+    (
+        "rol",
+        &[
+            (Acc, 0x2a),
+            (Zp, 0x26),
+            (ZpX, 0x36),
+            (Abs, 0x2e),
+            (AbsX, 0x3e),
+        ],
+    ),
+    (
+        "ror",
+        &[
+            (Acc, 0x6a),
+            (Zp, 0x66),
+            (ZpX, 0x76),
+            (Abs, 0x6e),
+            (AbsX, 0x7e),
+        ],
+    ),
     ("rti", &[(Imp, 0x40)]),
     ("rts", &[(Imp, 0x60)]),
     ("sbc", &SBC),
     ("sec", &[(Imp, 0x38)]),
     ("sed", &[(Imp, 0xf8)]),
     ("sei", &[(Imp, 0x78)]),
-    ("sta", &[(Zp, 0x85), (ZpX, 0x95), (Abs, 0x8d), (AbsX, 0x9d), (AbsY, 0x99), (IndX, 0x81), (IndY, 0x91)]),
+    (
+        "sta",
+        &[
+            (Zp, 0x85),
+            (ZpX, 0x95),
+            (Abs, 0x8d),
+            (AbsX, 0x9d),
+            (AbsY, 0x99),
+            (IndX, 0x81),
+            (IndY, 0x91),
+        ],
+    ),
     ("stx", &[(Zp, 0x86), (ZpY, 0x96), (Abs, 0x8e)]),
     ("sty", &[(Zp, 0x84), (ZpX, 0x94), (Abs, 0x8c)]),
     ("tax", &[(Imp, 0xaa)]),
@@ -193,7 +261,10 @@ mod tests {
         }
         assert_eq!(seen.len(), 151);
         assert_eq!(TABLE.len(), 56);
-        assert!(TABLE.windows(2).all(|w| w[0].0 < w[1].0), "table must stay sorted");
+        assert!(
+            TABLE.windows(2).all(|w| w[0].0 < w[1].0),
+            "table must stay sorted"
+        );
     }
 
     #[test]

@@ -13,13 +13,21 @@ const MAX_INCLUDE_DEPTH: u32 = 16;
 
 /// Builds the "file:line:col: message" error every assembler diagnostic uses.
 pub fn diag(files: &[String], pos: Pos, msg: impl Into<String>) -> Error {
-    let file = files.get(pos.file as usize).map_or("<unknown>", String::as_str);
+    let file = files
+        .get(pos.file as usize)
+        .map_or("<unknown>", String::as_str);
     Error::format(format!("{file}:{}:{}", pos.line, pos.col), msg)
 }
 
 impl Assembler<'_> {
     /// Assembles the file `name` (resolved relative to `from`'s folder first).
-    pub fn assemble_file(&mut self, name: &str, from: Option<&str>, depth: u32, at: Pos) -> Result<()> {
+    pub fn assemble_file(
+        &mut self,
+        name: &str,
+        from: Option<&str>,
+        depth: u32,
+        at: Pos,
+    ) -> Result<()> {
         if depth > MAX_INCLUDE_DEPTH {
             return Err(diag(&self.files, at, format!("includes nested deeper than {MAX_INCLUDE_DEPTH} (does '{name}' include itself?)")));
         }
@@ -30,11 +38,16 @@ impl Assembler<'_> {
                 diag(&self.files, at, format!("include file '{name}' not found"))
             }
         })?;
-        let text = std::str::from_utf8(bytes).map_err(|e| Error::format(&resolved, format!("not UTF-8 text: {e}")))?;
+        let text = std::str::from_utf8(bytes)
+            .map_err(|e| Error::format(&resolved, format!("not UTF-8 text: {e}")))?;
         let file = self.files.len() as u32;
         self.files.push(resolved.clone());
         for (i, line) in text.lines().enumerate() {
-            self.pos = Pos { file, line: i as u32 + 1, col: 1 };
+            self.pos = Pos {
+                file,
+                line: i as u32 + 1,
+                col: 1,
+            };
             let toks = tokenize(line).map_err(|(col, m)| diag(&self.files, self.at(col), m))?;
             if toks.is_empty() {
                 continue;
@@ -43,7 +56,9 @@ impl Assembler<'_> {
             let line_pos = self.pos;
             match self.line(&toks, end_col, &resolved, depth) {
                 Ok(()) => {}
-                Err(LineError::Here(col, m)) => return Err(diag(&self.files, Pos { col, ..line_pos }, m)),
+                Err(LineError::Here(col, m)) => {
+                    return Err(diag(&self.files, Pos { col, ..line_pos }, m))
+                }
                 Err(LineError::Done(e)) => return Err(e),
             }
         }
@@ -54,10 +69,19 @@ impl Assembler<'_> {
         self.conds.last().is_none_or(|c| c.active)
     }
 
-    fn line(&mut self, toks: &[Token], end_col: u32, file: &str, depth: u32) -> std::result::Result<(), LineError> {
+    fn line(
+        &mut self,
+        toks: &[Token],
+        end_col: u32,
+        file: &str,
+        depth: u32,
+    ) -> std::result::Result<(), LineError> {
         let mut c = Cursor::new(toks, end_col);
         if let Some(Tok::Directive(d)) = c.peek() {
-            if matches!(d.as_str(), "if" | "ifdef" | "ifndef" | "elseif" | "else" | "endif") {
+            if matches!(
+                d.as_str(),
+                "if" | "ifdef" | "ifndef" | "elseif" | "else" | "endif"
+            ) {
                 c.pos += 1;
                 return Ok(self.conditional(d, &mut c)?);
             }
@@ -101,10 +125,14 @@ impl Assembler<'_> {
             None => Ok(()),
             Some(Tok::Directive(d)) => self.directive(d, &mut c, col, file, depth),
             Some(Tok::Ident(m)) => {
-                let ins = opcodes::find(m).ok_or_else(|| LineError::Here(col, format!("unknown mnemonic '{m}'")))?;
+                let ins = opcodes::find(m)
+                    .ok_or_else(|| LineError::Here(col, format!("unknown mnemonic '{m}'")))?;
                 Ok(self.instruction(ins, &mut c, col)?)
             }
-            Some(_) => Err(LineError::Here(col, "expected a label, directive or instruction".into())),
+            Some(_) => Err(LineError::Here(
+                col,
+                "expected a label, directive or instruction".into(),
+            )),
         }
     }
 
@@ -112,17 +140,35 @@ impl Assembler<'_> {
     fn define(&mut self, name: &str, cheap: bool, e: Expr, col: u32) -> LineResult<()> {
         let pos = self.at(col);
         let id = if cheap {
-            let area = self.cheap_area.ok_or_else(|| (col, format!("cheap local '@{name}' defined before any normal label")))?;
+            let area = self.cheap_area.ok_or_else(|| {
+                (
+                    col,
+                    format!("cheap local '@{name}' defined before any normal label"),
+                )
+            })?;
             self.syms.cheap_local(area, name, pos)
         } else {
             if ["a", "x", "y"].iter().any(|r| name.eq_ignore_ascii_case(r)) {
-                return Err((col, format!("'{name}' is a register name and cannot be a symbol")));
+                return Err((
+                    col,
+                    format!("'{name}' is a register name and cannot be a symbol"),
+                ));
             }
             self.syms.get_or_create(self.scope, name)
         };
         if let Some(prev) = self.syms.syms[id as usize].def_pos {
-            let file = self.files.get(prev.file as usize).cloned().unwrap_or_default();
-            return Err((col, format!("symbol '{name}' is already defined (at {file}:{}:{})", prev.line, prev.col)));
+            let file = self
+                .files
+                .get(prev.file as usize)
+                .cloned()
+                .unwrap_or_default();
+            return Err((
+                col,
+                format!(
+                    "symbol '{name}' is already defined (at {file}:{}:{})",
+                    prev.line, prev.col
+                ),
+            ));
         }
         // A label's address size is its segment's; a constant's is what study finds now.
         let addr = match e {
@@ -154,14 +200,26 @@ impl Assembler<'_> {
                         Some(Tok::Ident(n)) => n.clone(),
                         _ => return Err((col, format!(".{d} needs a symbol name"))),
                     };
-                    let defined = self.syms.find_any(self.scope, &name).is_some_and(|id| self.syms.syms[id as usize].def.is_some());
+                    let defined = self
+                        .syms
+                        .find_any(self.scope, &name)
+                        .is_some_and(|id| self.syms.syms[id as usize].def.is_some());
                     defined == (d == "ifdef")
                 };
                 let pos = self.at(col);
-                self.conds.push(Cond { parent_active: outer, active: value, taken: value, seen_else: false, pos });
+                self.conds.push(Cond {
+                    parent_active: outer,
+                    active: value,
+                    taken: value,
+                    seen_else: false,
+                    pos,
+                });
             }
             "elseif" | "else" => {
-                let top = *self.conds.last().ok_or_else(|| (col, format!(".{d} without .if")))?;
+                let top = *self
+                    .conds
+                    .last()
+                    .ok_or_else(|| (col, format!(".{d} without .if")))?;
                 if top.seen_else {
                     return Err((col, format!(".{d} after .else")));
                 }
@@ -172,13 +230,18 @@ impl Assembler<'_> {
                 } else if d == "elseif" {
                     c.pos = c.toks.len();
                 }
-                let frame = self.conds.last_mut().ok_or_else(|| (col, "internal: .if stack".to_string()))?;
+                let frame = self
+                    .conds
+                    .last_mut()
+                    .ok_or_else(|| (col, "internal: .if stack".to_string()))?;
                 frame.active = frame.parent_active && value;
                 frame.taken |= value;
                 frame.seen_else = d == "else";
             }
             _ => {
-                self.conds.pop().ok_or_else(|| (col, ".endif without .if".to_string()))?;
+                self.conds
+                    .pop()
+                    .ok_or_else(|| (col, ".endif without .if".to_string()))?;
             }
         }
         if outer {
@@ -187,7 +250,14 @@ impl Assembler<'_> {
         Ok(())
     }
 
-    fn directive(&mut self, d: &str, c: &mut Cursor, col: u32, file: &str, depth: u32) -> std::result::Result<(), LineError> {
+    fn directive(
+        &mut self,
+        d: &str,
+        c: &mut Cursor,
+        col: u32,
+        file: &str,
+        depth: u32,
+    ) -> std::result::Result<(), LineError> {
         match d {
             "byte" | "byt" | "asciiz" => {
                 self.data_list(c, FixKind::Byte, true)?;
@@ -198,7 +268,8 @@ impl Assembler<'_> {
             "word" | "addr" => self.data_list(c, FixKind::Word, false)?,
             "res" => {
                 let count = self.const_arg(c, "count")?;
-                let count = u32::try_from(count).map_err(|_| (col, format!("invalid .res count {count}")))?;
+                let count = u32::try_from(count)
+                    .map_err(|_| (col, format!("invalid .res count {count}")))?;
                 if c.eat(Op::Comma) {
                     let fill = self.byte_arg(c)?;
                     let seg = self.seg();
@@ -210,13 +281,18 @@ impl Assembler<'_> {
             "align" => {
                 let n = self.const_arg(c, "alignment")?;
                 if n <= 0 || n > 0x1_0000 || n & (n - 1) != 0 {
-                    return Err(LineError::Here(col, format!("alignment {n} is not a power of two up to $10000")));
+                    return Err(LineError::Here(
+                        col,
+                        format!("alignment {n} is not a power of two up to $10000"),
+                    ));
                 }
                 let off = i64::from(self.offset());
                 let pad = ((n - off % n) % n) as u32;
                 if c.eat(Op::Comma) {
                     let fill = self.byte_arg(c)?;
-                    self.seg().data.extend(std::iter::repeat_n(fill, pad as usize));
+                    self.seg()
+                        .data
+                        .extend(std::iter::repeat_n(fill, pad as usize));
                 } else {
                     self.fill_gap(pad);
                 }
@@ -230,16 +306,30 @@ impl Assembler<'_> {
                         Some(Tok::Ident(s)) => match s.to_ascii_lowercase().as_str() {
                             "zeropage" | "zp" | "direct" => Some(AddrSize::Zp),
                             "absolute" | "abs" => Some(AddrSize::Abs),
-                            other => return Err(LineError::Here(scol, format!("unsupported segment address size '{other}'"))),
+                            other => {
+                                return Err(LineError::Here(
+                                    scol,
+                                    format!("unsupported segment address size '{other}'"),
+                                ))
+                            }
                         },
-                        _ => return Err(LineError::Here(scol, "expected an address size after ':'".into())),
+                        _ => {
+                            return Err(LineError::Here(
+                                scol,
+                                "expected an address size after ':'".into(),
+                            ))
+                        }
                     };
                 }
-                self.cur_seg = self.segment(&name, size).map_err(|m| LineError::Here(col, m))?;
+                self.cur_seg = self
+                    .segment(&name, size)
+                    .map_err(|m| LineError::Here(col, m))?;
             }
             "zeropage" | "code" | "rodata" | "data" | "bss" => {
                 let name = d.to_ascii_uppercase();
-                self.cur_seg = self.segment(&name, None).map_err(|m| LineError::Here(col, m))?;
+                self.cur_seg = self
+                    .segment(&name, None)
+                    .map_err(|m| LineError::Here(col, m))?;
             }
             "include" | "incbin" => {
                 let name = string_arg(c)?;
@@ -247,7 +337,8 @@ impl Assembler<'_> {
                     end(c)?;
                     let at = self.at(col);
                     let saved = self.pos;
-                    self.assemble_file(&name, Some(file), depth + 1, at).map_err(LineError::Done)?;
+                    self.assemble_file(&name, Some(file), depth + 1, at)
+                        .map_err(LineError::Done)?;
                     self.pos = saved;
                     return Ok(());
                 }
@@ -264,7 +355,10 @@ impl Assembler<'_> {
                     let pc = Expr::SegOff(self.cur_seg, i64::from(self.offset()));
                     self.define(&name, false, pc, ncol)?;
                 }
-                let scope = self.syms.new_scope(self.scope, &name).ok_or_else(|| (ncol, format!("scope '{name}' is already defined")))?;
+                let scope = self
+                    .syms
+                    .new_scope(self.scope, &name)
+                    .ok_or_else(|| (ncol, format!("scope '{name}' is already defined")))?;
                 let kind = if d == "proc" { "proc" } else { "scope" };
                 self.blocks.push((self.scope, self.at(col), kind));
                 self.scope = scope;
@@ -274,14 +368,21 @@ impl Assembler<'_> {
                 let want = if d == "endproc" { "proc" } else { "scope" };
                 match self.blocks.pop() {
                     Some((outer, _, kind)) if kind == want => self.scope = outer,
-                    _ => return Err(LineError::Here(col, format!(".{d} without matching .{want}"))),
+                    _ => {
+                        return Err(LineError::Here(
+                            col,
+                            format!(".{d} without matching .{want}"),
+                        ))
+                    }
                 }
                 self.new_cheap_area();
             }
             "export" | "exportzp" | "global" | "globalzp" => loop {
                 let ncol = c.col();
                 match c.next() {
-                    Some(Tok::Ident(n)) => self.exports.push((n.clone(), self.scope, self.at(ncol))),
+                    Some(Tok::Ident(n)) => {
+                        self.exports.push((n.clone(), self.scope, self.at(ncol)))
+                    }
                     _ => return Err(LineError::Here(ncol, format!(".{d} needs symbol names"))),
                 }
                 if !c.eat(Op::Comma) {
@@ -295,7 +396,10 @@ impl Assembler<'_> {
             "setcpu" => {
                 let cpu = string_arg(c)?;
                 if cpu != "6502" {
-                    return Err(LineError::Here(col, format!("only the 6502 CPU is supported, not '{cpu}'")));
+                    return Err(LineError::Here(
+                        col,
+                        format!("only the 6502 CPU is supported, not '{cpu}'"),
+                    ));
                 }
             }
             "error" | "fatal" => {
@@ -305,7 +409,12 @@ impl Assembler<'_> {
             "warning" | "out" => {
                 string_arg(c)?;
             }
-            other => return Err(LineError::Here(col, format!("unsupported directive '.{other}'"))),
+            other => {
+                return Err(LineError::Here(
+                    col,
+                    format!("unsupported directive '.{other}'"),
+                ))
+            }
         }
         Ok(end(c)?)
     }
@@ -314,7 +423,9 @@ impl Assembler<'_> {
         loop {
             let col = c.col();
             match c.peek() {
-                Some(Tok::Str(s)) if strings && !matches!(c.peek_at(1), Some(Tok::Op(o)) if *o != Op::Comma) => {
+                Some(Tok::Str(s))
+                    if strings && !matches!(c.peek_at(1), Some(Tok::Op(o)) if *o != Op::Comma) =>
+                {
                     self.seg().data.extend_from_slice(s);
                     c.pos += 1;
                 }
@@ -338,7 +449,12 @@ impl Assembler<'_> {
     fn byte_arg(&mut self, c: &mut Cursor) -> LineResult<u8> {
         let col = c.col();
         let v = self.const_arg(c, "fill value")?;
-        u8::try_from(v).map_err(|_| (col, format!("range error: fill value {v} does not fit in a byte (0..255)")))
+        u8::try_from(v).map_err(|_| {
+            (
+                col,
+                format!("range error: fill value {v} does not fit in a byte (0..255)"),
+            )
+        })
     }
 
     /// Reserves `n` bytes that the linker fills with the memory area's fill value.
@@ -352,12 +468,26 @@ impl Assembler<'_> {
     }
 
     fn incbin(&mut self, name: &str, c: &mut Cursor, col: u32, file: &str) -> LineResult<()> {
-        let (_, bytes) = self.sources.resolve(name, Some(file)).ok_or_else(|| (col, format!(".incbin file '{name}' not found")))?;
+        let (_, bytes) = self
+            .sources
+            .resolve(name, Some(file))
+            .ok_or_else(|| (col, format!(".incbin file '{name}' not found")))?;
         let len = bytes.len() as i64;
-        let start = if c.eat(Op::Comma) { self.const_arg(c, "start")? } else { 0 };
-        let size = if c.eat(Op::Comma) { self.const_arg(c, "size")? } else { len - start };
+        let start = if c.eat(Op::Comma) {
+            self.const_arg(c, "start")?
+        } else {
+            0
+        };
+        let size = if c.eat(Op::Comma) {
+            self.const_arg(c, "size")?
+        } else {
+            len - start
+        };
         if start < 0 || start > len || size < 0 || start + size > len {
-            return Err((col, format!(".incbin range {start}+{size} is outside '{name}' ({len} bytes)")));
+            return Err((
+                col,
+                format!(".incbin range {start}+{size} is outside '{name}' ({len} bytes)"),
+            ));
         }
         let slice = &bytes[start as usize..(start + size) as usize];
         self.seg().data.extend_from_slice(slice);

@@ -164,7 +164,9 @@ impl Symbols {
             parent: Some(parent),
             children: HashMap::new(),
         });
-        self.scopes[parent as usize].children.insert(name.to_string(), id);
+        self.scopes[parent as usize]
+            .children
+            .insert(name.to_string(), id);
         Some(id)
     }
 
@@ -245,6 +247,9 @@ impl SymInfo for Symbols {
         }
     }
     fn seg_addr_size(&self, seg: SegId) -> AddrSize {
-        self.seg_addr.get(seg as usize).copied().unwrap_or(AddrSize::Abs)
+        self.seg_addr
+            .get(seg as usize)
+            .copied()
+            .unwrap_or(AddrSize::Abs)
     }
 }

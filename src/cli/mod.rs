@@ -12,6 +12,8 @@ mod eval;
 mod generate;
 mod stats;
 mod train;
+mod export_ca65;
+mod nsf;
 
 use clap::{Parser, Subcommand};
 
@@ -41,6 +43,8 @@ pub enum Command {
     Eval(eval::EvalArgs),
     Generate(generate::GenerateArgs),
     Stats(stats::StatsArgs),
+    Nsf(nsf::NsfArgs),
+    ExportCa65(export_ca65::ExportCa65Args),
 }
 
 /// Runs one parsed command line.
@@ -57,5 +61,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Eval(a) => eval::run(a),
         Command::Generate(a) => generate::run(a),
         Command::Stats(a) => stats::run(a),
+        Command::Nsf(a) => nsf::run(a),
+        Command::ExportCa65(a) => export_ca65::run(a),
     }
 }

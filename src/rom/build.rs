@@ -235,13 +235,22 @@ fn encode_all(songs: &[ApuStream], max_piece: usize) -> Vec<EncodedSong> {
     songs.iter().map(|s| encode_stream_with(s, &opts)).collect()
 }
 
-fn sources(layout: &Layout) -> Vec<(String, String)> {
-    let mut files: Vec<(String, String)> = player::PLAYER_SOURCES
+fn sources(layout: &Layout) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = player::PLAYER_SOURCES
         .iter()
-        .map(|(n, t)| (n.to_string(), t.to_string()))
+        .map(|(n, t)| (n.to_string(), t.as_bytes().to_vec()))
         .collect();
-    files.push(("songs.inc".into(), emit::songs_inc(layout)));
-    files.push(("songs.s".into(), emit::songs_s(layout)));
+    let (blobs, addr) = emit::place(layout);
+    files.push(("songs.inc".into(), emit::songs_inc(layout).into_bytes()));
+    let region = layout.songs.first().map_or(Region::Ntsc, |s| s.region);
+    files.push(("ui_data.s".into(), crate::rom::ui::ui_data_source(region).into_bytes()));
+    files.push((
+        "songs.s".into(),
+        emit::songs_s(layout, &blobs, &addr).into_bytes(),
+    ));
+    for (bank, blob) in blobs {
+        files.push((emit::blob_name(bank), blob));
+    }
     files
 }
 
@@ -306,7 +315,9 @@ fn link(
         )));
     }
     let mut bytes = nes2_header(mapper.number(), banks as u16, opts.region).to_vec();
+    crate::rom::chr::use_chr_rom(&mut bytes);
     bytes.extend_from_slice(&linked.image);
+    bytes.extend_from_slice(&crate::rom::chr::chr_rom());
     let mut counted = vec![false; layout.streams.len()];
     let songs = layout
         .songs

@@ -3,16 +3,21 @@
 //! ([`build`]).
 
 pub mod build;
+pub mod chr;
 pub mod emit;
+pub mod export;
 pub mod decode;
 pub mod encode;
 pub mod ines;
+pub mod nsf;
+pub mod nsfe;
 pub mod pipeline;
 pub mod player;
+pub mod ui;
 
 #[cfg(test)]
 mod encode_tests;
 
-pub use build::{build_rom, BuildOptions, Mapper, Rom};
+pub use build::{build_rom, build_rom_with, BuildOptions, Mapper, Rom, SongSize};
 pub use decode::{decode, decode_frames};
 pub use encode::{encode_stream, encode_stream_with, EncodeOptions, EncodedSong};

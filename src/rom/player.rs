@@ -16,6 +16,8 @@ pub const PLAYER_SOURCES: &[(&str, &str)] = &[
     ("reset.s", include_str!("../../asm/reset.s")),
     ("nmi.s", include_str!("../../asm/nmi.s")),
     ("main.s", include_str!("../../asm/main.s")),
+    ("ui.s", include_str!("../../asm/ui.s")),
+    ("ui_ram.s", include_str!("../../asm/ui_ram.s")),
 ];
 
 /// The top-level source.
@@ -59,12 +61,12 @@ pub struct LinkedPrg {
 }
 
 /// An assembler backend: `(files, main file, linker config) -> linked program`.
-pub type Assembler = fn(&[(String, String)], &str, &str) -> Result<LinkedPrg>;
+pub type Assembler = fn(&[(String, Vec<u8>)], &str, &str) -> Result<LinkedPrg>;
 
 /// Assembles with the cc65 tools (`ca65`, `ld65`) in a temporary folder. Used to cross-check
 /// our assembler, and where it is missing.
 pub fn assemble_with_ca65(
-    files: &[(String, String)],
+    files: &[(String, Vec<u8>)],
     main: &str,
     linker_config: &str,
 ) -> Result<LinkedPrg> {
@@ -81,7 +83,7 @@ pub fn assemble_with_ca65(
 
 fn run_ca65(
     dir: &Path,
-    files: &[(String, String)],
+    files: &[(String, Vec<u8>)],
     main: &str,
     linker_config: &str,
 ) -> Result<LinkedPrg> {
@@ -105,9 +107,20 @@ fn run_ca65(
         }
         Ok(())
     };
-    run(Command::new("ca65").args(["-g", main, "-o", "rom.o"]), "ca65")?;
     run(
-        Command::new("ld65").args(["-C", "link.cfg", "rom.o", "-o", "prg.bin", "-Ln", "labels.txt"]),
+        Command::new("ca65").args(["-g", main, "-o", "rom.o"]),
+        "ca65",
+    )?;
+    run(
+        Command::new("ld65").args([
+            "-C",
+            "link.cfg",
+            "rom.o",
+            "-o",
+            "prg.bin",
+            "-Ln",
+            "labels.txt",
+        ]),
         "ld65",
     )?;
     let image = std::fs::read(dir.join("prg.bin")).map_err(|e| Error::io("prg.bin", e))?;
@@ -124,7 +137,7 @@ fn run_ca65(
     }
     // The label file lists labels only; add the `NAME = $hex` constants (zero-page variables).
     for (_, text) in files {
-        for line in text.lines() {
+        for line in String::from_utf8_lossy(text).lines() {
             let code = line.split(';').next().unwrap_or("");
             if let Some((name, value)) = code.split_once('=') {
                 let name = name.trim();
@@ -150,13 +163,13 @@ pub fn default_assembler() -> Assembler {
 
 /// Assembles with our assembler ([`crate::assembler::assemble_and_link`]), in memory.
 pub fn assemble_with_nesmm(
-    files: &[(String, String)],
+    files: &[(String, Vec<u8>)],
     main: &str,
     linker_config: &str,
 ) -> Result<LinkedPrg> {
     let mut set = SourceSet::new();
     for (name, text) in files {
-        set.insert(name.clone(), text.as_bytes());
+        set.insert(name.clone(), text.as_slice());
     }
     let linked = assemble_and_link(&set, main, linker_config)?;
     Ok(LinkedPrg {

@@ -49,7 +49,11 @@ impl Console {
             breaks: false,
             condition: None,
         }]);
-        let sym = |n: &str| *rom.symbols.get(n).unwrap_or_else(|| panic!("no symbol {n}"));
+        let sym = |n: &str| {
+            *rom.symbols
+                .get(n)
+                .unwrap_or_else(|| panic!("no symbol {n}"))
+        };
         Console {
             deck,
             stub: sym("music_stub"),
