@@ -39,8 +39,15 @@ fn build_writes_a_rom_and_reports_sizes() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&o.stdout);
-    assert!(o.status.success(), "{text}{}", String::from_utf8_lossy(&o.stderr));
-    assert!(text.contains("NROM (mapper 0)") && text.contains("PAL"), "{text}");
+    assert!(
+        o.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        text.contains("NROM (mapper 0)") && text.contains("PAL"),
+        "{text}"
+    );
     assert!(text.contains("bytes of song data"), "{text}");
     let rom = std::fs::read(&out).unwrap();
     assert_eq!(&rom[0..4], b"NES\x1A");
@@ -64,5 +71,9 @@ fn build_errors_name_the_file_and_leave_nothing() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("missing.exprsco.pkl"), "{err}");
     assert!(!out.exists(), "no ROM left behind");
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "no temp file");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "no temp file"
+    );
 }

@@ -21,7 +21,10 @@ fn song(name: &str, frames: usize, seed: u8) -> ApuStream {
 }
 
 fn have_ca65() -> bool {
-    std::process::Command::new("ca65").arg("--version").output().is_ok()
+    std::process::Command::new("ca65")
+        .arg("--version")
+        .output()
+        .is_ok()
 }
 
 #[test]
@@ -54,7 +57,8 @@ fn nrom_and_uxrom_headers_and_sizes() {
     assert_eq!(rom.bytes[7] & 0x0C, 0x08, "NES 2.0");
     assert!(rom.player_bytes > 300 && rom.player_bytes < 2048);
     // Vectors point into the player.
-    let vec = |i: usize| u16::from_le_bytes([rom.bytes[16 + 0x7FFA + i], rom.bytes[16 + 0x7FFB + i]]);
+    let vec =
+        |i: usize| u16::from_le_bytes([rom.bytes[16 + 0x7FFA + i], rom.bytes[16 + 0x7FFB + i]]);
     assert_eq!(vec(0), rom.symbols["nmi"]);
     assert_eq!(vec(2), rom.symbols["reset"]);
     let opts = BuildOptions {
@@ -72,13 +76,19 @@ fn nrom_and_uxrom_headers_and_sizes() {
 
 #[test]
 fn bad_requests_are_errors() {
-    let e = build_rom(&[], &BuildOptions::default()).unwrap_err().to_string();
+    let e = build_rom(&[], &BuildOptions::default())
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("no songs"), "{e}");
     let mut s = song("many-init", 10, 1);
     s.init = vec![RegWrite::new(0x4000, 0); 200];
-    let e = build_rom(&[s], &BuildOptions::default()).unwrap_err().to_string();
+    let e = build_rom(&[s], &BuildOptions::default())
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("init writes"), "{e}");
     let songs: Vec<ApuStream> = (0..256).map(|i| song(&format!("s{i}"), 3, 1)).collect();
-    let e = build_rom(&songs, &BuildOptions::default()).unwrap_err().to_string();
+    let e = build_rom(&songs, &BuildOptions::default())
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("255"), "{e}");
 }

@@ -152,7 +152,10 @@ fn multi_song_rom_changes_tracks_with_the_controller() {
     let rom = build(&songs, &BuildOptions::default());
     assert_eq!(rom.songs.len(), 4);
     // 1 stream count + 4 streams x 4 + 1 init count + 2 init writes x 2.
-    assert_eq!(rom.songs[3].data_bytes, 22, "the duplicate costs only its header");
+    assert_eq!(
+        rom.songs[3].data_bytes, 22,
+        "the duplicate costs only its header"
+    );
     assert!(rom.songs[0].data_bytes > 100);
     let mut c = Console::new(&rom, RamState::Random);
     let mut playing = 0usize;
@@ -167,7 +170,11 @@ fn multi_song_rom_changes_tracks_with_the_controller() {
         for _ in 0..(40 + 13 * k) {
             let r = c.nmi();
             assert!(r.before.is_empty());
-            assert_eq!(r.writes, expected_frame(&songs[playing], frame), "song {playing} frame {frame}");
+            assert_eq!(
+                r.writes,
+                expected_frame(&songs[playing], frame),
+                "song {playing} frame {frame}"
+            );
             frame += 1;
         }
         let b = if right {
@@ -201,5 +208,8 @@ fn songs_that_do_not_fit_fail_naming_size_and_limit() {
     let e = build_rom(&songs, &BuildOptions::default())
         .unwrap_err()
         .to_string();
-    assert!(e.contains("KiB") && e.contains("UxROM") && e.contains("256"), "{e}");
+    assert!(
+        e.contains("KiB") && e.contains("UxROM") && e.contains("256"),
+        "{e}"
+    );
 }

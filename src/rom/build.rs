@@ -146,7 +146,10 @@ pub fn build_rom_with(songs: &[ApuStream], opts: &BuildOptions, asm: Assembler) 
                 .map(|p| p.bytes.len())
                 .sum::<usize>();
         if data + code + 6 <= 2 * BANK {
-            let banks = distinct.iter().map(|s| vec![None; s.pieces.len()]).collect();
+            let banks = distinct
+                .iter()
+                .map(|s| vec![None; s.pieces.len()])
+                .collect();
             let layout = Layout {
                 songs: &encoded,
                 stream_ids: ids,
@@ -182,8 +185,10 @@ pub fn build_rom_with(songs: &[ApuStream], opts: &BuildOptions, asm: Assembler) 
         .collect();
     pieces.sort_by(|a, b| b.cmp(a));
     let mut free: Vec<usize> = Vec::new();
-    let mut banks: Vec<Vec<Option<u8>>> =
-        distinct.iter().map(|s| vec![None; s.pieces.len()]).collect();
+    let mut banks: Vec<Vec<Option<u8>>> = distinct
+        .iter()
+        .map(|s| vec![None; s.pieces.len()])
+        .collect();
     for &(len, s, p) in &pieces {
         let b = match free.iter().position(|&f| f >= len) {
             Some(b) => b,
@@ -306,7 +311,11 @@ fn link(
     opts: &BuildOptions,
     asm: Assembler,
 ) -> Result<Rom> {
-    let linked = asm(&sources(layout), player::MAIN_SOURCE, &config(mapper, banks))?;
+    let linked = asm(
+        &sources(layout),
+        player::MAIN_SOURCE,
+        &config(mapper, banks),
+    )?;
     let prg_size = banks * BANK;
     if linked.image.len() != prg_size {
         return Err(Error::Unsupported(format!(

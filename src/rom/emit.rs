@@ -45,7 +45,12 @@ pub fn dedup_streams(songs: &[EncodedSong]) -> (Vec<Vec<usize>>, Vec<&EncodedStr
 
 /// Bytes of text the table adds: title and names, each zero-terminated.
 pub fn text_bytes(songs: &[EncodedSong], title: &str) -> usize {
-    ascii(title).len() + 1 + songs.iter().map(|s| ascii(&s.name).len() + 1).sum::<usize>()
+    ascii(title).len()
+        + 1
+        + songs
+            .iter()
+            .map(|s| ascii(&s.name).len() + 1)
+            .sum::<usize>()
 }
 
 /// Bytes of the song table, headers and text (what the fixed bank holds besides the player).
@@ -58,7 +63,13 @@ pub fn table_bytes(songs: &[EncodedSong], title: &str) -> usize {
 /// Printable ASCII, at most 31 characters (what a screen line shows).
 fn ascii(s: &str) -> Vec<u8> {
     s.chars()
-        .map(|c| if (' '..='~').contains(&c) { c as u8 } else { b'?' })
+        .map(|c| {
+            if (' '..='~').contains(&c) {
+                c as u8
+            } else {
+                b'?'
+            }
+        })
         .take(31)
         .collect()
 }
@@ -95,7 +106,12 @@ pub fn songs_s(layout: &Layout, blobs: &[(Option<u8>, Vec<u8>)], addr: &[Vec<u16
         if let Some(b) = bank {
             let _ = writeln!(o, ".segment \"BANK{b}\"");
         }
-        let _ = writeln!(o, "    .incbin \"{}\"  ; {} bytes", blob_name(*bank), blob.len());
+        let _ = writeln!(
+            o,
+            "    .incbin \"{}\"  ; {} bytes",
+            blob_name(*bank),
+            blob.len()
+        );
         if bank.is_some() {
             o.push_str(".segment \"SONGS\"\n");
         }
@@ -134,7 +150,11 @@ pub fn songs_s(layout: &Layout, blobs: &[(Option<u8>, Vec<u8>)], addr: &[Vec<u16
             song.loop_frame
                 .map_or("stops".to_string(), |l| format!("loops to frame {l}"))
         );
-        let _ = writeln!(o, "    .byte {}                 ; streams", song.streams.len());
+        let _ = writeln!(
+            o,
+            "    .byte {}                 ; streams",
+            song.streams.len()
+        );
         for &sid in &layout.stream_ids[i] {
             let bank = layout.banks[sid][0].unwrap_or(0);
             let mode = layout.streams[sid].mode.header_byte();
@@ -144,7 +164,11 @@ pub fn songs_s(layout: &Layout, blobs: &[(Option<u8>, Vec<u8>)], addr: &[Vec<u16
                 addr[sid][0]
             );
         }
-        let _ = writeln!(o, "    .byte {}                 ; init writes", song.init.len());
+        let _ = writeln!(
+            o,
+            "    .byte {}                 ; init writes",
+            song.init.len()
+        );
         let init: Vec<u8> = song
             .init
             .iter()

@@ -416,7 +416,10 @@ fn encode_one(
             Some(t)
         }
         None => {
-            let end = frames.iter().rposition(|f| !f.is_empty()).map_or(0, |i| i + 1);
+            let end = frames
+                .iter()
+                .rposition(|f| !f.is_empty())
+                .map_or(0, |i| i + 1);
             tokenize(&frames, 0..end, mode, &mut tokens);
             None
         }

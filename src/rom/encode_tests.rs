@@ -140,7 +140,10 @@ fn music_streams_round_trip_and_compress() {
         .iter()
         .filter(|s| matches!(s.mode, crate::rom::encode::StreamMode::Mask { .. }))
         .count();
-    assert!(masked >= 4, "rising-order voice streams use mask mode: {masked}");
+    assert!(
+        masked >= 4,
+        "rising-order voice streams use mask mode: {masked}"
+    );
     let mut rng2 = StdRng::seed_from_u64(9);
     let r = encode_stream(&random_stream(&mut rng2, 300));
     assert!(r

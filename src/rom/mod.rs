@@ -4,9 +4,9 @@
 
 pub mod build;
 pub mod chr;
-pub mod emit;
 pub mod export;
 pub mod decode;
+pub mod emit;
 pub mod encode;
 pub mod ines;
 pub mod nsf;
