@@ -1,10 +1,11 @@
 //! `nesmm demo` as a library function: one new song from the bundled model, and everything a
-//! new user can open: the `.nes` ROM, the `.wav`, the `.mid`, the piano-roll `.png` and an
-//! `index.html` preview page, all in one folder.
+//! new user can open: the `.nes` ROM, the `.nsf`, the `.wav`, the `.mid`, the piano-roll `.png`
+//! and an `index.html` preview page, all in one folder.
 
 use crate::compile::{compile, CompileOptions};
 use crate::error::{Error, Result};
 use crate::learn::generate::{bundled_model_dir, generate, GenerateOptions, Model};
+use crate::rom::nsf::{build_nsf, NsfOptions};
 use crate::rom::pipeline::{build_rom_from_scores, LoopMode, RomRequest};
 use crate::score::Score;
 use crate::synth::{render, write_wav, RenderOptions};
@@ -46,11 +47,12 @@ impl DemoOptions {
 }
 
 /// The steps of [`make_demo`], in order, for progress reporting.
-pub const DEMO_STEPS: [&str; 7] = [
+pub const DEMO_STEPS: [&str; 8] = [
     "loading the model",
     "generating the song",
     "writing the MIDI file",
     "building the ROM",
+    "building the NSF",
     "rendering the WAV",
     "drawing the piano roll",
     "writing the preview page",
@@ -62,6 +64,7 @@ pub struct DemoFiles {
     pub score: Score,
     pub model_dir: PathBuf,
     pub nes: PathBuf,
+    pub nsf: PathBuf,
     pub wav: PathBuf,
     pub mid: PathBuf,
     pub png: PathBuf,
@@ -70,8 +73,10 @@ pub struct DemoFiles {
 
 impl DemoFiles {
     /// Every file written, in the order of [`DEMO_STEPS`].
-    pub fn all(&self) -> [&Path; 5] {
-        [&self.mid, &self.nes, &self.wav, &self.png, &self.html]
+    pub fn all(&self) -> [&Path; 6] {
+        [
+            &self.mid, &self.nes, &self.nsf, &self.wav, &self.png, &self.html,
+        ]
     }
 }
 
@@ -128,6 +133,20 @@ pub fn make_demo(opts: &DemoOptions, step: &mut dyn FnMut(usize)) -> Result<Demo
     crate::io::write_atomic(&nes, &rom.bytes)?;
 
     step(4);
+    let nsf = file("nsf");
+    let mut looped = score.clone();
+    looped.loop_frame = Some(0);
+    let built = build_nsf(
+        &[compile(&looped, &CompileOptions::default())?],
+        &NsfOptions {
+            title: name.clone(),
+            artist: "nesmm demo".into(),
+            ..NsfOptions::default()
+        },
+    )?;
+    crate::io::write_atomic(&nsf, &built.nsf.to_bytes()?)?;
+
+    step(5);
     let wav = file("wav");
     let stream = compile(&score, &CompileOptions::default())?;
     let samples = render(
@@ -138,13 +157,13 @@ pub fn make_demo(opts: &DemoOptions, step: &mut dyn FnMut(usize)) -> Result<Demo
     );
     write_wav(&wav, &samples, DEMO_SAMPLE_RATE)?;
 
-    step(5);
+    step(6);
     let png = file("png");
     write_piano_roll(&score, &png, &PianoRollOptions::default())?;
 
-    step(6);
+    step(7);
     let html = opts.out_dir.join("index.html");
-    let downloads = [&nes, &mid, &wav, &png]
+    let downloads = [&nes, &nsf, &mid, &wav, &png]
         .iter()
         .map(|f| Download::to_file(f, &opts.out_dir))
         .collect();
@@ -160,6 +179,7 @@ pub fn make_demo(opts: &DemoOptions, step: &mut dyn FnMut(usize)) -> Result<Demo
         score,
         model_dir,
         nes,
+        nsf,
         wav,
         mid,
         png,

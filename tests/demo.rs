@@ -45,6 +45,7 @@ fn demo_writes_every_file_and_they_are_valid() {
     // The report names every file and how to open them.
     for want in [
         "nesmm-demo-7.nes",
+        "nesmm-demo-7.nsf",
         "nesmm-demo-7.wav",
         "nesmm-demo-7.mid",
         "nesmm-demo-7.png",
@@ -60,6 +61,11 @@ fn demo_writes_every_file_and_they_are_valid() {
     let nes = std::fs::read(f("nes")).unwrap();
     assert_eq!(&nes[..4], b"NES\x1a", "iNES header");
     assert!(nes.len() >= 16 + 16 * 1024);
+
+    let nsf = std::fs::read(f("nsf")).unwrap();
+    assert_eq!(&nsf[..5], b"NESM\x1a", "NSF header");
+    assert_eq!(nsf[6], 1, "one song");
+    assert!(html_has_link(&out, "nesmm-demo-7.nsf"));
 
     let wav = std::fs::read(f("wav")).unwrap();
     assert_eq!((&wav[..4], &wav[8..12]), (&b"RIFF"[..], &b"WAVE"[..]));
@@ -96,7 +102,7 @@ fn demo_writes_every_file_and_they_are_valid() {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(names.len(), 5, "{names:?}");
+    assert_eq!(names.len(), 6, "{names:?}");
 
     // The same seed gives the same song; --embed never links the WAV instead.
     let out2 = dir.path().join("again");
@@ -137,4 +143,10 @@ fn demo_with_a_folder_that_is_not_a_model_says_so() {
         "{t}"
     );
     assert!(!Path::new(&dir.path().join("o").join("index.html")).exists());
+}
+
+fn html_has_link(dir: &Path, file: &str) -> bool {
+    std::fs::read_to_string(dir.join("index.html"))
+        .unwrap()
+        .contains(&format!("href=\"{file}\""))
 }

@@ -6,11 +6,13 @@ use nesmm::demo::{make_demo, DemoOptions, DEMO_STEPS};
 use nesmm::viz::preview::EmbedMode;
 use std::path::PathBuf;
 
-/// Generate a new song with the bundled model and write it as ROM, WAV, MIDI, picture and page.
+/// Generate a new song with the bundled model and write it as ROM, NSF, WAV, MIDI, picture and
+/// page.
 #[derive(Args)]
 #[command(
     long_about = "Generate a new song with the bundled LSTM (models/lstm-full) and write, in one \
-                  folder: NAME.nes (an iNES ROM that plays it, looping), NAME.wav (rendered \
+                  folder: NAME.nes (an iNES ROM that plays it, looping), NAME.nsf (the same \
+                  player as an NSF music file), NAME.wav (rendered \
                   with nesmm's APU synth), NAME.mid, NAME.png (the piano roll) and index.html \
                   (a self-contained preview page: player, piano roll with playhead, per-voice \
                   statistics, download links). NAME is nesmm-demo-SEED. Without --seed a new \
@@ -79,11 +81,14 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     }
     println!(
         "\nListen and look: open {} in a web browser.\n\
+         Play the NSF in an NSF player (NSFPlay, foobar2000 with foo_gep, or any Game Music \
+         Emu player): {}\n\
          Play the ROM in an emulator: Mesen (https://www.mesen.ca) or FCEUX: `fceux {}`.\n\
          On a real NES: copy the .nes to a flash cart's SD card (EverDrive N8, PowerPak) and \
          start it from the cart's menu.\n\
          Same song again: nesmm demo --seed {seed}",
         files.html.display(),
+        files.nsf.display(),
         files.nes.display()
     );
     Ok(())
