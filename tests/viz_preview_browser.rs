@@ -242,6 +242,56 @@ fn a_script_error_would_be_reported() {
 }
 
 #[test]
+fn playhead_follows_the_audio() {
+    // Put the audio at 1.25 s from a test script; the page's own timeupdate handler must move
+    // the playhead to plot_x + 1.25 s * px_per_sec.
+    if !chromium_present() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let w = dir.path().join("s.wav");
+    wav(&w, 2.0);
+    let html = render_preview_page(&TrackPreview {
+        title: "seek".into(),
+        score: song("seek", 0),
+        audio: Audio::from_wav_file(&w, dir.path(), EmbedMode::Always).unwrap(),
+        downloads: vec![],
+    })
+    .replace(
+        "</body>",
+        r#"<script>
+var a = document.querySelector("audio");
+function go() {
+  // Media events do not run under headless virtual time: set the position and send the
+  // timeupdate the browser would send, so the page's own handler moves the playhead.
+  a.currentTime = 1.25;
+  a.dispatchEvent(new Event("timeupdate"));
+  var h = document.querySelector(".playhead");
+  document.getElementById("selftest").setAttribute("data-playhead", h.getAttribute("x1"));
+}
+if (a.readyState >= 1) { go(); } else { a.addEventListener("loadedmetadata", go); }
+</script></body>"#,
+    );
+    let page = dir.path().join("seek.html");
+    std::fs::write(&page, &html).unwrap();
+    let (dom, _) = chromium(
+        &page,
+        &["--dump-dom".into(), "--virtual-time-budget=5000".into()],
+    );
+    let svg_attr = |name: &str| -> f64 {
+        let key = format!("{name}=\"");
+        let at = html.find(&key).unwrap() + key.len();
+        html[at..at + html[at..].find('"').unwrap()]
+            .parse()
+            .unwrap()
+    };
+    let want = svg_attr("data-plot-x") + 1.25 * svg_attr("data-px-per-sec");
+    let got: f64 = selftest_attr(&dom, "data-playhead").parse().unwrap();
+    assert!((got - want).abs() < 0.01, "playhead at {got}, want {want}");
+    assert_eq!(selftest_attr(&dom, "data-errors"), "");
+}
+
+#[test]
 fn auto_embedding_follows_the_size_limit() {
     let dir = tempfile::tempdir().unwrap();
     let small = dir.path().join("small.wav");
