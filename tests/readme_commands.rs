@@ -168,7 +168,7 @@ fn tagged_readme_commands_run() {
             String::from_utf8_lossy(&o.stderr)
         );
     }
-    for f in ["song.mid", "roll.png", "song.wav", "song.txt", "song.nes"] {
+    for f in ["song.mid", "roll.png", "song.wav", "song.txt", "song.nsf", "song.nes"] {
         assert!(dir.path().join(f).is_file(), "{f} was not written");
     }
 }
