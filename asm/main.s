@@ -9,6 +9,7 @@ main_wait_frame:                ; sleep until the NMI has played a frame
     beq main_wait_frame
     jsr ui_update               ; the on-screen player: Up/Down/Start, time, next updates
     jsr read_pad
+    ; The on-screen UI (asm/ui.s, added later) is called here, after read_pad.
     lda pad_new
     and #PAD_RIGHT
     beq main_not_right

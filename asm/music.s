@@ -117,7 +117,8 @@ msm_done:
 
 ; -----------------------------------------------------------------------------------------------
 ; music_update: plays one frame. Called at the start of the NMI. Clobbers A, X, Y.
-; An idle (waiting) stream costs 22 cycles; a playing one about 90 plus 32 per write.
+; An idle (waiting) stream costs 22 cycles; a playing mask stream about 115 plus 10 per
+; write, a pairs stream about 100 plus 32 per write.
 music_update:
     ldx #0                      ; 2
     cpx music_streams           ; 3
@@ -336,7 +337,14 @@ mm_g0_2:
     sta $4003                   ; 4
     sta apu_shadow+$03          ; 4 the UI's copy (meters, pause)
 mm_g0_3:
-    jmp mm_end                  ; 3
+    lda music_hdr               ; 3 E: empty frames after this one (x = stream, unchanged)
+    sta music_wait,x            ; 4
+    lda music_refs,x            ; 4
+    beq mm_g0_end             ; 3
+    jmp mu_frame_end_ref
+mm_g0_end:
+    sty music_y,x               ; 4
+    jmp mu_next_x               ; 3
 mm_group1:
     lsr music_hdr               ; 5
     bcc mm_g1_0                 ; 2/3
@@ -366,7 +374,14 @@ mm_g1_2:
     sta $4007                   ; 4
     sta apu_shadow+$07          ; 4 the UI's copy (meters, pause)
 mm_g1_3:
-    jmp mm_end                  ; 3
+    lda music_hdr               ; 3 E: empty frames after this one (x = stream, unchanged)
+    sta music_wait,x            ; 4
+    lda music_refs,x            ; 4
+    beq mm_g1_end             ; 3
+    jmp mu_frame_end_ref
+mm_g1_end:
+    sty music_y,x               ; 4
+    jmp mu_next_x               ; 3
 mm_group2:
     lsr music_hdr               ; 5
     bcc mm_g2_0                 ; 2/3
@@ -396,7 +411,14 @@ mm_g2_2:
     sta $400B                   ; 4
     sta apu_shadow+$0B          ; 4 the UI's copy (meters, pause)
 mm_g2_3:
-    jmp mm_end                  ; 3
+    lda music_hdr               ; 3 E: empty frames after this one (x = stream, unchanged)
+    sta music_wait,x            ; 4
+    lda music_refs,x            ; 4
+    beq mm_g2_end             ; 3
+    jmp mu_frame_end_ref
+mm_g2_end:
+    sty music_y,x               ; 4
+    jmp mu_next_x               ; 3
 mm_group3:
     lsr music_hdr               ; 5
     bcc mm_g3_0                 ; 2/3
@@ -426,7 +448,14 @@ mm_g3_2:
     sta $400F                   ; 4
     sta apu_shadow+$0F          ; 4 the UI's copy (meters, pause)
 mm_g3_3:
-    jmp mm_end                  ; 3
+    lda music_hdr               ; 3 E: empty frames after this one (x = stream, unchanged)
+    sta music_wait,x            ; 4
+    lda music_refs,x            ; 4
+    beq mm_g3_end             ; 3
+    jmp mu_frame_end_ref
+mm_g3_end:
+    sty music_y,x               ; 4
+    jmp mu_next_x               ; 3
 mm_group4:
     lsr music_hdr               ; 5
     bcc mm_g4_0                 ; 2/3
@@ -456,7 +485,14 @@ mm_g4_2:
     sta $4013                   ; 4
     sta apu_shadow+$13          ; 4 the UI's copy (meters, pause)
 mm_g4_3:
-    jmp mm_end                  ; 3
+    lda music_hdr               ; 3 E: empty frames after this one (x = stream, unchanged)
+    sta music_wait,x            ; 4
+    lda music_refs,x            ; 4
+    beq mm_g4_end             ; 3
+    jmp mu_frame_end_ref
+mm_g4_end:
+    sty music_y,x               ; 4
+    jmp mu_next_x               ; 3
 mm_group5:
     lsr music_hdr               ; 5
     bcc mm_g5_0                 ; 2/3
@@ -486,11 +522,15 @@ mm_g5_2:
     sta $4017                   ; 4
     sta apu_shadow+$17          ; 4 the UI's copy (meters, pause)
 mm_g5_3:
-mm_end:
-    ldx music_x                 ; 3
-    lda music_hdr               ; 3 E: empty frames after this one
+    lda music_hdr               ; 3 E: empty frames after this one (x = stream, unchanged)
     sta music_wait,x            ; 4
-    jmp mu_frame_end            ; 3
+    lda music_refs,x            ; 4
+    beq mm_g5_end             ; 3
+    jmp mu_frame_end_ref
+mm_g5_end:
+    sty music_y,x               ; 4
+    jmp mu_next_x               ; 3
+mm_end:                         ; end of the mask routines
 
 mm_vec_lo:                      ; write-command handlers by header mode byte (group, or pairs)
     .byte <mm_group0, <mm_group1, <mm_group2, <mm_group3, <mm_group4, <mm_group5, <mu_pairs

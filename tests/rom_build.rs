@@ -86,6 +86,12 @@ fn bad_requests_are_errors() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("init writes"), "{e}");
+    let mut s = song("bad-register", 10, 1);
+    s.push_frame(&[RegWrite::new(0x2000, 1)]);
+    let e = build_rom(&[s], &BuildOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("frame 10") && e.contains("$2000"), "{e}");
     let songs: Vec<ApuStream> = (0..256).map(|i| song(&format!("s{i}"), 3, 1)).collect();
     let e = build_rom(&songs, &BuildOptions::default())
         .unwrap_err()

@@ -78,7 +78,7 @@ fn synthetic_songs_play_exactly_on_nrom() {
             2 | 3 => Some(0),
             _ => Some(s.len() / 3),
         };
-        let rom = build(&[s.clone()], &BuildOptions::default());
+        let rom = build(std::slice::from_ref(&s), &BuildOptions::default());
         assert_eq!(rom.mapper, Mapper::Nrom);
         assert_eq!(rom.bytes.len(), 16 + 32768 + 8192);
         let ram = [RamState::Random, RamState::AllOnes, RamState::AllZeros][case % 3];
@@ -92,7 +92,7 @@ fn big_songs_switch_uxrom_banks() {
     // Random writes do not compress: ~70 KiB of data, several banks and pieces per stream.
     let mut s = random_song(&mut rng, "big", 9000, Region::Ntsc);
     s.loop_frame = Some(100);
-    let rom = build(&[s.clone()], &BuildOptions::default());
+    let rom = build(std::slice::from_ref(&s), &BuildOptions::default());
     assert_eq!(rom.mapper, Mapper::Uxrom);
     assert_eq!(rom.bytes[6] >> 4, 2, "mapper 2 in the header");
     assert!(rom.prg_size >= 4 * 16384, "{}", rom.prg_size);
@@ -108,7 +108,7 @@ fn small_songs_play_on_forced_uxrom() {
         force_uxrom: true,
         ..Default::default()
     };
-    let rom = build(&[s.clone()], &opts);
+    let rom = build(std::slice::from_ref(&s), &opts);
     assert_eq!(rom.mapper, Mapper::Uxrom);
     check_song(&rom, &s, s.len() + 50, RamState::Random);
 }
@@ -121,7 +121,7 @@ fn pal_rom_sets_the_timing_byte_and_plays() {
         region: Region::Pal,
         ..Default::default()
     };
-    let rom = build(&[s.clone()], &opts);
+    let rom = build(std::slice::from_ref(&s), &opts);
     assert_eq!(rom.bytes[12], 1, "NES 2.0 timing byte: PAL");
     let c = Console::new(&rom, RamState::Random);
     assert_eq!(

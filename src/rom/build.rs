@@ -127,6 +127,24 @@ pub fn build_rom_with(songs: &[ApuStream], opts: &BuildOptions, asm: Assembler) 
                 opts.region.name()
             )));
         }
+        let bad = s
+            .init
+            .iter()
+            .map(|w| (None, w))
+            .chain(
+                s.frames()
+                    .enumerate()
+                    .flat_map(|(i, f)| f.iter().map(move |w| (Some(i), w))),
+            )
+            .find(|(_, w)| !(0x4000..=0x4017).contains(&w.addr));
+        if let Some((frame, w)) = bad {
+            return Err(Error::Unsupported(format!(
+                "song '{}', {}: ${:04X} is not an APU register ($4000-$4017)",
+                s.name,
+                frame.map_or("init".to_string(), |f| format!("frame {f}")),
+                w.addr
+            )));
+        }
         if s.init.len() > MAX_INIT_WRITES {
             return Err(Error::Unsupported(format!(
                 "song '{}' has {} init writes; the player takes at most {MAX_INIT_WRITES}",

@@ -30,6 +30,29 @@
 use crate::apu_stream::{ApuStream, RegWrite};
 use crate::region::Region;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// FNV-1a: token keys are a few bytes, where SipHash's setup dominates.
+#[derive(Default)]
+struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
 
 /// Command bytes of the stream format.
 pub mod cmd {
@@ -157,7 +180,8 @@ impl Default for EncodeOptions {
     }
 }
 
-/// Encodes a stream for the player with default options (pieces of at most 16 KiB).
+/// Encodes a stream for the player with default options (pieces of at most 16 KiB). Writes
+/// outside $4000-$4017 are dropped ([`crate::rom::build_rom`] refuses them with an error).
 pub fn encode_stream(stream: &ApuStream) -> EncodedSong {
     encode_stream_with(stream, &EncodeOptions::default())
 }
@@ -426,7 +450,7 @@ fn encode_one(
     };
 
     // Token ids and byte-length prefix sums.
-    let mut ids: HashMap<&[u8], u32> = HashMap::new();
+    let mut ids: HashMap<&[u8], u32, BuildHasherDefault<Fnv>> = HashMap::default();
     let tok_id: Vec<u32> = tokens
         .iter()
         .map(|t| {
@@ -441,7 +465,8 @@ fn encode_one(
 
     // Where each token was emitted as a plain command: (piece, offset, run).
     let mut placed: Vec<Option<(usize, usize, u32)>> = vec![None; tokens.len()];
-    let mut seen: HashMap<u32, Vec<usize>> = HashMap::new();
+    // Earlier plain tokens by token id (ids are dense).
+    let mut seen: Vec<Vec<usize>> = vec![Vec::new(); ids.len()];
     let mut w = StreamWriter {
         pieces: vec![Piece::default()],
         max_piece: opts.max_piece.max(64),
@@ -460,7 +485,7 @@ fn encode_one(
         // Longest earlier plain run equal to tokens[i..].
         let piece = w.pieces.len() - 1;
         let mut best: Option<(usize, usize, usize)> = None; // (source token, count, saving)
-        if let Some(cands) = seen.get(&tok_id[i]) {
+        if let Some(cands) = seen.get(tok_id[i] as usize) {
             for &p in cands.iter().rev().take(opts.search_depth) {
                 let Some((pp, _, prun)) = placed[p] else {
                     continue;
@@ -513,7 +538,7 @@ fn encode_one(
         let off = w.cur().bytes.len();
         w.cur().bytes.extend_from_slice(&tokens[i]);
         placed[i] = Some((pc_idx, off, run));
-        seen.entry(tok_id[i]).or_default().push(i);
+        seen[tok_id[i] as usize].push(i);
         i += 1;
     }
     // End of stream.
