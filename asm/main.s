@@ -7,9 +7,8 @@ main_loop:
 main_wait_frame:                ; sleep until the NMI has played a frame
     cmp nmi_count
     beq main_wait_frame
-    jsr ui_update               ; the on-screen player: Up/Down/Start, time, next updates
     jsr read_pad
-    ; The on-screen UI (asm/ui.s, added later) is called here, after read_pad.
+    jsr ui_update               ; the on-screen player: Up/Down/Start, time, next updates
     lda pad_new
     and #PAD_RIGHT
     beq main_not_right

@@ -148,6 +148,10 @@ mu_decode:
     tay                         ; 2
     sta bank_table,y            ; 5 bus-conflict safe: the ROM byte holds the same value
 .endif
+.ifdef NSF_BANKED
+    lda music_bank,x            ; the NSF's 4 KiB pages at $8000-$BFFF (asm/nsf.s)
+    jsr nsf_select_bank
+.endif
     lda music_lo,x              ; 4
     sta music_ptr               ; 3
     lda music_hi,x              ; 4
@@ -290,6 +294,10 @@ mu_long:
     lda music_bank,x
     tay
     sta bank_table,y
+.endif
+.ifdef NSF_BANKED
+    lda music_bank,x
+    jsr nsf_select_bank
 .endif
     ldy #0
     jmp mu_command

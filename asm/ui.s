@@ -3,9 +3,9 @@
 ;
 ; PPU timing (nesdev wiki "PPU registers", "The frame and NMIs"): the nametable is written only
 ; by ui_nmi, which runs in the NMI right after music_update, from a buffer ui_update (main
-; loop) filled during the frame before. A buffer holds at most one redraw of the track text or
-; of the meters, so copying it fits what is left of vblank after the music. ui_init draws the
-; static screen while rendering is still off.
+; loop) filled during the frame before. A buffer holds the track text alone, or the time, the
+; PAUSED text and at most two meters (about 40 tiles), so copying it fits what is left of
+; vblank after the music. ui_init draws the static screen while rendering is still off.
 ;
 ; Needs: ui_data.s (generated: UI_FPS), nes.inc, ui_ram.s, and from the player and its song data
 ; music_start_song, music_song, music_streams, MUSIC_SONG_COUNT, pad_new, music_title and
@@ -19,6 +19,7 @@ TILE_METER_OFF  = 1     ; src/rom/chr.rs: meter segment off, half lit, fully lit
 TILE_METER_FULL = 3
 UI_NAME_LEN     = 28    ; tiles of the title and of a track name (padded with blanks)
 UI_METER_LEN    = 8     ; tiles per meter: two levels per tile
+UI_METERS_PER_FRAME = 2 ; meters redrawn per frame at most: keeps the copy short
 
 UI_ROW_TRACK    = $20E2 ; nametable addresses: row 7 col 2 "TRACK nn OF nn"
 UI_TRACK_NUM    = UI_ROW_TRACK + 6
@@ -38,28 +39,28 @@ ui_init:
     sta PPU_ADDR
     ldx #0
     stx PPU_ADDR
-@palette:
+ui_init_palette:
     lda ui_palette,x
     sta PPU_DATA
     inx
     cpx #4
-    bne @palette
+    bne ui_init_palette
     lda #$20                    ; nametable 0 and its attributes: tile 0, palette 0
     sta PPU_ADDR
     lda #0
     sta PPU_ADDR
     ldy #4
     tax
-@clear:
+ui_init_clear:
     sta PPU_DATA
     inx
-    bne @clear
+    bne ui_init_clear
     dey
-    bne @clear
+    bne ui_init_clear
     ldx #0                      ; static text: address high, low, text pointer; 0 ends
-@text:
+ui_init_text:
     lda ui_static,x
-    beq @first_track
+    beq ui_init_first_track
     sta PPU_ADDR
     lda ui_static+1,x
     sta PPU_ADDR
@@ -68,19 +69,19 @@ ui_init:
     lda ui_static+3,x
     sta ui_ptr+1
     ldy #0
-@char:
+ui_init_char:
     lda (ui_ptr),y
-    beq @next_text
+    beq ui_init_next_text
     sta PPU_DATA
     iny
-    bne @char
-@next_text:
+    bne ui_init_char
+ui_init_next_text:
     inx
     inx
     inx
     inx
-    bne @text
-@first_track:
+    bne ui_init_text
+ui_init_first_track:
     lda #>UI_SONG_COUNT
     sta PPU_ADDR
     lda #<UI_SONG_COUNT
@@ -100,19 +101,19 @@ ui_init:
     ldx #0
     jsr ui_put_text             ; into ui_buf, then straight to the PPU
     ldx #0
-@title:
+ui_init_title:
     lda ui_buf,x
     sta PPU_DATA
     inx
     cpx #UI_NAME_LEN
-    bne @title
+    bne ui_init_title
     lda #$FF
     sta ui_song                 ; not drawn yet
     ldx #3
-@levels:
+ui_init_levels:
     sta ui_levels,x
     dex
-    bpl @levels
+    bpl ui_init_levels
     lda #1
     sta ui_time_dirty
     jsr ui_fill_buffer          ; the track text, now: rendering is off
@@ -141,9 +142,9 @@ ui_nmi_scroll:
 ui_copy_buffer:
     bit PPU_STATUS
     ldx #0
-@entry:
+ui_copy_buffer_entry:
     lda ui_buf,x
-    beq @done
+    beq ui_copy_buffer_done
     sta PPU_ADDR
     lda ui_buf+1,x
     sta PPU_ADDR
@@ -151,78 +152,78 @@ ui_copy_buffer:
     inx
     inx
     inx
-@tile:
+ui_copy_buffer_tile:
     lda ui_buf,x
     sta PPU_DATA
     inx
     dey
-    bne @tile
-    beq @entry
-@done:
+    bne ui_copy_buffer_tile
+    beq ui_copy_buffer_entry
+ui_copy_buffer_done:
     sta ui_ready                ; A = 0
     rts
 
 ; -----------------------------------------------------------------------------------------------
-; ui_update: once per frame from the main loop, after the NMI. Handles Up, Down and Start
-; (pad_new of the last read_pad), counts the time and fills the next buffer. Clobbers A, X, Y.
+; ui_update: once per frame from the main loop, after the NMI and read_pad. Handles Up, Down
+; and Start (pad_new), counts the time and fills the next buffer. Clobbers A, X, Y.
 ui_update:
     lda pad_new
     and #PAD_START
-    beq @not_start
+    beq ui_update_not_start
     jsr ui_toggle_pause
-@not_start:
+ui_update_not_start:
     lda pad_new
     and #PAD_DOWN
-    beq @not_down
+    beq ui_update_not_down
     ldx music_song
     inx
     cpx #MUSIC_SONG_COUNT
-    bcc @start
+    bcc ui_update_start
     ldx #0
-    beq @start
-@not_down:
+    beq ui_update_start
+ui_update_not_down:
     lda pad_new
     and #PAD_UP
-    beq @tick
+    beq ui_update_tick
     ldx music_song
-    bne @prev
+    bne ui_update_prev
     ldx #MUSIC_SONG_COUNT
-@prev:
+ui_update_prev:
     dex
-@start:
+ui_update_start:
     txa
     jsr music_start_song
-@tick:
+ui_update_tick:
     lda music_song              ; a new song (from here or main.s) plays from 00:00, unpaused
     cmp ui_song
-    beq @same_song
+    beq ui_update_same_song
     jsr ui_reset_time
-@same_song:
+ui_update_same_song:
     lda ui_paused
-    bne @fill
+    bne ui_update_fill
     inc ui_frames
     lda ui_frames
     cmp #UI_FPS
-    bcc @fill
+    bcc ui_update_fill
     lda #0
     sta ui_frames
     lda #1
     sta ui_time_dirty
     ldx #3                      ; add one second: digits carry at 10, 6 (tens of seconds), 10
-@digit:
+ui_update_digit:
     inc ui_time,x
     lda ui_time,x
     cmp ui_digit_limit,x
-    bcc @fill
+    bcc ui_update_fill
     lda #0
     sta ui_time,x
     dex
-    bpl @digit
-@fill:
+    bpl ui_update_digit
+ui_update_fill:
     lda ui_ready
-    bne @busy                   ; the NMI has not copied the last buffer yet
+    bne ui_update_busy                   ; the NMI has not copied the last buffer yet
     jsr ui_fill_buffer
-@busy:
+ui_update_busy:
     rts
 
 ui_digit_limit:
@@ -234,10 +235,10 @@ ui_reset_time:
     sta ui_frames
     sta ui_paused
     ldx #3
-@zero:
+ui_reset_time_zero:
     sta ui_time,x
     dex
-    bpl @zero
+    bpl ui_reset_time_zero
     lda #1
     sta ui_time_dirty
     sta ui_pause_dirty
@@ -249,7 +250,7 @@ ui_toggle_pause:
     lda #1
     sta ui_pause_dirty
     lda ui_paused
-    bne @resume
+    bne ui_toggle_pause_resume
     lda music_streams
     sta ui_saved_streams
     lda #0
@@ -269,7 +270,7 @@ ui_toggle_pause:
     lda #$30
     sta $400C                   ; noise: constant volume 0
     rts
-@resume:
+ui_toggle_pause_resume:
     lda apu_shadow+$00
     sta $4000
     lda apu_shadow+$04
@@ -293,39 +294,59 @@ ui_fill_buffer:
     ldx #0
     lda music_song
     cmp ui_song
-    beq @time
+    beq ui_fill_buffer_time
     sta ui_song
     jsr ui_put_track
-    jmp @end
-@time:
+    jmp ui_fill_buffer_end
+ui_fill_buffer_time:
     lda ui_time_dirty
-    beq @pause
+    beq ui_fill_buffer_pause
     jsr ui_put_time
-@pause:
+ui_fill_buffer_pause:
     lda ui_pause_dirty
-    beq @meters
+    beq ui_fill_buffer_meters
     jsr ui_put_paused
-@meters:
-    ldy #0
-@meter:
+ui_fill_buffer_meters:                        ; at most UI_METERS_PER_FRAME, each voice in turn first
+    lda #UI_METERS_PER_FRAME
+    sta ui_meters_left
+    lda #4
+    sta ui_meter_count
+    lda ui_meter_start
+    and #3
+    tay
+    iny
+    sty ui_meter_start
+    dey
+ui_fill_buffer_meter:
     jsr ui_voice_level
     cmp ui_levels,y
-    beq @meter_next
+    beq ui_fill_buffer_meter_next
+    pha
+    lda ui_meters_left
+    beq ui_fill_buffer_meter_later            ; no room: this meter waits for the next buffer
+    dec ui_meters_left
+    pla
     sta ui_levels,y
     jsr ui_put_meter
-@meter_next:
+    jmp ui_fill_buffer_meter_next
+ui_fill_buffer_meter_later:
+    pla
+ui_fill_buffer_meter_next:
     iny
-    cpy #4
-    bne @meter
-@end:
+    tya
+    and #3
+    tay
+    dec ui_meter_count
+    bne ui_fill_buffer_meter
+ui_fill_buffer_end:
     lda #0
     sta ui_buf,x
     stx ui_buf_end
     cpx #1                      ; anything to copy?
-    bcc @none
+    bcc ui_fill_buffer_none
     lda #1
     sta ui_ready
-@none:
+ui_fill_buffer_none:
     rts
 
 ; ui_put_track: "nn" (A + 1) after TRACK and the 28-tile name of song A. X = buffer index.
@@ -364,41 +385,41 @@ ui_put_track:
 ; lower case as upper case, blanks after the end. Leaves X after the tiles.
 ui_put_text:
     ldy #0
-@char:
+ui_put_text_char:
     lda (ui_ptr),y
-    beq @blanks
+    beq ui_put_text_blanks
     cmp #$60
-    bcc @upper
+    bcc ui_put_text_upper
     sbc #$20                    ; carry set: a-z -> A-Z, {|}~ -> [\]^
-@upper:
+ui_put_text_upper:
     sta ui_buf,x
     inx
     iny
     cpy #UI_NAME_LEN
-    bne @char
+    bne ui_put_text_char
     rts
-@blanks:
+ui_put_text_blanks:
     lda #' '
-@blank:
+ui_put_text_blank:
     sta ui_buf,x
     inx
     iny
     cpy #UI_NAME_LEN
-    bne @blank
+    bne ui_put_text_blank
     rts
 
 ; ui_decimal: A as two digit tiles (hundreds are dropped): Y = tens, A = ones.
 ui_decimal:
     ldy #'0'-1
-@tens:
+ui_decimal_tens:
     iny
     cpy #'9'+1
-    bne @subtract
+    bne ui_decimal_subtract
     ldy #'0'
-@subtract:
+ui_decimal_subtract:
     sec
     sbc #10
-    bcs @tens
+    bcs ui_decimal_tens
     adc #10+'0'                 ; carry clear: the ones digit as a tile
     rts
 
@@ -444,16 +465,16 @@ ui_put_paused:
     inx
     inx
     ldy #0
-@char:
+ui_put_paused_char:
     lda ui_paused
-    beq @blank
+    beq ui_put_paused_blank
     lda ui_paused_text,y
-@blank:                         ; A = 0: the blank tile
+ui_put_paused_blank:                         ; A = 0: the blank tile
     sta ui_buf,x
     inx
     iny
     cpy #6
-    bne @char
+    bne ui_put_paused_char
     lda #0
     sta ui_pause_dirty
     rts
@@ -463,25 +484,25 @@ ui_put_paused:
 ; the noise, 15 for a triangle whose linear counter reload is not 0. Keeps X and Y.
 ui_voice_level:
     lda ui_paused
-    bne @silent
+    bne ui_voice_level_silent
     lda apu_shadow+$15
     and ui_voice_bit,y
-    beq @silent
+    beq ui_voice_level_silent
     stx ui_x
     ldx ui_voice_reg,y
     lda apu_shadow,x
     ldx ui_x
     cpy #2
-    bne @volume
+    bne ui_voice_level_volume
     and #$7F
-    beq @done
+    beq ui_voice_level_done
     lda #15
     rts
-@volume:
+ui_voice_level_volume:
     and #$0F
-@done:
+ui_voice_level_done:
     rts
-@silent:
+ui_voice_level_silent:
     lda #0
     rts
 
@@ -499,24 +520,24 @@ ui_put_meter:
     inx
     sty ui_y
     ldy #UI_METER_LEN
-@segment:
+ui_put_meter_segment:
     lda ui_level
     cmp #2
-    bcc @partial
+    bcc ui_put_meter_partial
     sbc #2                      ; carry set
     sta ui_level
     lda #TILE_METER_FULL
     sta ui_buf,x
-    jmp @next
-@partial:
+    jmp ui_put_meter_next
+ui_put_meter_partial:
     adc #TILE_METER_OFF         ; carry clear: level 0 -> off, 1 -> half lit
     sta ui_buf,x
     lda #0
     sta ui_level
-@next:
+ui_put_meter_next:
     inx
     dey
-    bne @segment
+    bne ui_put_meter_segment
     ldy ui_y
     rts
 
@@ -582,3 +603,4 @@ ui_text_help1:
     .byte "LEFT/RIGHT UP/DOWN: TRACK", 0
 ui_text_help2:
     .byte "START: PAUSE", 0
+ui_end:                         ; tests measure the UI's size from ui_init to here

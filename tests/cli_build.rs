@@ -52,7 +52,7 @@ fn build_writes_a_rom_and_reports_sizes() {
     let rom = std::fs::read(&out).unwrap();
     assert_eq!(&rom[0..4], b"NES\x1A");
     assert_eq!(rom[12], 1, "PAL timing byte");
-    assert_eq!(rom.len(), 16 + 32768);
+    assert_eq!(rom.len(), 16 + 32768 + 8192, "header, PRG, CHR-ROM (font)");
     let title = b"Album\0";
     assert!(rom.windows(title.len()).any(|w| w == title), "title stored");
 }

@@ -45,8 +45,15 @@ fn check(force_uxrom: bool, region: Region) {
         );
     }
     let songs_s = std::fs::read_to_string(dir.path().join("songs.s")).unwrap();
-    assert!(!songs_s.contains(".incbin"), "song data as source, not binary");
-    let data_file = if force_uxrom { "bank0_data.s" } else { "songs_data.s" };
+    assert!(
+        !songs_s.contains(".incbin"),
+        "song data as source, not binary"
+    );
+    let data_file = if force_uxrom {
+        "bank0_data.s"
+    } else {
+        "songs_data.s"
+    };
     let data = std::fs::read_to_string(dir.path().join(data_file)).unwrap();
     assert!(data.contains("    .byte $"), "song data as .byte source");
     assert!(songs_s.contains(&format!(".include \"{data_file}\"")));

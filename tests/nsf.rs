@@ -152,3 +152,155 @@ fn gme_plays_our_nsf_like_our_synth_ntsc() {
 fn gme_plays_our_nsf_like_our_synth_pal() {
     compare_with_gme(Region::Pal);
 }
+
+/// Random notes and volumes every frame: data that does not compress, so it needs banks.
+fn big_song(region: Region) -> ApuStream {
+    use nesmm::RegWrite;
+    use rand::{rngs::StdRng, Rng, SeedableRng};
+    let mut rng = StdRng::seed_from_u64(5);
+    let mut s = ApuStream::new("Big", region);
+    s.init = vec![
+        RegWrite::new(0x4015, 0x0F),
+        RegWrite::new(0x4001, 0x08),
+        RegWrite::new(0x4008, 0xFF),
+    ];
+    for f in 0..9000 {
+        s.begin_frame();
+        s.push_write(RegWrite::new(0x4000, 0xB0 | rng.random_range(0..16u8)));
+        if f % 6 == 0 {
+            let t: u16 = rng.random_range(0x0C0..0x300);
+            s.push_write(RegWrite::new(0x4002, t as u8));
+            s.push_write(RegWrite::new(0x4003, (t >> 8) as u8 | 0x08));
+        }
+        if f % 10 == 0 {
+            let t: u16 = rng.random_range(0x100..0x400);
+            s.push_write(RegWrite::new(0x400A, t as u8));
+            s.push_write(RegWrite::new(0x400B, (t >> 8) as u8 | 0x08));
+        }
+        s.push_write(RegWrite::new(0x400C, 0x30 | rng.random_range(0..16u8)));
+        if f % 4 == 0 {
+            s.push_write(RegWrite::new(0x400E, rng.random_range(0..16u8)));
+            s.push_write(RegWrite::new(0x400F, 0x08));
+        }
+    }
+    s
+}
+
+#[test]
+fn big_songs_are_banked_and_gme_plays_the_last_bank() {
+    let region = Region::Ntsc;
+    let songs = vec![big_song(region), song("Small", 2, 120, region)];
+    let built = build_nsf(&songs, &opts(region)).expect("banked NSF builds");
+    let h = &built.nsf.header;
+    let data_banks = usize::from(h.banks[4]) / 4;
+    assert!(data_banks >= 2, "banks {:?}", h.banks);
+    assert_eq!(h.banks[..4], [0, 1, 2, 3]);
+    assert_eq!(
+        h.banks[4..],
+        [
+            4 * data_banks as u8,
+            4 * data_banks as u8 + 1,
+            4 * data_banks as u8 + 2,
+            4 * data_banks as u8 + 3
+        ]
+    );
+    assert!(built.nsf.data.len() > data_banks * 0x4000);
+    assert!(
+        h.init_addr >= 0xC000 && h.play_addr >= 0xC000,
+        "player in the fixed bank"
+    );
+    let file = built.nsf.to_bytes().unwrap();
+    let back = Nsf::parse(&file, Path::new("big.nsf")).unwrap();
+    assert_eq!(back.header.banks, h.banks);
+    // gme switches the banks as the player asks: the end of the song (data in the last banks)
+    // sounds like our render of it.
+    let mut gme = Gme::open(&file, RATE).expect("gme opens the banked NSF");
+    let s = &songs[0];
+    let ours = render_voices(s, &RenderOptions { sample_rate: RATE });
+    let hop = RATE as usize / 100;
+    let tail = 20 * RATE as usize; // the last 20 seconds
+    for v in [0usize, 2] {
+        let raw = gme
+            .render(0, 1 << v, s.duration_secs())
+            .expect("gme renders");
+        let mut hp = HighPass::new(f64::from(RATE), 440.0);
+        let filtered: Vec<f32> = raw.iter().map(|&x| hp.process(x)).collect();
+        // Lined up on the tail itself: gme's PLAY period (16,639 us) and the console's frame
+        // (29,780.5 cycles) differ by 0.3 us, which adds up over two and a half minutes.
+        let n = ours[v].len().min(filtered.len());
+        let a = &ours[v][n - tail..n];
+        let lag = sample_lag(a, &filtered[n - tail..n], RATE, 60);
+        let theirs = shifted(&filtered[n - tail..], lag);
+        let b = &theirs[..tail.min(theirs.len())];
+        println!("tail lag {lag}");
+        let (env, _) = best_correlation(&rms_envelope(a, hop), &rms_envelope(b, hop), 0);
+        let (pa, pb) = (
+            pitch_track(a, RATE, 4 * hop, 60.0, 4000.0),
+            pitch_track(b, RATE, 4 * hop, 60.0, 4000.0),
+        );
+        let (r, windows) = pitch_agreement(&pa, &pb, 0);
+        println!(
+            "banked ({data_banks} data banks) voice {v}, last 20 s: envelope r = {env:.4}, \
+             pitch r = {r:.4} over {windows} windows"
+        );
+        assert!(env >= 0.98 && r >= 0.98, "voice {v}: {env} {r}");
+        assert!(windows > pa.len() / 2);
+    }
+}
+
+#[test]
+fn cli_writes_nsf_and_nsfe_and_explains_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let songs = songs(Region::Pal);
+    let mut args = vec!["nsf".to_string()];
+    for (i, s) in songs.iter().enumerate() {
+        let p = dir.path().join(format!("song{i}.txt"));
+        std::fs::write(&p, s.to_text()).unwrap();
+        args.push(p.display().to_string());
+    }
+    let bin = env!("CARGO_BIN_EXE_nesmm");
+    for (out, nsfe) in [("album.nsf", false), ("album.nsfe", true)] {
+        let path = dir.path().join(out);
+        let st = std::process::Command::new(bin)
+            .args(&args)
+            .args(["--pal", "--title", "CLI Album", "-o"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(
+            st.status.success(),
+            "{}",
+            String::from_utf8_lossy(&st.stderr)
+        );
+        let bytes = std::fs::read(&path).unwrap();
+        let header = if nsfe {
+            let f = Nsfe::parse(&bytes, &path).unwrap();
+            assert_eq!(f.track_titles, ["Opening", "Second", "Third"]);
+            f.nsf.header
+        } else {
+            Nsf::parse(&bytes, &path).unwrap().header
+        };
+        assert_eq!((header.song_count, header.region), (3, Region::Pal));
+        assert_eq!(header.title, "CLI Album");
+    }
+    // NTSC output from PAL dumps, and a missing file: errors that say what to do.
+    let st = std::process::Command::new(bin)
+        .args(&args)
+        .args(["-o", "x.nsf"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&st.stderr);
+    assert!(!st.status.success() && err.contains("--pal"), "{err}");
+    let st = std::process::Command::new(bin)
+        .args(["nsf", "nowhere.txt", "-o", "x.nsf"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&st.stderr);
+    assert!(
+        !st.status.success() && err.contains("nowhere.txt") && err.contains("check the path"),
+        "{err}"
+    );
+    assert!(!dir.path().join("x.nsf").exists());
+}

@@ -55,8 +55,12 @@ fn nrom_and_uxrom_headers_and_sizes() {
     assert_eq!(rom.prg_size, 32768);
     assert_eq!(rom.bytes[4], 2);
     assert_eq!(rom.bytes[7] & 0x0C, 0x08, "NES 2.0");
-    assert!(rom.player_bytes > 300 && rom.player_bytes < 2048);
-    // Vectors point into the player.
+    assert!(
+        rom.player_bytes > 300 && rom.player_bytes < 4096,
+        "{}",
+        rom.player_bytes
+    ); // with the on-screen player
+       // Vectors point into the player.
     let vec =
         |i: usize| u16::from_le_bytes([rom.bytes[16 + 0x7FFA + i], rom.bytes[16 + 0x7FFB + i]]);
     assert_eq!(vec(0), rom.symbols["nmi"]);
@@ -68,7 +72,11 @@ fn nrom_and_uxrom_headers_and_sizes() {
     let ux = build_rom(&[song("a", 100, 3)], &opts).unwrap();
     assert_eq!(ux.mapper, Mapper::Uxrom);
     assert_eq!(ux.bytes[4] as usize * 16384, ux.prg_size);
-    assert_eq!(ux.bytes.len(), 16 + ux.prg_size);
+    assert_eq!(
+        ux.bytes.len(),
+        16 + ux.prg_size + 8192,
+        "header, PRG, CHR-ROM"
+    );
     // The bus-conflict table holds each bank number at its own index.
     let t = usize::from(ux.symbols["bank_table"]) - 0xC000 + ux.prg_size - 16384 + 16;
     assert_eq!(&ux.bytes[t..t + 16], &(0..16).collect::<Vec<u8>>()[..]);

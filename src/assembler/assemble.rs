@@ -4,9 +4,10 @@
 //! absolute addressing. Values that are not known yet become fix-ups that the linker
 //! resolves once every segment has an address.
 
-use super::expr::{self, AddrSize, Bin, Cursor, Expr, ExprError, Resolver, SegId, Study};
+use super::expr::{self, AddrSize, Bin, Cursor, Expr, ExprError, Resolver, SegId};
 use super::lexer::{Op, Tok};
 use super::opcodes::{Instruction, Mode};
+use super::study::{self, Study};
 use super::symbols::{Pos, ScopeId, Symbols};
 use super::SourceSet;
 use std::collections::HashMap;
@@ -169,7 +170,7 @@ impl<'s> Assembler<'s> {
     }
 
     pub(super) fn study(&self, e: &Expr, col: u32) -> LineResult<Study> {
-        expr::study(e, &self.syms).map_err(|m| (col, m))
+        study::study(e, &self.syms).map_err(|m| (col, m))
     }
 
     /// Evaluates an expression that must be constant now (`.res`, `.if`, `.align` ...).
@@ -243,7 +244,7 @@ impl<'s> Assembler<'s> {
             None => {}
         }
         if let Some((e, col)) = &operand {
-            if force.is_none() && !modes.is_empty() && !matches!(modes[0], Mode::Imm | Mode::Rel) {
+            if !modes.is_empty() && !matches!(modes[0], Mode::Imm | Mode::Rel) {
                 let mut size = self.study(e, *col)?.addr;
                 if size == AddrSize::Default {
                     size = if modes.iter().all(|m| m.is_zp()) {
@@ -253,8 +254,12 @@ impl<'s> Assembler<'s> {
                     };
                 }
                 match size {
-                    AddrSize::Abs => modes.retain(|m| !m.is_zp()),
-                    AddrSize::Far => modes.clear(),
+                    // ca65 drops only the direct zero-page forms; (zp,x) and (zp),y stay and the
+                    // value is range-checked instead.
+                    AddrSize::Abs => {
+                        modes.retain(|m| !matches!(m, Mode::Zp | Mode::ZpX | Mode::ZpY))
+                    }
+                    AddrSize::Far => modes.retain(|m| matches!(m, Mode::IndX | Mode::IndY)),
                     _ => {}
                 }
             }
@@ -342,7 +347,7 @@ impl<'s> Assembler<'s> {
         let e = expr::parse(c, self)?;
         if c.eat(Op::Comma) {
             let rcol = c.col();
-            return match c.next() {
+            return match c.bump() {
                 Some(Tok::Ident(r)) if r.eq_ignore_ascii_case("x") => {
                     Ok((vec![Mode::ZpX, Mode::AbsX], Some((e, ecol)), force))
                 }
@@ -358,7 +363,7 @@ impl<'s> Assembler<'s> {
 
 fn expect_register(c: &mut Cursor, reg: &str) -> LineResult<()> {
     let col = c.col();
-    match c.next() {
+    match c.bump() {
         Some(Tok::Ident(r)) if r.eq_ignore_ascii_case(reg) => Ok(()),
         _ => Err((col, format!("expected register {reg}"))),
     }
@@ -433,5 +438,19 @@ impl Resolver for Assembler<'_> {
 
     fn pc(&self) -> Expr {
         Expr::SegOff(self.cur_seg, i64::from(self.offset()))
+    }
+
+    fn easy_const(&self, e: &Expr) -> Option<i64> {
+        let mut e = e;
+        // Bounded: a chain of symbols longer than this is treated as not easy (ca65 would
+        // report a circular definition later).
+        for _ in 0..64 {
+            match e {
+                Expr::Lit(v) => return Some(*v),
+                Expr::Sym(id) => e = self.syms.def_of(*id)?,
+                _ => return None,
+            }
+        }
+        None
     }
 }

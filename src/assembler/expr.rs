@@ -80,6 +80,10 @@ pub trait Resolver {
     fn local(&mut self, name: &str, col: u32) -> Result<Expr, ExprError>;
     /// The current program counter as an expression.
     fn pc(&self) -> Expr;
+    /// The value of a literal, or of a symbol defined (through a chain of symbols) as a
+    /// literal: ca65 folds operations on such "easy constants" while parsing, which makes
+    /// `C1+C2-C2` a plain literal sized by its value.
+    fn easy_const(&self, e: &Expr) -> Option<i64>;
 }
 
 /// A read position in a token list.
@@ -88,7 +92,16 @@ pub struct Cursor<'t> {
     pub pos: usize,
     /// Column just after the last token, for "expected ... at end of line" errors.
     pub end_col: u32,
+    /// Parenthesis nesting and operand count of the expression being parsed: both are
+    /// bounded so that hostile input cannot overflow the stack of the recursive passes.
+    depth: u32,
+    operands: u32,
 }
+
+/// Deepest parenthesis nesting accepted in one expression.
+const MAX_DEPTH: u32 = 64;
+/// Most operands accepted in one expression.
+const MAX_OPERANDS: u32 = 1000;
 
 impl<'t> Cursor<'t> {
     pub fn new(toks: &'t [Token], end_col: u32) -> Self {
@@ -96,6 +109,8 @@ impl<'t> Cursor<'t> {
             toks,
             pos: 0,
             end_col,
+            depth: 0,
+            operands: 0,
         }
     }
     pub fn peek(&self) -> Option<&'t Tok> {
@@ -110,7 +125,7 @@ impl<'t> Cursor<'t> {
     pub fn at_end(&self) -> bool {
         self.pos >= self.toks.len()
     }
-    pub fn next(&mut self) -> Option<&'t Tok> {
+    pub fn bump(&mut self) -> Option<&'t Tok> {
         let t = self.toks.get(self.pos).map(|t| &t.kind);
         self.pos += 1;
         t
@@ -134,14 +149,30 @@ impl<'t> Cursor<'t> {
 
 /// Parses a full expression.
 pub fn parse(c: &mut Cursor, r: &mut dyn Resolver) -> Result<Expr, ExprError> {
+    if c.depth == 0 {
+        c.operands = 0;
+    }
+    if c.depth >= MAX_DEPTH {
+        return Err((
+            c.col(),
+            format!("expression nested deeper than {MAX_DEPTH} levels"),
+        ));
+    }
+    c.depth += 1;
+    let result = parse_bool_or(c, r);
+    c.depth -= 1;
+    result
+}
+
+fn parse_bool_or(c: &mut Cursor, r: &mut dyn Resolver) -> Result<Expr, ExprError> {
     if c.eat(Op::Bang) || eat_dir(c, "not") {
         let e = parse(c, r)?;
-        return Ok(Expr::Un(Un::BoolNot, Box::new(e)));
+        return Ok(unary(r, Un::BoolNot, e));
     }
     let mut left = parse_and(c, r)?;
     while c.eat(Op::OrOr) || eat_dir(c, "or") {
         let right = parse_and(c, r)?;
-        left = bin(Bin::BoolOr, left, right);
+        left = bin(r, Bin::BoolOr, left, right, c.col())?;
     }
     Ok(left)
 }
@@ -155,15 +186,34 @@ fn eat_dir(c: &mut Cursor, name: &str) -> bool {
     }
 }
 
-fn bin(op: Bin, l: Expr, r: Expr) -> Expr {
-    Expr::Bin(op, Box::new(l), Box::new(r))
+/// Builds `l op r`, folded to a literal when both sides are easy constants (as ca65 does).
+fn bin(r: &dyn Resolver, op: Bin, left: Expr, right: Expr, col: u32) -> Result<Expr, ExprError> {
+    if let (Some(a), Some(b)) = (r.easy_const(&left), r.easy_const(&right)) {
+        return apply(op, a, b).map(Expr::Lit).map_err(|m| (col, m));
+    }
+    Ok(Expr::Bin(op, Box::new(left), Box::new(right)))
+}
+
+/// Builds `op e`, folded to a literal when `e` is an easy constant.
+fn unary(r: &dyn Resolver, op: Un, e: Expr) -> Expr {
+    match r.easy_const(&e) {
+        Some(v) => Expr::Lit(match op {
+            Un::Neg => v.wrapping_neg(),
+            Un::Not => !v,
+            Un::Lo => v & 0xff,
+            Un::Hi => (v >> 8) & 0xff,
+            Un::Bank => (v >> 16) & 0xff,
+            Un::BoolNot => i64::from(v == 0),
+        }),
+        None => Expr::Un(op, Box::new(e)),
+    }
 }
 
 fn parse_and(c: &mut Cursor, r: &mut dyn Resolver) -> Result<Expr, ExprError> {
     let mut left = parse_cmp(c, r)?;
     while c.eat(Op::AndAnd) || eat_dir(c, "and") {
         let right = parse_cmp(c, r)?;
-        left = bin(Bin::BoolAnd, left, right);
+        left = bin(r, Bin::BoolAnd, left, right, c.col())?;
     }
     Ok(left)
 }
@@ -182,7 +232,7 @@ fn parse_cmp(c: &mut Cursor, r: &mut dyn Resolver) -> Result<Expr, ExprError> {
         };
         c.pos += 1;
         let right = parse_sum(c, r)?;
-        left = bin(op, left, right);
+        left = bin(r, op, left, right, c.col())?;
     }
 }
 
@@ -198,7 +248,7 @@ fn parse_sum(c: &mut Cursor, r: &mut dyn Resolver) -> Result<Expr, ExprError> {
         };
         c.pos += 1;
         let right = parse_term(c, r)?;
-        left = bin(op, left, right);
+        left = bin(r, op, left, right, c.col())?;
     }
 }
 
@@ -224,21 +274,42 @@ fn parse_term(c: &mut Cursor, r: &mut dyn Resolver) -> Result<Expr, ExprError> {
         };
         c.pos += 1;
         let right = parse_factor(c, r)?;
-        left = bin(op, left, right);
+        left = bin(r, op, left, right, c.col())?;
     }
 }
 
 fn parse_factor(c: &mut Cursor, r: &mut dyn Resolver) -> Result<Expr, ExprError> {
     let col = c.col();
-    let un = |op: Un, e: Expr| Expr::Un(op, Box::new(e));
-    match c.next() {
+    c.operands += 1;
+    if c.operands > MAX_OPERANDS {
+        return Err((
+            col,
+            format!("expression has more than {MAX_OPERANDS} operands"),
+        ));
+    }
+    match c.bump() {
         Some(Tok::Int(v)) => Ok(Expr::Lit(*v)),
-        Some(Tok::Op(Op::Minus)) => Ok(un(Un::Neg, parse_factor(c, r)?)),
+        Some(Tok::Op(Op::Minus)) => {
+            let e = parse_factor(c, r)?;
+            Ok(unary(r, Un::Neg, e))
+        }
         Some(Tok::Op(Op::Plus)) => parse_factor(c, r),
-        Some(Tok::Op(Op::Tilde)) => Ok(un(Un::Not, parse_factor(c, r)?)),
-        Some(Tok::Op(Op::Lt)) => Ok(un(Un::Lo, parse_factor(c, r)?)),
-        Some(Tok::Op(Op::Gt)) => Ok(un(Un::Hi, parse_factor(c, r)?)),
-        Some(Tok::Op(Op::Caret)) => Ok(un(Un::Bank, parse_factor(c, r)?)),
+        Some(Tok::Op(Op::Tilde)) => {
+            let e = parse_factor(c, r)?;
+            Ok(unary(r, Un::Not, e))
+        }
+        Some(Tok::Op(Op::Lt)) => {
+            let e = parse_factor(c, r)?;
+            Ok(unary(r, Un::Lo, e))
+        }
+        Some(Tok::Op(Op::Gt)) => {
+            let e = parse_factor(c, r)?;
+            Ok(unary(r, Un::Hi, e))
+        }
+        Some(Tok::Op(Op::Caret)) => {
+            let e = parse_factor(c, r)?;
+            Ok(unary(r, Un::Bank, e))
+        }
         Some(Tok::Op(Op::Star)) => Ok(r.pc()),
         Some(Tok::Op(Op::LParen)) => {
             let e = parse(c, r)?;
@@ -258,7 +329,7 @@ fn parse_factor(c: &mut Cursor, r: &mut dyn Resolver) -> Result<Expr, ExprError>
             c.expect(Op::LParen, "'(' after function name")?;
             let e = parse(c, r)?;
             c.expect(Op::RParen, "')'")?;
-            Ok(un(op, e))
+            Ok(unary(r, op, e))
         }
         Some(Tok::Str(s)) if s.len() == 1 => Ok(Expr::Lit(i64::from(s[0]))),
         Some(_) => Err((col, "expected an expression".into())),
@@ -275,312 +346,19 @@ fn parse_path(
 ) -> Result<Expr, ExprError> {
     let mut path: Vec<String> = first.into_iter().collect();
     if rooted {
-        match c.next() {
+        match c.bump() {
             Some(Tok::Ident(n)) => path.push(n.clone()),
             _ => return Err((col, "expected a symbol name after '::'".into())),
         }
     }
     while c.peek() == Some(&Tok::Op(Op::ColonColon)) {
         c.pos += 1;
-        match c.next() {
+        match c.bump() {
             Some(Tok::Ident(n)) => path.push(n.clone()),
             _ => return Err((col, "expected a symbol name after '::'".into())),
         }
     }
     r.symbol(&path, rooted, col)
-}
-
-/// Address size of a constant value, as ca65 computes it.
-pub fn const_size(v: i64) -> AddrSize {
-    if v & !0xff == 0 {
-        AddrSize::Zp
-    } else if v & !0xffff == 0 {
-        AddrSize::Abs
-    } else if v & !0xff_ffff == 0 {
-        AddrSize::Far
-    } else {
-        AddrSize::Long
-    }
-}
-
-/// What study needs to know about symbols and segments.
-pub trait SymInfo {
-    /// The defining expression of a symbol, if it is defined.
-    fn def(&self, id: SymId) -> Option<&Expr>;
-    /// The address size recorded when the symbol was defined.
-    fn addr_size(&self, id: SymId) -> AddrSize;
-    /// For an undefined symbol: the address size of a same-named symbol in an outer scope.
-    fn outer_addr_size(&self, id: SymId) -> AddrSize;
-    /// The address size of a segment (zeropage or absolute).
-    fn seg_addr_size(&self, seg: SegId) -> AddrSize;
-}
-
-/// The result of studying an expression: value if constant, address size, references.
-#[derive(Debug, Clone)]
-pub struct Study {
-    pub val: i64,
-    pub addr: AddrSize,
-    complex: bool,
-    right: i64,
-    syms: Vec<(SymId, i64)>,
-    secs: Vec<(SegId, i64)>,
-}
-
-impl Study {
-    fn new() -> Self {
-        Study {
-            val: 0,
-            addr: AddrSize::Default,
-            complex: false,
-            right: 0,
-            syms: Vec::new(),
-            secs: Vec::new(),
-        }
-    }
-    fn valid(&self) -> bool {
-        !self.complex
-    }
-    /// True when the expression has a value known now (no symbol or segment left).
-    pub fn is_const(&self) -> bool {
-        !self.complex && self.syms.iter().all(|s| s.1 == 0) && self.secs.iter().all(|s| s.1 == 0)
-    }
-    fn update_addr(&mut self, a: AddrSize) {
-        if self.valid() {
-            if self.addr == AddrSize::Default || a > self.addr {
-                self.addr = a;
-            }
-        } else if self.addr != AddrSize::Default && (a == AddrSize::Default || a > self.addr) {
-            self.addr = a;
-        }
-    }
-    fn merge_addr(&mut self, r: &Study) {
-        if self.addr == AddrSize::Default {
-            if self.valid() {
-                self.addr = r.addr;
-            }
-        } else if r.addr == AddrSize::Default {
-            if !r.valid() {
-                self.addr = r.addr;
-            }
-        } else if r.addr > self.addr {
-            self.addr = r.addr;
-        }
-    }
-    fn merge_refs(&mut self, r: &Study, sign: i64) {
-        for &(id, n) in &r.syms {
-            add_ref(&mut self.syms, id, n * sign);
-        }
-        for &(id, n) in &r.secs {
-            add_ref(&mut self.secs, id, n * sign);
-        }
-    }
-    fn scale_refs(&mut self, k: i64) {
-        self.syms.iter_mut().for_each(|s| s.1 = s.1.wrapping_mul(k));
-        self.secs.iter_mut().for_each(|s| s.1 = s.1.wrapping_mul(k));
-    }
-}
-
-fn add_ref(v: &mut Vec<(u32, i64)>, id: u32, n: i64) {
-    match v.iter_mut().find(|e| e.0 == id) {
-        Some(e) => e.1 += n,
-        None => v.push((id, n)),
-    }
-}
-
-/// Studies `e`: its value when constant and its ca65 address size.
-pub fn study(e: &Expr, info: &dyn SymInfo) -> Result<Study, String> {
-    let mut d = Study::new();
-    let mut visiting = Vec::new();
-    study_into(e, info, &mut d, &mut visiting)?;
-    d.syms.retain(|s| s.1 != 0);
-    d.secs.retain(|s| s.1 != 0);
-    if d.addr == AddrSize::Default && d.is_const() {
-        d.addr = const_size(d.val);
-    }
-    if d.valid() {
-        if !d.syms.is_empty() || !d.secs.is_empty() {
-            d.addr = AddrSize::Default;
-            for &(id, _) in &d.syms {
-                d.addr = d.addr.max(info.addr_size(id));
-            }
-            for &(seg, _) in &d.secs {
-                d.addr = d.addr.max(info.seg_addr_size(seg));
-            }
-        } else {
-            d.addr = d.addr.max(const_size(d.val));
-        }
-    }
-    Ok(d)
-}
-
-fn study_into(
-    e: &Expr,
-    info: &dyn SymInfo,
-    d: &mut Study,
-    vis: &mut Vec<SymId>,
-) -> Result<(), String> {
-    match e {
-        Expr::Lit(v) => {
-            d.val = *v;
-            d.addr = const_size(*v);
-        }
-        Expr::SegOff(seg, off) => {
-            add_ref(&mut d.secs, *seg, 1);
-            d.update_addr(info.seg_addr_size(*seg));
-            d.val = d.val.wrapping_add(*off);
-            let off_size = const_size(*off);
-            if d.addr != AddrSize::Default && off_size > d.addr {
-                d.addr = off_size;
-            }
-        }
-        Expr::Sym(id) => match info.def(*id) {
-            Some(def) => {
-                if vis.contains(id) {
-                    return Err("circular reference in symbol definition".into());
-                }
-                vis.push(*id);
-                study_into(def, info, d, vis)?;
-                vis.pop();
-                let a = info.addr_size(*id);
-                if a != AddrSize::Default {
-                    d.addr = a;
-                }
-            }
-            None => {
-                add_ref(&mut d.syms, *id, 1);
-                d.complex = true;
-                let own = info.addr_size(*id);
-                let outer = info.outer_addr_size(*id);
-                if own == AddrSize::Default && outer != AddrSize::Default {
-                    d.addr = outer;
-                } else if own != AddrSize::Default {
-                    d.addr = own;
-                }
-            }
-        },
-        Expr::Un(op, inner) => {
-            study_into(inner, info, d, vis)?;
-            let konst = d.is_const();
-            match op {
-                Un::Neg => {
-                    if d.valid() {
-                        d.val = d.val.wrapping_neg();
-                        d.scale_refs(-1);
-                    }
-                }
-                Un::Not | Un::BoolNot => {
-                    if konst {
-                        d.val = if *op == Un::Not {
-                            !d.val
-                        } else {
-                            i64::from(d.val == 0)
-                        };
-                    } else {
-                        d.complex = true;
-                    }
-                    if *op == Un::BoolNot {
-                        d.addr = AddrSize::Zp;
-                    }
-                }
-                Un::Lo | Un::Hi | Un::Bank => {
-                    let shift = match op {
-                        Un::Lo => 0,
-                        Un::Hi => 8,
-                        _ => 16,
-                    };
-                    if konst {
-                        d.val = (d.val >> shift) & 0xff;
-                    } else {
-                        d.complex = true;
-                    }
-                    d.addr = AddrSize::Zp;
-                }
-            }
-        }
-        Expr::Bin(op, l, r) => study_bin(*op, l, r, info, d, vis)?,
-    }
-    Ok(())
-}
-
-fn study_bin(
-    op: Bin,
-    l: &Expr,
-    r: &Expr,
-    info: &dyn SymInfo,
-    d: &mut Study,
-    vis: &mut Vec<SymId>,
-) -> Result<(), String> {
-    if matches!(op, Bin::BoolAnd | Bin::BoolOr) {
-        study_into(l, info, d, vis)?;
-        if d.is_const() {
-            let short = (d.val != 0) == (op == Bin::BoolOr);
-            if short {
-                d.val = 1;
-            } else {
-                *d = Study::new();
-                study_into(r, info, d, vis)?;
-                if d.is_const() {
-                    d.val = i64::from(d.val != 0);
-                } else {
-                    d.complex = true;
-                }
-            }
-        } else {
-            d.complex = true;
-        }
-        d.addr = AddrSize::Zp;
-        return Ok(());
-    }
-    study_into(l, info, d, vis)?;
-    let mut rd = Study::new();
-    study_into(r, info, &mut rd, vis)?;
-    match op {
-        Bin::Add | Bin::Sub => {
-            let sign = if op == Bin::Add { 1 } else { -1 };
-            if d.valid() && rd.valid() {
-                d.val = d.val.wrapping_add(rd.val.wrapping_mul(sign));
-                d.merge_refs(&rd, sign);
-            } else {
-                d.complex = true;
-                d.merge_refs(&rd, 1);
-            }
-            d.merge_addr(&rd);
-        }
-        Bin::Mul => {
-            if d.is_const() && rd.valid() {
-                let k = d.val;
-                rd.val = rd.val.wrapping_mul(k);
-                rd.scale_refs(k);
-                rd.merge_addr(d);
-                *d = rd;
-            } else if rd.is_const() && d.valid() {
-                d.val = d.val.wrapping_mul(rd.val);
-                d.scale_refs(rd.val);
-                d.merge_addr(&rd);
-            } else {
-                d.complex = true;
-                d.merge_refs(&rd, 1);
-                d.merge_addr(&rd);
-            }
-        }
-        _ => {
-            if d.is_const() && rd.is_const() {
-                d.right = rd.val;
-                d.val = apply(op, d.val, d.right)?;
-            } else {
-                d.complex = true;
-                d.merge_refs(&rd, 1);
-                d.merge_addr(&rd);
-            }
-            if matches!(
-                op,
-                Bin::Eq | Bin::Ne | Bin::Lt | Bin::Gt | Bin::Le | Bin::Ge
-            ) {
-                d.addr = AddrSize::Zp;
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Applies a binary operator to two known values (ca65 semantics, 64-bit `long`).

@@ -60,7 +60,7 @@ pub enum Op {
 /// Tokenizes `line`. Errors carry the column and a message.
 pub fn tokenize(line: &str) -> Result<Vec<Token>, (u32, String)> {
     let bytes = line.as_bytes();
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(8);
     let mut i = 0usize;
     while i < bytes.len() {
         let c = bytes[i];
@@ -123,21 +123,16 @@ pub fn tokenize(line: &str) -> Result<Vec<Token>, (u32, String)> {
                 return Err((col, "malformed character constant (expected 'c')".into()));
             }
         } else {
-            let two = if i + 1 < bytes.len() {
-                Some(&line[i..i + 2])
-            } else {
-                None
-            };
-            let op2 = match two {
-                Some(":=") => Some(Op::Assign),
-                Some("::") => Some(Op::ColonColon),
-                Some("<<") => Some(Op::Shl),
-                Some(">>") => Some(Op::Shr),
-                Some("<=") => Some(Op::Le),
-                Some(">=") => Some(Op::Ge),
-                Some("<>") => Some(Op::Ne),
-                Some("&&") => Some(Op::AndAnd),
-                Some("||") => Some(Op::OrOr),
+            let op2 = match (c, bytes.get(i + 1).copied().unwrap_or(0)) {
+                (b':', b'=') => Some(Op::Assign),
+                (b':', b':') => Some(Op::ColonColon),
+                (b'<', b'<') => Some(Op::Shl),
+                (b'>', b'>') => Some(Op::Shr),
+                (b'<', b'=') => Some(Op::Le),
+                (b'>', b'=') => Some(Op::Ge),
+                (b'<', b'>') => Some(Op::Ne),
+                (b'&', b'&') => Some(Op::AndAnd),
+                (b'|', b'|') => Some(Op::OrOr),
                 _ => None,
             };
             if let Some(op) = op2 {

@@ -8,6 +8,10 @@
 
 use super::assemble::{check_range, FixKind, Object};
 use super::expr::{self, SymId};
+use super::study::MAX_SYMBOL_CHAIN;
+
+/// Largest output image accepted (16 MiB), so a bad config cannot exhaust memory.
+const MAX_IMAGE: u64 = 16 << 20;
 use super::parser::diag;
 use crate::error::{Error, Result};
 
@@ -418,6 +422,24 @@ impl LinkerConfig {
             }
             segments.push(rule);
         }
+        let mut total = 0u64;
+        for m in &memory {
+            if u64::from(m.start) + u64::from(m.size) > MAX_IMAGE {
+                return Err(cerr(
+                    1,
+                    format!("memory area '{}' ends past $FFFFFF", m.name),
+                ));
+            }
+            if m.output && m.fill {
+                total += u64::from(m.size);
+            }
+        }
+        if total > MAX_IMAGE {
+            return Err(cerr(
+                1,
+                format!("filled memory areas add up to {total} bytes (limit {MAX_IMAGE})"),
+            ));
+        }
         Ok(LinkerConfig { memory, segments })
     }
 }
@@ -569,6 +591,7 @@ fn symbol_values(obj: &Object, bases: &[i64]) -> Result<Vec<Option<i64>>> {
     let mut state = vec![0u8; n]; // 0 = not visited, 1 = in progress, 2 = done
     fn visit(
         id: usize,
+        depth: usize,
         obj: &Object,
         bases: &[i64],
         values: &mut Vec<Option<i64>>,
@@ -582,6 +605,12 @@ fn symbol_values(obj: &Object, bases: &[i64]) -> Result<Vec<Option<i64>>> {
         if state[t] == 1 {
             return Err((t, format!("circular definition of '{}'", syms.syms[t].name)));
         }
+        if depth > MAX_SYMBOL_CHAIN {
+            return Err((
+                t,
+                format!("symbol definitions nested deeper than {MAX_SYMBOL_CHAIN}"),
+            ));
+        }
         state[t] = 1;
         let def = syms.syms[t]
             .def
@@ -590,7 +619,7 @@ fn symbol_values(obj: &Object, bases: &[i64]) -> Result<Vec<Option<i64>>> {
         let mut inner_err = None;
         let r = expr::eval(
             def,
-            &mut |s| match visit(s as usize, obj, bases, values, state) {
+            &mut |s| match visit(s as usize, depth + 1, obj, bases, values, state) {
                 Ok(v) => Ok(v),
                 Err(e) => {
                     let msg = e.1.clone();
@@ -615,7 +644,7 @@ fn symbol_values(obj: &Object, bases: &[i64]) -> Result<Vec<Option<i64>>> {
         if syms.syms[t].def.is_none() {
             continue;
         }
-        let v = visit(id, obj, bases, &mut values, &mut state).map_err(|(t, m)| {
+        let v = visit(id, 0, obj, bases, &mut values, &mut state).map_err(|(t, m)| {
             let pos = syms.syms[t]
                 .def_pos
                 .or(syms.syms[t].ref_pos)
@@ -625,4 +654,43 @@ fn symbol_values(obj: &Object, bases: &[i64]) -> Result<Vec<Option<i64>>> {
         values[id] = Some(v);
     }
     Ok(values)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_defaults_and_attributes() {
+        let cfg = LinkerConfig::parse(
+            "# comment\nMEMORY { ZP: start = 0, size = $100, type = rw, file = \"\";\n\
+             PRG: start = $8000, size = 4 * $1000 - 6, type = ro; }\n\
+             SEGMENTS { CODE: load = PRG, type = ro, align = $100, optional = yes, fillval = $EA; }",
+        )
+        .unwrap();
+        assert_eq!(cfg.memory.len(), 2);
+        assert!(!cfg.memory[0].output, "file = \"\" is not written");
+        assert!(cfg.memory[1].output, "file defaults to %O");
+        assert!(!cfg.memory[1].fill);
+        assert_eq!(cfg.memory[1].size, 0x3FFA);
+        let code = &cfg.segments[0];
+        assert_eq!(
+            (code.load, code.align, code.optional, code.fillval),
+            (1, Some(0x100), true, Some(0xEA))
+        );
+    }
+
+    #[test]
+    fn config_errors_name_the_line() {
+        let e = LinkerConfig::parse("MEMORY {\n  M: start = $8000, size = $100, type = ro;\n}\nSEGMENTS {\n  BSS: load = M, type = bss;\n}")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(":5") && e.contains("r/w segment 'BSS'"), "{e}");
+        let e = LinkerConfig::parse(
+            "MEMORY { M: start = $8000 size = $100; }\nSEGMENTS { X: load = M, type = xx; }",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains(":2") && e.contains("'xx'"), "{e}");
+    }
 }

@@ -13,13 +13,20 @@
 //!   was defined earlier: a constant below $100 or a label in a zero-page segment; forward
 //!   references get absolute addressing);
 //! - `.segment "NAME" [: zeropage|absolute]` (ZEROPAGE is zero page automatically), `.code`,
-//!   `.rodata`, `.data`, `.bss`, `.zeropage`; `.byte`/`.byt` (numbers and strings), `.asciiz`,
-//!   `.word`/`.addr`, `.res n[, fill]`, `.align n[, fill]`, `.include`, `.incbin
-//!   "f"[, start[, size]]`, `.proc`/`.endproc`, `.scope`/`.endscope`, `name::sym`,
-//!   `.if`/`.elseif`/`.else`/`.endif`, `.ifdef`/`.ifndef`, `.error`, `.warning`/`.out`
-//!   (ignored), `.p02`, `.setcpu "6502"`;
+//!   `.rodata`, `.data`, `.bss`, `.zeropage`; `.byte`/`.byt` (numbers and strings),
+//!   `.asciiz`, `.word`/`.addr`, `.dbyt`, `.lobytes`/`.hibytes`/`.bankbytes`,
+//!   `.res n[, fill]`, `.align n[, fill]` (relative to the segment start, as ca65),
+//!   `.include "f"`, `.incbin "f"[, start[, size]]`, `.proc`/`.endproc`,
+//!   `.scope`/`.endscope`, `name::sym`, `.if`/`.elseif`/`.else`/`.endif` on constants,
+//!   `.ifdef`/`.ifndef`, `.error`, `.warning`/`.out` (ignored), `.p02`, `.setcpu "6502"`;
 //! - `.export`/`.exportzp`/`.global`/`.globalzp` are accepted as no-ops (one translation
 //!   unit), but the named symbols must be defined; `.import` is rejected (use `.include`).
+//!
+//! - not supported (an error says so): macros, `.repeat`, unnamed labels (`:`, `:+`),
+//!   `.import`, `.assert`, `.charmap`, 65C02/65816 instructions.
+//!
+//! Speed: plain-number `.byte` lines (song data) skip the tokenizer; see
+//! `benches/assemble.rs`.
 //!
 //! Linker: see [`link`] for the ld65 config subset.
 
@@ -29,6 +36,7 @@ pub mod lexer;
 pub mod link;
 pub mod opcodes;
 pub mod parser;
+pub mod study;
 pub mod symbols;
 
 pub use assemble::Object;
@@ -174,7 +182,7 @@ fn finish(mut a: Assembler) -> Result<Object> {
     // when the linker would find the value small enough (`.byte label` is an error).
     for seg in &a.segs {
         for f in &seg.fixups {
-            let s = expr::study(&f.expr, &a.syms).map_err(|m| diag(&a.files, f.pos, m))?;
+            let s = study::study(&f.expr, &a.syms).map_err(|m| diag(&a.files, f.pos, m))?;
             let limit = match f.kind {
                 FixKind::Byte => AddrSize::Zp,
                 FixKind::Word => AddrSize::Abs,

@@ -229,12 +229,17 @@ impl Instruction {
 
 /// Looks up a mnemonic, case-insensitively.
 pub fn find(name: &str) -> Option<Instruction> {
-    if name.len() != 3 {
+    let b = name.as_bytes();
+    if b.len() != 3 {
         return None;
     }
-    let lower = name.to_ascii_lowercase();
+    let key = [
+        b[0].to_ascii_lowercase(),
+        b[1].to_ascii_lowercase(),
+        b[2].to_ascii_lowercase(),
+    ];
     TABLE
-        .binary_search_by(|row| row.0.cmp(lower.as_str()))
+        .binary_search_by(|row| row.0.as_bytes().cmp(&key[..]))
         .ok()
         .map(|i| Instruction {
             mnemonic: TABLE[i].0,

@@ -2,11 +2,14 @@
 //! `.include`, `.if` blocks and `.proc` scopes.
 
 use super::assemble::{Assembler, Cond, FixKind, LineResult};
-use super::expr::{self, AddrSize, Cursor, Expr};
+use super::expr::{self, AddrSize, Cursor, Expr, Un};
 use super::lexer::{tokenize, Op, Tok, Token};
 use super::opcodes;
 use super::symbols::Pos;
 use crate::error::{Error, Result};
+
+/// Largest segment accepted (16 MiB): no 6502 memory map comes near it, and it bounds memory.
+const MAX_SEGMENT: u64 = 16 << 20;
 
 /// Deepest `.include` nesting accepted (guards against a file including itself).
 const MAX_INCLUDE_DEPTH: u32 = 16;
@@ -48,6 +51,9 @@ impl Assembler<'_> {
                 line: i as u32 + 1,
                 col: 1,
             };
+            if self.active() && self.fast_byte_line(line) {
+                continue;
+            }
             let toks = tokenize(line).map_err(|(col, m)| diag(&self.files, self.at(col), m))?;
             if toks.is_empty() {
                 continue;
@@ -63,6 +69,59 @@ impl Assembler<'_> {
             }
         }
         Ok(())
+    }
+
+    /// Song data is mostly `.byte` lines of plain numbers: those are read straight into the
+    /// segment without tokens or expression trees. Returns false (nothing consumed) for any
+    /// line that needs the general path, including out-of-range values so that path reports
+    /// the error.
+    fn fast_byte_line(&mut self, line: &str) -> bool {
+        let b = line.trim_start().as_bytes();
+        if b.len() < 6 || !b[..5].eq_ignore_ascii_case(b".byte") || !matches!(b[5], b' ' | b'\t') {
+            return false;
+        }
+        let seg = &mut self.segs[self.cur_seg as usize];
+        let start = seg.data.len();
+        let mut i = 5;
+        loop {
+            while i < b.len() && matches!(b[i], b' ' | b'\t') {
+                i += 1;
+            }
+            let (radix, digits_from) = match b.get(i) {
+                Some(b'$') => (16, i + 1),
+                Some(b'%') => (2, i + 1),
+                Some(c) if c.is_ascii_digit() => (10, i),
+                _ => break,
+            };
+            let mut j = digits_from;
+            let mut v: u32 = 0;
+            while let Some(d) = b.get(j).and_then(|&c| (c as char).to_digit(radix)) {
+                v = v * radix + d;
+                if v > 0xff {
+                    break;
+                }
+                j += 1;
+            }
+            if j == digits_from
+                || v > 0xff
+                || b.get(j)
+                    .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_')
+            {
+                break;
+            }
+            seg.data.push(v as u8);
+            i = j;
+            while i < b.len() && matches!(b[i], b' ' | b'\t') {
+                i += 1;
+            }
+            match b.get(i) {
+                Some(b',') => i += 1,
+                None | Some(b';') => return true,
+                _ => break,
+            }
+        }
+        seg.data.truncate(start);
+        false
     }
 
     fn active(&self) -> bool {
@@ -121,7 +180,7 @@ impl Assembler<'_> {
             _ => {}
         }
         let col = c.col();
-        match c.next() {
+        match c.bump() {
             None => Ok(()),
             Some(Tok::Directive(d)) => self.directive(d, &mut c, col, file, depth),
             Some(Tok::Ident(m)) => {
@@ -187,6 +246,11 @@ impl Assembler<'_> {
 
     fn conditional(&mut self, d: &str, c: &mut Cursor) -> LineResult<()> {
         let col = c.col();
+        let dcol = c
+            .pos
+            .checked_sub(1)
+            .and_then(|i| c.toks.get(i))
+            .map_or(1, |t| t.col);
         let outer = self.active();
         match d {
             "if" | "ifdef" | "ifndef" => {
@@ -196,7 +260,7 @@ impl Assembler<'_> {
                     let e = expr::parse(c, self)?;
                     self.const_value(&e, col)? != 0
                 } else {
-                    let name = match c.next() {
+                    let name = match c.bump() {
                         Some(Tok::Ident(n)) => n.clone(),
                         _ => return Err((col, format!(".{d} needs a symbol name"))),
                     };
@@ -206,7 +270,7 @@ impl Assembler<'_> {
                         .is_some_and(|id| self.syms.syms[id as usize].def.is_some());
                     defined == (d == "ifdef")
                 };
-                let pos = self.at(col);
+                let pos = self.at(dcol);
                 self.conds.push(Cond {
                     parent_active: outer,
                     active: value,
@@ -219,9 +283,9 @@ impl Assembler<'_> {
                 let top = *self
                     .conds
                     .last()
-                    .ok_or_else(|| (col, format!(".{d} without .if")))?;
+                    .ok_or_else(|| (dcol, format!(".{d} without .if")))?;
                 if top.seen_else {
-                    return Err((col, format!(".{d} after .else")));
+                    return Err((dcol, format!(".{d} after .else")));
                 }
                 let mut value = !top.taken;
                 if d == "elseif" && top.parent_active && !top.taken {
@@ -241,7 +305,7 @@ impl Assembler<'_> {
             _ => {
                 self.conds
                     .pop()
-                    .ok_or_else(|| (col, ".endif without .if".to_string()))?;
+                    .ok_or_else(|| (dcol, ".endif without .if".to_string()))?;
             }
         }
         if outer {
@@ -266,10 +330,23 @@ impl Assembler<'_> {
                 }
             }
             "word" | "addr" => self.data_list(c, FixKind::Word, false)?,
+            "lobytes" => self.byte_parts(c, &[Un::Lo])?,
+            "hibytes" => self.byte_parts(c, &[Un::Hi])?,
+            "bankbytes" => self.byte_parts(c, &[Un::Bank])?,
+            "dbyt" => self.byte_parts(c, &[Un::Hi, Un::Lo])?,
             "res" => {
                 let count = self.const_arg(c, "count")?;
                 let count = u32::try_from(count)
-                    .map_err(|_| (col, format!("invalid .res count {count}")))?;
+                    .ok()
+                    .filter(|&n| u64::from(self.offset()) + u64::from(n) <= MAX_SEGMENT)
+                    .ok_or_else(|| {
+                        (
+                            col,
+                            format!(
+                                ".res count {count} is negative or grows the segment past 16 MiB"
+                            ),
+                        )
+                    })?;
                 if c.eat(Op::Comma) {
                     let fill = self.byte_arg(c)?;
                     let seg = self.seg();
@@ -302,7 +379,7 @@ impl Assembler<'_> {
                 let mut size = None;
                 if c.eat(Op::Colon) {
                     let scol = c.col();
-                    size = match c.next() {
+                    size = match c.bump() {
                         Some(Tok::Ident(s)) => match s.to_ascii_lowercase().as_str() {
                             "zeropage" | "zp" | "direct" => Some(AddrSize::Zp),
                             "absolute" | "abs" => Some(AddrSize::Abs),
@@ -346,7 +423,7 @@ impl Assembler<'_> {
             }
             "proc" | "scope" => {
                 let ncol = c.col();
-                let name = match c.next() {
+                let name = match c.bump() {
                     Some(Tok::Ident(n)) => n.clone(),
                     None if d == "scope" => format!("@scope{}", self.syms.scopes.len()),
                     _ => return Err(LineError::Here(ncol, format!(".{d} needs a name"))),
@@ -379,7 +456,7 @@ impl Assembler<'_> {
             }
             "export" | "exportzp" | "global" | "globalzp" => loop {
                 let ncol = c.col();
-                match c.next() {
+                match c.bump() {
                     Some(Tok::Ident(n)) => {
                         self.exports.push((n.clone(), self.scope, self.at(ncol)))
                     }
@@ -433,6 +510,21 @@ impl Assembler<'_> {
                     let e = expr::parse(c, self)?;
                     self.emit_expr(e, kind, col)?;
                 }
+            }
+            if !c.eat(Op::Comma) {
+                return Ok(());
+            }
+        }
+    }
+
+    /// `.lobytes`/`.hibytes`/`.bankbytes` (one byte of each value) and `.dbyt` (big-endian
+    /// words): a byte per entry of `parts` for each expression.
+    fn byte_parts(&mut self, c: &mut Cursor, parts: &[Un]) -> LineResult<()> {
+        loop {
+            let col = c.col();
+            let e = expr::parse(c, self)?;
+            for &op in parts {
+                self.emit_expr(Expr::Un(op, Box::new(e.clone())), FixKind::Byte, col)?;
             }
             if !c.eat(Op::Comma) {
                 return Ok(());
@@ -518,7 +610,7 @@ fn end(c: &Cursor) -> LineResult<()> {
 
 fn string_arg(c: &mut Cursor) -> LineResult<String> {
     let col = c.col();
-    match c.next() {
+    match c.bump() {
         Some(Tok::Str(s)) => Ok(String::from_utf8_lossy(s).into_owned()),
         _ => Err((col, "expected a \"string\"".into())),
     }

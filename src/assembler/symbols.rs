@@ -6,7 +6,8 @@
 //! defined symbol of the same name in an enclosing scope. Cheap locals (`@name`) live between
 //! two normal symbol definitions.
 
-use super::expr::{AddrSize, Expr, SegId, SymId, SymInfo};
+use super::expr::{AddrSize, Expr, SegId, SymId};
+use super::study::SymInfo;
 use std::collections::HashMap;
 
 /// Index of a lexical scope; 0 is the global scope.
@@ -44,6 +45,7 @@ pub struct Scope {
     pub name: String,
     pub parent: Option<ScopeId>,
     children: HashMap<String, ScopeId>,
+    symbols: HashMap<String, SymId>,
 }
 
 /// All symbols, scopes and the segment address sizes study needs.
@@ -51,8 +53,8 @@ pub struct Scope {
 pub struct Symbols {
     pub syms: Vec<Symbol>,
     pub scopes: Vec<Scope>,
-    named: HashMap<(ScopeId, String), SymId>,
-    cheap: HashMap<(u32, String), SymId>,
+    /// Cheap locals per cheap-local area.
+    cheap: Vec<HashMap<String, SymId>>,
     pub seg_addr: Vec<AddrSize>,
 }
 
@@ -70,9 +72,9 @@ impl Symbols {
                 name: String::new(),
                 parent: None,
                 children: HashMap::new(),
+                symbols: HashMap::new(),
             }],
-            named: HashMap::new(),
-            cheap: HashMap::new(),
+            cheap: Vec::new(),
             seg_addr: Vec::new(),
         }
     }
@@ -94,7 +96,7 @@ impl Symbols {
 
     /// The symbol `name` in exactly `scope`, if it exists.
     pub fn get_in(&self, scope: ScopeId, name: &str) -> Option<SymId> {
-        self.named.get(&(scope, name.to_string())).copied()
+        self.scopes[scope as usize].symbols.get(name).copied()
     }
 
     /// The symbol `name` in `scope` or the nearest enclosing scope that has one.
@@ -113,7 +115,9 @@ impl Symbols {
             return id;
         }
         let id = self.push(name, scope, false);
-        self.named.insert((scope, name.to_string()), id);
+        self.scopes[scope as usize]
+            .symbols
+            .insert(name.to_string(), id);
         id
     }
 
@@ -132,12 +136,15 @@ impl Symbols {
 
     /// A cheap local in cheap-scope `area`, created when missing.
     pub fn cheap_local(&mut self, area: u32, name: &str, pos: Pos) -> SymId {
-        let key = (area, name.to_string());
-        let id = match self.cheap.get(&key) {
+        let area = area as usize;
+        if self.cheap.len() <= area {
+            self.cheap.resize_with(area + 1, HashMap::new);
+        }
+        let id = match self.cheap[area].get(name) {
             Some(&id) => id,
             None => {
                 let id = self.push(name, 0, true);
-                self.cheap.insert(key, id);
+                self.cheap[area].insert(name.to_string(), id);
                 id
             }
         };
@@ -163,6 +170,7 @@ impl Symbols {
             name: name.to_string(),
             parent: Some(parent),
             children: HashMap::new(),
+            symbols: HashMap::new(),
         });
         self.scopes[parent as usize]
             .children

@@ -11,13 +11,14 @@ use std::path::PathBuf;
 /// Write the ROM's player and song data as a ca65/ld65 project.
 #[derive(Args)]
 pub struct ExportCa65Args {
-    /// The songs, in track order: stream dumps written by `nesmm compile --stream-out`.
+    /// The songs, in track order: score files (as for `nesmm build`) or stream dumps written
+    /// by `nesmm compile --stream-out`.
     #[arg(required = true)]
     pub songs: Vec<PathBuf>,
     /// The project folder (created if missing; files in it are replaced).
     #[arg(short, long, value_name = "DIR")]
     pub output: PathBuf,
-    /// The songs were compiled for PAL; NTSC otherwise.
+    /// Build for PAL; NTSC otherwise.
     #[arg(long)]
     pub pal: bool,
     /// Album title shown by the on-screen player.
@@ -26,9 +27,10 @@ pub struct ExportCa65Args {
 }
 
 pub fn run(args: ExportCa65Args) -> anyhow::Result<()> {
-    let songs = crate::cli::nsf::load_streams(&args.songs)?;
+    let region = if args.pal { Region::Pal } else { Region::Ntsc };
+    let songs = crate::cli::nsf::load_songs(&args.songs, region)?;
     let opts = BuildOptions {
-        region: if args.pal { Region::Pal } else { Region::Ntsc },
+        region,
         title: args.title.clone(),
         ..Default::default()
     };

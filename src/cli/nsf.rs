@@ -1,8 +1,9 @@
-//! `nesmm nsf`: songs (APU stream dumps from `nesmm compile`) -> an NSF, or an NSFe when the
-//! output ends in `.nsfe`.
+//! `nesmm nsf`: songs (score files, or APU stream dumps from `nesmm compile`) -> an NSF, or an
+//! NSFe when the output ends in `.nsfe`.
 
 use anyhow::Context;
 use clap::Args;
+use nesmm::compile::{compile, CompileOptions};
 use nesmm::rom::nsf::{build_nsf, NsfOptions};
 use nesmm::{ApuStream, Region};
 use std::path::{Path, PathBuf};
@@ -10,13 +11,14 @@ use std::path::{Path, PathBuf};
 /// Build an NSF (or NSFe) music file playing the songs with the ROM's player.
 #[derive(Args)]
 pub struct NsfArgs {
-    /// The songs, in track order: stream dumps written by `nesmm compile --stream-out`.
+    /// The songs, in track order: score files (as for `nesmm build`) or stream dumps written
+    /// by `nesmm compile --stream-out`.
     #[arg(required = true)]
     pub songs: Vec<PathBuf>,
     /// Output file: `.nsf`, or `.nsfe` for NSFe with track titles and times.
     #[arg(short, long, value_name = "FILE")]
     pub output: PathBuf,
-    /// The songs were compiled for PAL (`nesmm compile --pal`); NTSC otherwise.
+    /// Build for PAL (scores are compiled for PAL; dumps must be PAL); NTSC otherwise.
     #[arg(long)]
     pub pal: bool,
     /// Album title (31 ASCII characters in an NSF header).
@@ -30,28 +32,37 @@ pub struct NsfArgs {
     pub copyright: String,
 }
 
-/// Reads stream dumps, naming the file and the fix in errors.
-pub fn load_streams(paths: &[PathBuf]) -> anyhow::Result<Vec<ApuStream>> {
+/// Loads the songs as `nesmm build` does (any score format nesmm reads, compiled for
+/// `region`), or as APU stream dumps (`nesmm compile --stream-out`) when a file is one.
+pub fn load_songs(paths: &[PathBuf], region: Region) -> anyhow::Result<Vec<ApuStream>> {
     paths
         .iter()
         .map(|p| {
-            let bytes = nesmm::io::read_file(p).with_context(|| {
+            let bytes = nesmm::io::read_file(p)
+                .with_context(|| format!("cannot read the song {}; check the path", p.display()))?;
+            if bytes.starts_with(b"# nesmm apu stream") {
+                let text = String::from_utf8_lossy(&bytes);
+                return ApuStream::from_text(&text, &p.display().to_string()).with_context(|| {
+                    format!(
+                        "cannot read the stream dump {}; write it again with `nesmm compile`",
+                        p.display()
+                    )
+                });
+            }
+            let score = nesmm::formats::load_score(p).with_context(|| {
                 format!(
-                    "cannot read the song {}; check the path (songs are stream dumps from \
-                     `nesmm compile SONG --stream-out FILE`)",
+                    "cannot read the song {}; give a score nesmm reads (NES-MDB .pkl, MIDI, \
+                     VGM) or a stream dump from `nesmm compile --stream-out`",
                     p.display()
                 )
             })?;
-            let text = String::from_utf8(bytes).map_err(|_| {
-                anyhow::anyhow!(
-                    "{} is not text; give a stream dump from `nesmm compile --stream-out`",
-                    p.display()
-                )
-            })?;
-            ApuStream::from_text(&text, &p.display().to_string()).with_context(|| {
+            let opts = CompileOptions {
+                region,
+                ..Default::default()
+            };
+            compile(&score, &opts).with_context(|| {
                 format!(
-                    "cannot read {}; make it with `nesmm compile SONG --stream-out {}`",
-                    p.display(),
+                    "cannot compile {}; fix the value named above in the score",
                     p.display()
                 )
             })
@@ -65,9 +76,10 @@ fn is_nsfe(path: &Path) -> bool {
 }
 
 pub fn run(args: NsfArgs) -> anyhow::Result<()> {
-    let songs = load_streams(&args.songs)?;
+    let region = if args.pal { Region::Pal } else { Region::Ntsc };
+    let songs = load_songs(&args.songs, region)?;
     let opts = NsfOptions {
-        region: if args.pal { Region::Pal } else { Region::Ntsc },
+        region,
         title: args.title.clone(),
         artist: args.artist.clone(),
         copyright: args.copyright.clone(),

@@ -266,7 +266,10 @@ fn sources(layout: &Layout) -> Vec<(String, Vec<u8>)> {
     let (blobs, addr) = emit::place(layout);
     files.push(("songs.inc".into(), emit::songs_inc(layout).into_bytes()));
     let region = layout.songs.first().map_or(Region::Ntsc, |s| s.region);
-    files.push(("ui_data.s".into(), crate::rom::ui::ui_data_source(region).into_bytes()));
+    files.push((
+        "ui_data.s".into(),
+        crate::rom::ui::ui_data_source(region).into_bytes(),
+    ));
     files.push((
         "songs.s".into(),
         emit::songs_s(layout, &blobs, &addr).into_bytes(),

@@ -27,11 +27,7 @@ thread_local! {
 
 /// An assembler backend that records its input, then assembles with the default backend. The
 /// build's last call is its final link.
-fn recording_assembler(
-    files: &[(String, Vec<u8>)],
-    main: &str,
-    config: &str,
-) -> Result<LinkedPrg> {
+fn recording_assembler(files: &[(String, Vec<u8>)], main: &str, config: &str) -> Result<LinkedPrg> {
     CAPTURED.with(|c| {
         *c.borrow_mut() = Some(Captured {
             files: files.to_vec(),
@@ -113,11 +109,16 @@ fn project_files(cap: &Captured) -> Result<Vec<(String, String)>> {
                 },
                 "data.s",
             )?;
-            renamed.push((format!(".incbin \"{name}\""), format!(".include \"{source}\"")));
+            renamed.push((
+                format!(".incbin \"{name}\""),
+                format!(".include \"{source}\""),
+            ));
             out.push((source, text));
         } else {
             let text = String::from_utf8(bytes.clone()).map_err(|_| {
-                Error::Unsupported(format!("player file '{name}' is neither text nor .bin data"))
+                Error::Unsupported(format!(
+                    "player file '{name}' is neither text nor .bin data"
+                ))
             })?;
             out.push((name.clone(), text));
         }

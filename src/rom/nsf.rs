@@ -17,6 +17,11 @@ use std::path::Path;
 pub const NSF_SOURCE: &str = include_str!("../../asm/nsf.s");
 /// `asm/nsf.cfg`: songs then the player from $8000, not banked.
 pub const NSF_CFG: &str = include_str!("../../asm/nsf.cfg");
+/// `asm/nsf_banked.cfg`: 16 KiB song data banks at $8000, table and player at $C000.
+pub const NSF_BANKED_CFG: &str = include_str!("../../asm/nsf_banked.cfg");
+/// Most 16 KiB data banks: NSF pages 4n..4n+3 and the fixed four must stay below 256.
+pub const MAX_NSF_BANKS: usize = 63;
+const DATA_BANK: usize = 0x4000;
 /// Where the program is loaded.
 pub const NSF_LOAD: u16 = 0x8000;
 
@@ -295,51 +300,24 @@ pub fn build_nsf_with(songs: &[ApuStream], opts: &NsfOptions, asm: Assembler) ->
     }
     if let Some(s) = songs.iter().find(|s| s.region != opts.region) {
         return Err(Error::Unsupported(format!(
-            "song '{}' was compiled for {} but the NSF is {}: compile it with --{}",
+            "song '{}' was compiled for {} but the NSF is {}: build the NSF {} or compile \
+             the song for {}",
             s.name,
             s.region.name().to_uppercase(),
             opts.region.name().to_uppercase(),
-            opts.region.name()
+            if s.region == Region::Pal {
+                "with --pal"
+            } else {
+                "without --pal"
+            },
+            opts.region.name().to_uppercase()
         )));
     }
-    let encode = EncodeOptions {
-        max_piece: 0x8000,
-        ..Default::default()
+    let linked = match link_nsf(songs, opts, asm, None) {
+        Ok(l) => l,
+        // Too big for $8000-$FFFF: bank the song data.
+        Err(_) => link_nsf(songs, opts, asm, Some(DATA_BANK))?,
     };
-    let encoded: Vec<EncodedSong> = songs
-        .iter()
-        .map(|s| encode_stream_with(s, &encode))
-        .collect();
-    let (stream_ids, streams) = emit::dedup_streams(&encoded);
-    let banks = streams.iter().map(|s| vec![None; s.pieces.len()]).collect();
-    let layout = Layout {
-        songs: &encoded,
-        stream_ids,
-        streams,
-        banks,
-        uxrom: false,
-        title: &opts.title,
-    };
-    let mut files: Vec<(String, Vec<u8>)> = player::PLAYER_SOURCES
-        .iter()
-        .map(|(n, t)| (n.to_string(), t.as_bytes().to_vec()))
-        .collect();
-    let (blobs, addr) = emit::place(&layout);
-    files.push(("nsf.s".into(), NSF_SOURCE.as_bytes().to_vec()));
-    files.push(("songs.inc".into(), emit::songs_inc(&layout).into_bytes()));
-    files.push((
-        "songs.s".into(),
-        emit::songs_s(&layout, &blobs, &addr).into_bytes(),
-    ));
-    for (bank, blob) in blobs {
-        files.push((emit::blob_name(bank), blob));
-    }
-    let linked = asm(&files, "nsf.s", NSF_CFG).map_err(|e| {
-        Error::Unsupported(format!(
-            "the songs and player do not fit the NSF's 32 KiB at $8000 ({e}); \
-             put fewer songs in one NSF"
-        ))
-    })?;
     let sym = |n: &str| {
         linked
             .symbols
@@ -358,7 +336,7 @@ pub fn build_nsf_with(songs: &[ApuStream], opts: &NsfOptions, asm: Assembler) ->
         artist: nsf_text(&opts.artist),
         copyright: nsf_text(&opts.copyright),
         ntsc_speed_us: Region::Ntsc.nsf_play_us(),
-        banks: [0; 8],
+        banks: linked.banks,
         pal_speed_us: Region::Pal.nsf_play_us(),
         region: opts.region,
         expansion: 0,
@@ -372,6 +350,136 @@ pub fn build_nsf_with(songs: &[ApuStream], opts: &NsfOptions, asm: Assembler) ->
         track_titles: songs.iter().map(|s| s.name.clone()).collect(),
         track_ms: songs.iter().map(track_ms).collect(),
     })
+}
+
+/// A linked NSF program and its initial bank bytes.
+struct NsfLink {
+    image: Vec<u8>,
+    symbols: BTreeMap<String, u16>,
+    banks: [u8; 8],
+}
+
+/// Encodes, lays out and links the songs: all from $8000 (`bank: None`), or with the stream
+/// data packed first-fit into `bank`-sized banks at $8000 and the rest at $C000.
+fn link_nsf(
+    songs: &[ApuStream],
+    opts: &NsfOptions,
+    asm: Assembler,
+    bank: Option<usize>,
+) -> Result<NsfLink> {
+    let encode = EncodeOptions {
+        max_piece: bank.unwrap_or(0x8000),
+        ..Default::default()
+    };
+    let encoded: Vec<EncodedSong> = songs
+        .iter()
+        .map(|s| encode_stream_with(s, &encode))
+        .collect();
+    let (stream_ids, streams) = emit::dedup_streams(&encoded);
+    let mut banks: Vec<Vec<Option<u8>>> =
+        streams.iter().map(|s| vec![None; s.pieces.len()]).collect();
+    let mut used: Vec<usize> = Vec::new();
+    if let Some(size) = bank {
+        let mut pieces: Vec<(usize, usize, usize)> = streams
+            .iter()
+            .enumerate()
+            .flat_map(|(s, st)| {
+                st.pieces
+                    .iter()
+                    .enumerate()
+                    .map(move |(p, pc)| (pc.bytes.len(), s, p))
+            })
+            .collect();
+        pieces.sort_by(|a, b| b.cmp(a));
+        for (len, s, p) in pieces {
+            let b = match used.iter().position(|&u| u + len <= size) {
+                Some(b) => b,
+                None => {
+                    used.push(0);
+                    used.len() - 1
+                }
+            };
+            used[b] += len;
+            banks[s][p] = Some(b as u8);
+        }
+        if used.len() > MAX_NSF_BANKS {
+            return Err(Error::Unsupported(format!(
+                "the songs need {} banks of 16 KiB; an NSF holds {MAX_NSF_BANKS} plus the \
+                 player's: split the songs over several NSFs",
+                used.len()
+            )));
+        }
+    }
+    let layout = Layout {
+        songs: &encoded,
+        stream_ids,
+        streams,
+        banks,
+        uxrom: false,
+        title: &opts.title,
+    };
+    let mut files: Vec<(String, Vec<u8>)> = player::PLAYER_SOURCES
+        .iter()
+        .map(|(n, t)| (n.to_string(), t.as_bytes().to_vec()))
+        .collect();
+    let (blobs, addr) = emit::place(&layout);
+    files.push(("nsf.s".into(), NSF_SOURCE.as_bytes().to_vec()));
+    files.push(("songs.inc".into(), emit::songs_inc(&layout).into_bytes()));
+    let banked = if bank.is_some() {
+        "NSF_BANKED = 1\n"
+    } else {
+        ""
+    };
+    files.push(("nsf_banks.inc".into(), banked.as_bytes().to_vec()));
+    files.push((
+        "songs.s".into(),
+        emit::songs_s(&layout, &blobs, &addr).into_bytes(),
+    ));
+    for (b, blob) in blobs {
+        files.push((emit::blob_name(b), blob));
+    }
+    let config = match bank {
+        None => NSF_CFG.to_string(),
+        Some(_) => banked_cfg(used.len()),
+    };
+    let linked = asm(&files, "nsf.s", &config).map_err(|e| {
+        Error::Unsupported(format!(
+            "cannot link the NSF ({e}); put fewer songs in one NSF"
+        ))
+    })?;
+    let mut initial = [0u8; 8];
+    if bank.is_some() {
+        let fixed = 4 * used.len() as u8;
+        initial = [0, 1, 2, 3, fixed, fixed + 1, fixed + 2, fixed + 3];
+    }
+    Ok(NsfLink {
+        image: linked.image,
+        symbols: linked.symbols,
+        banks: initial,
+    })
+}
+
+/// [`NSF_BANKED_CFG`] with its `%BANK...%` lines repeated for `banks` data banks.
+fn banked_cfg(banks: usize) -> String {
+    let mut out = String::new();
+    for line in NSF_BANKED_CFG.lines() {
+        match line
+            .strip_prefix("%BANK_MEMORY%")
+            .or_else(|| line.strip_prefix("%BANK_SEGMENT%"))
+        {
+            Some(body) => {
+                for n in 0..banks {
+                    out.push_str(&body.replace("%n%", &n.to_string()));
+                    out.push('\n');
+                }
+            }
+            None => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    out
 }
 
 fn put_u16(h: &mut [u8], at: usize, v: u16) {

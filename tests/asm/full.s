@@ -117,6 +117,20 @@ entry:
 value = 7
 .endscope
 
+.segment "ZP2": zeropage
+zp2var: .res 1
+.code
+    lda zp2var              ; zp: the segment was declared zeropage
+    sta zp2var,x
+.zeropage
+zp3:    .res 1
+.code
+    ldy zp3
+    .export reset, main
+    .exportzp zpvar
+    .p02
+    .setcpu "6502"
+
 .include "opcodes.inc"
 
 .segment "RODATA"
@@ -126,10 +140,18 @@ table:
     .byte EXPR1, EXPR2, EXPR3, EXPR4, EXPR5, EXPR6, <EXPR7, >EXPR7, EXPR8, EXPR9
     .byte EXPR10, EXPR11, EXPR12, EXPR13, inner::value
     .byt 9
+    .byte $00,$7f, 255 ,%0101 ; plain numbers take the fast path
+    .BYTE 1,2
+	.byte	$A,$b	;tabs
+    .byte $ff, 1+1, $10
     .asciiz "zero terminated"
     .word table, reset, $1234, ABS_CONST + 1, *
     .addr main, sub::entry, later_global
     .word table2 - table, sub::local_const
+    .lobytes table, reset, $1234, ABS_CONST
+    .hibytes table, reset, $1234, ABS_CONST
+    .bankbytes $123456, table
+    .dbyt $1234, table, reset
     .res 3
     .res 5, $AA
     .align 8

@@ -149,7 +149,8 @@ impl Emu {
 
     /// Whether the player made `w`.
     pub fn is_music(&self, w: &Write) -> bool {
-        w.pc == self.sym("music_stub") || (self.sym("mm_group0")..self.sym("mm_end")).contains(&w.pc)
+        w.pc == self.sym("music_stub")
+            || (self.sym("mm_group0")..self.sym("mm_end")).contains(&w.pc)
     }
 
     /// Holds `button` for one frame, then releases it for another; returns both frames' writes.
