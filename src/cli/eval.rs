@@ -33,21 +33,42 @@ pub struct EvalArgs {
     /// Skip the baselines.
     #[arg(long)]
     pub no_baselines: bool,
+    /// LSTM state refresh period in frames (0 = carry the state over whole songs).
+    #[arg(long, default_value_t = nesmm::learn::generate::REFRESH)]
+    pub refresh: usize,
     /// Also write the results as JSON.
     #[arg(long)]
     pub json: Option<PathBuf>,
 }
 
 pub fn run(a: EvalArgs) -> anyhow::Result<()> {
-    let split = Split::from_dir_name(&a.split)
-        .ok_or_else(|| anyhow::anyhow!("unknown split '{}'\nhint: use train, valid or test", a.split))?;
-    let dirs = if a.model.is_empty() { vec![bundled_model_dir("lstm-full")?] } else { a.model };
-    let models = dirs.iter().map(|d| Model::load(d)).collect::<Result<Vec<_>, _>>()?;
+    let split = Split::from_dir_name(&a.split).ok_or_else(|| {
+        anyhow::anyhow!(
+            "unknown split '{}'\nhint: use train, valid or test",
+            a.split
+        )
+    })?;
+    let dirs = if a.model.is_empty() {
+        vec![bundled_model_dir("lstm-full")?]
+    } else {
+        a.model
+    };
+    let models = dirs
+        .iter()
+        .map(|d| Model::load(d))
+        .collect::<Result<Vec<_>, _>>()?;
     let data = match a.data {
         Some(p) => p,
         None => default_data_path()?,
     };
-    let results = evaluate_models(&data, &models, split, a.max_songs, !a.no_baselines)?;
+    let results = evaluate_models(
+        &data,
+        &models,
+        split,
+        a.max_songs,
+        !a.no_baselines,
+        a.refresh,
+    )?;
     print!("{}", markdown_table(&results));
     if let Some(p) = a.json {
         let text = serde_json::to_string_pretty(&results)?;

@@ -36,6 +36,12 @@ pub struct GenerateArgs {
     /// Length in seconds (primer included).
     #[arg(long, default_value_t = 30.0)]
     pub seconds: f64,
+    /// State refresh period in frames (0 = carry the state over the whole song).
+    #[arg(long, default_value_t = nesmm::learn::generate::REFRESH)]
+    pub refresh: usize,
+    /// Frames of complete silence after which sampling starts a new phrase (0 = never).
+    #[arg(long, default_value_t = nesmm::learn::generate::RESTART_AFTER_SILENCE)]
+    pub restart_after_silence: usize,
     /// Output file.
     #[arg(short, long)]
     pub output: PathBuf,
@@ -46,8 +52,9 @@ pub fn run(a: GenerateArgs) -> anyhow::Result<()> {
         Some(d) => d,
         None => bundled_model_dir("lstm-full")?,
     };
-    let model = Model::load(&dir)
-        .map_err(|e| anyhow::anyhow!("{e}\nhint: --model must be a folder written by `nesmm train`"))?;
+    let model = Model::load(&dir).map_err(|e| {
+        anyhow::anyhow!("{e}\nhint: --model must be a folder written by `nesmm train`")
+    })?;
     let primer = match &a.primer {
         Some(p) => Some(formats::load_score(p)?),
         None => None,
@@ -55,7 +62,13 @@ pub fn run(a: GenerateArgs) -> anyhow::Result<()> {
     let name = a
         .output
         .file_name()
-        .map(|n| n.to_string_lossy().split('.').next().unwrap_or("generated").to_string())
+        .map(|n| {
+            n.to_string_lossy()
+                .split('.')
+                .next()
+                .unwrap_or("generated")
+                .to_string()
+        })
         .unwrap_or_else(|| "generated".into());
     let opts = GenerateOptions {
         seconds: a.seconds,
@@ -65,6 +78,8 @@ pub fn run(a: GenerateArgs) -> anyhow::Result<()> {
         primer,
         primer_seconds: a.primer_seconds,
         name,
+        refresh: a.refresh,
+        restart_after_silence: a.restart_after_silence,
     };
     let score = generate(&model, &opts)?;
     formats::save_score(&score, &a.output)?;

@@ -3,7 +3,7 @@
 use clap::Args;
 use nesmm::formats::nesmdb::Split;
 use nesmm::learn::data::default_data_path;
-use nesmm::learn::generate::{bundled_model_dir, Model};
+use nesmm::learn::generate::{bundled_model_dir, GenerateOptions, Model};
 use nesmm::learn::report::sample_stats;
 use nesmm::learn::stats::markdown_table;
 use std::path::PathBuf;
@@ -36,11 +36,27 @@ pub struct StatsArgs {
     pub seconds: f64,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// LSTM sampling temperature.
+    #[arg(long, default_value_t = 1.0)]
+    pub temperature: f32,
+    /// LSTM state refresh period (frames; 0 = never).
+    #[arg(long, default_value_t = nesmm::learn::generate::REFRESH)]
+    pub refresh: usize,
+    /// LSTM restart after this many silent frames (0 = never).
+    #[arg(long, default_value_t = nesmm::learn::generate::RESTART_AFTER_SILENCE)]
+    pub restart_after_silence: usize,
+    /// LSTM top-k (0 = all).
+    #[arg(long, default_value_t = 0)]
+    pub top_k: usize,
 }
 
 pub fn run(a: StatsArgs) -> anyhow::Result<()> {
-    let split = Split::from_dir_name(&a.split)
-        .ok_or_else(|| anyhow::anyhow!("unknown split '{}'\nhint: use train, valid or test", a.split))?;
+    let split = Split::from_dir_name(&a.split).ok_or_else(|| {
+        anyhow::anyhow!(
+            "unknown split '{}'\nhint: use train, valid or test",
+            a.split
+        )
+    })?;
     let dir = match a.model {
         Some(d) => d,
         None => bundled_model_dir("lstm-full")?,
@@ -50,7 +66,22 @@ pub fn run(a: StatsArgs) -> anyhow::Result<()> {
         Some(p) => p,
         None => default_data_path()?,
     };
-    let (reference, rows) = sample_stats(&data, &model, split, a.max_songs, a.songs, a.seconds, a.seed)?;
+    let (reference, rows) = sample_stats(
+        &data,
+        &model,
+        split,
+        a.max_songs,
+        a.songs,
+        a.seconds,
+        &GenerateOptions {
+            seed: a.seed,
+            temperature: a.temperature,
+            top_k: a.top_k,
+            refresh: a.refresh,
+            restart_after_silence: a.restart_after_silence,
+            ..Default::default()
+        },
+    )?;
     print!("{}", markdown_table(&rows, &reference));
     Ok(())
 }
