@@ -127,6 +127,26 @@ fn demo_writes_every_file_and_they_are_valid() {
 }
 
 #[test]
+fn demo_with_the_bundled_model() {
+    // No --model: the bundled models/lstm-full is found from the built binary's folder.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo");
+    let o = nesmm(&["demo", "-o", out.to_str().unwrap(), "--seed", "11", "--seconds", "12"]);
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    assert!(t.contains("lstm-full") && t.contains("seed 11"), "{t}");
+    let score = nesmm::formats::load_score(&out.join("nesmm-demo-11.mid")).unwrap();
+    assert!((score.duration_secs() - 12.0).abs() < 0.5, "{} s", score.duration_secs());
+    // A trained model makes music, not silence: at least the lead voice plays notes.
+    let sounding = score.notes(nesmm::Voice::Pulse1).filter(|n| *n != 0).count();
+    assert!(sounding > 0, "P1 never sounds");
+    for ext in ["nes", "nsf", "wav", "png"] {
+        assert!(out.join(format!("nesmm-demo-11.{ext}")).is_file(), "{ext}");
+    }
+    assert!(std::fs::read_to_string(out.join("index.html")).unwrap().contains("nesmm-demo-11"));
+}
+
+#[test]
 fn demo_with_a_folder_that_is_not_a_model_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let o = nesmm(&[
