@@ -31,16 +31,17 @@ pub struct DemoOptions {
 }
 
 impl DemoOptions {
-    /// Defaults: 40 s, temperature 0.9, top-k 8 (a little safer than the raw model), `auto`
-    /// embedding.
+    /// Defaults: 40 s, the model's own sampling settings ([`GenerateOptions::default`]),
+    /// `auto` embedding.
     pub fn new(out_dir: impl Into<PathBuf>, seed: u64) -> DemoOptions {
+        let g = GenerateOptions::default();
         DemoOptions {
             out_dir: out_dir.into(),
             model: None,
             seed,
             seconds: 40.0,
-            temperature: 0.9,
-            top_k: 8,
+            temperature: g.temperature,
+            top_k: g.top_k,
             embed: EmbedMode::Auto,
         }
     }
