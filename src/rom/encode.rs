@@ -169,13 +169,20 @@ pub struct EncodeOptions {
     pub max_piece: usize,
     /// Candidate earlier positions tried per back-reference search.
     pub search_depth: usize,
+    /// Estimated music_update cycles above which a frame starts no more back-references
+    /// (entering one costs about [`REF_ENTRY_CYCLES`]); keeps the worst frame short.
+    pub ref_cycle_budget: u32,
 }
+
+/// Cycles the player spends entering a back-reference and coming back from it.
+pub const REF_ENTRY_CYCLES: u32 = 100;
 
 impl Default for EncodeOptions {
     fn default() -> Self {
         EncodeOptions {
             max_piece: 0x4000,
             search_depth: 48,
+            ref_cycle_budget: 700,
         }
     }
 }
@@ -196,9 +203,24 @@ pub fn effective_loop(stream: &ApuStream) -> Option<usize> {
 pub fn encode_stream_with(stream: &ApuStream, opts: &EncodeOptions) -> EncodedSong {
     let loop_frame = effective_loop(stream);
     let groups = plan_streams(stream);
+    // Estimated cycles of each frame: what the player spends per playing stream and per write,
+    // plus the back-references the streams encoded so far start in it.
+    let mut frame_cycles: Vec<u32> = stream
+        .frames()
+        .map(|f| {
+            let playing = groups
+                .iter()
+                .filter(|g| {
+                    f.iter()
+                        .any(|w| g.contains(&((w.addr.wrapping_sub(0x4000)) as u8)))
+                })
+                .count() as u32;
+            40 + 22 * groups.len() as u32 + 110 * playing + 14 * f.len() as u32
+        })
+        .collect();
     let streams = groups
         .iter()
-        .map(|regs| encode_one(stream, regs, loop_frame, opts))
+        .map(|regs| encode_one(stream, regs, loop_frame, opts, &mut frame_cycles))
         .collect();
     EncodedSong {
         name: stream.name.clone(),
@@ -395,11 +417,31 @@ impl StreamWriter {
     }
 }
 
+/// The frame on which the player reads each token.
+fn token_frames(tokens: &[Vec<u8>], mode: StreamMode) -> Vec<usize> {
+    let mut frame = 0;
+    tokens
+        .iter()
+        .map(|t| {
+            let at = frame;
+            let c = t[0];
+            frame += match (c, mode) {
+                (0x00..=0x7F, StreamMode::Mask { .. }) => 1 + usize::from(c >> 4),
+                (0x00..=0x7F, StreamMode::Pairs) if c >> 4 == cmd::CONTINUE => 0,
+                (0x00..=0x7F, StreamMode::Pairs) => 1 + usize::from(c >> 4),
+                _ => 1 + usize::from(c & 0x3F),
+            };
+            at
+        })
+        .collect()
+}
+
 fn encode_one(
     stream: &ApuStream,
     regs: &[u8],
     loop_frame: Option<usize>,
     opts: &EncodeOptions,
+    frame_cycles: &mut [u32],
 ) -> EncodedStream {
     let mut in_stream = [false; 0x18];
     for &r in regs {
@@ -458,6 +500,7 @@ fn encode_one(
             *ids.entry(t.as_slice()).or_insert(n)
         })
         .collect();
+    let tok_frame = token_frames(&tokens, mode);
     let mut prefix = vec![0usize; tokens.len() + 1];
     for (i, t) in tokens.iter().enumerate() {
         prefix[i + 1] = prefix[i] + t.len();
@@ -506,6 +549,16 @@ fn encode_one(
                 let cost = if k <= cmd::MAX_SHORT_REF { 3 } else { 4 };
                 if bytes > cost && best.is_none_or(|(_, _, s)| bytes - cost > s) {
                     best = Some((p, k, bytes - cost));
+                }
+            }
+        }
+        // A reference started in an already busy frame would make it the worst frame.
+        if let Some(c) = frame_cycles.get_mut(tok_frame[i]) {
+            if best.is_some() {
+                if *c + REF_ENTRY_CYCLES > opts.ref_cycle_budget {
+                    best = None;
+                } else {
+                    *c += REF_ENTRY_CYCLES;
                 }
             }
         }

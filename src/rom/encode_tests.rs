@@ -225,3 +225,28 @@ fn stream_plan_follows_the_song_order() {
     assert!(plan.iter().any(|r| r.contains(&0x00) && r.contains(&0x15)));
     check(&s, &EncodeOptions::default());
 }
+
+#[test]
+fn busy_frames_start_no_back_references() {
+    let mut rng = StdRng::seed_from_u64(4);
+    let s = music_stream(&mut rng, 800);
+    let refs = |budget: u32| {
+        let opts = EncodeOptions {
+            ref_cycle_budget: budget,
+            ..Default::default()
+        };
+        let e = encode_stream_with(&s, &opts);
+        check(&s, &opts);
+        e.streams
+            .iter()
+            .flat_map(|st| &st.pieces)
+            .map(|p| p.refs.len())
+            .sum::<usize>()
+    };
+    assert_eq!(refs(0), 0, "no frame has room for a reference");
+    assert!(
+        refs(u32::MAX) > refs(700),
+        "the budget trades references for cycles"
+    );
+    assert!(refs(700) > 0);
+}
