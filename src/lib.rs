@@ -8,6 +8,7 @@
 pub mod apu_stream;
 pub mod assembler;
 pub mod compile;
+pub mod demo;
 pub mod error;
 pub mod formats;
 pub mod io;
@@ -17,6 +18,7 @@ pub mod region;
 pub mod rom;
 pub mod score;
 pub mod synth;
+pub mod viz;
 
 pub use apu_stream::{ApuStream, RegWrite};
 pub use error::{Error, Result};

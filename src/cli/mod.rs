@@ -4,11 +4,13 @@
 mod build;
 mod compile;
 mod convert;
+mod demo;
 mod eval;
 mod export_ca65;
 mod generate;
 mod info;
 mod nsf;
+mod plot;
 mod render;
 mod stats;
 mod train;
@@ -28,34 +30,39 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// Subcommands in the order a newcomer meets them: make music, learn, inspect, compile, build.
 #[derive(Subcommand)]
 pub enum Command {
+    Demo(demo::DemoArgs),
+    Generate(generate::GenerateArgs),
+    Train(train::TrainArgs),
+    Eval(eval::EvalArgs),
+    Stats(stats::StatsArgs),
     Info(info::InfoArgs),
     Convert(convert::ConvertArgs),
+    Plot(plot::PlotArgs),
     Compile(compile::CompileArgs),
     Render(render::RenderArgs),
     Build(build::BuildArgs),
     Nsf(nsf::NsfArgs),
     ExportCa65(export_ca65::ExportCa65Args),
-    Train(train::TrainArgs),
-    Eval(eval::EvalArgs),
-    Generate(generate::GenerateArgs),
-    Stats(stats::StatsArgs),
 }
 
 /// Runs one parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Demo(a) => demo::run(a),
+        Command::Generate(a) => generate::run(a),
+        Command::Train(a) => train::run(a),
+        Command::Eval(a) => eval::run(a),
+        Command::Stats(a) => stats::run(a),
         Command::Info(a) => info::run(a),
         Command::Convert(a) => convert::run(a),
+        Command::Plot(a) => plot::run(a),
         Command::Compile(a) => compile::run(a),
         Command::Render(a) => render::run(a),
         Command::Build(a) => build::run(a),
         Command::Nsf(a) => nsf::run(a),
         Command::ExportCa65(a) => export_ca65::run(a),
-        Command::Train(a) => train::run(a),
-        Command::Eval(a) => eval::run(a),
-        Command::Generate(a) => generate::run(a),
-        Command::Stats(a) => stats::run(a),
     }
 }

@@ -12,9 +12,21 @@ use std::path::{Path, PathBuf};
 /// The seprsco archive in the default data folder, or an error telling the user what to do.
 pub fn default_data_path() -> Result<PathBuf> {
     nesmdb::archive_path(ScoreKind::Seprsco).ok_or_else(|| {
-        Error::Unsupported(
-            "NES-MDB not found: set NESMDB_DIR to the folder holding nesmdb24_seprsco.tar.gz, or pass --data <archive or folder>".into(),
-        )
+        let looked = match std::env::var_os("NESMDB_DIR") {
+            Some(d) => format!(
+                "NESMDB_DIR={} holds no nesmdb24_seprsco.tar.gz",
+                d.to_string_lossy()
+            ),
+            None => {
+                "NESMDB_DIR is not set and ../shared/data/nesmdb has no nesmdb24_seprsco.tar.gz"
+                    .into()
+            }
+        };
+        Error::Unsupported(format!(
+            "NES-MDB not found ({looked}): download nesmdb24_seprsco.tar.gz from \
+             https://github.com/chrisdonahue/nesmdb (the dataset links in its README), put it in a \
+             folder and `export NESMDB_DIR=/that/folder`, or pass --data <archive or folder>"
+        ))
     })
 }
 
