@@ -20,7 +20,7 @@ fn message(e: &anyhow::Error) -> String {
     for cause in e.chain().skip(1) {
         let c = cause.to_string();
         if !text.contains(&c) {
-            text.push_str(": ");
+            text.push_str("\n  because: ");
             text.push_str(&c);
         }
     }

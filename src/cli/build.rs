@@ -43,8 +43,12 @@ pub fn run(args: BuildArgs) -> anyhow::Result<()> {
         title: args.title.clone(),
     };
     let paths: Vec<&Path> = args.songs.iter().map(PathBuf::as_path).collect();
-    let rom = build_rom_from_files(&paths, &req)
-        .context("cannot build the ROM; fix the file named above, or put fewer songs in one ROM")?;
+    let rom = build_rom_from_files(&paths, &req).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot build the ROM: {e}\nhint: fix or convert that song, or put fewer songs in \
+             one ROM"
+        )
+    })?;
     nesmm::io::write_atomic(&args.output, &rom.bytes).with_context(|| {
         format!(
             "cannot write {}; check that its folder is writable",

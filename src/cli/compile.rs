@@ -33,8 +33,9 @@ fn writes_per_frame(stream: &ApuStream) -> (f64, usize) {
 pub fn run(args: CompileArgs) -> anyhow::Result<()> {
     let score = nesmm::formats::load_score(&args.song).with_context(|| {
         format!(
-            "cannot read the song {}; give a .seprsco.pkl or .exprsco.pkl file (NES-MDB)",
-            args.song.display()
+            "cannot read the song {}; give a score nesmm reads ({})",
+            args.song.display(),
+            nesmm::formats::SUPPORTED_EXTENSIONS
         )
     })?;
     let opts = CompileOptions {
@@ -43,7 +44,7 @@ pub fn run(args: CompileArgs) -> anyhow::Result<()> {
     };
     let stream = compile(&score, &opts).with_context(|| {
         format!(
-            "cannot compile {}; fix the value named above in the score",
+            "cannot compile {}; fix the value named below in the score",
             args.song.display()
         )
     })?;

@@ -62,7 +62,7 @@ pub fn load_songs(paths: &[PathBuf], region: Region) -> anyhow::Result<Vec<ApuSt
             };
             compile(&score, &opts).with_context(|| {
                 format!(
-                    "cannot compile {}; fix the value named above in the score",
+                    "cannot compile {}; fix the value named below in the score",
                     p.display()
                 )
             })

@@ -67,7 +67,7 @@ fn load_stream(args: &RenderArgs, region: Region) -> anyhow::Result<ApuStream> {
     };
     compile(&score, &opts).with_context(|| {
         format!(
-            "cannot compile {}; fix the value named above in the score",
+            "cannot compile {}; fix the value named below in the score",
             song.display()
         )
     })
