@@ -12,7 +12,7 @@
 //! outputs, not one entry per sample.
 
 use super::vgm::VgmLog;
-use crate::score::{Cell, Frame, Score, NESMDB_RATE};
+use crate::score::{Cell, Frame, Score, Voice, NESMDB_RATE};
 
 /// Length-counter load values, indexed by bits 7-3 of `$4003/$4007/$400B/$400F`.
 const LENGTH_TABLE: [i64; 32] = [
@@ -380,7 +380,15 @@ impl NoteTables {
             triangle: [0; 2048],
         };
         for timer in 0..2048u16 {
-            t.pulse[timer as usize] = timer_to_note(clock, timer, 16.0);
+            // With the real clock a pulse never goes below MIDI 33; a log with another clock
+            // can, and a score cannot hold such a pulse note: it becomes a rest like any other
+            // note outside NES-MDB's range (found by the vgm fuzz target).
+            let note = timer_to_note(clock, timer, 16.0);
+            t.pulse[timer as usize] = if note < Voice::Pulse1.note_range().0 {
+                0
+            } else {
+                note
+            };
             t.triangle[timer as usize] = timer_to_note(clock, timer, 32.0);
         }
         t
@@ -523,6 +531,28 @@ mod tests {
         assert_eq!(timer_to_note(1_789_773, 2047, 16.0), 33);
         assert_eq!(timer_to_note(1_789_773, 2047, 32.0), 21);
         assert_eq!(timer_to_note(1_789_773, 7, 32.0), 0, "above 108 is a rest");
+    }
+
+    #[test]
+    fn pulse_notes_below_the_pulse_range_are_rests_at_any_clock() {
+        // 85,837 Hz: the clock of a fuzzer-found log whose pulse 1 came out as MIDI 30.
+        for clock in [85_837, 1_789_773, 3_000_000] {
+            let t = NoteTables::new(clock);
+            for (timer, &n) in t.pulse.iter().enumerate() {
+                assert!(
+                    n == 0 || (32..=108).contains(&n),
+                    "clock {clock} timer {timer}: {n}"
+                );
+            }
+        }
+        assert_ne!(
+            NoteTables::new(85_837)
+                .pulse
+                .iter()
+                .filter(|&&n| n != 0)
+                .count(),
+            0
+        );
     }
 
     #[test]
