@@ -8,6 +8,8 @@ mod eval;
 mod generate;
 mod stats;
 mod train;
+mod vary;
+mod interpolate;
 
 use clap::{Parser, Subcommand};
 
@@ -25,6 +27,7 @@ pub struct Cli {
 }
 
 #[derive(Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per run: boxing would buy nothing
 pub enum Command {
     Info(info::InfoArgs),
     Convert(convert::ConvertArgs),
@@ -33,6 +36,8 @@ pub enum Command {
     Eval(eval::EvalArgs),
     Generate(generate::GenerateArgs),
     Stats(stats::StatsArgs),
+    Vary(vary::VaryArgs),
+    Interpolate(interpolate::InterpolateArgs),
 }
 
 /// Runs one parsed command line.
@@ -45,5 +50,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Eval(a) => eval::run(a),
         Command::Generate(a) => generate::run(a),
         Command::Stats(a) => stats::run(a),
+        Command::Vary(a) => vary::run(a),
+        Command::Interpolate(a) => interpolate::run(a),
     }
 }

@@ -103,7 +103,7 @@ impl Default for GenerateOptions {
 }
 
 /// Draws a token from logits with temperature and top-k, never the boundary token.
-fn sample(logits: &mut [f32], notes: usize, temperature: f32, top_k: usize, rng: &mut StdRng) -> u8 {
+pub(crate) fn sample(logits: &mut [f32], notes: usize, temperature: f32, top_k: usize, rng: &mut StdRng) -> u8 {
     let logits = &mut logits[..notes];
     if top_k > 0 && top_k < notes {
         let mut sorted: Vec<f32> = logits.to_vec();

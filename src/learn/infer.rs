@@ -273,7 +273,7 @@ mod tests {
         let set = TokenSet::from_scores(vocab.clone(), [&s]);
         let varmap = VarMap::new();
         let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
-        let cfg = ModelConfig { kind: ModelKind::LstmFull, vocab, embed: 5, hidden: 12, layers: 2, head_hidden: 7, dropout: 0.0 };
+        let cfg = ModelConfig { kind: ModelKind::LstmFull, vocab, embed: 5, hidden: 12, layers: 2, head_hidden: 7, dropout: 0.0, vae: None };
         let model = NoteLstm::new(cfg, vb).unwrap();
         init_from_seed(&varmap, &model.config, 3).unwrap();
         let wins = set.windows(8);
