@@ -30,7 +30,7 @@ fn main() {
             VoiceVocab { lo: 1, hi: 16 },
         ],
     };
-    let cfg = ModelConfig { kind: ModelKind::LstmFull, vocab, embed: 32, hidden, layers: 2, head_hidden: 64, dropout: 0.0 };
+    let cfg = ModelConfig { kind: ModelKind::LstmFull, vocab, embed: 32, hidden, layers: 2, head_hidden: 64, dropout: 0.0, vae: None };
     let varmap = VarMap::new();
     let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
     let model = NoteLstm::new(cfg.clone(), vb).unwrap();
