@@ -563,4 +563,20 @@ fn bundled_vae_on_nesmdb_test_songs() {
     assert!(e.windows > 3 && e.neg_elbo_per_frame.is_finite());
     assert!(e.recon_nll < e.neg_elbo_per_frame);
     assert!(e.active_dims >= 1);
+    let (reference, rows) = nesmm::learn::vae_eval::sample_stats(
+        &data,
+        &model,
+        nesmm::formats::nesmdb::Split::Test,
+        Some(3),
+        2,
+        4.0,
+        &VaeOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[1].1.songs, 2);
+    assert_eq!(rows[1].1.frames, 192);
+    assert_eq!(reference.songs, 3);
+    let table = nesmm::learn::stats::markdown_table(&rows, &reference);
+    assert!(table.contains("vae-full samples"), "{table}");
 }

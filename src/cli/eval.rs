@@ -35,6 +35,9 @@ pub struct EvalArgs {
     /// Skip the baselines.
     #[arg(long)]
     pub no_baselines: bool,
+    /// LSTM state refresh period in frames (0 = carry the state over whole songs).
+    #[arg(long, default_value_t = nesmm::learn::generate::REFRESH)]
+    pub refresh: usize,
     /// Also write the results as JSON.
     #[arg(long)]
     pub json: Option<PathBuf>,
@@ -60,7 +63,7 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
         Some(p) => p,
         None => default_data_path()?,
     };
-    let results = evaluate_models(&data, &models, split, a.max_songs, !a.no_baselines)?;
+    let results = evaluate_models(&data, &models, split, a.max_songs, !a.no_baselines, a.refresh)?;
     print!("{}", markdown_table(&results));
     if let Some(p) = a.json {
         let text = serde_json::to_string_pretty(&results)?;

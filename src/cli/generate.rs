@@ -41,6 +41,12 @@ pub struct GenerateArgs {
     /// VAE: correlation of successive windows' latents (0 = independent windows).
     #[arg(long, default_value_t = 0.8)]
     pub walk: f32,
+    /// State refresh period in frames (0 = carry the state over the whole song).
+    #[arg(long, default_value_t = nesmm::learn::generate::REFRESH)]
+    pub refresh: usize,
+    /// Frames of complete silence after which sampling starts a new phrase (0 = never).
+    #[arg(long, default_value_t = nesmm::learn::generate::RESTART_AFTER_SILENCE)]
+    pub restart_after_silence: usize,
     /// Output file.
     #[arg(short, long)]
     pub output: PathBuf,
@@ -73,6 +79,8 @@ pub fn run(a: GenerateArgs) -> anyhow::Result<()> {
         primer,
         primer_seconds: a.primer_seconds,
         name,
+        refresh: a.refresh,
+        restart_after_silence: a.restart_after_silence,
     };
     let score = generate(&model, &opts)?;
     formats::save_score(&score, &a.output)?;

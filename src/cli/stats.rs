@@ -3,7 +3,7 @@
 use clap::Args;
 use nesmm::formats::nesmdb::Split;
 use nesmm::learn::data::default_data_path;
-use nesmm::learn::generate::{bundled_model_dir, Model};
+use nesmm::learn::generate::{bundled_model_dir, GenerateOptions, Model};
 use nesmm::learn::report::sample_stats;
 use nesmm::learn::stats::markdown_table;
 use std::path::PathBuf;
@@ -36,6 +36,18 @@ pub struct StatsArgs {
     pub seconds: f64,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// LSTM sampling temperature.
+    #[arg(long, default_value_t = 1.0)]
+    pub temperature: f32,
+    /// LSTM state refresh period (frames; 0 = never).
+    #[arg(long, default_value_t = nesmm::learn::generate::REFRESH)]
+    pub refresh: usize,
+    /// LSTM restart after this many silent frames (0 = never).
+    #[arg(long, default_value_t = nesmm::learn::generate::RESTART_AFTER_SILENCE)]
+    pub restart_after_silence: usize,
+    /// LSTM top-k (0 = all).
+    #[arg(long, default_value_t = 0)]
+    pub top_k: usize,
 }
 
 pub fn run(a: StatsArgs) -> anyhow::Result<()> {
@@ -51,14 +63,14 @@ pub fn run(a: StatsArgs) -> anyhow::Result<()> {
     };
     if nesmm::learn::vae_decode::is_vae_dir(&dir)? {
         let model = nesmm::learn::vae_decode::VaeModel::load(&dir)?;
-        let opts = nesmm::learn::vae_decode::VaeOptions { seed: a.seed, ..Default::default() };
+        let opts = nesmm::learn::vae_decode::VaeOptions { seed: a.seed, temperature: a.temperature, top_k: a.top_k, ..Default::default() };
         let (reference, rows) =
             nesmm::learn::vae_eval::sample_stats(&data, &model, split, a.max_songs, a.songs, a.seconds, &opts)?;
         print!("{}", markdown_table(&rows, &reference));
         return Ok(());
     }
     let model = Model::load(&dir)?;
-    let (reference, rows) = sample_stats(&data, &model, split, a.max_songs, a.songs, a.seconds, a.seed)?;
+    let (reference, rows) = sample_stats(&data, &model, split, a.max_songs, a.songs, a.seconds, &GenerateOptions { seed: a.seed, temperature: a.temperature, top_k: a.top_k, refresh: a.refresh, restart_after_silence: a.restart_after_silence, ..Default::default() })?;
     print!("{}", markdown_table(&rows, &reference));
     Ok(())
 }

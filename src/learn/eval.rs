@@ -11,22 +11,21 @@
 //! over its change frames, the summed change NLL over frames where any voice changes.
 
 use super::dataset::TokenSet;
-use super::infer::{log_softmax, FastLstm, FastState};
+use super::infer::{log_softmax, FastLstm, Stepper};
 use super::ngram::Predictor;
 use serde::{Deserialize, Serialize};
 
 /// The LSTM as a [`Predictor`].
 pub struct LstmPredictor<'a> {
-    pub model: &'a FastLstm,
-    pub state: FastState,
+    pub stepper: Stepper<'a>,
     pub label: String,
 }
 
 impl<'a> LstmPredictor<'a> {
-    pub fn new(model: &'a FastLstm, label: impl Into<String>) -> Self {
+    /// `refresh`: see [`Stepper`] (the models' own setting is [`super::generate::REFRESH`]).
+    pub fn new(model: &'a FastLstm, label: impl Into<String>, refresh: usize) -> Self {
         LstmPredictor {
-            model,
-            state: model.state(),
+            stepper: Stepper::new(model, refresh),
             label: label.into(),
         }
     }
@@ -37,14 +36,15 @@ impl Predictor for LstmPredictor<'_> {
         self.label.clone()
     }
     fn start_song(&mut self) {
-        self.state = self.model.state();
+        self.stepper.reset();
     }
     fn advance(&mut self, history: &[u8]) {
-        let w = self.model.voices();
-        self.model.step(&mut self.state, &history[history.len() - w..]);
+        let w = self.stepper.model.voices();
+        self.stepper.advance(&history[history.len() - w..]);
     }
     fn log_probs(&mut self, _: &[u8], v: usize, chosen: &[u8], out: &mut [f32]) {
-        self.model.head_logits(&mut self.state, v, chosen, out);
+        let s = &mut self.stepper;
+        s.model.head_logits(&mut s.state, v, chosen, out);
         log_softmax(out);
     }
 }

@@ -8,13 +8,23 @@
 //! seed always give the same song.
 
 use super::checkpoint;
-use super::infer::FastLstm;
+use super::infer::{FastLstm, Stepper};
 use super::lstm::ModelKind;
 use crate::error::{Error, Result};
 use crate::score::{Score, NESMDB_RATE};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::path::{Path, PathBuf};
+
+/// How often (frames) the sampling state is rebuilt over recent frames; see
+/// [`super::infer::Stepper`]. Half the default training window.
+pub const REFRESH: usize = 32;
+
+/// Frames of silence after which sampling starts a new phrase from BOS. NES-MDB songs end in
+/// silence (the tail of the recording), so the models learn that a long silence means the song
+/// is over; with the end-of-song token masked, a sample that "ended" would otherwise stay
+/// silent. One second of silence is kept, then the model starts again as at a song start.
+pub const RESTART_AFTER_SILENCE: usize = 24;
 
 /// A model ready to sample.
 pub struct Model {
@@ -86,6 +96,10 @@ pub struct GenerateOptions {
     pub primer_seconds: f64,
     /// Name of the generated score.
     pub name: String,
+    /// State refresh period in frames (0 = carry the state over the whole song).
+    pub refresh: usize,
+    /// After this many frames of complete silence, start afresh from BOS (0 = never).
+    pub restart_after_silence: usize,
 }
 
 impl Default for GenerateOptions {
@@ -98,6 +112,8 @@ impl Default for GenerateOptions {
             primer: None,
             primer_seconds: 4.0,
             name: "generated".into(),
+            refresh: REFRESH,
+            restart_after_silence: RESTART_AFTER_SILENCE,
         }
     }
 }
@@ -157,12 +173,13 @@ pub fn generate(model: &Model, opts: &GenerateOptions) -> Result<Score> {
         }
     }
     let mut rng = StdRng::seed_from_u64(opts.seed);
-    let mut state = fast.state();
+    let mut stepper = Stepper::new(fast, opts.refresh);
     let mut input = vocab.boundary_row();
     let mut logits = Vec::new();
     let mut chosen = vec![0u8; w];
+    let mut silent = 0;
     for t in 0..total {
-        fast.step(&mut state, &input);
+        stepper.advance(&input);
         if t * w < rows.len() {
             input.copy_from_slice(&rows[t * w..(t + 1) * w]);
             continue;
@@ -170,11 +187,21 @@ pub fn generate(model: &Model, opts: &GenerateOptions) -> Result<Score> {
         for v in 0..w {
             logits.clear();
             logits.resize(fast.vocab_size(v), 0.0);
-            fast.head_logits(&mut state, v, &chosen, &mut logits);
+            fast.head_logits(&mut stepper.state, v, &chosen, &mut logits);
             chosen[v] = sample(&mut logits, vocab.ranges[v].notes(), opts.temperature, opts.top_k, &mut rng);
         }
         rows.extend_from_slice(&chosen);
         input.copy_from_slice(&chosen);
+        if chosen.iter().all(|&c| c == 0) {
+            silent += 1;
+        } else {
+            silent = 0;
+        }
+        if opts.restart_after_silence > 0 && silent >= opts.restart_after_silence {
+            stepper.reset();
+            input = vocab.boundary_row();
+            silent = 0;
+        }
     }
     let notes: Vec<[u8; 4]> = rows
         .chunks_exact(w)

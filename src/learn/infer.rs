@@ -359,6 +359,63 @@ impl FastLstm {
     }
 }
 
+/// Runs a model over a song with its state rebuilt from zero every `refresh` frames over the
+/// last `refresh` input rows, so the state always holds between `refresh` and `2 refresh - 1`
+/// frames of context. Training resets the state at every window of `seq` frames, so a state
+/// carried over thousands of frames drifts into regions training never visited (samples fall
+/// silent); with `refresh = seq / 2` the context stays inside what training saw, at twice the
+/// cost per frame. `refresh = 0` carries the state over the whole song.
+pub struct Stepper<'a> {
+    pub model: &'a FastLstm,
+    pub state: FastState,
+    refresh: usize,
+    history: Vec<u8>,
+    steps: usize,
+}
+
+impl<'a> Stepper<'a> {
+    pub fn new(model: &'a FastLstm, refresh: usize) -> Stepper<'a> {
+        Stepper {
+            model,
+            state: model.state(),
+            refresh,
+            history: Vec::new(),
+            steps: 0,
+        }
+    }
+
+    /// Back to the song start.
+    pub fn reset(&mut self) {
+        self.state = self.model.state();
+        self.history.clear();
+        self.steps = 0;
+    }
+
+    /// Feeds one input row.
+    pub fn advance(&mut self, row: &[u8]) {
+        let w = row.len();
+        self.steps += 1;
+        if self.refresh == 0 {
+            self.model.step(&mut self.state, row);
+            return;
+        }
+        self.history.extend_from_slice(row);
+        if self.history.len() > 4 * self.refresh * w {
+            self.history.drain(..self.history.len() - self.refresh * w);
+        }
+        if self.steps > self.refresh && (self.steps - 1) % self.refresh == 0 {
+            self.state = self.model.state();
+            let from = self.history.len() - self.refresh * w;
+            for k in 0..self.refresh {
+                let r = &self.history[from + k * w..from + (k + 1) * w];
+                self.model.step(&mut self.state, r);
+            }
+        } else {
+            self.model.step(&mut self.state, row);
+        }
+    }
+}
+
 /// Log-softmax in place.
 pub fn log_softmax(x: &mut [f32]) {
     let m = x.iter().copied().fold(f32::NEG_INFINITY, f32::max);

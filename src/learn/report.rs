@@ -23,13 +23,15 @@ pub fn baselines(train: &super::dataset::TokenSet) -> Vec<Box<dyn Predictor>> {
 }
 
 /// Scores `models` (which must share one vocabulary) and, with `with_baselines`, the
-/// baselines on `split` of the data at `data` (at most `max_songs` songs per split).
+/// baselines on `split` of the data at `data` (at most `max_songs` songs per split). The LSTMs
+/// run with the state refresh period `refresh` (see [`super::infer::Stepper`]).
 pub fn evaluate_models(
     data: &Path,
     models: &[Model],
     split: Split,
     max_songs: Option<usize>,
     with_baselines: bool,
+    refresh: usize,
 ) -> Result<Vec<EvalResult>> {
     let first = models
         .first()
@@ -55,14 +57,15 @@ pub fn evaluate_models(
         }
     }
     for m in models {
-        let mut p = LstmPredictor::new(&m.fast, m.kind().name());
+        let mut p = LstmPredictor::new(&m.fast, m.kind().name(), refresh);
         out.push(evaluate(&mut p, &target));
     }
     Ok(out)
 }
 
 /// Statistics of `split`, of `songs` songs sampled from `model` and from a bigram fitted on
-/// the train split, each `seconds` long. Returns `(reference, rows)`.
+/// the train split, each `seconds` long; `sampling` gives the LSTM's temperature, top-k,
+/// refresh and first seed. Returns `(reference, rows)`.
 pub fn sample_stats(
     data: &Path,
     model: &Model,
@@ -70,14 +73,15 @@ pub fn sample_stats(
     max_songs: Option<usize>,
     songs: usize,
     seconds: f64,
-    seed: u64,
+    sampling: &GenerateOptions,
 ) -> Result<(CorpusStats, Vec<(String, CorpusStats)>)> {
+    let seed = sampling.seed;
     let notes: Vec<SplitNotes> = load_notes(data, &[Split::Train, split], max_songs)?;
     let reference: Vec<Score> = notes[1].songs.iter().map(|(n, f)| Score::from_notes(n.clone(), 24.0, f)).collect();
     let ref_stats = corpus_stats(&reference);
     let mut lstm = Vec::new();
     for i in 0..songs {
-        let opts = GenerateOptions { seconds, seed: seed + i as u64, name: format!("lstm{i}"), ..Default::default() };
+        let opts = GenerateOptions { seconds, seed: seed + i as u64, name: format!("lstm{i}"), ..sampling.clone() };
         lstm.push(generate(model, &opts)?);
     }
     let vocab = crate::learn::vocab::Vocab::from_notes(
