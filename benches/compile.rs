@@ -4,7 +4,7 @@
 //! frame over the dataset (mean and max).
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use nesmm::compile::{compile, CompileOptions};
+use nesmm::compile::{compile, CompileOptions, Dynamics};
 use nesmm::formats::nesmdb::{self, ScoreKind, Split};
 use std::hint::black_box;
 use std::time::Duration;
@@ -24,24 +24,31 @@ fn compile_dataset(c: &mut Criterion) {
         .collect();
     let opts = CompileOptions::default();
 
-    let (mut frames, mut writes, mut max, mut max_song) = (0usize, 0usize, 0usize, String::new());
-    for score in &songs {
-        let s = compile(score, &opts).expect("compile");
-        frames += s.len();
-        writes += s.write_count();
-        let m = s.frames().map(<[_]>::len).max().unwrap_or(0);
-        if m > max {
-            max = m;
-            max_song = score.name.clone();
+    for dynamics in [Dynamics::Instruments, Dynamics::Flat] {
+        let opts = CompileOptions {
+            dynamics: Some(dynamics),
+            ..opts
+        };
+        let (mut frames, mut writes, mut max, mut max_song) =
+            (0usize, 0usize, 0usize, String::new());
+        for score in &songs {
+            let s = compile(score, &opts).expect("compile");
+            frames += s.len();
+            writes += s.write_count();
+            let m = s.frames().map(<[_]>::len).max().unwrap_or(0);
+            if m > max {
+                max = m;
+                max_song = score.name.clone();
+            }
         }
+        eprintln!(
+            "{dynamics:?}: {} songs, {} score frames -> {frames} NTSC frames, {writes} writes: \
+             {:.3} writes/frame mean, {max} max ({max_song})",
+            songs.len(),
+            songs.iter().map(|s| s.len()).sum::<usize>(),
+            writes as f64 / frames as f64,
+        );
     }
-    eprintln!(
-        "{} songs, {} score frames -> {frames} NTSC frames, {writes} writes: {:.3} writes/frame \
-         mean, {max} max ({max_song})",
-        songs.len(),
-        songs.iter().map(|s| s.len()).sum::<usize>(),
-        writes as f64 / frames as f64,
-    );
 
     let mut group = c.benchmark_group("compile");
     group.sample_size(10);

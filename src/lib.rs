@@ -6,13 +6,16 @@
 //! (builder), with the synth rendering any stream to WAV.
 
 pub mod apu_stream;
+pub mod assembler;
 pub mod compile;
 pub mod error;
 pub mod formats;
 pub mod io;
 pub mod learn;
 pub mod region;
+pub mod rom;
 pub mod score;
+pub mod synth;
 
 pub use apu_stream::{ApuStream, RegWrite};
 pub use error::{Error, Result};

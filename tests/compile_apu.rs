@@ -56,12 +56,18 @@ fn play_and_check(score: &Score, stream: &ApuStream, region: Region, dynamics: D
     }
     let cycles = region.cycles_per_frame();
     let mut tri_silent_seq: Option<u8> = None;
-    for (j, frame) in stream.frames().enumerate() {
+    // The stream once, then (when it loops) the loop once more, entered from the last frame.
+    let order = (0..stream.len()).chain(stream.loop_frame.map_or(0..0, |l| l..stream.len()));
+    let mut played = 0u64;
+    for j in order {
+        let frame = stream.frame(j);
         for &w in frame {
             write(&mut apu, w);
         }
         // Half of the frames get the extra half cycle (29,780.5 / 33,247.5 per frame).
-        let n = (cycles * (j + 1) as f64).floor() as u64 - (cycles * j as f64).floor() as u64;
+        let n =
+            (cycles * (played + 1) as f64).floor() as u64 - (cycles * played as f64).floor() as u64;
+        played += 1;
         for _ in 0..n {
             apu.clock_lazy();
         }
@@ -127,7 +133,7 @@ fn play_and_check(score: &Score, stream: &ApuStream, region: Region, dynamics: D
             assert_eq!(no.volume(), want_vol(&c), "{}", at(Voice::Noise));
         }
     }
-    stream.len()
+    played as usize
 }
 
 fn random_score(rng: &mut StdRng, k: usize) -> Score {
@@ -165,15 +171,19 @@ fn random_score(rng: &mut StdRng, k: usize) -> Score {
             i += len;
         }
     }
+    if rng.random_bool(0.5) {
+        score.loop_frame = Some(rng.random_range(0..n));
+    }
     score
 }
 
 #[test]
 fn random_scores_sound_as_written_on_the_emulated_apu() {
     let mut rng = StdRng::seed_from_u64(2026);
-    let mut frames = 0;
+    let (mut frames, mut loops) = (0, 0);
     for k in 0..40 {
         let score = random_score(&mut rng, k);
+        loops += usize::from(score.loop_frame.is_some());
         for (region, dynamics) in [
             (Region::Ntsc, Dynamics::Score),
             (Region::Pal, Dynamics::Flat),
@@ -186,6 +196,7 @@ fn random_scores_sound_as_written_on_the_emulated_apu() {
         }
     }
     assert!(frames > 10_000, "{frames}");
+    assert!(loops >= 10, "{loops}");
 }
 
 #[test]

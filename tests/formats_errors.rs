@@ -259,6 +259,20 @@ fn archive_with_a_corrupt_member_and_sorted_order() {
     std::fs::write(&p, gzip(&bad)).unwrap();
     let e = nesmdb::load(&p, &Split::ALL).unwrap_err().to_string();
     assert!(e.contains("bad.tar.gz/ds/train/x.seprsco.pkl"), "{e}");
+    // A member header claiming a terabyte is refused before anything is read into memory.
+    let mut h = tar::Header::new_gnu();
+    h.set_path("ds/train/huge.seprsco.pkl").unwrap();
+    h.set_size(1 << 40);
+    h.set_mode(0o644);
+    h.set_cksum();
+    let huge = [h.as_bytes().as_slice(), &[0u8; 4096]].concat();
+    let p = dir.path().join("huge.tar.gz");
+    std::fs::write(&p, gzip(&huge)).unwrap();
+    let e = nesmdb::load(&p, &Split::ALL).unwrap_err().to_string();
+    assert!(
+        e.contains("huge.seprsco.pkl") && e.contains("1099511627776 bytes"),
+        "{e}"
+    );
     // A tar cut in the middle of a member.
     let p = dir.path().join("cut.tar.gz");
     std::fs::write(&p, gzip(&ok[..ok.len() - 1500])).unwrap();
@@ -305,6 +319,17 @@ fn folders_root_split_and_wrong() {
         e.contains("x.seprsco.pkl") && e.contains("not an NES-MDB dataset"),
         "{e}"
     );
+    // An error from the callback stops the walk and comes back unchanged.
+    let mut calls = 0;
+    let e = nesmdb::for_each_song(dir.path(), &Split::ALL, |song| {
+        calls += 1;
+        Err(nesmm::Error::Unsupported(format!(
+            "stop at {}",
+            song.score.name
+        )))
+    })
+    .unwrap_err();
+    assert_eq!((calls, e.to_string()), (1, "stop at x".to_string()));
     std::fs::write(dir.path().join("valid/z.seprsco.pkl"), b"(I1\n").unwrap();
     let e = nesmdb::load(dir.path(), &Split::ALL)
         .unwrap_err()

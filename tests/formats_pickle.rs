@@ -12,10 +12,11 @@ use std::path::{Path, PathBuf};
 fn archive(kind: ScoreKind) -> Option<PathBuf> {
     let p = nesmdb::archive_path(kind);
     if p.is_none() {
-        println!(
-            "skipping: NES-MDB not found at {:?} (set NESMDB_DIR)",
-            nesmdb::data_dir().unwrap_or_else(|| PathBuf::from("../shared/data/nesmdb"))
-        );
+        let looked = std::env::var_os("NESMDB_DIR")
+            .map(PathBuf::from)
+            .or_else(nesmdb::data_dir)
+            .unwrap_or_else(|| PathBuf::from("../shared/data/nesmdb"));
+        println!("skipping: NES-MDB not found at {looked:?} (set NESMDB_DIR)");
     }
     p
 }
@@ -67,7 +68,11 @@ fn check_both_archives() {
     drop(sep_songs);
     let mut seen = 0;
     let mut c = [0; 3];
+    let mut last: Option<(Split, String)> = None;
     nesmdb::for_each_song(&exp, &Split::ALL, |song| {
+        let key = (song.split, song.score.name.clone());
+        assert!(last.as_ref() < Some(&key), "{key:?} out of order");
+        last = Some(key);
         c[song.split as usize] += 1;
         assert!(song.score.expressive);
         if let Some(notes) = by_name.get(&song.score.name) {
@@ -206,11 +211,8 @@ print(json.dumps(out))
     );
     let seen: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(seen.len(), written.len());
-    assert!(
-        written.len() >= 10,
-        "too few songs written: {}",
-        written.len()
-    );
+    let with_data = nesmdb::archive_path(ScoreKind::Seprsco).is_some();
+    assert!(written.len() >= if with_data { 10 } else { 3 });
     for ((file, score, kind), py) in written.iter().zip(&seen) {
         let mut expect = String::new();
         for f in &score.frames {

@@ -1,7 +1,9 @@
 //! Subcommands. Each file holds one command's clap `Args` and its `run`, which only parses
 //! options, calls the library and reports.
 
+mod build;
 mod convert;
+mod export_ca65;
 mod info;
 pub mod compile;
 mod eval;
@@ -10,6 +12,8 @@ mod stats;
 mod train;
 mod vary;
 mod interpolate;
+mod nsf;
+mod render;
 
 use clap::{Parser, Subcommand};
 
@@ -38,6 +42,10 @@ pub enum Command {
     Stats(stats::StatsArgs),
     Vary(vary::VaryArgs),
     Interpolate(interpolate::InterpolateArgs),
+    Render(render::RenderArgs),
+    Build(build::BuildArgs),
+    Nsf(nsf::NsfArgs),
+    ExportCa65(export_ca65::ExportCa65Args),
 }
 
 /// Runs one parsed command line.
@@ -52,5 +60,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Stats(a) => stats::run(a),
         Command::Vary(a) => vary::run(a),
         Command::Interpolate(a) => interpolate::run(a),
+        Command::Render(a) => render::run(a),
+        Command::Build(a) => build::run(a),
+        Command::Nsf(a) => nsf::run(a),
+        Command::ExportCa65(a) => export_ca65::run(a),
     }
 }

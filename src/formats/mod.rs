@@ -9,8 +9,14 @@
 //! | `.vgm` | VGM APU register log |
 //! | `.txt` | APU register stream dump ([`crate::apu_stream::ApuStream::to_text`]) |
 
+pub mod midi;
+mod midi_import;
 pub mod nesmdb;
 pub mod pickle;
+pub mod vgm;
+pub mod vgm_score;
+
+pub use midi_import::{drum_to_noise, scale_velocity};
 
 use crate::error::{Error, Result};
 use crate::score::Score;
@@ -112,38 +118,32 @@ pub fn load_score(path: &Path) -> Result<Score> {
                 _ => Ok(score),
             }
         }
-        // Wired by the coordinator to formats::midi::read_midi at merge.
-        FileFormat::Midi => Err(Error::Unsupported(format!(
-            "{}: MIDI reading is not yet wired",
-            path.display()
-        ))),
-        // Wired by the coordinator to formats::vgm::read_vgm at merge.
-        FileFormat::Vgm => Err(Error::Unsupported(format!(
-            "{}: VGM reading is not yet wired",
-            path.display()
-        ))),
+        FileFormat::Midi => Ok(midi::read_midi(&bytes, path)?.0),
+        FileFormat::Vgm => {
+            let log = vgm::read_vgm(&bytes, path)?;
+            let name = path.file_stem().unwrap_or_default().to_string_lossy();
+            Ok(vgm_score::vgm_to_score(&log, &name))
+        }
         FileFormat::StreamText => Err(stream_text_is_not_a_score(path)),
     }
 }
 
 /// Writes `score` to `path` atomically, in the format its name asks for.
 pub fn save_score(score: &Score, path: &Path) -> Result<()> {
-    let bytes = match FileFormat::from_path(path)? {
+    let format = FileFormat::from_path(path)?;
+    // Never write a file that no reader (ours or NES-MDB's) would accept.
+    score
+        .validate()
+        .map_err(|e| Error::Unsupported(format!("{}: not written: {e}", path.display())))?;
+    let bytes = match format {
         FileFormat::Seprsco => pickle::write_pickle(score, PickleKind::Seprsco),
         FileFormat::Exprsco => pickle::write_pickle(score, PickleKind::Exprsco),
-        // Wired by the coordinator to formats::midi::write_midi at merge.
-        FileFormat::Midi => {
-            return Err(Error::Unsupported(format!(
-                "{}: MIDI writing is not yet wired",
-                path.display()
-            )))
-        }
-        // Wired by the coordinator to formats::vgm at merge.
+        FileFormat::Midi => midi::write_midi(score)?,
+        // A VGM holds register writes: compile the score (NTSC, default dynamics) and log them.
         FileFormat::Vgm => {
-            return Err(Error::Unsupported(format!(
-                "{}: VGM writing is not yet wired",
-                path.display()
-            )))
+            let stream =
+                crate::compile::compile(score, &crate::compile::CompileOptions::default())?;
+            vgm::stream_to_vgm(&stream, &vgm::Gd3::for_song(&score.name))
         }
         FileFormat::StreamText => return Err(stream_text_is_not_a_score(path)),
     };

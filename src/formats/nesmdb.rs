@@ -84,11 +84,53 @@ pub fn archive_path(kind: ScoreKind) -> Option<PathBuf> {
 /// split then name.
 pub fn load(path: &Path, splits: &[Split]) -> Result<Vec<Song>> {
     let mut songs = Vec::new();
+    if is_archive(path) && path.is_file() {
+        // Everything is kept anyway: read the archive once and sort afterwards.
+        let mut buf = Vec::new();
+        walk_archive(path, |member, size, reader| {
+            if let Some((split, _)) = member_key(member).filter(|(s, _)| splits.contains(s)) {
+                let score = read_member(path, member, size, reader, &mut buf)?;
+                songs.push(Song { split, score });
+            }
+            Ok(())
+        })?;
+        songs.sort_by(|a, b| (a.split, &a.score.name).cmp(&(b.split, &b.score.name)));
+        return Ok(songs);
+    }
     for_each_song(path, splits, |song| {
         songs.push(song);
         Ok(())
     })?;
     Ok(songs)
+}
+
+/// Whether the name is that of a gzip'd tar archive.
+fn is_archive(path: &Path) -> bool {
+    let name = path.to_string_lossy();
+    name.ends_with(".tar.gz") || name.ends_with(".tgz")
+}
+
+/// Reads and parses one archive member (at most [`MAX_MEMBER_BYTES`]).
+fn read_member(
+    archive: &Path,
+    member: &Path,
+    size: u64,
+    reader: &mut dyn Read,
+    buf: &mut Vec<u8>,
+) -> Result<Score> {
+    let origin = archive.join(member);
+    if size > MAX_MEMBER_BYTES {
+        return Err(Error::format(
+            &origin,
+            format!("archive member claims {size} bytes; NES-MDB pickles are under 2 MB"),
+        ));
+    }
+    buf.clear();
+    reader
+        .take(MAX_MEMBER_BYTES)
+        .read_to_end(buf)
+        .map_err(|e| Error::format(&origin, format!("archive member is corrupt: {e}")))?;
+    read_pickle(buf, &origin)
 }
 
 /// Calls `f` with each song of `splits`, sorted by split then name, holding only the songs that
@@ -108,8 +150,7 @@ pub fn for_each_song(
     if meta.is_dir() {
         return for_each_in_folder(path, splits, &mut f);
     }
-    let name = path.to_string_lossy();
-    if name.ends_with(".tar.gz") || name.ends_with(".tgz") {
+    if is_archive(path) {
         return for_each_in_archive(path, splits, &mut f);
     }
     Err(Error::format(
@@ -242,19 +283,7 @@ fn for_each_in_archive(
         let Some(key) = member_key(member).filter(|(s, _)| splits.contains(s)) else {
             return Ok(());
         };
-        let origin = archive.join(member);
-        if size > MAX_MEMBER_BYTES {
-            return Err(Error::format(
-                &origin,
-                format!("archive member claims {size} bytes; NES-MDB pickles are under 2 MB"),
-            ));
-        }
-        buf.clear();
-        reader
-            .take(MAX_MEMBER_BYTES)
-            .read_to_end(&mut buf)
-            .map_err(|e| Error::format(&origin, format!("archive member is corrupt: {e}")))?;
-        let score = read_pickle(&buf, &origin)?;
+        let score = read_member(archive, member, size, reader, &mut buf)?;
         let song = Song {
             split: key.0,
             score,

@@ -1,48 +1,12 @@
-//! NES-MDB's score pickles: Python 2 pickles, protocol 0 (text opcodes), of the tuple
-//! `(rate, nsamps, score)` where `score` is a numpy `uint8` array of shape `(N, 4)` (seprsco) or
-//! `(N, 4, 3)` (exprsco) rebuilt through `numpy.core.multiarray._reconstruct`.
-//!
-//! The reader is a small opcode machine for exactly the opcodes such files use (see the Python
-//! `pickletools` module for their meaning). It never trusts a claimed size: every value it builds
-//! is bounded by the bytes it has read, nesting is limited, and every error names the file and
-//! the byte offset. The writer emits the same bytes Python 2's `pickle.dump(obj, f)` wrote for
-//! NES-MDB, so an unmodified song round-trips byte for byte.
+//! The pickle opcode machine: a stack, a memo and the protocol-0 opcodes NES-MDB files use
+//! (`pickletools` documents each one). Values are reference-counted so a PUT/GET never copies
+//! data, and nesting and stack height are bounded, so no input can make it allocate more than a
+//! small multiple of its own size.
 
 use crate::error::{Error, Result};
-use crate::score::{Cell, Frame, Score, Voice};
 use std::collections::HashMap;
 use std::path::Path;
 use std::rc::Rc;
-
-/// Which NES-MDB score format a pickle holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum PickleKind {
-    /// Separated score: `uint8[N, 4]`, notes only.
-    Seprsco,
-    /// Expressive score: `uint8[N, 4, 3]`, (note, velocity, timbre).
-    Exprsco,
-}
-
-impl PickleKind {
-    /// The file-name suffix NES-MDB uses (`.seprsco.pkl`, `.exprsco.pkl`).
-    pub fn suffix(self) -> &'static str {
-        match self {
-            PickleKind::Seprsco => ".seprsco.pkl",
-            PickleKind::Exprsco => ".exprsco.pkl",
-        }
-    }
-
-    /// The kind a file name claims by its suffix, if any.
-    pub fn from_file_name(name: &str) -> Option<PickleKind> {
-        if name.ends_with(".seprsco.pkl") {
-            Some(PickleKind::Seprsco)
-        } else if name.ends_with(".exprsco.pkl") {
-            Some(PickleKind::Exprsco)
-        } else {
-            None
-        }
-    }
-}
 
 /// Deepest tuple nesting accepted (NES-MDB files nest 3 deep).
 const MAX_DEPTH: usize = 32;
@@ -51,7 +15,7 @@ const MAX_STACK: usize = 1 << 16;
 
 /// A value on the pickle machine's stack.
 #[derive(Debug, Clone)]
-enum Value {
+pub(super) enum Value {
     Mark,
     None,
     Bool(bool),
@@ -68,7 +32,7 @@ enum Value {
 }
 
 impl Value {
-    fn kind(&self) -> &'static str {
+    pub(super) fn kind(&self) -> &'static str {
         match self {
             Value::Mark => "mark",
             Value::None => "None",
@@ -93,22 +57,33 @@ impl Value {
 
 /// The array a BUILD produced.
 #[derive(Debug)]
-struct Array {
-    shape: Vec<usize>,
-    fortran: bool,
-    data: Rc<Vec<u8>>,
+pub(super) struct Array {
+    pub(super) shape: Vec<usize>,
+    pub(super) fortran: bool,
+    pub(super) data: Rc<Vec<u8>>,
 }
 
 /// The opcode machine's state over one file.
-struct Machine<'a> {
+pub(super) struct Machine<'a> {
     bytes: &'a [u8],
     origin: &'a Path,
-    pos: usize,
+    pub(super) pos: usize,
     stack: Vec<Value>,
     memo: HashMap<u64, Value>,
 }
 
 impl<'a> Machine<'a> {
+    /// A machine at the start of `bytes`; `origin` names the file in errors.
+    pub(super) fn new(bytes: &'a [u8], origin: &'a Path) -> Machine<'a> {
+        Machine {
+            bytes,
+            origin,
+            pos: 0,
+            stack: Vec::new(),
+            memo: HashMap::new(),
+        }
+    }
+
     fn err(&self, at: usize, what: impl std::fmt::Display) -> Error {
         Error::format(self.origin, format!("pickle byte {at}: {what}"))
     }
@@ -179,7 +154,8 @@ impl<'a> Machine<'a> {
             })
     }
 
-    fn run(&mut self) -> Result<Value> {
+    /// Runs the opcodes up to STOP and returns the value it pops.
+    pub(super) fn run(&mut self) -> Result<Value> {
         if self.bytes.is_empty() {
             return Err(Error::format(
                 self.origin,
@@ -419,7 +395,7 @@ impl<'a> Machine<'a> {
 
 /// Decodes the argument of a STRING opcode: a quoted Python 2 literal with backslash escapes.
 /// On error returns the offset within `line` and what is wrong.
-fn decode_string_literal(line: &[u8]) -> std::result::Result<Vec<u8>, (usize, String)> {
+pub(super) fn decode_string_literal(line: &[u8]) -> std::result::Result<Vec<u8>, (usize, String)> {
     match line.first() {
         Some(&q @ (b'\'' | b'"')) if line.len() >= 2 && line.last() == Some(&q) => {}
         _ => return Err((0, "STRING argument is not a quoted literal".to_string())),
@@ -454,19 +430,16 @@ fn decode_string_literal(line: &[u8]) -> std::result::Result<Vec<u8>, (usize, St
             b'b' => 0x08,
             b'f' => 0x0c,
             b'v' => 0x0b,
-            b'x' => {
-                let hex = body.get(i..i + 2).and_then(|h| {
-                    let h = std::str::from_utf8(h).ok()?;
-                    u8::from_str_radix(h, 16).ok()
-                });
-                match hex {
-                    Some(v) if body[i].is_ascii_hexdigit() => {
-                        i += 2;
-                        v
-                    }
-                    _ => return Err((at, "invalid \\x escape (needs two hex digits)".to_string())),
+            b'x' => match (
+                body.get(i).and_then(|&h| hex_digit(h)),
+                body.get(i + 1).and_then(|&l| hex_digit(l)),
+            ) {
+                (Some(h), Some(l)) => {
+                    i += 2;
+                    h << 4 | l
                 }
-            }
+                _ => return Err((at, "invalid \\x escape (needs two hex digits)".to_string())),
+            },
             b'0'..=b'7' => {
                 let mut v = u32::from(e - b'0');
                 let mut n = 1;
@@ -494,313 +467,20 @@ fn decode_string_literal(line: &[u8]) -> std::result::Result<Vec<u8>, (usize, St
     Ok(out)
 }
 
-/// The song name a pickle path implies: the file name without `.seprsco.pkl`,
-/// `.exprsco.pkl` or `.pkl`.
-pub fn song_name(origin: &Path) -> String {
-    let file = origin
-        .file_name()
-        .map(|f| f.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    for suffix in [".seprsco.pkl", ".exprsco.pkl", ".pkl"] {
-        if let Some(stem) = file.strip_suffix(suffix) {
-            return stem.to_string();
-        }
+/// The value of one hex digit.
+fn hex_digit(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
     }
-    file
-}
-
-/// Reads an NES-MDB pickle (seprsco or exprsco, told apart by the array's shape). `origin`
-/// names the file in errors and gives the song name.
-pub fn read_pickle(bytes: &[u8], origin: &Path) -> Result<Score> {
-    let mut m = Machine {
-        bytes,
-        origin,
-        pos: 0,
-        stack: Vec::new(),
-        memo: HashMap::new(),
-    };
-    let top = m.run()?;
-    let end = m.pos;
-    let fail = |what: String| Error::format(origin, format!("pickle: {what}"));
-    let Value::Tuple(items, _) = &top else {
-        return Err(fail(format!(
-            "holds a {}, not the NES-MDB tuple (rate, nsamps, score)",
-            top.kind()
-        )));
-    };
-    let [rate, nsamps, array] = &items[..] else {
-        return Err(fail(format!(
-            "holds a tuple of {} items, not (rate, nsamps, score)",
-            items.len()
-        )));
-    };
-    let rate = match rate {
-        Value::Float(r) => *r,
-        Value::Int(r) => *r as f64,
-        other => return Err(fail(format!("rate is a {}, not a number", other.kind()))),
-    };
-    let nsamps = match nsamps {
-        Value::Int(n) if *n >= 0 => *n as u64,
-        other => {
-            return Err(fail(format!(
-                "nsamps is {} {:?}, not a sample count",
-                other.kind(),
-                other
-            )))
-        }
-    };
-    let array = match array {
-        Value::Array(Some(a)) => a,
-        Value::Array(None) => return Err(fail("score array was never given its data".into())),
-        other => {
-            return Err(fail(format!(
-                "score is a {}, not a numpy array",
-                other.kind()
-            )))
-        }
-    };
-    let (n, depth) = match array.shape[..] {
-        [n, 4] => (n, 1),
-        [n, 4, 3] => (n, 3),
-        _ => {
-            return Err(fail(format!(
-                "score shape {:?} is neither (N, 4) (seprsco) nor (N, 4, 3) (exprsco)",
-                array.shape
-            )))
-        }
-    };
-    let need = n.checked_mul(4 * depth);
-    if need != Some(array.data.len()) {
-        return Err(fail(format!(
-            "score shape {:?} needs {} bytes but its data holds {}",
-            array.shape,
-            need.map_or("more than usize".to_string(), |b| b.to_string()),
-            array.data.len()
-        )));
-    }
-    if !(rate.is_finite() && rate > 0.0) {
-        return Err(fail(format!("rate {rate} is not a positive frame rate")));
-    }
-    let expected = (nsamps as f64 / 44100.0 * rate) as i128;
-    if (expected - n as i128).abs() > 1 {
-        return Err(fail(format!(
-            "{n} frames, but nsamps {nsamps} at {rate} Hz implies {expected}"
-        )));
-    }
-    let data = array.data.as_slice();
-    // Byte index of element (frame, voice, field) in C or Fortran order.
-    let index = |f: usize, v: usize, k: usize| {
-        if array.fortran {
-            f + n * (v + 4 * k)
-        } else {
-            (f * 4 + v) * depth + k
-        }
-    };
-    let mut frames: Vec<Frame> = Vec::with_capacity(n);
-    for f in 0..n {
-        let mut frame = [Cell::REST; 4];
-        for voice in Voice::ALL {
-            let v = voice.index();
-            let note = data[index(f, v, 0)];
-            frame[v] = if depth == 1 {
-                Cell::from_note(voice, note)
-            } else {
-                Cell {
-                    note,
-                    velocity: data[index(f, v, 1)],
-                    timbre: data[index(f, v, 2)],
-                }
-            };
-        }
-        frames.push(frame);
-    }
-    let score = Score {
-        name: song_name(origin),
-        rate,
-        expressive: depth == 3,
-        frames,
-        source_samples: Some(nsamps),
-        loop_frame: None,
-    };
-    score
-        .validate()
-        .map_err(|e| Error::format(origin, format!("pickle (ends at byte {end}): {e}")))?;
-    Ok(score)
-}
-
-/// C's `%.17g`, which Python 2's cPickle writes FLOAT arguments with (`24.0` -> `24`).
-fn format_g17(x: f64) -> String {
-    if !x.is_finite() {
-        return if x.is_nan() {
-            "nan"
-        } else if x > 0.0 {
-            "inf"
-        } else {
-            "-inf"
-        }
-        .to_string();
-    }
-    let sci = format!("{x:.16e}");
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let trim = |s: String| -> String {
-        if s.contains('.') {
-            s.trim_end_matches('0').trim_end_matches('.').to_string()
-        } else {
-            s
-        }
-    };
-    if !(-4..17).contains(&exp) {
-        let sign = if exp < 0 { '-' } else { '+' };
-        format!("{}e{sign}{:02}", trim(mantissa.to_string()), exp.abs())
-    } else {
-        let decimals = (16 - exp).max(0) as usize;
-        trim(format!("{x:.decimals$}"))
-    }
-}
-
-/// Appends Python 2's `repr(bytes)` (the STRING opcode argument).
-fn push_python_str_repr(out: &mut Vec<u8>, s: &[u8]) {
-    let quote = if s.contains(&b'\'') && !s.contains(&b'"') {
-        b'"'
-    } else {
-        b'\''
-    };
-    out.reserve(s.len() * 4 + 2);
-    out.push(quote);
-    for &c in s {
-        match c {
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            c if c == quote => out.extend_from_slice(&[b'\\', c]),
-            c if !(0x20..0x7f).contains(&c) => {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                out.extend_from_slice(&[
-                    b'\\',
-                    b'x',
-                    HEX[usize::from(c >> 4)],
-                    HEX[usize::from(c & 15)],
-                ]);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
-}
-
-/// The `nsamps` a score is written with: its recorded source length, else the smallest sample
-/// count with `int(nsamps / 44100 * rate) == N`.
-pub fn nsamps_for(score: &Score) -> u64 {
-    if let Some(n) = score.source_samples {
-        return n;
-    }
-    let n = score.len() as f64;
-    let mut s = (n / score.rate * 44100.0).ceil().max(0.0) as u64;
-    // Float rounding can land one sample off either way; settle on the exact smallest count.
-    while s > 0 && ((s - 1) as f64 / 44100.0 * score.rate) as u64 >= score.len() as u64 {
-        s -= 1;
-    }
-    while ((s as f64 / 44100.0 * score.rate) as u64) < score.len() as u64 {
-        s += 1;
-    }
-    s
-}
-
-/// Writes `score` as an NES-MDB pickle of `kind`, byte for byte the layout NES-MDB's Python 2
-/// code produced. A seprsco keeps only the notes; an exprsco of a non-expressive score carries
-/// its default velocities and timbres.
-pub fn write_pickle(score: &Score, kind: PickleKind) -> Vec<u8> {
-    let depth = match kind {
-        PickleKind::Seprsco => 1,
-        PickleKind::Exprsco => 3,
-    };
-    let mut data = Vec::with_capacity(score.len() * 4 * depth);
-    for frame in &score.frames {
-        for cell in frame {
-            data.push(cell.note);
-            if depth == 3 {
-                data.push(cell.velocity);
-                data.push(cell.timbre);
-            }
-        }
-    }
-    let mut out = Vec::with_capacity(data.len() * 3 + 256);
-    out.extend_from_slice(format!("(F{}\n", format_g17(score.rate)).as_bytes());
-    let nsamps = nsamps_for(score);
-    if nsamps <= i64::MAX as u64 {
-        out.extend_from_slice(format!("I{nsamps}\n").as_bytes());
-    } else {
-        out.extend_from_slice(format!("L{nsamps}L\n").as_bytes());
-    }
-    out.extend_from_slice(
-        b"cnumpy.core.multiarray\n_reconstruct\np1\n(cnumpy\nndarray\np2\n(I0\ntS'b'\ntRp3\n(I1\n(",
-    );
-    out.extend_from_slice(format!("I{}\nI4\n", score.len()).as_bytes());
-    if depth == 3 {
-        out.extend_from_slice(b"I3\n");
-    }
-    out.extend_from_slice(
-        b"tcnumpy\ndtype\np4\n(S'u1'\nI0\nI1\ntRp5\n(I3\nS'|'\nNNNI-1\nI-1\nI0\ntbI00\nS",
-    );
-    push_python_str_repr(&mut out, &data);
-    out.extend_from_slice(b"\ntbtp6\n.");
-    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn origin() -> &'static Path {
-        Path::new("song.seprsco.pkl")
-    }
-
-    #[test]
-    fn round_trips_synthetic_scores_both_kinds() {
-        let mut s = Score::from_notes("song", 24.0, &[[60, 0, 40, 3], [61, 33, 0, 16], [0; 4]]);
-        for kind in [PickleKind::Seprsco, PickleKind::Exprsco] {
-            let bytes = write_pickle(&s, kind);
-            let back = read_pickle(&bytes, origin()).unwrap();
-            assert_eq!(back.frames, s.frames);
-            assert_eq!(back.expressive, kind == PickleKind::Exprsco);
-            assert_eq!(back.source_samples, Some(nsamps_for(&s)));
-        }
-        s.frames[0][0].velocity = 7;
-        s.frames[0][0].timbre = 2;
-        let back = read_pickle(&write_pickle(&s, PickleKind::Exprsco), origin()).unwrap();
-        assert_eq!(
-            back.frames[0][0],
-            Cell {
-                note: 60,
-                velocity: 7,
-                timbre: 2
-            }
-        );
-    }
-
-    #[test]
-    fn nsamps_gives_back_the_frame_count() {
-        for (n, rate) in [
-            (0usize, 24.0),
-            (1, 24.0),
-            (522, 24.0),
-            (36424, 24.0),
-            (77, 60.0988),
-        ] {
-            let s = Score::from_notes("x", rate, &vec![[0u8; 4]; n]);
-            let ns = nsamps_for(&s);
-            assert_eq!(
-                (ns as f64 / 44100.0 * rate) as usize,
-                n,
-                "n={n} rate={rate}"
-            );
-            if ns > 0 {
-                assert!((((ns - 1) as f64 / 44100.0 * rate) as usize) < n);
-            }
-        }
-    }
+    use crate::formats::pickle::write::push_python_str_repr;
 
     #[test]
     fn string_literal_escapes_and_quotes() {
@@ -825,21 +505,5 @@ mod tests {
             .unwrap_err()
             .1
             .contains("quoted"));
-    }
-
-    #[test]
-    fn float_format_matches_c_g17() {
-        assert_eq!(format_g17(24.0), "24");
-        assert_eq!(format_g17(60.0988), "60.098799999999997");
-        assert_eq!(format_g17(0.5), "0.5");
-        assert_eq!(format_g17(1e-5), "1.0000000000000001e-05");
-        assert_eq!(format_g17(1e22), "1e+22");
-    }
-
-    #[test]
-    fn song_name_strips_format_suffixes() {
-        assert_eq!(song_name(Path::new("/a/b/x_1.seprsco.pkl")), "x_1");
-        assert_eq!(song_name(Path::new("x.exprsco.pkl")), "x");
-        assert_eq!(song_name(Path::new("x.pkl")), "x");
     }
 }

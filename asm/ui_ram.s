@@ -1,0 +1,26 @@
+; RAM of the on-screen player and the APU register shadow. The music player keeps its state in
+; $00-$4F; these live in page $06 (reset clears all RAM, so each starts at 0) and at the top of
+; zero page. Constants, not .res, so every access gets the right addressing mode.
+
+apu_shadow      = $0600 ; 24 bytes: the last value the player wrote to $4000+n
+apu_shadow_y    = $FD   ; scratch: the player's y while it updates the shadow
+ui_ptr          = $FE   ; 2 bytes: text being copied, read with (ui_ptr),y
+
+ui_ready        = $0618 ; 1: ui_buf holds updates for the NMI to copy to the nametable
+ui_song         = $0619 ; song whose title is shown; $FF: redraw
+ui_paused       = $061A ; 1 while Start has paused the music
+ui_saved_streams = $061B ; music_streams while paused
+ui_frames       = $061C ; frames into the current second
+ui_time         = $061D ; 4 digits: minutes tens, ones, seconds tens, ones (0-9 each)
+ui_levels       = $0621 ; 4 bytes: meter levels shown (pulse 1, pulse 2, triangle, noise)
+ui_level        = $0625 ; level being drawn
+ui_time_dirty   = $0626 ; 1: the time must be redrawn
+ui_pause_dirty  = $0627 ; 1: the PAUSED text must be redrawn
+ui_buf_end      = $0628 ; bytes used in ui_buf
+ui_x            = $0629 ; scratch: saved x
+ui_y            = $062A ; scratch: saved y
+ui_meters_left  = $062B ; meters the buffer being filled may still take
+ui_meter_start  = $062C ; voice whose meter is looked at first (turns round)
+ui_meter_count  = $062D ; voices left to look at
+ui_buf          = $0640 ; UI_BUF_SIZE bytes: (address high, low, count, tiles...) ... 0
+UI_BUF_SIZE     = 96

@@ -1,0 +1,52 @@
+//! `nesmm export-ca65`: the ROM `nesmm build` makes, as a cc65 project (ca65 sources, nes.cfg,
+//! Makefile) that builds the same bytes.
+
+use anyhow::Context;
+use clap::Args;
+use nesmm::rom::export::{export_ca65, EXPORT_ROM_NAME};
+use nesmm::rom::BuildOptions;
+use nesmm::Region;
+use std::path::PathBuf;
+
+/// Write the ROM's player and song data as a ca65/ld65 project.
+#[derive(Args)]
+pub struct ExportCa65Args {
+    /// The songs, in track order: score files (as for `nesmm build`) or stream dumps written
+    /// by `nesmm compile --stream-out`.
+    #[arg(required = true)]
+    pub songs: Vec<PathBuf>,
+    /// The project folder (created if missing; files in it are replaced).
+    #[arg(short, long, value_name = "DIR")]
+    pub output: PathBuf,
+    /// Build for PAL; NTSC otherwise.
+    #[arg(long)]
+    pub pal: bool,
+    /// Album title shown by the on-screen player.
+    #[arg(long, default_value = "nesmm")]
+    pub title: String,
+}
+
+pub fn run(args: ExportCa65Args) -> anyhow::Result<()> {
+    let region = if args.pal { Region::Pal } else { Region::Ntsc };
+    let songs = crate::cli::nsf::load_songs(&args.songs, region)?;
+    let opts = BuildOptions {
+        region,
+        title: args.title.clone(),
+        ..Default::default()
+    };
+    let export = export_ca65(&songs, &opts, &args.output).with_context(|| {
+        format!(
+            "cannot export the project to {}; check that the folder is writable",
+            args.output.display()
+        )
+    })?;
+    println!(
+        "{}: {} files, {}; run `make -C {}` (cc65) to build {EXPORT_ROM_NAME} ({} bytes)",
+        args.output.display(),
+        export.files.len(),
+        export.rom.mapper.name(),
+        args.output.display(),
+        export.rom.bytes.len()
+    );
+    Ok(())
+}

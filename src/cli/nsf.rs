@@ -1,0 +1,110 @@
+//! `nesmm nsf`: songs (score files, or APU stream dumps from `nesmm compile`) -> an NSF, or an
+//! NSFe when the output ends in `.nsfe`.
+
+use anyhow::Context;
+use clap::Args;
+use nesmm::compile::{compile, CompileOptions};
+use nesmm::rom::nsf::{build_nsf, NsfOptions};
+use nesmm::{ApuStream, Region};
+use std::path::{Path, PathBuf};
+
+/// Build an NSF (or NSFe) music file playing the songs with the ROM's player.
+#[derive(Args)]
+pub struct NsfArgs {
+    /// The songs, in track order: score files (as for `nesmm build`) or stream dumps written
+    /// by `nesmm compile --stream-out`.
+    #[arg(required = true)]
+    pub songs: Vec<PathBuf>,
+    /// Output file: `.nsf`, or `.nsfe` for NSFe with track titles and times.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+    /// Build for PAL (scores are compiled for PAL; dumps must be PAL); NTSC otherwise.
+    #[arg(long)]
+    pub pal: bool,
+    /// Album title (31 ASCII characters in an NSF header).
+    #[arg(long, default_value = "nesmm")]
+    pub title: String,
+    /// Artist.
+    #[arg(long, default_value = "")]
+    pub artist: String,
+    /// Copyright line.
+    #[arg(long, default_value = "")]
+    pub copyright: String,
+}
+
+/// Loads the songs as `nesmm build` does (any score format nesmm reads, compiled for
+/// `region`), or as APU stream dumps (`nesmm compile --stream-out`) when a file is one.
+pub fn load_songs(paths: &[PathBuf], region: Region) -> anyhow::Result<Vec<ApuStream>> {
+    paths
+        .iter()
+        .map(|p| {
+            let bytes = nesmm::io::read_file(p)
+                .with_context(|| format!("cannot read the song {}; check the path", p.display()))?;
+            if bytes.starts_with(b"# nesmm apu stream") {
+                let text = String::from_utf8_lossy(&bytes);
+                return ApuStream::from_text(&text, &p.display().to_string()).with_context(|| {
+                    format!(
+                        "cannot read the stream dump {}; write it again with `nesmm compile`",
+                        p.display()
+                    )
+                });
+            }
+            let score = nesmm::formats::load_score(p).with_context(|| {
+                format!(
+                    "cannot read the song {}; give a score nesmm reads (NES-MDB .pkl, MIDI, \
+                     VGM) or a stream dump from `nesmm compile --stream-out`",
+                    p.display()
+                )
+            })?;
+            let opts = CompileOptions {
+                region,
+                ..Default::default()
+            };
+            compile(&score, &opts).with_context(|| {
+                format!(
+                    "cannot compile {}; fix the value named above in the score",
+                    p.display()
+                )
+            })
+        })
+        .collect()
+}
+
+fn is_nsfe(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("nsfe"))
+}
+
+pub fn run(args: NsfArgs) -> anyhow::Result<()> {
+    let region = if args.pal { Region::Pal } else { Region::Ntsc };
+    let songs = load_songs(&args.songs, region)?;
+    let opts = NsfOptions {
+        region,
+        title: args.title.clone(),
+        artist: args.artist.clone(),
+        copyright: args.copyright.clone(),
+    };
+    let built = build_nsf(&songs, &opts).context("cannot build the NSF")?;
+    let bytes = if is_nsfe(&args.output) {
+        built.nsfe().to_bytes()?
+    } else {
+        built.nsf.to_bytes()?
+    };
+    nesmm::io::write_atomic(&args.output, &bytes).with_context(|| {
+        format!(
+            "cannot write {}; check that its folder is writable",
+            args.output.display()
+        )
+    })?;
+    println!(
+        "{}: {} songs, {} {}, {} bytes (INIT ${:04X}, PLAY ${:04X})",
+        args.output.display(),
+        songs.len(),
+        opts.region.name(),
+        if is_nsfe(&args.output) { "NSFe" } else { "NSF" },
+        bytes.len(),
+        built.nsf.header.init_addr,
+        built.nsf.header.play_addr
+    );
+    Ok(())
+}

@@ -1,0 +1,616 @@
+//! Standard MIDI files: NES-MDB's four-track layout both ways, and import of ordinary MIDI.
+//!
+//! # NES-MDB layout (nesmdb `exprsco_to_midi` / `midi_to_exprsco`)
+//! Type 1, 22,050 ticks per beat at 120 BPM, so one tick is one 44.1 kHz sample. Track 0 holds the
+//! tempo, a 4/4 time signature at tick 0 and a 1/1 time signature at the song's length in samples
+//! (NES-MDB's end-of-song marker). Tracks `p1`, `p2`, `tr`, `no` (channels 0, 1, 2 and 9) hold one
+//! note-on/note-off pair per note: the pitch is the MIDI note (the noise value 1..16 on `no`), the
+//! note-on velocity is the NES velocity 1..15 (1 on the triangle, which has none), CC11 changes the
+//! velocity of a held note and CC12 sets the timbre (duty, noise mode). Writing puts frame i of a
+//! 24 Hz score at tick floor(i * 44100 / 24) (integer arithmetic). Reading replays the events
+//! sample by sample (a tick is a sample) and downsamples each 24 Hz window exactly as NES-MDB's
+//! `exprsco_downsample` does (see [`super::vgm_score`]: the mode of each field over the sounding
+//! samples), so NES-MDB's own sample-resolution MIDI files give its 24 Hz scores and a score
+//! written here round-trips exactly. Consecutive equal notes in a score are one held note
+//! (the score cannot express a re-articulation), and that is how they are written. A `loop`
+//! marker in track 0 carries [`Score::loop_frame`]. A score without `source_samples` reads back
+//! with `source_samples` = the end tick, ceil(N * 44100 / 24). On reading, the score is
+//! `expressive` when any CC11/CC12 appears or a non-triangle note has a velocity other than 15.
+//!
+//! # Ordinary MIDI (type 0 or 1, any PPQ, tempo changes)
+//! Times go through the tempo map exactly (integer ticks x microseconds) to 44.1 kHz samples, then
+//! to 24 Hz frames by rounding to the nearest frame start. A note shorter than a frame after that
+//! rounding still sounds for one frame. Parts are (track, channel) pairs holding notes; the rule:
+//! 1. Channel 10 (index 9), from every track, becomes the noise voice; drum notes map to noise
+//!    values by [`drum_to_noise`]; of simultaneous hits the latest onset sounds.
+//! 2. Of the other parts, the one with the lowest mean pitch becomes the triangle (when there are at
+//!    least two parts; a single part goes to pulse 1).
+//! 3. Of the rest, the part with the most notes becomes pulse 1, the next pulse 2 (ties: file order).
+//!    Parts left over are dropped and listed in [`MidiImport::notes`].
+//! 4. Polyphony: a pulse part plays its highest sounding note, the triangle its lowest; notes that
+//!    never sound because of that are counted.
+//! 5. Notes outside a voice's range are moved by octaves into it (counted). Velocities 1..127 become
+//!    1..15 as ceil(v * 15 / 127); the triangle has none. Pulses get timbre 2 (50% duty), the noise
+//!    mode 0. The score is `expressive` (the velocities carry the dynamics).
+
+use super::vgm_score::{frame_count, window_frame, window_start, Run};
+use crate::error::{Error, Result};
+use crate::score::{Cell, Score, Voice, NESMDB_RATE};
+use midly::num::{u15, u24, u28, u4, u7};
+use midly::{
+    EventIter, Format, Header, MetaMessage, MidiMessage, Smf, Timing, TrackEvent, TrackEventKind,
+};
+use std::path::Path;
+
+/// Ticks per beat of the NES-MDB layout.
+pub const NESMDB_PPQ: u16 = 22_050;
+/// Microseconds per beat of the NES-MDB layout (120 BPM).
+const NESMDB_TEMPO: u32 = 500_000;
+/// General MIDI programs NES-MDB gives its tracks (square lead, saw lead, synth bass, breath noise).
+const PROGRAMS: [u8; 4] = [80, 81, 38, 121];
+/// Longest score a MIDI file may produce: two hours at 24 Hz (NES-MDB's longest is 25 minutes).
+pub const MAX_FRAMES: usize = 24 * 60 * 60 * 2;
+
+/// The error for a file whose notes run past [`MAX_FRAMES`].
+pub(crate) fn too_long(origin: &Path, frames: u64) -> Error {
+    Error::format(
+        origin,
+        format!(
+            "the song would be {frames} frames at 24 Hz, more than the {MAX_FRAMES} (two hours) \
+             a score may hold; check the tempo and the end-of-song marker"
+        ),
+    )
+}
+
+/// MIDI channels of the four voices.
+const CHANNELS: [u8; 4] = [0, 1, 2, 9];
+
+/// What an import did: the layout it recognised and which parts went where.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MidiImport {
+    /// The file is in NES-MDB's four-track layout and was read exactly.
+    pub nesmdb_layout: bool,
+    /// One line per decision: voice assignments, dropped parts, clamped and hidden notes.
+    pub notes: Vec<String>,
+}
+
+/// First tick of frame `i`: floor(i * 44100 / 24).
+fn frame_tick(i: u64) -> u64 {
+    i * 3675 / 2
+}
+
+/// Frame nearest to sample `s`: round(s * 24 / 44100).
+fn sample_frame(s: u64) -> u64 {
+    (s as u128 * 24 + 22_050).div_euclid(44_100) as u64
+}
+
+/// Writes `score` in NES-MDB's MIDI layout. Frames map to ticks exactly at 24 Hz; other rates are
+/// placed at floor(i * 44100 / rate) ticks.
+pub fn write_midi(score: &Score) -> Result<Vec<u8>> {
+    score.validate()?;
+    let n = score.len() as u64;
+    let tick_of = |i: u64| -> u64 {
+        if score.rate == NESMDB_RATE {
+            frame_tick(i)
+        } else {
+            (i as f64 * 44_100.0 / score.rate).floor() as u64
+        }
+    };
+    let end_tick = match score.source_samples {
+        Some(ns) if score.rate == NESMDB_RATE && frame_count(ns) as u64 == n => ns,
+        _ if score.rate == NESMDB_RATE => (n * 3675).div_ceil(2),
+        _ => tick_of(n),
+    };
+    let too_long = || {
+        Error::Unsupported(format!(
+            "song '{}': {} frames are too long for a MIDI file at 44,100 ticks per second",
+            score.name, n
+        ))
+    };
+    let delta = |t: u64, last: &mut u64| -> Result<u28> {
+        let d = t - *last;
+        *last = t;
+        u32::try_from(d)
+            .ok()
+            .and_then(u28::try_from)
+            .ok_or_else(too_long)
+    };
+
+    let mut tracks: Vec<Vec<TrackEvent<'static>>> = Vec::with_capacity(5);
+    let mut conductor = Vec::new();
+    let mut last = 0u64;
+    conductor.push(TrackEvent {
+        delta: 0.into(),
+        kind: TrackEventKind::Meta(MetaMessage::Tempo(u24::new(NESMDB_TEMPO))),
+    });
+    conductor.push(TrackEvent {
+        delta: 0.into(),
+        kind: TrackEventKind::Meta(MetaMessage::TimeSignature(4, 2, 24, 8)),
+    });
+    if let Some(l) = score.loop_frame {
+        conductor.push(TrackEvent {
+            delta: delta(tick_of(l as u64), &mut last)?,
+            kind: TrackEventKind::Meta(MetaMessage::Marker(b"loop")),
+        });
+    }
+    conductor.push(TrackEvent {
+        delta: delta(end_tick, &mut last)?,
+        kind: TrackEventKind::Meta(MetaMessage::TimeSignature(1, 0, 24, 8)),
+    });
+    conductor.push(TrackEvent {
+        delta: 0.into(),
+        kind: TrackEventKind::Meta(MetaMessage::EndOfTrack),
+    });
+    tracks.push(conductor);
+
+    for voice in Voice::ALL {
+        let v = voice.index();
+        let channel = u4::new(CHANNELS[v]);
+        let mut ev = vec![
+            TrackEvent {
+                delta: 0.into(),
+                kind: TrackEventKind::Meta(MetaMessage::TrackName(voice.short_name().as_bytes())),
+            },
+            TrackEvent {
+                delta: 0.into(),
+                kind: TrackEventKind::Midi {
+                    channel,
+                    message: MidiMessage::ProgramChange {
+                        program: u7::new(PROGRAMS[v]),
+                    },
+                },
+            },
+        ];
+        let mut last = 0u64;
+        let mut push = |ev: &mut Vec<TrackEvent<'static>>, t: u64, message| -> Result<()> {
+            ev.push(TrackEvent {
+                delta: delta(t, &mut last)?,
+                kind: TrackEventKind::Midi { channel, message },
+            });
+            Ok(())
+        };
+        let midi_velocity = |c: &Cell| if voice.has_velocity() { c.velocity } else { 1 };
+        let mut prev = Cell {
+            velocity: if voice.has_velocity() { 0 } else { 1 },
+            ..Cell::REST
+        };
+        for (i, frame) in score.frames.iter().enumerate() {
+            let c = frame[v];
+            let t = tick_of(i as u64);
+            let vel = midi_velocity(&c);
+            if c.note != prev.note {
+                if prev.note != 0 {
+                    push(&mut ev, t, note_off(prev.note))?;
+                }
+                if c.note != 0 {
+                    // MIDI has no velocity-0 note-on: start at 1 and set 0 with CC11.
+                    push(&mut ev, t, note_on(c.note, vel.max(1)))?;
+                    if vel == 0 {
+                        push(&mut ev, t, controller(11, 0))?;
+                    }
+                }
+            } else if c.note != 0 && vel != prev.velocity {
+                push(&mut ev, t, controller(11, vel))?;
+            }
+            if c.timbre != prev.timbre {
+                push(&mut ev, t, controller(12, c.timbre))?;
+            }
+            prev = Cell {
+                note: c.note,
+                velocity: vel,
+                timbre: c.timbre,
+            };
+        }
+        if prev.note != 0 {
+            push(&mut ev, tick_of(n), note_off(prev.note))?;
+        }
+        ev.push(TrackEvent {
+            delta: 0.into(),
+            kind: TrackEventKind::Meta(MetaMessage::EndOfTrack),
+        });
+        tracks.push(ev);
+    }
+    let smf = Smf {
+        header: Header::new(Format::Parallel, Timing::Metrical(u15::new(NESMDB_PPQ))),
+        tracks,
+    };
+    let mut out = Vec::new();
+    smf.write_std(&mut out).map_err(|e| {
+        Error::Unsupported(format!("song '{}': MIDI encoding failed: {e}", score.name))
+    })?;
+    Ok(out)
+}
+
+fn note_on(key: u8, vel: u8) -> MidiMessage {
+    MidiMessage::NoteOn {
+        key: u7::new(key & 0x7F),
+        vel: u7::new(vel & 0x7F),
+    }
+}
+
+fn note_off(key: u8) -> MidiMessage {
+    MidiMessage::NoteOff {
+        key: u7::new(key & 0x7F),
+        vel: u7::new(0),
+    }
+}
+
+fn controller(number: u8, value: u8) -> MidiMessage {
+    MidiMessage::Controller {
+        controller: u7::new(number),
+        value: u7::new(value & 0x7F),
+    }
+}
+
+/// One timed event of a track, with the fields the importers need.
+#[derive(Debug, Clone)]
+pub(crate) struct Event {
+    pub tick: u64,
+    pub track: usize,
+    pub kind: EventKind,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum EventKind {
+    NoteOn { channel: u8, key: u8, vel: u8 },
+    NoteOff { channel: u8, key: u8 },
+    Controller { channel: u8, number: u8, value: u8 },
+    Tempo(u32),
+    TimeSignature,
+    Marker(String),
+}
+
+/// A parsed file: header fields, track names and events in time order.
+pub(crate) struct Parsed {
+    pub format: u16,
+    pub ppq: u16,
+    pub names: Vec<String>,
+    pub events: Vec<Event>,
+}
+
+fn be16(b: &[u8], at: usize) -> u16 {
+    u16::from_be_bytes([b[at], b[at + 1]])
+}
+
+/// Splits the chunks strictly (every declared track present and complete) and decodes events.
+/// A channel event cut short, a data byte without running status or a bad delta time is an
+/// error naming the track and offset; a meta or SysEx event whose length runs past its track is
+/// cut at the track's end (midly's lenient reading), since only its text would be lost.
+pub(crate) fn parse(bytes: &[u8], origin: &Path) -> Result<Parsed> {
+    let bad = |what: String| Error::format(origin, what);
+    if bytes.len() < 4 || &bytes[..4] != b"MThd" {
+        return Err(bad(
+            "not a MIDI file (no \"MThd\" header at offset 0)".into()
+        ));
+    }
+    if bytes.len() < 14 {
+        return Err(bad(format!(
+            "MIDI header truncated: {} bytes where it needs 14",
+            bytes.len()
+        )));
+    }
+    let hlen = u32::from_be_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]) as usize;
+    if hlen < 6 {
+        return Err(bad(format!(
+            "MIDI header chunk is {hlen} bytes, it must be at least 6"
+        )));
+    }
+    if hlen > bytes.len() - 8 {
+        return Err(bad(format!(
+            "MIDI header chunk claims {hlen} bytes but the file has {}",
+            bytes.len() - 8
+        )));
+    }
+    let format = be16(bytes, 8);
+    let ntracks = be16(bytes, 10) as usize;
+    let division = be16(bytes, 12);
+    match format {
+        0 | 1 => {}
+        2 => {
+            return Err(bad(
+                "MIDI type 2 (independent sequences) is not supported".into()
+            ))
+        }
+        f => return Err(bad(format!("unknown MIDI file type {f} (expected 0 or 1)"))),
+    }
+    if division & 0x8000 != 0 {
+        return Err(bad(
+            "SMPTE (frames per second) timing is not supported; re-save with ticks per beat".into(),
+        ));
+    }
+    if division == 0 {
+        return Err(bad("ticks per beat is 0".into()));
+    }
+    if ntracks == 0 {
+        return Err(bad("the header declares 0 tracks".into()));
+    }
+    if format == 0 && ntracks != 1 {
+        return Err(bad(format!(
+            "MIDI type 0 must have 1 track, the header declares {ntracks}"
+        )));
+    }
+    let mut pos = 8 + hlen;
+    let mut tracks: Vec<(usize, &[u8])> = Vec::with_capacity(ntracks);
+    while tracks.len() < ntracks {
+        let Some(head) = bytes.get(pos..pos + 8) else {
+            return Err(bad(format!(
+                "file truncated at offset {pos}: the header declares {ntracks} tracks, found {}",
+                tracks.len()
+            )));
+        };
+        let len = u32::from_be_bytes([head[4], head[5], head[6], head[7]]) as usize;
+        let body = bytes.get(pos + 8..).unwrap_or_default();
+        if len > body.len() {
+            return Err(bad(format!(
+                "chunk at offset {pos} claims {len} bytes but only {} remain",
+                body.len()
+            )));
+        }
+        if &head[..4] == b"MTrk" {
+            tracks.push((pos + 8, &body[..len]));
+        }
+        pos += 8 + len;
+    }
+
+    let mut names = vec![String::new(); ntracks];
+    let mut events = Vec::new();
+    for (ti, (start, data)) in tracks.iter().enumerate() {
+        let mut it = EventIter::new(data);
+        let mut tick = 0u64;
+        loop {
+            let remaining = it.unread().len();
+            let at = start + data.len() - remaining;
+            let ev = match it.next() {
+                Some(Ok(ev)) => ev,
+                Some(Err(e)) => {
+                    return Err(bad(format!("track {ti}: bad event at offset {at}: {e}")))
+                }
+                None if remaining > 0 => {
+                    return Err(bad(format!(
+                        "track {ti}: malformed or truncated event at offset {at} (bad running \
+                         status, length or data byte)"
+                    )))
+                }
+                None => break,
+            };
+            tick += u32::from(ev.delta) as u64;
+            let kind = match ev.kind {
+                TrackEventKind::Midi { channel, message } => {
+                    let channel = u8::from(channel);
+                    match message {
+                        MidiMessage::NoteOn { key, vel } if u8::from(vel) > 0 => {
+                            EventKind::NoteOn {
+                                channel,
+                                key: key.into(),
+                                vel: vel.into(),
+                            }
+                        }
+                        MidiMessage::NoteOn { key, .. } | MidiMessage::NoteOff { key, .. } => {
+                            EventKind::NoteOff {
+                                channel,
+                                key: key.into(),
+                            }
+                        }
+                        MidiMessage::Controller { controller, value } => EventKind::Controller {
+                            channel,
+                            number: controller.into(),
+                            value: value.into(),
+                        },
+                        _ => continue,
+                    }
+                }
+                TrackEventKind::Meta(MetaMessage::Tempo(t)) => EventKind::Tempo(t.into()),
+                TrackEventKind::Meta(MetaMessage::TimeSignature(..)) => EventKind::TimeSignature,
+                TrackEventKind::Meta(MetaMessage::Marker(m)) => {
+                    EventKind::Marker(String::from_utf8_lossy(m).into_owned())
+                }
+                TrackEventKind::Meta(MetaMessage::TrackName(n)) => {
+                    if names[ti].is_empty() {
+                        names[ti] = String::from_utf8_lossy(n).trim().to_string();
+                    }
+                    continue;
+                }
+                _ => continue,
+            };
+            events.push(Event {
+                tick,
+                track: ti,
+                kind,
+            });
+        }
+    }
+    // Stable: equal ticks keep track order, then file order.
+    events.sort_by_key(|e| (e.tick, e.track));
+    Ok(Parsed {
+        format,
+        ppq: division,
+        names,
+        events,
+    })
+}
+
+/// Converts ticks to 44.1 kHz samples through the tempo map, exactly (floor at the end).
+pub(crate) struct TempoMap {
+    ppq: u128,
+    /// (tick, accumulated tick x microseconds at that tick, tempo from there on)
+    segments: Vec<(u64, u128, u32)>,
+}
+
+impl TempoMap {
+    pub(crate) fn new(p: &Parsed) -> TempoMap {
+        let mut segments = vec![(0u64, 0u128, NESMDB_TEMPO)];
+        for e in &p.events {
+            if let EventKind::Tempo(t) = e.kind {
+                let &(t0, acc, tempo) = segments.last().unwrap_or(&(0, 0, NESMDB_TEMPO));
+                let acc = acc + (e.tick - t0) as u128 * tempo as u128;
+                if t0 == e.tick {
+                    segments.pop();
+                }
+                segments.push((e.tick, acc, t.max(1)));
+            }
+        }
+        TempoMap {
+            ppq: p.ppq as u128,
+            segments,
+        }
+    }
+
+    pub(crate) fn sample(&self, tick: u64) -> u64 {
+        let i = self.segments.partition_point(|s| s.0 <= tick).max(1) - 1;
+        let (t0, acc, tempo) = self.segments[i];
+        let us_ticks = acc + (tick - t0) as u128 * tempo as u128;
+        (us_ticks * 44_100 / (1_000_000 * self.ppq)).min(u64::MAX as u128) as u64
+    }
+}
+
+/// Reads a MIDI file: exactly when it is in NES-MDB's layout, else by the import rule of the
+/// module documentation. `origin` names the file in errors.
+pub fn read_midi(bytes: &[u8], origin: &Path) -> Result<(Score, MidiImport)> {
+    let parsed = parse(bytes, origin)?;
+    let name = origin
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name = name.strip_suffix(".exprsco").unwrap_or(&name).to_string();
+    if is_nesmdb_layout(&parsed) {
+        read_nesmdb(&parsed, name, origin)
+    } else {
+        super::midi_import::import(&parsed, name, origin)
+    }
+}
+
+fn voice_of_name(name: &str) -> Option<Voice> {
+    Voice::ALL.into_iter().find(|v| v.short_name() == name)
+}
+
+fn is_nesmdb_layout(p: &Parsed) -> bool {
+    let named = p
+        .names
+        .iter()
+        .filter(|n| voice_of_name(n).is_some())
+        .count();
+    let note_tracks_named = p.events.iter().all(|e| match e.kind {
+        EventKind::NoteOn { .. } | EventKind::NoteOff { .. } | EventKind::Controller { .. } => {
+            voice_of_name(&p.names[e.track]).is_some()
+        }
+        EventKind::Tempo(t) => t == NESMDB_TEMPO,
+        _ => true,
+    });
+    p.format == 1 && p.ppq == NESMDB_PPQ && named > 0 && note_tracks_named
+}
+
+fn read_nesmdb(p: &Parsed, name: String, origin: &Path) -> Result<(Score, MidiImport)> {
+    // Ticks are samples here (120 BPM at 22,050 ticks per beat).
+    let end = p
+        .events
+        .iter()
+        .filter(|e| e.kind == EventKind::TimeSignature && e.tick > 0)
+        .map(|e| e.tick)
+        .next_back();
+    let last_event = p.events.iter().map(|e| e.tick).max().unwrap_or(0);
+    let nframes = match end {
+        Some(t) => frame_count(t) as u64,
+        None => sample_frame(last_event),
+    };
+    if nframes > MAX_FRAMES as u64 {
+        return Err(too_long(origin, nframes));
+    }
+    let nframes = nframes as usize;
+    let mut score = Score::new(name, NESMDB_RATE);
+    score.source_samples = end;
+    score.frames = vec![[Cell::REST; 4]; nframes];
+    let mut expressive = false;
+    let mut state: [Cell; 4] = [Cell::REST; 4];
+    let mut it = p.events.iter().peekable();
+    let mut seen = [false; 4];
+    let mut runs: Vec<Run> = Vec::with_capacity(16);
+    for frame in 0..nframes {
+        // NES-MDB's downsampling: the window's runs of constant state, then the mode per field.
+        let (mut cursor, hi) = (window_start(frame), window_start(frame + 1));
+        while let Some(e) = it.next_if(|e| e.tick < hi) {
+            if e.tick > cursor {
+                runs.push((state, (e.tick - cursor) as u32));
+                cursor = e.tick;
+            }
+            let voice = voice_of_name(&p.names[e.track]);
+            let Some(voice) = voice else {
+                if let EventKind::Marker(m) = &e.kind {
+                    if m.trim().eq_ignore_ascii_case("loop") {
+                        score.loop_frame =
+                            Some(sample_frame(e.tick).min(nframes as u64 - 1) as usize);
+                    }
+                }
+                continue;
+            };
+            let v = voice.index();
+            seen[v] = true;
+            let c = &mut state[v];
+            let bad = |what: String| {
+                Error::format(
+                    origin,
+                    format!("track '{}' at tick {}: {what}", voice.short_name(), e.tick),
+                )
+            };
+            match e.kind {
+                EventKind::NoteOn { key, vel, .. } => {
+                    let (lo, hi) = voice.note_range();
+                    if !(lo..=hi).contains(&key) {
+                        return Err(bad(format!("note {key} is outside {lo}..{hi}")));
+                    }
+                    c.note = key;
+                    c.velocity = if voice.has_velocity() { vel } else { 0 };
+                    if voice.has_velocity() && vel != 15 {
+                        expressive = true;
+                    }
+                }
+                EventKind::NoteOff { key, .. } if key == c.note => {
+                    c.note = 0;
+                    c.velocity = 0;
+                }
+                EventKind::Controller {
+                    number: 11, value, ..
+                } => {
+                    expressive = true;
+                    if voice.has_velocity() && c.note != 0 {
+                        c.velocity = value;
+                    }
+                }
+                EventKind::Controller {
+                    number: 12, value, ..
+                } => {
+                    expressive = true;
+                    c.timbre = value.min(voice.max_timbre());
+                }
+                _ => {}
+            }
+            if c.velocity > 15 {
+                return Err(bad(format!("velocity {} is outside 1..15", c.velocity)));
+            }
+        }
+        runs.push((state, hi.saturating_sub(cursor) as u32));
+        score.frames[frame] = window_frame(&runs);
+        runs.clear();
+    }
+    score.expressive = expressive;
+    let tracks: Vec<&str> = Voice::ALL
+        .iter()
+        .filter(|v| seen[v.index()])
+        .map(|v| v.short_name())
+        .collect();
+    let notes = vec![format!(
+        "NES-MDB layout: tracks {}; {} frames at 24 Hz",
+        if tracks.is_empty() {
+            "none with events".to_string()
+        } else {
+            tracks.join(", ")
+        },
+        nframes
+    )];
+    Ok((
+        score,
+        MidiImport {
+            nesmdb_layout: true,
+            notes,
+        },
+    ))
+}

@@ -1,0 +1,385 @@
+//! `build_rom`: songs -> encoded data -> layout (NROM or UxROM) -> assembled, headered ROM.
+//!
+//! The pipeline: [`encode_stream_with`] each song; if the data, tables and player fit in 32 KiB
+//! the board is NROM (mapper 0) with the data at $8000; otherwise the songs are encoded again in
+//! pieces of at most 16 KiB, the pieces are packed into switchable UxROM banks (mapper 2, up to
+//! 256 KiB) and the tables and player sit in the fixed last bank. The generated `songs.s` goes
+//! with the player sources (`asm/`) to the assembler, and a NES 2.0 header goes in front.
+
+use crate::apu_stream::ApuStream;
+use crate::error::{Error, Result};
+use crate::region::Region;
+use crate::rom::emit::{self, Layout};
+use crate::rom::encode::{encode_stream_with, EncodeOptions, EncodedSong};
+use crate::rom::ines::nes2_header;
+use crate::rom::player::{self, Assembler, LinkedPrg};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+const BANK: usize = 0x4000;
+/// Largest UxROM board built: 16 banks of 16 KiB.
+pub const MAX_UXROM_BANKS: usize = 16;
+/// Most init writes a song may have (the player reads its header with an 8-bit index).
+pub const MAX_INIT_WRITES: usize = 100;
+
+/// The cartridge board.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Mapper {
+    /// Mapper 0, 32 KiB PRG.
+    Nrom,
+    /// Mapper 2, 16 KiB switchable banks at $8000 and the last bank fixed at $C000.
+    Uxrom,
+}
+
+impl Mapper {
+    /// iNES mapper number.
+    pub fn number(self) -> u16 {
+        match self {
+            Mapper::Nrom => 0,
+            Mapper::Uxrom => 2,
+        }
+    }
+
+    /// Name for messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mapper::Nrom => "NROM (mapper 0)",
+            Mapper::Uxrom => "UxROM (mapper 2)",
+        }
+    }
+}
+
+/// Options of [`build_rom`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildOptions {
+    /// TV system: the header's timing byte; every song must have been compiled for it.
+    pub region: Region,
+    /// Album title stored in the ROM (`music_title`).
+    pub title: String,
+    /// Build UxROM even when NROM would do (tests bank switching with small songs).
+    pub force_uxrom: bool,
+}
+
+impl Default for BuildOptions {
+    fn default() -> Self {
+        BuildOptions {
+            region: Region::Ntsc,
+            title: "nesmm".into(),
+            force_uxrom: false,
+        }
+    }
+}
+
+/// What one song costs in the ROM.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SongSize {
+    pub name: String,
+    /// Header plus the streams first stored for this song (streams shared with an earlier
+    /// song are counted there).
+    pub data_bytes: usize,
+    /// Frames in one pass.
+    pub frames: usize,
+}
+
+/// A built ROM.
+#[derive(Debug, Clone)]
+pub struct Rom {
+    /// The `.nes` file: 16-byte header and PRG.
+    pub bytes: Vec<u8>,
+    pub mapper: Mapper,
+    /// PRG-ROM bytes.
+    pub prg_size: usize,
+    /// Labels of the player and data (`music_update`, `nmi_music_done`, `music_stub`, ...).
+    pub symbols: BTreeMap<String, u16>,
+    /// Per-song data sizes, in song order.
+    pub songs: Vec<SongSize>,
+    /// All song data: table, headers, text and streams.
+    pub data_bytes: usize,
+    /// Bytes of the player code.
+    pub player_bytes: usize,
+    pub region: Region,
+}
+
+/// Builds a ROM playing `songs` (song 0 first; Right/Left on the controller change songs)
+/// with our assembler.
+pub fn build_rom(songs: &[ApuStream], opts: &BuildOptions) -> Result<Rom> {
+    build_rom_with(songs, opts, player::default_assembler())
+}
+
+/// [`build_rom`] with a chosen assembler backend.
+pub fn build_rom_with(songs: &[ApuStream], opts: &BuildOptions, asm: Assembler) -> Result<Rom> {
+    if songs.is_empty() {
+        return Err(Error::Unsupported("no songs to put in the ROM".into()));
+    }
+    if songs.len() > 255 {
+        return Err(Error::Unsupported(format!(
+            "{} songs: a ROM holds at most 255; split them over several ROMs",
+            songs.len()
+        )));
+    }
+    for s in songs {
+        if s.region != opts.region {
+            return Err(Error::Unsupported(format!(
+                "song '{}' was compiled for {} but the ROM is {}: compile it with --{}",
+                s.name,
+                s.region.name().to_uppercase(),
+                opts.region.name().to_uppercase(),
+                opts.region.name()
+            )));
+        }
+        let bad = s
+            .init
+            .iter()
+            .map(|w| (None, w))
+            .chain(
+                s.frames()
+                    .enumerate()
+                    .flat_map(|(i, f)| f.iter().map(move |w| (Some(i), w))),
+            )
+            .find(|(_, w)| !(0x4000..=0x4017).contains(&w.addr));
+        if let Some((frame, w)) = bad {
+            return Err(Error::Unsupported(format!(
+                "song '{}', {}: ${:04X} is not an APU register ($4000-$4017)",
+                s.name,
+                frame.map_or("init".to_string(), |f| format!("frame {f}")),
+                w.addr
+            )));
+        }
+        if s.init.len() > MAX_INIT_WRITES {
+            return Err(Error::Unsupported(format!(
+                "song '{}' has {} init writes; the player takes at most {MAX_INIT_WRITES}",
+                s.name,
+                s.init.len()
+            )));
+        }
+    }
+    if !opts.force_uxrom {
+        let encoded = encode_all(songs, 0x7FFF);
+        let code = player_code_size(Mapper::Nrom, asm)?;
+        let (ids, distinct) = emit::dedup_streams(&encoded);
+        let data = emit::table_bytes(&encoded, &opts.title)
+            + distinct
+                .iter()
+                .flat_map(|s| &s.pieces)
+                .map(|p| p.bytes.len())
+                .sum::<usize>();
+        if data + code + 6 <= 2 * BANK {
+            let banks = distinct
+                .iter()
+                .map(|s| vec![None; s.pieces.len()])
+                .collect();
+            let layout = Layout {
+                songs: &encoded,
+                stream_ids: ids,
+                streams: distinct,
+                banks,
+                uxrom: false,
+                title: &opts.title,
+            };
+            return link(&layout, Mapper::Nrom, 2, data, code, opts, asm);
+        }
+    }
+    let encoded = encode_all(songs, BANK);
+    let code = player_code_size(Mapper::Uxrom, asm)?;
+    let (ids, distinct) = emit::dedup_streams(&encoded);
+    let fixed = emit::table_bytes(&encoded, &opts.title);
+    if fixed + code + 6 > BANK {
+        return Err(Error::Unsupported(format!(
+            "the song table and player need {} bytes but UxROM's fixed bank holds {BANK}: \
+             put fewer songs in one ROM",
+            fixed + code + 6
+        )));
+    }
+    // First-fit decreasing into 16 KiB banks.
+    let mut pieces: Vec<(usize, usize, usize)> = distinct
+        .iter()
+        .enumerate()
+        .flat_map(|(s, st)| {
+            st.pieces
+                .iter()
+                .enumerate()
+                .map(move |(p, pc)| (pc.bytes.len(), s, p))
+        })
+        .collect();
+    pieces.sort_by(|a, b| b.cmp(a));
+    let mut free: Vec<usize> = Vec::new();
+    let mut banks: Vec<Vec<Option<u8>>> = distinct
+        .iter()
+        .map(|s| vec![None; s.pieces.len()])
+        .collect();
+    for &(len, s, p) in &pieces {
+        let b = match free.iter().position(|&f| f >= len) {
+            Some(b) => b,
+            None => {
+                free.push(BANK);
+                free.len() - 1
+            }
+        };
+        free[b] -= len;
+        banks[s][p] = Some(b as u8);
+    }
+    let stream_data: usize = pieces.iter().map(|p| p.0).sum();
+    let total_banks = (free.len() + 1).max(2).next_power_of_two();
+    if total_banks > MAX_UXROM_BANKS {
+        return Err(Error::Unsupported(format!(
+            "the songs need {} KiB of song data ({} banks of 16 KiB plus the fixed bank), but \
+             UxROM (mapper 2) holds at most {} KiB in a {} KiB ROM; MMC3 (mapper 4, 512 KiB) \
+             would hold them, which nesmm does not build: split the songs over several ROMs",
+            stream_data.div_ceil(1024),
+            free.len(),
+            (MAX_UXROM_BANKS - 1) * BANK / 1024,
+            MAX_UXROM_BANKS * BANK / 1024
+        )));
+    }
+    let layout = Layout {
+        songs: &encoded,
+        stream_ids: ids,
+        streams: distinct,
+        banks,
+        uxrom: true,
+        title: &opts.title,
+    };
+    link(
+        &layout,
+        Mapper::Uxrom,
+        total_banks,
+        fixed + stream_data,
+        code,
+        opts,
+        asm,
+    )
+}
+
+fn encode_all(songs: &[ApuStream], max_piece: usize) -> Vec<EncodedSong> {
+    let opts = EncodeOptions {
+        max_piece,
+        ..Default::default()
+    };
+    songs.iter().map(|s| encode_stream_with(s, &opts)).collect()
+}
+
+fn sources(layout: &Layout) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = player::PLAYER_SOURCES
+        .iter()
+        .map(|(n, t)| (n.to_string(), t.as_bytes().to_vec()))
+        .collect();
+    let (blobs, addr) = emit::place(layout);
+    files.push(("songs.inc".into(), emit::songs_inc(layout).into_bytes()));
+    let region = layout.songs.first().map_or(Region::Ntsc, |s| s.region);
+    files.push((
+        "ui_data.s".into(),
+        crate::rom::ui::ui_data_source(region).into_bytes(),
+    ));
+    files.push((
+        "songs.s".into(),
+        emit::songs_s(layout, &blobs, &addr).into_bytes(),
+    ));
+    for (bank, blob) in blobs {
+        files.push((emit::blob_name(bank), blob));
+    }
+    files
+}
+
+fn config(mapper: Mapper, banks: usize) -> String {
+    match mapper {
+        Mapper::Nrom => player::NROM_CFG.to_string(),
+        Mapper::Uxrom => player::uxrom_cfg(banks),
+    }
+}
+
+/// Bytes of player code (`player_end - player_start`), measured once per board and backend.
+fn player_code_size(mapper: Mapper, asm: Assembler) -> Result<usize> {
+    static CACHE: Mutex<Vec<(Mapper, usize, usize)>> = Mutex::new(Vec::new());
+    let key = asm as *const () as usize;
+    if let Some(&(_, _, n)) = CACHE
+        .lock()
+        .map_err(|_| Error::Unsupported("player size cache poisoned".into()))?
+        .iter()
+        .find(|&&(m, k, _)| m == mapper && k == key)
+    {
+        return Ok(n);
+    }
+    let empty = Layout {
+        songs: &[],
+        stream_ids: vec![],
+        streams: vec![],
+        banks: vec![],
+        uxrom: mapper == Mapper::Uxrom,
+        title: "",
+    };
+    let linked = asm(&sources(&empty), player::MAIN_SOURCE, &config(mapper, 4))?;
+    let size = symbol(&linked, "player_end")? - symbol(&linked, "player_start")?;
+    if let Ok(mut c) = CACHE.lock() {
+        c.push((mapper, key, usize::from(size)));
+    }
+    Ok(usize::from(size))
+}
+
+fn symbol(linked: &LinkedPrg, name: &str) -> Result<u16> {
+    linked
+        .symbols
+        .get(name)
+        .copied()
+        .ok_or_else(|| Error::Unsupported(format!("the player has no label '{name}'")))
+}
+
+fn link(
+    layout: &Layout,
+    mapper: Mapper,
+    banks: usize,
+    data_bytes: usize,
+    player_bytes: usize,
+    opts: &BuildOptions,
+    asm: Assembler,
+) -> Result<Rom> {
+    let linked = asm(
+        &sources(layout),
+        player::MAIN_SOURCE,
+        &config(mapper, banks),
+    )?;
+    let prg_size = banks * BANK;
+    if linked.image.len() != prg_size {
+        return Err(Error::Unsupported(format!(
+            "the linker made {} bytes of PRG, expected {prg_size}",
+            linked.image.len()
+        )));
+    }
+    let mut bytes = nes2_header(mapper.number(), banks as u16, opts.region).to_vec();
+    crate::rom::chr::use_chr_rom(&mut bytes);
+    bytes.extend_from_slice(&linked.image);
+    bytes.extend_from_slice(&crate::rom::chr::chr_rom());
+    let mut counted = vec![false; layout.streams.len()];
+    let songs = layout
+        .songs
+        .iter()
+        .zip(&layout.stream_ids)
+        .map(|(s, ids)| {
+            let mut data = s.header_bytes();
+            for &id in ids {
+                if !counted[id] {
+                    counted[id] = true;
+                    data += layout.streams[id]
+                        .pieces
+                        .iter()
+                        .map(|p| p.bytes.len())
+                        .sum::<usize>();
+                }
+            }
+            SongSize {
+                name: s.name.clone(),
+                data_bytes: data,
+                frames: s.frames,
+            }
+        })
+        .collect();
+    Ok(Rom {
+        bytes,
+        mapper,
+        prg_size,
+        symbols: linked.symbols,
+        songs,
+        data_bytes,
+        player_bytes,
+        region: opts.region,
+    })
+}

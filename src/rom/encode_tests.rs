@@ -1,0 +1,227 @@
+//! decode(encode(s)) == s over random and music-like streams, loops, pieces and edge cases.
+
+use crate::apu_stream::{ApuStream, RegWrite};
+use crate::region::Region;
+use crate::rom::decode::{decode, decode_frames};
+use crate::rom::encode::{encode_stream, encode_stream_with, plan_streams, EncodeOptions};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+/// A stream of random writes to random registers in random order.
+pub(crate) fn random_stream(rng: &mut StdRng, frames: usize) -> ApuStream {
+    let mut s = ApuStream::new("random", Region::Ntsc);
+    s.init = vec![RegWrite::new(0x4015, 0x0F), RegWrite::new(0x4001, 0x08)];
+    for _ in 0..frames {
+        let n = match rng.random_range(0..10) {
+            0..=4 => 0,
+            5..=8 => rng.random_range(1..6),
+            _ => rng.random_range(6..40),
+        };
+        let w: Vec<RegWrite> = (0..n)
+            .map(|_| RegWrite::new(0x4000 + rng.random_range(0..0x18u16), rng.random()))
+            .collect();
+        s.push_frame(&w);
+    }
+    s
+}
+
+/// A music-like stream: per-voice writes in voice order with a repeating pattern, 3/2 frames
+/// per score step, a `$4015` write first, and small variations.
+pub(crate) fn music_stream(rng: &mut StdRng, steps: usize) -> ApuStream {
+    let mut s = ApuStream::new("music", Region::Ntsc);
+    s.init = vec![
+        RegWrite::new(0x4015, 0x00),
+        RegWrite::new(0x4000, 0x30),
+        RegWrite::new(0x4001, 0x08),
+    ];
+    let pattern: Vec<[u8; 4]> = (0..32)
+        .map(|_| [rng.random(), rng.random(), rng.random(), rng.random()])
+        .collect();
+    for step in 0..steps {
+        let p = pattern[step % 32];
+        let mut w = Vec::new();
+        if step % 16 == 0 {
+            w.push(RegWrite::new(0x4015, 0x0F));
+        }
+        for (voice, &b) in p.iter().enumerate() {
+            let base = 0x4000 + 4 * voice as u16;
+            if b & 1 != 0 {
+                w.push(RegWrite::new(base, b | 0x30));
+            }
+            if b & 2 != 0 {
+                let wobble = u8::from(rng.random_range(0..50) == 0);
+                w.push(RegWrite::new(base + 2, b.wrapping_mul(7) ^ wobble));
+            }
+            if b & 4 != 0 {
+                w.push(RegWrite::new(base + 3, b >> 5));
+            }
+        }
+        s.push_frame(&w);
+        s.push_frame(&[]);
+        if step % 2 == 0 {
+            s.push_frame(&[]);
+        }
+    }
+    s
+}
+
+fn unrolled(s: &ApuStream, n: usize) -> Vec<Vec<RegWrite>> {
+    let mut out = Vec::new();
+    let mut f = 0;
+    while out.len() < n {
+        if f >= s.len() {
+            match s.loop_frame.filter(|&l| l < s.len()) {
+                Some(l) => f = l,
+                None => {
+                    out.push(Vec::new());
+                    continue;
+                }
+            }
+        }
+        out.push(s.frame(f).to_vec());
+        f += 1;
+    }
+    out
+}
+
+fn check(s: &ApuStream, opts: &EncodeOptions) {
+    let e = encode_stream_with(s, opts);
+    for p in e.streams.iter().flat_map(|s| &s.pieces) {
+        assert!(p.bytes.len() <= opts.max_piece, "piece over the limit");
+    }
+    let d = decode(&e).expect("decodes");
+    let mut want = s.clone();
+    want.loop_frame = s.loop_frame.filter(|&l| l < s.len());
+    assert_eq!(d, want, "decode(encode(s)) differs");
+    let extra = s.len() * 2 + 70;
+    assert_eq!(
+        decode_frames(&e, extra).expect("decodes"),
+        unrolled(s, extra),
+        "looping / stopping differs"
+    );
+}
+
+#[test]
+fn random_streams_round_trip() {
+    let mut rng = StdRng::seed_from_u64(1);
+    for case in 0..200 {
+        let n = rng.random_range(0..300);
+        let mut s = random_stream(&mut rng, n);
+        s.loop_frame = match case % 4 {
+            0 => None,
+            1 => Some(0),
+            2 => Some(rng.random_range(0..s.len().max(1))),
+            _ => Some(s.len() + rng.random_range(0..3)),
+        };
+        check(&s, &EncodeOptions::default());
+    }
+}
+
+#[test]
+fn music_streams_round_trip_and_compress() {
+    let mut rng = StdRng::seed_from_u64(2);
+    for case in 0..40 {
+        let n = rng.random_range(1..600);
+        let mut s = music_stream(&mut rng, n);
+        s.loop_frame = (case % 2 == 0).then(|| rng.random_range(0..s.len()));
+        check(&s, &EncodeOptions::default());
+    }
+    let s = music_stream(&mut rng, 2000);
+    let e = encode_stream(&s);
+    let raw = 2 * s.write_count() + s.len();
+    assert!(
+        e.stream_bytes() * 8 < raw,
+        "a repeating song should compress 8x: {} of {raw}",
+        e.stream_bytes()
+    );
+    assert!(e.streams.len() >= 4, "voices get their own streams");
+    let masked = e
+        .streams
+        .iter()
+        .filter(|s| matches!(s.mode, crate::rom::encode::StreamMode::Mask { .. }))
+        .count();
+    assert!(
+        masked >= 4,
+        "rising-order voice streams use mask mode: {masked}"
+    );
+    let mut rng2 = StdRng::seed_from_u64(9);
+    let r = encode_stream(&random_stream(&mut rng2, 300));
+    assert!(r
+        .streams
+        .iter()
+        .all(|s| s.mode == crate::rom::encode::StreamMode::Pairs));
+}
+
+#[test]
+fn small_pieces_round_trip() {
+    let mut rng = StdRng::seed_from_u64(3);
+    for case in 0..60 {
+        let mut s = if case % 2 == 0 {
+            random_stream(&mut rng, 400)
+        } else {
+            music_stream(&mut rng, 3000)
+        };
+        s.loop_frame = (case % 3 != 0).then(|| rng.random_range(0..s.len()));
+        let opts = EncodeOptions {
+            max_piece: 64 + case * 3,
+            ..Default::default()
+        };
+        let e = encode_stream_with(&s, &opts);
+        assert!(e.streams.iter().any(|st| st.pieces.len() > 1));
+        check(&s, &opts);
+    }
+}
+
+#[test]
+fn edge_cases_round_trip() {
+    let o = EncodeOptions::default();
+    // Empty song, silent song, one long rest, a frame of 40 writes, a 1000-frame gap.
+    let mut s = ApuStream::new("edge", Region::Pal);
+    check(&s, &o);
+    for _ in 0..200 {
+        s.push_frame(&[]);
+    }
+    check(&s, &o);
+    s.loop_frame = Some(3);
+    check(&s, &o);
+    let many: Vec<RegWrite> = (0..40)
+        .map(|i| RegWrite::new(0x4000 + (i % 0x18), i as u8))
+        .collect();
+    s.push_frame(&many);
+    for _ in 0..1000 {
+        s.push_frame(&[]);
+    }
+    s.push_frame(&[RegWrite::new(0x4017, 0x40)]);
+    check(&s, &o);
+    s.loop_frame = Some(200);
+    check(&s, &o);
+    s.loop_frame = Some(s.len() - 1);
+    check(&s, &o);
+}
+
+#[test]
+fn stream_plan_follows_the_song_order() {
+    let mut s = ApuStream::new("order", Region::Ntsc);
+    s.push_frame(&[
+        RegWrite::new(0x4015, 1),
+        RegWrite::new(0x4000, 1),
+        RegWrite::new(0x4002, 1),
+        RegWrite::new(0x4008, 1),
+    ]);
+    s.push_frame(&[RegWrite::new(0x400C, 1), RegWrite::new(0x4004, 1)]);
+    let plan = plan_streams(&s);
+    let firsts: Vec<u8> = plan.iter().map(|r| r[0]).collect();
+    // $4015 first, then pulse 1, triangle; noise before pulse 2.
+    assert_eq!(plan.len(), 5);
+    let pos = |r: u8| firsts.iter().position(|&f| f == r).unwrap();
+    assert!(pos(0x14) < pos(0x00) && pos(0x00) < pos(0x08) && pos(0x0C) < pos(0x04));
+    // Interleaving pulse 1 around $4015 merges the two groups.
+    s.push_frame(&[
+        RegWrite::new(0x4000, 1),
+        RegWrite::new(0x4015, 1),
+        RegWrite::new(0x4002, 1),
+    ]);
+    let plan = plan_streams(&s);
+    assert!(plan.iter().any(|r| r.contains(&0x00) && r.contains(&0x15)));
+    check(&s, &EncodeOptions::default());
+}

@@ -1,0 +1,23 @@
+//! The ROM builder: the song data format ([`encode`]), its reference decoder ([`decode`]),
+//! the 6502 player sources (`asm/`), the iNES header ([`ines`]) and the NROM / UxROM build
+//! ([`build`]).
+
+pub mod build;
+pub mod chr;
+pub mod decode;
+pub mod emit;
+pub mod encode;
+pub mod export;
+pub mod ines;
+pub mod nsf;
+pub mod nsfe;
+pub mod pipeline;
+pub mod player;
+pub mod ui;
+
+#[cfg(test)]
+mod encode_tests;
+
+pub use build::{build_rom, build_rom_with, BuildOptions, Mapper, Rom, SongSize};
+pub use decode::{decode, decode_frames};
+pub use encode::{encode_stream, encode_stream_with, EncodeOptions, EncodedSong};

@@ -1,0 +1,79 @@
+//! `nesmm build` as a user runs it.
+
+use nesmm::formats::save_score;
+use nesmm::score::{Cell, Score, Voice};
+use std::process::Command;
+
+fn nesmm() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_nesmm"))
+}
+
+fn score(name: &str, frames: usize) -> Score {
+    let mut s = Score::new(name, 24.0);
+    s.expressive = true;
+    for i in 0..frames {
+        let mut f = [Cell::REST; 4];
+        f[0] = Cell {
+            note: 60 + (i % 12) as u8,
+            velocity: 15 - (i % 8) as u8,
+            timbre: 2,
+        };
+        f[2] = Cell::from_note(Voice::Triangle, 48 + (i % 5) as u8);
+        s.frames.push(f);
+    }
+    s
+}
+
+#[test]
+fn build_writes_a_rom_and_reports_sizes() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.exprsco.pkl");
+    let b = dir.path().join("b.exprsco.pkl");
+    save_score(&score("a", 200), &a).unwrap();
+    save_score(&score("b", 90), &b).unwrap();
+    let out = dir.path().join("roms/x.nes");
+    let o = nesmm()
+        .args(["build", a.to_str().unwrap(), b.to_str().unwrap(), "-o"])
+        .arg(&out)
+        .args(["--pal", "--loop", "--title", "Album"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        text.contains("NROM (mapper 0)") && text.contains("PAL"),
+        "{text}"
+    );
+    assert!(text.contains("bytes of song data"), "{text}");
+    let rom = std::fs::read(&out).unwrap();
+    assert_eq!(&rom[0..4], b"NES\x1A");
+    assert_eq!(rom[12], 1, "PAL timing byte");
+    assert_eq!(rom.len(), 16 + 32768 + 8192, "header, PRG, CHR-ROM (font)");
+    let title = b"Album\0";
+    assert!(rom.windows(title.len()).any(|w| w == title), "title stored");
+}
+
+#[test]
+fn build_errors_name_the_file_and_leave_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("x.nes");
+    let missing = dir.path().join("missing.exprsco.pkl");
+    let o = nesmm()
+        .args(["build", missing.to_str().unwrap(), "-o"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("missing.exprsco.pkl"), "{err}");
+    assert!(!out.exists(), "no ROM left behind");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "no temp file"
+    );
+}

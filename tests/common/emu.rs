@@ -1,0 +1,138 @@
+//! Runs built ROMs in tetanes-core and records what the player writes to the APU, frame by
+//! frame, with the CPU cycles music_update took.
+
+use nesmm::rom::Rom;
+use nesmm::{ApuStream, RegWrite};
+use std::io::Cursor;
+use tetanes_core::control_deck::{Clocked, Config, ControlDeck, HeadlessMode};
+use tetanes_core::debug::{Access, Breakpoint};
+use tetanes_core::input::{JoypadBtnState, Player};
+use tetanes_core::memory::RamState;
+
+/// A console running a ROM with the APU registers watched.
+pub struct Console {
+    pub deck: ControlDeck,
+    stub: u16,
+    /// The mask-mode write routines: `mm_group0 .. mm_end`.
+    mask_code: std::ops::Range<u16>,
+    update: u16,
+    done: u16,
+}
+
+/// What one NMI did.
+#[derive(Debug, Default, Clone)]
+pub struct NmiRecord {
+    /// Player writes (through `music_stub` or the mask routines) between the previous NMI's
+    /// music and this one (music_start_song's init writes).
+    pub before: Vec<RegWrite>,
+    /// The music writes of this NMI.
+    pub writes: Vec<RegWrite>,
+    /// CPU cycles from music_update's first instruction to the return to nmi_music_done.
+    pub cycles: u32,
+}
+
+impl Console {
+    pub fn new(rom: &Rom, ram: RamState) -> Console {
+        let mut cfg = Config::default()
+            .with_ram_state(ram)
+            .with_headless_mode(HeadlessMode::NO_AUDIO | HeadlessMode::NO_VIDEO)
+            .with_emulate_ppu_warmup(true);
+        cfg.sram_dir = None;
+        let mut deck = ControlDeck::with_config(cfg);
+        deck.load_rom("test.nes", &mut Cursor::new(rom.bytes.clone()))
+            .expect("tetanes loads the ROM");
+        deck.set_breakpoints([Breakpoint {
+            start: 0x4000,
+            end: 0x4017,
+            offset: None,
+            access: Access::WRITE,
+            breaks: false,
+            condition: None,
+        }]);
+        let sym = |n: &str| {
+            *rom.symbols
+                .get(n)
+                .unwrap_or_else(|| panic!("no symbol {n}"))
+        };
+        Console {
+            deck,
+            stub: sym("music_stub"),
+            mask_code: sym("mm_group0")..sym("mm_end"),
+            update: sym("music_update"),
+            done: sym("nmi_music_done"),
+        }
+    }
+
+    fn player_writes(&mut self) -> Vec<RegWrite> {
+        let (stub, mask) = (self.stub, self.mask_code.clone());
+        self.deck
+            .drain_access_log()
+            .into_iter()
+            .filter(|h| (h.pc == stub || mask.contains(&h.pc)) && h.access == Access::WRITE)
+            .map(|h| RegWrite::new(h.addr, h.value))
+            .collect()
+    }
+
+    fn run_to(&mut self, pc: u16) {
+        for _ in 0..5 {
+            match self.deck.clock_frame_until(|b| b.cpu.pc == pc) {
+                Ok(Clocked::Stopped) => return,
+                Ok(_) => {}
+                Err(e) => panic!("emulation failed: {e:?}"),
+            }
+        }
+        panic!("the CPU did not reach ${pc:04X} within 5 frames");
+    }
+
+    /// Runs to the end of the next NMI's music update.
+    pub fn nmi(&mut self) -> NmiRecord {
+        self.run_to(self.update);
+        let before = self.player_writes();
+        let c0 = self.deck.bus().cpu.cycle;
+        self.run_to(self.done);
+        let cycles = self.deck.bus().cpu.cycle.wrapping_sub(c0);
+        NmiRecord {
+            before,
+            writes: self.player_writes(),
+            cycles,
+        }
+    }
+
+    /// Holds or releases a controller 1 button.
+    pub fn button(&mut self, b: JoypadBtnState, pressed: bool) {
+        self.deck.joypad_mut(Player::One).set_button(b, pressed);
+    }
+}
+
+/// Frame `i` of a song played on and on (looping or silent after the end).
+pub fn expected_frame(s: &ApuStream, i: usize) -> &[RegWrite] {
+    if i < s.len() {
+        return s.frame(i);
+    }
+    match s.loop_frame.filter(|&l| l < s.len()) {
+        Some(l) => s.frame(l + (i - s.len()) % (s.len() - l)),
+        None => &[],
+    }
+}
+
+/// Plays `frames` NMIs of song 0 and checks every write against the stream; returns cycles.
+pub fn check_song(rom: &Rom, s: &ApuStream, frames: usize, ram: RamState) -> Vec<u32> {
+    let mut c = Console::new(rom, ram);
+    let first = c.nmi();
+    assert_eq!(first.before, s.init, "init writes of '{}'", s.name);
+    let mut cycles = vec![first.cycles];
+    assert_eq!(first.writes, expected_frame(s, 0), "'{}' frame 0", s.name);
+    for i in 1..frames {
+        let r = c.nmi();
+        assert!(
+            r.before.is_empty(),
+            "writes outside the NMI at frame {i}: {:?}; in it {:?}; want {:?}",
+            r.before,
+            r.writes,
+            expected_frame(s, i)
+        );
+        assert_eq!(r.writes, expected_frame(s, i), "'{}' frame {i}", s.name);
+        cycles.push(r.cycles);
+    }
+    cycles
+}

@@ -1,0 +1,184 @@
+//! NES-MDB songs compiled and built into ROMs, played in tetanes-core: every APU write must equal
+//! the compiled stream. A CI-sized sample always runs (when the data is present); the whole
+//! dataset is an ignored test.
+
+mod common;
+
+use common::emu::{check_song, expected_frame, Console};
+use nesmm::compile::{compile, CompileOptions};
+use nesmm::formats::nesmdb::{self, ScoreKind, Split};
+use nesmm::rom::{build_rom, decode, encode_stream, BuildOptions, Mapper};
+use nesmm::{ApuStream, Region};
+use tetanes_core::input::JoypadBtnState;
+use tetanes_core::memory::RamState;
+
+/// Compiled songs of the exprsco archive whose index passes `keep`, or None without the data.
+fn songs(keep: impl Fn(usize, &str) -> bool, region: Region) -> Option<Vec<ApuStream>> {
+    let Some(path) = nesmdb::archive_path(ScoreKind::Exprsco) else {
+        eprintln!(
+            "skipping: NES-MDB not found at {:?}",
+            nesmdb::data_dir().unwrap_or_default()
+        );
+        return None;
+    };
+    let mut out = Vec::new();
+    let mut i = 0;
+    nesmdb::for_each_song(&path, &Split::ALL, |song| {
+        if keep(i, &song.score.name) {
+            let opts = CompileOptions {
+                region,
+                ..Default::default()
+            };
+            out.push(compile(&song.score, &opts)?);
+        }
+        i += 1;
+        Ok(())
+    })
+    .expect("NES-MDB loads and compiles");
+    Some(out)
+}
+
+/// Plays `frames` frames (all when None) of each song in its own ROM.
+fn play_all(songs: &[ApuStream], frames: Option<usize>) -> (u32, f64, usize) {
+    let mut worst = 0;
+    let mut sum = 0u64;
+    let mut n = 0usize;
+    for s in songs {
+        let rom = build_rom(
+            std::slice::from_ref(s),
+            &BuildOptions {
+                region: s.region,
+                ..Default::default()
+            },
+        )
+        .unwrap_or_else(|e| panic!("{}: {e}", s.name));
+        let f = frames.unwrap_or(s.len()).min(s.len()) + 2;
+        let cycles = check_song(&rom, s, f, RamState::Random);
+        worst = worst.max(*cycles.iter().max().unwrap_or(&0));
+        sum += cycles.iter().map(|&c| u64::from(c)).sum::<u64>();
+        n += cycles.len();
+    }
+    (worst, sum as f64 / n.max(1) as f64, n)
+}
+
+#[test]
+fn nesmdb_sample_plays_exactly() {
+    // Every 16th song (about 330): the Rust decoder over each whole song, the emulator over
+    // the first 40 frames of each and over the whole of the busiest song (all four voices).
+    let Some(sample) = songs(|i, _| i % 16 == 0, Region::Ntsc) else {
+        return;
+    };
+    assert!(sample.len() >= 300, "{}", sample.len());
+    for s in &sample {
+        assert_eq!(
+            &decode(&encode_stream(s)).expect("decodes"),
+            s,
+            "{}",
+            s.name
+        );
+    }
+    let (worst, mean, n) = play_all(&sample, Some(40));
+    println!(
+        "sample: {} songs, {n} frames, music_update worst {worst} mean {mean:.1} cycles",
+        sample.len()
+    );
+    let busy = |s: &ApuStream| {
+        s.frames()
+            .filter(|f| (0..4u16).all(|v| f.iter().any(|w| (w.addr - 0x4000) / 4 == v)))
+            .count()
+    };
+    let busiest = sample.iter().max_by_key(|s| busy(s)).expect("a song");
+    assert!(busy(busiest) > 0);
+    println!(
+        "busiest: {} ({} frames with all four voices written)",
+        busiest.name,
+        busy(busiest)
+    );
+    play_all(std::slice::from_ref(busiest), Some(4000));
+}
+
+#[test]
+fn nesmdb_pal_sample_plays_exactly() {
+    let Some(sample) = songs(|i, _| i % 600 == 7, Region::Pal) else {
+        return;
+    };
+    assert!(!sample.is_empty());
+    assert!(sample.iter().all(|s| s.region == Region::Pal));
+    play_all(&sample, Some(300));
+}
+
+#[test]
+fn nesmdb_lawn_mower_album_changes_tracks() {
+    let Some(album) = songs(|_, n| n.starts_with("202_LawnMower"), Region::Ntsc) else {
+        return;
+    };
+    assert_eq!(album.len(), 5);
+    let rom = build_rom(&album, &BuildOptions::default()).expect("builds");
+    assert_eq!(rom.mapper, Mapper::Nrom);
+    println!(
+        "Lawn Mower: {} bytes of song data ({:?})",
+        rom.data_bytes,
+        rom.songs.iter().map(|s| s.data_bytes).collect::<Vec<_>>()
+    );
+    // The first song in full and past its end, then Right: the second song from its start.
+    let mut c = Console::new(&rom, RamState::Random);
+    let first = c.nmi();
+    assert_eq!(first.before, album[0].init);
+    assert_eq!(first.writes, expected_frame(&album[0], 0));
+    for i in 1..album[0].len() + 30 {
+        let r = c.nmi();
+        assert!(r.before.is_empty());
+        assert_eq!(r.writes, expected_frame(&album[0], i), "song 0 frame {i}");
+    }
+    c.button(JoypadBtnState::RIGHT, true);
+    let r = c.nmi();
+    c.button(JoypadBtnState::RIGHT, false);
+    assert_eq!(r.before, album[1].init);
+    assert_eq!(r.writes, expected_frame(&album[1], 0));
+    for i in 1..600 {
+        let r = c.nmi();
+        assert!(r.before.is_empty());
+        assert_eq!(r.writes, expected_frame(&album[1], i), "song 1 frame {i}");
+    }
+}
+
+#[test]
+fn nesmdb_longest_song_plays_on_nrom_and_uxrom() {
+    let Some(long) = songs(
+        |_, n| n.starts_with("064_DeepDungeonII_YuushinoMonshou_09"),
+        Region::Ntsc,
+    ) else {
+        return;
+    };
+    let s = long.into_iter().max_by_key(|s| s.len()).expect("the song");
+    // 81,000 frames compress to about 11 KiB: NROM holds it.
+    let rom = build_rom(std::slice::from_ref(&s), &BuildOptions::default()).expect("builds");
+    println!(
+        "{}: {} frames, {:?}, {} bytes",
+        s.name,
+        s.len(),
+        rom.mapper,
+        rom.data_bytes
+    );
+    check_song(&rom, &s, 2000, RamState::Random);
+    let opts = BuildOptions {
+        force_uxrom: true,
+        ..Default::default()
+    };
+    let ux = build_rom(std::slice::from_ref(&s), &opts).expect("builds");
+    assert_eq!(ux.mapper, Mapper::Uxrom);
+    check_song(&ux, &s, 2000, RamState::Random);
+}
+
+#[test]
+#[ignore = "whole dataset: about an hour"]
+fn nesmdb_all_songs_play_exactly() {
+    let Some(all) = songs(|_, _| true, Region::Ntsc) else {
+        return;
+    };
+    let (worst, mean, n) = play_all(&all, None);
+    println!(
+        "all: {} songs, {n} frames, music_update worst {worst} mean {mean:.1} cycles",
+        all.len()
+    );
+}
