@@ -452,6 +452,8 @@ fn cli_vary_and_interpolate_write_scores_and_explain_errors() {
     for i in 0..3 {
         assert!(idir.join(format!("interp-{i:02}.seprsco.pkl")).is_file());
     }
+    let rom = std::fs::read(idir.join("interpolation.nes")).unwrap();
+    assert_eq!(&rom[..4], b"NES\x1a", "an iNES ROM");
     let g = tmp.path().join("g.seprsco.pkl");
     let st = nesmm()
         .args(["generate", "--seconds", "2", "--model"])

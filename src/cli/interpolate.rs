@@ -3,7 +3,9 @@
 use clap::Args;
 use nesmm::formats;
 use nesmm::learn::generate::bundled_model_dir;
-use nesmm::learn::vae_decode::{interpolate, resolve_model_dir, VaeModel, VaeOptions};
+use nesmm::learn::vae_decode::{
+    interpolate, interpolation_rom, resolve_model_dir, VaeModel, VaeOptions,
+};
 use std::path::PathBuf;
 
 /// Spherical interpolation between two songs' latents, window by window.
@@ -13,7 +15,8 @@ use std::path::PathBuf;
                   windows lie on the great circle between the two songs' posterior means \
                   (slerp, window k of A towards window k of B, over the full windows both \
                   have). Step 0 is the model's rendering of A, the last step its rendering of B. \
-                  Writes <out>/interp-00.seprsco.pkl, ...",
+                  Writes <out>/interp-00.seprsco.pkl, ... and <out>/interpolation.nes, an \
+                  iNES ROM with one song per step (Right/Left on controller 1 change songs).",
     after_help = "Example: nesmm interpolate a.seprsco.pkl b.seprsco.pkl --steps 8 -o interp/"
 )]
 pub struct InterpolateArgs {
@@ -59,10 +62,15 @@ pub fn run(a: InterpolateArgs) -> anyhow::Result<()> {
         let p = a.output.join(format!("{}.seprsco.pkl", s.name));
         formats::save_score(s, &p)?;
     }
+    let rom = interpolation_rom(&scores, "nesmm interpolation")?;
+    let rom_path = a.output.join("interpolation.nes");
+    nesmm::io::write_atomic(&rom_path, &rom.bytes)?;
     eprintln!(
-        "wrote {} scores of {} frames to {}",
+        "wrote {} scores of {} frames and {} ({} songs) to {}",
         scores.len(),
         scores[0].len(),
+        rom_path.display(),
+        rom.songs.len(),
         a.output.display()
     );
     Ok(())

@@ -459,6 +459,16 @@ pub fn interpolate(
     Ok(out)
 }
 
+/// One ROM with the interpolation's steps as its songs, in order (NTSC, each song looping).
+pub fn interpolation_rom(steps: &[Score], title: &str) -> Result<crate::rom::build::Rom> {
+    let req = crate::rom::pipeline::RomRequest {
+        region: crate::Region::Ntsc,
+        loop_mode: crate::rom::pipeline::LoopMode::Loop,
+        title: title.to_string(),
+    };
+    crate::rom::pipeline::build_rom_from_scores(steps, &req)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
