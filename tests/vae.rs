@@ -180,6 +180,23 @@ fn tiny_vae_trains_and_keeps_its_latents_active() {
     );
     assert!((e.neg_elbo_per_frame - (e.recon_nll + e.kl_per_frame)).abs() < 1e-6);
     assert!(e.recon_frame_accuracy > 0.5, "{e:?}");
+    // The LSTM is scored on the same windows, in its own vocabulary.
+    let ldir = tempfile::tempdir().unwrap();
+    let (tr, va) = sets(ModelKind::LstmFull, songs);
+    let o = TrainOptions {
+        max_steps: Some(3),
+        ..tiny(ModelKind::LstmFull)
+    };
+    train(&tr, &va, &o, ldir.path(), false).unwrap();
+    let lstm = checkpoint::load_model(ldir.path()).unwrap();
+    let with = evaluate_vae(&model, &set, "train", Some((&lstm, &tr)), 8).unwrap();
+    let l = with.lstm.as_ref().unwrap();
+    let (direct, _) = nesmm::learn::train::window_nll(&lstm.model, &tr, 16, 8).unwrap();
+    assert!(
+        (l.nll - direct).abs() < 1e-9 && l.nll_voices.len() == 4,
+        "{l:?}"
+    );
+    assert!(nesmm::learn::vae_eval::markdown(&with).contains("| LSTM ("));
     let md = nesmm::learn::vae_eval::markdown(&e);
     assert!(
         md.contains("active dims") && md.contains("vae-full"),
