@@ -154,7 +154,7 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
     );
     let report = train(&train_set, &valid_set, &opts, &out, a.resume)?;
     eprintln!(
-        "done: {} steps, {:.0} frames/s, best valid NLL {:.4} nats/frame",
+        "done: {} steps, {:.0} frames/s, best valid NLL (VAE: -ELBO) {:.4} nats/frame",
         report.state.step,
         report.frames_per_sec,
         report.state.best_valid.unwrap_or(f64::NAN)

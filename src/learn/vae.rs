@@ -21,6 +21,11 @@
 //! is clamped below at `free_bits` nats, so a dimension that carries less information costs the
 //! same as one that carries `free_bits`, and the encoder gets no reward for shutting it off.
 //! Reported KL and ELBO always use the plain KL with `beta = 1`.
+//!
+//! Window: 64 frames (2.67 s at 24 Hz), measured on NES-MDB: 12.1% of test songs are shorter
+//! than 64 frames against 24.9% for 128 (vary and interpolate need one full window), the padded
+//! tail of each song's last window is 5.4% of the frames against 12.0%, and training ran at
+//! 1495 against 1392 frames/s (30-song run, same machine).
 
 use super::dataset::{make_batch, TokenSet};
 use super::fused_lstm::FusedLstm;
