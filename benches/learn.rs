@@ -42,9 +42,20 @@ fn learn(c: &mut Criterion) {
     init_from_seed(&varmap, &cfg, 1).unwrap();
     let mut opt = AdamW::new(&varmap, AdamWParams::default()).unwrap();
     let mut rng = rand::rngs::StdRng::seed_from_u64(0);
-    let toks: Vec<u32> = (0..B * T * 4).map(|i| rng.random_range(0..[77, 77, 89, 17][i % 4])).collect();
+    let toks: Vec<u32> = (0..B * T * 4)
+        .map(|i| rng.random_range(0..[77, 77, 89, 17][i % 4]))
+        .collect();
     let x = Tensor::from_vec(toks.clone(), (B, T, 4), &Device::Cpu).unwrap();
-    let y = Tensor::from_vec(toks[4..].iter().chain(&toks[..4]).copied().collect::<Vec<u32>>(), (B, T, 4), &Device::Cpu).unwrap();
+    let y = Tensor::from_vec(
+        toks[4..]
+            .iter()
+            .chain(&toks[..4])
+            .copied()
+            .collect::<Vec<u32>>(),
+        (B, T, 4),
+        &Device::Cpu,
+    )
+    .unwrap();
     let m = Tensor::ones((B, T), DType::F32, &Device::Cpu).unwrap();
 
     let mut g = c.benchmark_group("learn");
@@ -53,7 +64,10 @@ fn learn(c: &mut Criterion) {
     g.bench_function("train_step_full_h128_b32_t64", |b| {
         b.iter(|| {
             let nll = model.nll(&x, &y, &m, None).unwrap();
-            let loss = nll.iter().skip(1).fold(nll[0].clone(), |a, b| a.add(b).unwrap());
+            let loss = nll
+                .iter()
+                .skip(1)
+                .fold(nll[0].clone(), |a, b| a.add(b).unwrap());
             let grads = loss.backward().unwrap();
             opt.step(&grads, 1e-3).unwrap();
         })
@@ -62,8 +76,19 @@ fn learn(c: &mut Criterion) {
     // One LSTM layer, forward + backward: fused op vs candle_nn::lstm.
     let input = Tensor::randn(0f32, 1.0, (B, T, 128), &Device::Cpu).unwrap();
     let vm2 = VarMap::new();
-    let fused = FusedLstm::new(128, 128, VarBuilder::from_varmap(&vm2, DType::F32, &Device::Cpu).pp("f")).unwrap();
-    let reference = candle_nn::lstm(128, 128, Default::default(), VarBuilder::from_varmap(&vm2, DType::F32, &Device::Cpu).pp("r")).unwrap();
+    let fused = FusedLstm::new(
+        128,
+        128,
+        VarBuilder::from_varmap(&vm2, DType::F32, &Device::Cpu).pp("f"),
+    )
+    .unwrap();
+    let reference = candle_nn::lstm(
+        128,
+        128,
+        Default::default(),
+        VarBuilder::from_varmap(&vm2, DType::F32, &Device::Cpu).pp("r"),
+    )
+    .unwrap();
     g.bench_function("lstm_layer_fused_fwd_bwd", |b| {
         b.iter(|| {
             let s = fused.zero_state(B, &Device::Cpu).unwrap();
@@ -82,10 +107,18 @@ fn learn(c: &mut Criterion) {
     // Sampling: batch 1, the bundled model when present.
     let sampler = nesmm::learn::generate::bundled_model_dir("lstm-full")
         .and_then(|d| Model::load(&d))
-        .unwrap_or_else(|_| Model { dir: "random".into(), fast: FastLstm::new(&model).unwrap() });
-    let opts = GenerateOptions { seconds: 60.0, ..Default::default() };
+        .unwrap_or_else(|_| Model {
+            dir: "random".into(),
+            fast: FastLstm::new(&model).unwrap(),
+        });
+    let opts = GenerateOptions {
+        seconds: 60.0,
+        ..Default::default()
+    };
     g.throughput(Throughput::Elements(60 * 24));
-    g.bench_function("sample_full_60s", |b| b.iter(|| generate(&sampler, &opts).unwrap()));
+    g.bench_function("sample_full_60s", |b| {
+        b.iter(|| generate(&sampler, &opts).unwrap())
+    });
     g.finish();
 }
 

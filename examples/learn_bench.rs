@@ -14,7 +14,10 @@ use rand::{Rng, SeedableRng};
 use std::time::Instant;
 
 fn main() {
-    let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
     let (hidden, batch, seq, steps) = (
         *args.first().unwrap_or(&128),
         *args.get(1).unwrap_or(&32),
@@ -30,7 +33,16 @@ fn main() {
             VoiceVocab { lo: 1, hi: 16 },
         ],
     };
-    let cfg = ModelConfig { kind: ModelKind::LstmFull, vocab, embed: 32, hidden, layers: 2, head_hidden: 64, dropout: 0.0, vae: None };
+    let cfg = ModelConfig {
+        kind: ModelKind::LstmFull,
+        vocab,
+        embed: 32,
+        hidden,
+        layers: 2,
+        head_hidden: 64,
+        dropout: 0.0,
+        vae: None,
+    };
     let varmap = VarMap::new();
     let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
     let model = NoteLstm::new(cfg.clone(), vb).unwrap();
@@ -38,15 +50,24 @@ fn main() {
     let mut opt = AdamW::new(&varmap, AdamWParams::default()).unwrap();
     let mut rng = rand::rngs::StdRng::seed_from_u64(0);
     let sizes: Vec<u32> = cfg.vocab.ranges.iter().map(|r| r.notes() as u32).collect();
-    let toks: Vec<u32> = (0..batch * (seq + 1) * 4).map(|i| rng.random_range(0..sizes[i % 4])).collect();
-    let x: Vec<u32> = (0..batch).flat_map(|b| toks[b * (seq + 1) * 4..(b * (seq + 1) + seq) * 4].to_vec()).collect();
-    let y: Vec<u32> = (0..batch).flat_map(|b| toks[(b * (seq + 1) + 1) * 4..(b * (seq + 1) + seq + 1) * 4].to_vec()).collect();
+    let toks: Vec<u32> = (0..batch * (seq + 1) * 4)
+        .map(|i| rng.random_range(0..sizes[i % 4]))
+        .collect();
+    let x: Vec<u32> = (0..batch)
+        .flat_map(|b| toks[b * (seq + 1) * 4..(b * (seq + 1) + seq) * 4].to_vec())
+        .collect();
+    let y: Vec<u32> = (0..batch)
+        .flat_map(|b| toks[(b * (seq + 1) + 1) * 4..(b * (seq + 1) + seq + 1) * 4].to_vec())
+        .collect();
     let x = Tensor::from_vec(x, (batch, seq, 4), &Device::Cpu).unwrap();
     let y = Tensor::from_vec(y, (batch, seq, 4), &Device::Cpu).unwrap();
     let m = Tensor::ones((batch, seq), DType::F32, &Device::Cpu).unwrap();
     let mut step = || {
         let nll = model.nll(&x, &y, &m, None).unwrap();
-        let loss = nll.iter().skip(1).fold(nll[0].clone(), |a, b| a.add(b).unwrap());
+        let loss = nll
+            .iter()
+            .skip(1)
+            .fold(nll[0].clone(), |a, b| a.add(b).unwrap());
         let g = loss.backward().unwrap();
         opt.step(&g, 1e-3).unwrap();
     };
@@ -57,17 +78,33 @@ fn main() {
     }
     let train_fps = (steps * batch * seq) as f64 / t0.elapsed().as_secs_f64();
     // Sampling: batch 1, one thread, the bundled model when present (else this one).
-    let sampler = match nesmm::learn::generate::bundled_model_dir("lstm-full").and_then(|d| Model::load(&d)) {
+    let sampler = match nesmm::learn::generate::bundled_model_dir("lstm-full")
+        .and_then(|d| Model::load(&d))
+    {
         Ok(m) => m,
-        Err(_) => Model { dir: "random".into(), fast: FastLstm::new(&model).unwrap() },
+        Err(_) => Model {
+            dir: "random".into(),
+            fast: FastLstm::new(&model).unwrap(),
+        },
     };
-    let opts = GenerateOptions { seconds: 600.0, ..Default::default() };
+    let opts = GenerateOptions {
+        seconds: 600.0,
+        ..Default::default()
+    };
     generate(&sampler, &opts).unwrap();
     let c1 = thread_cpu_ns();
     let t1 = Instant::now();
     let mut frames = 0;
     for seed in 0..3 {
-        frames += generate(&sampler, &GenerateOptions { seed, ..opts.clone() }).unwrap().len();
+        frames += generate(
+            &sampler,
+            &GenerateOptions {
+                seed,
+                ..opts.clone()
+            },
+        )
+        .unwrap()
+        .len();
     }
     let sample_fps = frames as f64 / t1.elapsed().as_secs_f64();
     // Per second of CPU time of this thread: what an idle core would give on a shared machine.

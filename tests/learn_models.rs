@@ -15,7 +15,10 @@ fn bundled(name: &str) -> Model {
 fn data() -> Option<PathBuf> {
     let p = nesmdb::archive_path(ScoreKind::Seprsco);
     if p.is_none() {
-        eprintln!("skipping: NES-MDB not found at {:?} (set NESMDB_DIR)", nesmdb::data_dir());
+        eprintln!(
+            "skipping: NES-MDB not found at {:?} (set NESMDB_DIR)",
+            nesmdb::data_dir()
+        );
     }
     p
 }
@@ -23,10 +26,21 @@ fn data() -> Option<PathBuf> {
 #[test]
 fn bundled_full_model_generates_the_same_song_for_the_same_seed() {
     let m = bundled("lstm-full");
-    let opts = GenerateOptions { seconds: 10.0, seed: 3, ..Default::default() };
+    let opts = GenerateOptions {
+        seconds: 10.0,
+        seed: 3,
+        ..Default::default()
+    };
     let a = generate(&m, &opts).unwrap();
     let b = generate(&m, &opts).unwrap();
-    let c = generate(&m, &GenerateOptions { seed: 4, ..opts.clone() }).unwrap();
+    let c = generate(
+        &m,
+        &GenerateOptions {
+            seed: 4,
+            ..opts.clone()
+        },
+    )
+    .unwrap();
     assert_eq!(a.len(), 240);
     assert_eq!(a, b);
     assert_ne!(a.note_matrix(), c.note_matrix());
@@ -41,7 +55,15 @@ fn bundled_full_model_generates_the_same_song_for_the_same_seed() {
 #[test]
 fn bundled_reduced_model_plays_pulse_1_only() {
     let m = bundled("lstm-reduced");
-    let s = generate(&m, &GenerateOptions { seconds: 5.0, seed: 1, ..Default::default() }).unwrap();
+    let s = generate(
+        &m,
+        &GenerateOptions {
+            seconds: 5.0,
+            seed: 1,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     assert!(s.notes(Voice::Pulse1).any(|n| n != 0));
     for v in [Voice::Pulse2, Voice::Triangle, Voice::Noise] {
         assert!(s.notes(v).all(|n| n == 0));
@@ -53,12 +75,23 @@ fn generation_continues_a_primer() {
     let m = bundled("lstm-full");
     let notes: Vec<[u8; 4]> = (0..200).map(|f| [60 + (f % 12) as u8, 55, 43, 0]).collect();
     let primer = Score::from_notes("primer", 24.0, &notes);
-    let opts = GenerateOptions { seconds: 8.0, primer: Some(primer), primer_seconds: 4.0, ..Default::default() };
+    let opts = GenerateOptions {
+        seconds: 8.0,
+        primer: Some(primer),
+        primer_seconds: 4.0,
+        ..Default::default()
+    };
     let s = generate(&m, &opts).unwrap();
     assert_eq!(s.len(), 192);
     assert_eq!(s.note_matrix()[..96], notes[..96]);
-    let bad = GenerateOptions { temperature: 0.0, ..Default::default() };
-    assert!(generate(&m, &bad).unwrap_err().to_string().contains("temperature"));
+    let bad = GenerateOptions {
+        temperature: 0.0,
+        ..Default::default()
+    };
+    assert!(generate(&m, &bad)
+        .unwrap_err()
+        .to_string()
+        .contains("temperature"));
 }
 
 #[test]
@@ -67,13 +100,20 @@ fn corrupt_model_files_are_named_in_errors() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(src.join("config.json"), dir.path().join("config.json")).unwrap();
     let weights = std::fs::read(src.join("model.safetensors")).unwrap();
-    std::fs::write(dir.path().join("model.safetensors"), &weights[..weights.len() / 2]).unwrap();
+    std::fs::write(
+        dir.path().join("model.safetensors"),
+        &weights[..weights.len() / 2],
+    )
+    .unwrap();
     let e = Model::load(dir.path()).err().unwrap().to_string();
     assert!(e.contains("model.safetensors"), "{e}");
     std::fs::write(dir.path().join("config.json"), b"{\"model\": 3}").unwrap();
     let e = Model::load(dir.path()).err().unwrap().to_string();
     assert!(e.contains("config.json"), "{e}");
-    let e = Model::load(&dir.path().join("missing")).err().unwrap().to_string();
+    let e = Model::load(&dir.path().join("missing"))
+        .err()
+        .unwrap()
+        .to_string();
     assert!(e.contains("missing"), "{e}");
 }
 
@@ -101,10 +141,24 @@ fn cli_generate_is_reproducible() {
 fn full_lstm_beats_baselines_on_a_test_sample() {
     let Some(data) = data() else { return };
     let full = bundled("lstm-full");
-    let r = evaluate_models(&data, &[full], Split::Test, Some(40), true, nesmm::learn::generate::REFRESH).unwrap();
+    let r = evaluate_models(
+        &data,
+        &[full],
+        Split::Test,
+        Some(40),
+        true,
+        nesmm::learn::generate::REFRESH,
+    )
+    .unwrap();
     let lstm = r.last().unwrap();
     for b in &r[..r.len() - 1] {
-        assert!(lstm.nll_total < b.nll_total, "{} {} vs {}", b.model, b.nll_total, lstm.nll_total);
+        assert!(
+            lstm.nll_total < b.nll_total,
+            "{} {} vs {}",
+            b.model,
+            b.nll_total,
+            lstm.nll_total
+        );
         assert!(lstm.change_nll_total < b.change_nll_total, "{}", b.model);
     }
 }
@@ -114,10 +168,24 @@ fn full_lstm_beats_baselines_on_a_test_sample() {
 #[ignore = "whole NES-MDB: about a minute in release"]
 fn full_lstm_beats_every_baseline_on_the_test_split() {
     let Some(data) = data() else { return };
-    let r = evaluate_models(&data, &[bundled("lstm-full")], Split::Test, None, true, nesmm::learn::generate::REFRESH).unwrap();
+    let r = evaluate_models(
+        &data,
+        &[bundled("lstm-full")],
+        Split::Test,
+        None,
+        true,
+        nesmm::learn::generate::REFRESH,
+    )
+    .unwrap();
     let lstm = r.last().unwrap();
     for b in &r[..r.len() - 1] {
-        assert!(lstm.nll_total < b.nll_total, "{} {} vs {}", b.model, b.nll_total, lstm.nll_total);
+        assert!(
+            lstm.nll_total < b.nll_total,
+            "{} {} vs {}",
+            b.model,
+            b.nll_total,
+            lstm.nll_total
+        );
         assert!(lstm.change_nll_total < b.change_nll_total, "{}", b.model);
     }
 }
@@ -126,10 +194,22 @@ fn full_lstm_beats_every_baseline_on_the_test_split() {
 fn lstm_samples_are_closer_to_the_test_split_than_bigram_samples() {
     let Some(data) = data() else { return };
     let full = bundled("lstm-full");
-    let (reference, rows) = sample_stats(&data, &full, Split::Test, Some(60), 8, 20.0, &GenerateOptions::default()).unwrap();
+    let (reference, rows) = sample_stats(
+        &data,
+        &full,
+        Split::Test,
+        Some(60),
+        8,
+        20.0,
+        &GenerateOptions::default(),
+    )
+    .unwrap();
     let d_lstm = distance(&rows[1].1, &reference);
     let d_bigram = distance(&rows[2].1, &reference);
-    assert!(d_lstm.total < d_bigram.total, "lstm {d_lstm:?} bigram {d_bigram:?}");
+    assert!(
+        d_lstm.total < d_bigram.total,
+        "lstm {d_lstm:?} bigram {d_bigram:?}"
+    );
 }
 
 #[test]
@@ -138,7 +218,23 @@ fn cli_train_quick_run_writes_a_loadable_model() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("m");
     let st = std::process::Command::new(env!("CARGO_BIN_EXE_nesmm"))
-        .args(["train", "--model", "lstm-reduced", "--max-songs", "4", "--max-steps", "3", "--hidden", "16", "--embed", "8", "--head-hidden", "8", "--quiet", "--data"])
+        .args([
+            "train",
+            "--model",
+            "lstm-reduced",
+            "--max-songs",
+            "4",
+            "--max-steps",
+            "3",
+            "--hidden",
+            "16",
+            "--embed",
+            "8",
+            "--head-hidden",
+            "8",
+            "--quiet",
+            "--data",
+        ])
         .arg(&data)
         .arg("--out")
         .arg(&out)

@@ -63,7 +63,14 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
         Some(p) => p,
         None => default_data_path()?,
     };
-    let results = evaluate_models(&data, &models, split, a.max_songs, !a.no_baselines, a.refresh)?;
+    let results = evaluate_models(
+        &data,
+        &models,
+        split,
+        a.max_songs,
+        !a.no_baselines,
+        a.refresh,
+    )?;
     print!("{}", markdown_table(&results));
     if let Some(p) = a.json {
         let text = serde_json::to_string_pretty(&results)?;

@@ -69,7 +69,13 @@ pub fn run(a: GenerateArgs) -> anyhow::Result<()> {
     let name = a
         .output
         .file_name()
-        .map(|n| n.to_string_lossy().split('.').next().unwrap_or("generated").to_string())
+        .map(|n| {
+            n.to_string_lossy()
+                .split('.')
+                .next()
+                .unwrap_or("generated")
+                .to_string()
+        })
         .unwrap_or_else(|| "generated".into());
     let opts = GenerateOptions {
         seconds: a.seconds,

@@ -2,12 +2,12 @@
 //! options, calls the library and reports.
 
 mod build;
-mod convert;
 mod export_ca65;
-mod info;
 pub mod compile;
+mod convert;
 mod eval;
 mod generate;
+mod info;
 mod stats;
 mod train;
 mod vary;

@@ -51,8 +51,12 @@ pub struct StatsArgs {
 }
 
 pub fn run(a: StatsArgs) -> anyhow::Result<()> {
-    let split = Split::from_dir_name(&a.split)
-        .ok_or_else(|| anyhow::anyhow!("unknown split '{}'\nhint: use train, valid or test", a.split))?;
+    let split = Split::from_dir_name(&a.split).ok_or_else(|| {
+        anyhow::anyhow!(
+            "unknown split '{}'\nhint: use train, valid or test",
+            a.split
+        )
+    })?;
     let dir = match a.model {
         Some(d) => nesmm::learn::vae_decode::resolve_model_dir(&d)?,
         None => bundled_model_dir("lstm-full")?,

@@ -131,12 +131,16 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
         Some(p) => p,
         None => default_data_path()?,
     };
-    let out = a.out.unwrap_or_else(|| PathBuf::from("models").join(a.model.name()));
+    let out = a
+        .out
+        .unwrap_or_else(|| PathBuf::from("models").join(a.model.name()));
     eprintln!("reading {} ...", data.display());
     let notes = load_notes(&data, &[Split::Train, Split::Valid], a.max_songs)?;
     let vocab = if a.resume {
         nesmm::learn::checkpoint::read_config(&out)
-            .map_err(|e| anyhow::anyhow!("{e}\nhint: --resume needs the folder of an earlier run (--out)"))?
+            .map_err(|e| {
+                anyhow::anyhow!("{e}\nhint: --resume needs the folder of an earlier run (--out)")
+            })?
             .model
             .vocab
     } else {

@@ -24,7 +24,10 @@ pub struct ModelFile {
 pub fn save_tensors(tensors: &HashMap<String, Tensor>, path: &Path) -> Result<()> {
     let parent = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = parent.join(format!(".{name}.{}.tmp", std::process::id()));
     candle_core::safetensors::save(tensors, &tmp)
         .map_err(|e| Error::format(&tmp, format!("cannot write safetensors: {e}")))?;
@@ -37,7 +40,10 @@ pub fn save_tensors(tensors: &HashMap<String, Tensor>, path: &Path) -> Result<()
 /// Reads named tensors from a safetensors file (errors name the file).
 pub fn load_tensors(path: &Path) -> Result<HashMap<String, Tensor>> {
     if !path.exists() {
-        return Err(Error::io(path, std::io::Error::new(std::io::ErrorKind::NotFound, "no such file")));
+        return Err(Error::io(
+            path,
+            std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+        ));
     }
     candle_core::safetensors::load(path, &Device::Cpu)
         .map_err(|e| Error::format(path, format!("not a readable safetensors file: {e}")))
@@ -46,7 +52,9 @@ pub fn load_tensors(path: &Path) -> Result<HashMap<String, Tensor>> {
 /// The variables of a `VarMap` as named tensors.
 pub fn varmap_tensors(varmap: &VarMap) -> HashMap<String, Tensor> {
     let data = varmap.data().lock().expect("varmap lock");
-    data.iter().map(|(k, v)| (k.clone(), v.as_tensor().clone())).collect()
+    data.iter()
+        .map(|(k, v)| (k.clone(), v.as_tensor().clone()))
+        .collect()
 }
 
 /// Copies saved tensors into a `VarMap`'s variables; every variable must be present with its
@@ -60,7 +68,11 @@ pub fn set_varmap(varmap: &VarMap, tensors: &HashMap<String, Tensor>, path: &Pat
         if t.dims() != var.dims() {
             return Err(Error::format(
                 path,
-                format!("tensor '{name}' has shape {:?}, the config implies {:?}", t.dims(), var.dims()),
+                format!(
+                    "tensor '{name}' has shape {:?}, the config implies {:?}",
+                    t.dims(),
+                    var.dims()
+                ),
             ));
         }
         var.set(t).map_err(|e| Error::format(path, e.to_string()))?;
@@ -81,8 +93,8 @@ pub fn read_config(dir: &Path) -> Result<ModelFile> {
 /// Writes `dir/config.json` atomically.
 pub fn write_config(dir: &Path, file: &ModelFile) -> Result<()> {
     let path = dir.join("config.json");
-    let text = serde_json::to_string_pretty(file)
-        .map_err(|e| Error::format(&path, e.to_string()))?;
+    let text =
+        serde_json::to_string_pretty(file).map_err(|e| Error::format(&path, e.to_string()))?;
     crate::io::write_atomic(&path, text.as_bytes())
 }
 

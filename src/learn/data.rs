@@ -41,19 +41,34 @@ impl SplitNotes {
 }
 
 /// Reads the notes of `splits` from `path` (archive or folder), at most `max_songs` per split.
-pub fn load_notes(path: &Path, splits: &[Split], max_songs: Option<usize>) -> Result<Vec<SplitNotes>> {
-    let mut out: Vec<SplitNotes> = splits.iter().map(|&split| SplitNotes { split, songs: Vec::new() }).collect();
+pub fn load_notes(
+    path: &Path,
+    splits: &[Split],
+    max_songs: Option<usize>,
+) -> Result<Vec<SplitNotes>> {
+    let mut out: Vec<SplitNotes> = splits
+        .iter()
+        .map(|&split| SplitNotes {
+            split,
+            songs: Vec::new(),
+        })
+        .collect();
     nesmdb::for_each_song(path, splits, |song| {
         if let Some(entry) = out.iter_mut().find(|s| s.split == song.split) {
             if max_songs.is_none_or(|m| entry.songs.len() < m) {
-                entry.songs.push((song.score.name.clone(), song.score.note_matrix()));
+                entry
+                    .songs
+                    .push((song.score.name.clone(), song.score.note_matrix()));
             }
         }
         Ok(())
     })?;
     for s in &out {
         if s.songs.is_empty() {
-            return Err(Error::format(path, format!("no songs in the {} split", s.split.dir_name())));
+            return Err(Error::format(
+                path,
+                format!("no songs in the {} split", s.split.dir_name()),
+            ));
         }
     }
     Ok(out)

@@ -192,7 +192,8 @@ pub fn make_batch(
             let lo = -(down.min(max_shift));
             let hi = up.min(max_shift);
             if lo < hi {
-                let mut rng = StdRng::seed_from_u64(seed ^ (id as u64).wrapping_mul(0xD1B5_4A32_D192_ED03));
+                let mut rng =
+                    StdRng::seed_from_u64(seed ^ (id as u64).wrapping_mul(0xD1B5_4A32_D192_ED03));
                 let shift = rng.random_range(lo..=hi);
                 set.vocab.transpose(&mut rows, shift);
             }
@@ -246,7 +247,10 @@ mod tests {
         let s = set();
         let wins = s.windows(3);
         // a: 4 pairs -> 3 + 1; b: 2 pairs -> 2.
-        assert_eq!(wins.iter().map(|w| w.len).collect::<Vec<_>>(), vec![3, 1, 2]);
+        assert_eq!(
+            wins.iter().map(|w| w.len).collect::<Vec<_>>(),
+            vec![3, 1, 2]
+        );
         let order: Vec<u32> = (0..wins.len() as u32).collect();
         let b = make_batch(&s, &wins, &order, 0, 3, 3, None);
         assert_eq!(b.frames(), 6);

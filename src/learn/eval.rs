@@ -100,7 +100,10 @@ pub fn evaluate(p: &mut dyn Predictor, set: &TokenSet) -> EvalResult {
                 let best = out
                     .iter()
                     .enumerate()
-                    .fold((0, f32::NEG_INFINITY), |b, (i, &l)| if l > b.1 { (i, l) } else { b })
+                    .fold(
+                        (0, f32::NEG_INFINITY),
+                        |b, (i, &l)| if l > b.1 { (i, l) } else { b },
+                    )
                     .0;
                 if best == row[v] as usize {
                     correct[v] += 1;
@@ -128,12 +131,21 @@ pub fn evaluate(p: &mut dyn Predictor, set: &TokenSet) -> EvalResult {
         model: p.name(),
         songs: set.songs.len(),
         frames,
-        voices: set.vocab.voices.iter().map(|v| v.voice().label().to_string()).collect(),
+        voices: set
+            .vocab
+            .voices
+            .iter()
+            .map(|v| v.voice().label().to_string())
+            .collect(),
         nll_total: per.iter().sum(),
         nll: per,
         accuracy: correct.iter().map(|&c| c as f64 / f).collect(),
         frame_accuracy: all_right as f64 / f,
-        change_nll: ch_nll.iter().zip(&ch_n).map(|(x, &n)| x / n.max(1) as f64).collect(),
+        change_nll: ch_nll
+            .iter()
+            .zip(&ch_n)
+            .map(|(x, &n)| x / n.max(1) as f64)
+            .collect(),
         change_nll_total: ch_total / ch_frames.max(1) as f64,
         change_frames: ch_frames,
     }
@@ -177,7 +189,9 @@ mod tests {
     use crate::score::{Score, Voice};
 
     fn set() -> TokenSet {
-        let notes: Vec<[u8; 4]> = (0..40).map(|f| [60 + (f / 4 % 2) as u8, 0, 40, 0]).collect();
+        let notes: Vec<[u8; 4]> = (0..40)
+            .map(|f| [60 + (f / 4 % 2) as u8, 0, 40, 0])
+            .collect();
         let s = Score::from_notes("s", 24.0, &notes);
         TokenSet::from_scores(Vocab::from_scores(&Voice::ALL, [&s]).unwrap(), [&s])
     }
@@ -193,7 +207,10 @@ mod tests {
         // P1 changes every 4 frames (and at frame 0), TR only at frame 0.
         assert_eq!(r.change_frames, 10);
         let md = markdown_table(&[r]);
-        assert!(md.contains("| uniform |") && md.lines().count() == 3, "{md}");
+        assert!(
+            md.contains("| uniform |") && md.lines().count() == 3,
+            "{md}"
+        );
     }
 
     #[test]
@@ -205,6 +222,9 @@ mod tests {
         assert!(rep.nll_total < uni.nll_total);
         assert!(four.nll_total < rep.nll_total);
         assert!(four.change_nll_total < rep.change_nll_total);
-        assert!(rep.frame_accuracy > 0.7 && uni.frame_accuracy < 0.1, "{rep:?}");
+        assert!(
+            rep.frame_accuracy > 0.7 && uni.frame_accuracy < 0.1,
+            "{rep:?}"
+        );
     }
 }

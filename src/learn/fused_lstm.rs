@@ -11,9 +11,7 @@
 //! of every step, `(B, T, 2H)`, so callers can carry the final cell state to the next window.
 //! On a non-CPU device the layer falls back to the same formulation written with candle ops.
 
-use candle_core::{
-    CpuStorage, CustomOp3, DType, Device, Layout, Result, Shape, Tensor, D,
-};
+use candle_core::{CpuStorage, CustomOp3, DType, Device, Layout, Result, Shape, Tensor, D};
 use candle_nn::{Init, VarBuilder};
 use gemm::Parallelism;
 use std::sync::Mutex;
@@ -121,7 +119,12 @@ impl CustomOp3 for Recurrence {
         let (b, t, g4) = l1.shape().dims3()?;
         let h = g4 / 4;
         if l2.shape().dims2()? != (g4, h) || l3.shape().dims2()? != (b, 2 * h) {
-            candle_core::bail!("fused lstm: shapes {:?} {:?} {:?}", l1.shape(), l2.shape(), l3.shape());
+            candle_core::bail!(
+                "fused lstm: shapes {:?} {:?} {:?}",
+                l1.shape(),
+                l2.shape(),
+                l3.shape()
+            );
         }
         let mut out = vec![0f32; b * t * 2 * h];
         let mut cache = vec![0f32; b * t * g4];
@@ -162,7 +165,10 @@ impl CustomOp3 for Recurrence {
                 }
             }
         }
-        *self.gates.lock().map_err(|_| candle_core::Error::Msg("poisoned".into()))? = cache;
+        *self
+            .gates
+            .lock()
+            .map_err(|_| candle_core::Error::Msg("poisoned".into()))? = cache;
         Ok((CpuStorage::F32(out), Shape::from((b, t, 2 * h))))
     }
 
@@ -206,7 +212,8 @@ impl CustomOp3 for Recurrence {
                     };
                     let tc = c.tanh();
                     let dh = grad[row * h2 + j] + dh_next[bi * h + j];
-                    let dc = grad[row * h2 + h + j] + dc_next[bi * h + j] + dh * o * (1.0 - tc * tc);
+                    let dc =
+                        grad[row * h2 + h + j] + dc_next[bi * h + j] + dh * o * (1.0 - tc * tc);
                     d[j] = dc * g * i * (1.0 - i);
                     d[h + j] = dc * cp * f * (1.0 - f);
                     d[2 * h + j] = dc * i * (1.0 - g * g);
@@ -215,7 +222,21 @@ impl CustomOp3 for Recurrence {
                 }
             }
             // dh_{t-1} = dgates_t W_hh
-            matmul(b, h, g4, &mut dh_next, h, false, &dgx[step * g4..], t * g4, 1, &w, h, 1, 1);
+            matmul(
+                b,
+                h,
+                g4,
+                &mut dh_next,
+                h,
+                false,
+                &dgx[step * g4..],
+                t * g4,
+                1,
+                &w,
+                h,
+                1,
+                1,
+            );
         }
         // dW_hh = sum over (b, t) of dgates^T h_{t-1}: one GEMM over the window.
         let mut hprev = vec![0f32; b * t * h];
@@ -231,7 +252,21 @@ impl CustomOp3 for Recurrence {
             }
         }
         let mut dw = vec![0f32; g4 * h];
-        matmul(g4, h, b * t, &mut dw, h, false, &dgx, 1, g4, &hprev, h, 1, self.threads);
+        matmul(
+            g4,
+            h,
+            b * t,
+            &mut dw,
+            h,
+            false,
+            &dgx,
+            1,
+            g4,
+            &hprev,
+            h,
+            1,
+            self.threads,
+        );
         let mut ds0 = vec![0f32; b * h2];
         for bi in 0..b {
             ds0[bi * h2..bi * h2 + h].copy_from_slice(&dh_next[bi * h..(bi + 1) * h]);
@@ -348,22 +383,31 @@ mod tests {
         let vb = VarBuilder::from_varmap(&varmap, DType::F32, &dev);
         let (b, t, i, h) = (3, 7, 5, 6);
         let layer = FusedLstm::new(i, h, vb).unwrap();
-        let x = candle_core::Var::from_tensor(
-            &Tensor::randn(0f32, 1.0, (b, t, i), &dev).unwrap(),
-        )
-        .unwrap();
-        let s0 = candle_core::Var::from_tensor(
-            &Tensor::randn(0f32, 0.5, (b, 2 * h), &dev).unwrap(),
-        )
-        .unwrap();
+        let x = candle_core::Var::from_tensor(&Tensor::randn(0f32, 1.0, (b, t, i), &dev).unwrap())
+            .unwrap();
+        let s0 =
+            candle_core::Var::from_tensor(&Tensor::randn(0f32, 0.5, (b, 2 * h), &dev).unwrap())
+                .unwrap();
         // A loss that weights every h and c differently so each gradient path matters.
         let wts = Tensor::randn(0f32, 1.0, (b, t, 2 * h), &dev).unwrap();
         let fused = layer.forward(x.as_tensor(), s0.as_tensor()).unwrap();
         let gx = layer.project(x.as_tensor()).unwrap();
         let reference = layer.recurrence_unfused(&gx, s0.as_tensor()).unwrap();
         assert!(max_diff(&fused, &reference) < 1e-5);
-        let g1 = fused.mul(&wts).unwrap().sum_all().unwrap().backward().unwrap();
-        let g2 = reference.mul(&wts).unwrap().sum_all().unwrap().backward().unwrap();
+        let g1 = fused
+            .mul(&wts)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap();
+        let g2 = reference
+            .mul(&wts)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap();
         for (name, v) in [
             ("x", x.as_tensor()),
             ("state0", s0.as_tensor()),
@@ -374,7 +418,15 @@ mod tests {
             let a = g1.get(v).unwrap();
             let r = g2.get(v).unwrap();
             let d = max_diff(a, r);
-            let scale = r.abs().unwrap().flatten_all().unwrap().max(0).unwrap().to_scalar::<f32>().unwrap();
+            let scale = r
+                .abs()
+                .unwrap()
+                .flatten_all()
+                .unwrap()
+                .max(0)
+                .unwrap()
+                .to_scalar::<f32>()
+                .unwrap();
             assert!(d < 1e-4 * scale.max(1.0), "{name}: {d} (scale {scale})");
             assert!(scale > 0.0, "{name}: zero gradient");
         }

@@ -63,7 +63,11 @@ pub fn bundled_model_candidates(name: &str) -> Vec<PathBuf> {
             dir = d.parent().map(Path::to_path_buf);
         }
     }
-    out.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("models").join(name));
+    out.push(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("models")
+            .join(name),
+    );
     if let Ok(cwd) = std::env::current_dir() {
         out.push(cwd.join("models").join(name));
     }
@@ -119,7 +123,13 @@ impl Default for GenerateOptions {
 }
 
 /// Draws a token from logits with temperature and top-k, never the boundary token.
-pub(crate) fn sample(logits: &mut [f32], notes: usize, temperature: f32, top_k: usize, rng: &mut StdRng) -> u8 {
+pub(crate) fn sample(
+    logits: &mut [f32],
+    notes: usize,
+    temperature: f32,
+    top_k: usize,
+    rng: &mut StdRng,
+) -> u8 {
     let logits = &mut logits[..notes];
     if top_k > 0 && top_k < notes {
         let mut sorted: Vec<f32> = logits.to_vec();
@@ -150,10 +160,16 @@ pub(crate) fn sample(logits: &mut [f32], notes: usize, temperature: f32, top_k: 
 /// Samples a score from `model`.
 pub fn generate(model: &Model, opts: &GenerateOptions) -> Result<Score> {
     if !(opts.temperature.is_finite() && opts.temperature > 0.0) {
-        return Err(Error::Unsupported(format!("temperature {} must be above 0", opts.temperature)));
+        return Err(Error::Unsupported(format!(
+            "temperature {} must be above 0",
+            opts.temperature
+        )));
     }
     if !(opts.seconds.is_finite() && opts.seconds > 0.0 && opts.seconds <= 3600.0) {
-        return Err(Error::Unsupported(format!("--seconds {} must be in 0..3600", opts.seconds)));
+        return Err(Error::Unsupported(format!(
+            "--seconds {} must be in 0..3600",
+            opts.seconds
+        )));
     }
     let fast = &model.fast;
     let vocab = &fast.config.vocab;
@@ -167,7 +183,9 @@ pub fn generate(model: &Model, opts: &GenerateOptions) -> Result<Score> {
                 p.name, p.rate
             )));
         }
-        let n = ((opts.primer_seconds * NESMDB_RATE).round().max(0.0) as usize).min(p.len()).min(total);
+        let n = ((opts.primer_seconds * NESMDB_RATE).round().max(0.0) as usize)
+            .min(p.len())
+            .min(total);
         for f in &p.frames[..n] {
             rows.extend(vocab.encode_frame(f));
         }
@@ -188,7 +206,13 @@ pub fn generate(model: &Model, opts: &GenerateOptions) -> Result<Score> {
             logits.clear();
             logits.resize(fast.vocab_size(v), 0.0);
             fast.head_logits(&mut stepper.state, v, &chosen, &mut logits);
-            chosen[v] = sample(&mut logits, vocab.ranges[v].notes(), opts.temperature, opts.top_k, &mut rng);
+            chosen[v] = sample(
+                &mut logits,
+                vocab.ranges[v].notes(),
+                opts.temperature,
+                opts.top_k,
+                &mut rng,
+            );
         }
         rows.extend_from_slice(&chosen);
         input.copy_from_slice(&chosen);

@@ -65,7 +65,10 @@ fn matvec_generic(w: &[f32], cols: usize, x: &[f32], y: &mut [f32]) {
         }
     }
     let done = y.len() / 4 * 4;
-    for (row, out) in w[done * cols..].chunks_exact(cols).zip(y[done..].iter_mut()) {
+    for (row, out) in w[done * cols..]
+        .chunks_exact(cols)
+        .zip(y[done..].iter_mut())
+    {
         *out += dot_generic(row, x);
     }
 }
@@ -88,8 +91,18 @@ unsafe fn matvec_avx2(w: &[f32], cols: usize, x: &[f32], y: &mut [f32]) {
     let xp = x.as_ptr();
     let mut r = 0;
     while r + 4 <= rows {
-        let (p0, p1, p2, p3) = (wp.add(r * cols), wp.add((r + 1) * cols), wp.add((r + 2) * cols), wp.add((r + 3) * cols));
-        let (mut a0, mut a1, mut a2, mut a3) = (_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps());
+        let (p0, p1, p2, p3) = (
+            wp.add(r * cols),
+            wp.add((r + 1) * cols),
+            wp.add((r + 2) * cols),
+            wp.add((r + 3) * cols),
+        );
+        let (mut a0, mut a1, mut a2, mut a3) = (
+            _mm256_setzero_ps(),
+            _mm256_setzero_ps(),
+            _mm256_setzero_ps(),
+            _mm256_setzero_ps(),
+        );
         let mut k = 0;
         while k < full {
             let xv = _mm256_loadu_ps(xp.add(k));
@@ -100,18 +113,21 @@ unsafe fn matvec_avx2(w: &[f32], cols: usize, x: &[f32], y: &mut [f32]) {
             k += 8;
         }
         let mut s = [hsum(a0), hsum(a1), hsum(a2), hsum(a3)];
-        for j in full..cols {
-            s[0] += *p0.add(j) * x[j];
-            s[1] += *p1.add(j) * x[j];
-            s[2] += *p2.add(j) * x[j];
-            s[3] += *p3.add(j) * x[j];
+        for (j, xj) in x.iter().enumerate().take(cols).skip(full) {
+            s[0] += *p0.add(j) * xj;
+            s[1] += *p1.add(j) * xj;
+            s[2] += *p2.add(j) * xj;
+            s[3] += *p3.add(j) * xj;
         }
         for (i, v) in s.iter().enumerate() {
             y[r + i] += v;
         }
         r += 4;
     }
-    for (row, out) in w[r * cols..rows * cols].chunks_exact(cols).zip(y[r..].iter_mut()) {
+    for (row, out) in w[r * cols..rows * cols]
+        .chunks_exact(cols)
+        .zip(y[r..].iter_mut())
+    {
         *out += dot_generic(row, x);
     }
 }
@@ -237,18 +253,31 @@ impl FastLstm {
             let (table, n, e) = to_vec2(emb.embeddings())?;
             // Columns v*E..(v+1)*E of W_ih0, as a (4H, E) block.
             let block: Vec<f32> = (0..h4)
-                .flat_map(|r| w_ih0[r * in0 + v * e..r * in0 + (v + 1) * e].iter().copied())
+                .flat_map(|r| {
+                    w_ih0[r * in0 + v * e..r * in0 + (v + 1) * e]
+                        .iter()
+                        .copied()
+                })
                 .collect();
             let mut t = vec![0f32; n * h4];
             for tok in 0..n {
-                matvec_generic(&block, e, &table[tok * e..(tok + 1) * e], &mut t[tok * h4..(tok + 1) * h4]);
+                matvec_generic(
+                    &block,
+                    e,
+                    &table[tok * e..(tok + 1) * e],
+                    &mut t[tok * h4..(tok + 1) * h4],
+                );
             }
             in_tables.push(t);
         }
         let mut layers = Vec::new();
         for (l, layer) in model.layers.iter().enumerate() {
             layers.push(Layer {
-                w_ih: if l == 0 { None } else { Some(to_vec2(&layer.weight_ih)?.0) },
+                w_ih: if l == 0 {
+                    None
+                } else {
+                    Some(to_vec2(&layer.weight_ih)?.0)
+                },
                 w_hh: to_vec2(&layer.weight_hh)?.0,
                 bias: layer.bias.to_vec1::<f32>()?,
             });
@@ -403,7 +432,7 @@ impl<'a> Stepper<'a> {
         if self.history.len() > 4 * self.refresh * w {
             self.history.drain(..self.history.len() - self.refresh * w);
         }
-        if self.steps > self.refresh && (self.steps - 1) % self.refresh == 0 {
+        if self.steps > self.refresh && (self.steps - 1).is_multiple_of(self.refresh) {
             self.state = self.model.state();
             let from = self.history.len() - self.refresh * w;
             for k in 0..self.refresh {
@@ -455,12 +484,30 @@ mod tests {
 
     #[test]
     fn fast_path_matches_candle() {
-        let s = Score::from_notes("a", 24.0, &[[60, 64, 48, 3], [62, 65, 50, 0], [0, 0, 0, 5], [64, 67, 52, 9]]);
+        let s = Score::from_notes(
+            "a",
+            24.0,
+            &[
+                [60, 64, 48, 3],
+                [62, 65, 50, 0],
+                [0, 0, 0, 5],
+                [64, 67, 52, 9],
+            ],
+        );
         let vocab = Vocab::from_scores(&Voice::ALL, [&s]).unwrap();
         let set = TokenSet::from_scores(vocab.clone(), [&s]);
         let varmap = VarMap::new();
         let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
-        let cfg = ModelConfig { kind: ModelKind::LstmFull, vocab, embed: 5, hidden: 12, layers: 2, head_hidden: 7, dropout: 0.0, vae: None };
+        let cfg = ModelConfig {
+            kind: ModelKind::LstmFull,
+            vocab,
+            embed: 5,
+            hidden: 12,
+            layers: 2,
+            head_hidden: 7,
+            dropout: 0.0,
+            vae: None,
+        };
         let model = NoteLstm::new(cfg, vb).unwrap();
         init_from_seed(&varmap, &model.config, 3).unwrap();
         let wins = set.windows(8);
@@ -471,13 +518,19 @@ mod tests {
         let fast = FastLstm::new(&model).unwrap();
         let mut st = fast.state();
         for t in 0..5 {
-            let row: Vec<u8> = b.inputs[t * 4..t * 4 + 4].iter().map(|&v| v as u8).collect();
-            let tgt: Vec<u8> = b.targets[t * 4..t * 4 + 4].iter().map(|&v| v as u8).collect();
+            let row: Vec<u8> = b.inputs[t * 4..t * 4 + 4]
+                .iter()
+                .map(|&v| v as u8)
+                .collect();
+            let tgt: Vec<u8> = b.targets[t * 4..t * 4 + 4]
+                .iter()
+                .map(|&v| v as u8)
+                .collect();
             fast.step(&mut st, &row);
-            for v in 0..4 {
+            for (v, reference) in reference.iter().enumerate() {
                 let mut out = vec![0f32; fast.vocab_size(v)];
                 fast.head_logits(&mut st, v, &tgt, &mut out);
-                let r = reference[v].get(t).unwrap().to_vec1::<f32>().unwrap();
+                let r = reference.get(t).unwrap().to_vec1::<f32>().unwrap();
                 for (a, b) in out.iter().zip(&r) {
                     assert!((a - b).abs() < 1e-4, "t {t} v {v}: {a} vs {b}");
                 }

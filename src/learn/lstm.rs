@@ -136,7 +136,14 @@ pub(crate) fn linear(i: usize, o: usize, vb: VarBuilder) -> Result<Linear> {
 }
 
 pub(crate) fn embedding(n: usize, d: usize, vb: VarBuilder) -> Result<Embedding> {
-    let w = vb.get_with_hints((n, d), "weight", Init::Randn { mean: 0.0, stdev: 1.0 })?;
+    let w = vb.get_with_hints(
+        (n, d),
+        "weight",
+        Init::Randn {
+            mean: 0.0,
+            stdev: 1.0,
+        },
+    )?;
     Ok(Embedding::new(w, d))
 }
 
@@ -150,8 +157,16 @@ impl NoteLstm {
             .collect::<Result<Vec<_>>>()?;
         let mut layers = Vec::new();
         for l in 0..config.layers {
-            let input = if l == 0 { nv * config.embed } else { config.hidden };
-            layers.push(FusedLstm::new(input, config.hidden, vb.pp(format!("lstm.{l}")))?);
+            let input = if l == 0 {
+                nv * config.embed
+            } else {
+                config.hidden
+            };
+            layers.push(FusedLstm::new(
+                input,
+                config.hidden,
+                vb.pp(format!("lstm.{l}")),
+            )?);
         }
         let heads = voice_heads(&config, vb)?;
         Ok(NoteLstm {
@@ -165,7 +180,11 @@ impl NoteLstm {
     /// Hidden states of the top layer for `inputs (B,T,W)` (token ids), every layer starting
     /// from a zero state. With `dropout = Some(rng)`, dropout is applied after each layer with
     /// masks drawn from `rng` (so training is reproducible from its seed).
-    pub fn hidden_states(&self, inputs: &Tensor, mut dropout: Option<&mut StdRng>) -> Result<Tensor> {
+    pub fn hidden_states(
+        &self,
+        inputs: &Tensor,
+        mut dropout: Option<&mut StdRng>,
+    ) -> Result<Tensor> {
         let (b, _t, w) = inputs.dims3()?;
         let parts = (0..w)
             .map(|v| self.embeds[v].forward(&inputs.narrow(2, v, 1)?.squeeze(2)?))
@@ -173,7 +192,9 @@ impl NoteLstm {
         let mut x = Tensor::cat(&parts, D::Minus1)?;
         for layer in &self.layers {
             let state = layer.zero_state(b, inputs.device())?;
-            x = layer.forward(&x, &state)?.narrow(2, 0, self.config.hidden)?;
+            x = layer
+                .forward(&x, &state)?
+                .narrow(2, 0, self.config.hidden)?;
             if let Some(rng) = dropout.as_deref_mut() {
                 x = apply_dropout(&x, self.config.dropout, rng)?;
             }
@@ -272,7 +293,10 @@ pub fn apply_dropout(x: &Tensor, p: f32, rng: &mut StdRng) -> Result<Tensor> {
 /// (candle's CPU random generator cannot be seeded). Weights and biases: `U(-1/sqrt(fan_in),
 /// 1/sqrt(fan_in))` (LSTM: `1/sqrt(H)`, forget-gate bias +1); embeddings: unit variance.
 pub fn init_from_seed(varmap: &candle_nn::VarMap, config: &ModelConfig, seed: u64) -> Result<()> {
-    let data = varmap.data().lock().map_err(|_| candle_core::Error::Msg("poisoned".into()))?;
+    let data = varmap
+        .data()
+        .lock()
+        .map_err(|_| candle_core::Error::Msg("poisoned".into()))?;
     let mut names: Vec<&String> = data.keys().collect();
     names.sort();
     let mut rng = StdRng::seed_from_u64(seed);
@@ -285,7 +309,13 @@ pub fn init_from_seed(varmap: &candle_nn::VarMap, config: &ModelConfig, seed: u6
         } else if name.contains("lstm") {
             1.0 / (config.hidden as f32).sqrt()
         } else {
-            let fan_in = if dims.len() == 2 { dims[1] } else if name.contains("from_hidden") { config.hidden } else { config.head_hidden };
+            let fan_in = if dims.len() == 2 {
+                dims[1]
+            } else if name.contains("from_hidden") {
+                config.hidden
+            } else {
+                config.head_hidden
+            };
             1.0 / (fan_in as f32).sqrt()
         };
         let mut vals: Vec<f32> = (0..n).map(|_| rng.random_range(-bound..bound)).collect();
@@ -295,7 +325,11 @@ pub fn init_from_seed(varmap: &candle_nn::VarMap, config: &ModelConfig, seed: u6
                 *v += 1.0;
             }
         }
-        var.set(&Tensor::from_vec(vals, dims, &Device::Cpu)?.to_device(var.device())?.to_dtype(DType::F32)?)?;
+        var.set(
+            &Tensor::from_vec(vals, dims, &Device::Cpu)?
+                .to_device(var.device())?
+                .to_dtype(DType::F32)?,
+        )?;
     }
     Ok(())
 }
@@ -337,14 +371,39 @@ mod tests {
         let mut t2 = b.targets.clone();
         t2[0] = if t2[0] == 1 { 2 } else { 1 }; // change P1 of frame 0
         let hidden = model.hidden_states(&inputs, None).unwrap();
-        let l1 = model.logits(&hidden, &Tensor::from_vec(b.targets.clone(), (1, 8, 4), &Device::Cpu).unwrap()).unwrap();
-        let l2 = model.logits(&hidden, &Tensor::from_vec(t2, (1, 8, 4), &Device::Cpu).unwrap()).unwrap();
+        let l1 = model
+            .logits(
+                &hidden,
+                &Tensor::from_vec(b.targets.clone(), (1, 8, 4), &Device::Cpu).unwrap(),
+            )
+            .unwrap();
+        let l2 = model
+            .logits(
+                &hidden,
+                &Tensor::from_vec(t2, (1, 8, 4), &Device::Cpu).unwrap(),
+            )
+            .unwrap();
         let row0 = |t: &Tensor| t.get(0).unwrap().to_vec1::<f32>().unwrap();
-        assert_eq!(row0(&l1[0]), row0(&l2[0]), "P1 head must not see P1's own target");
+        assert_eq!(
+            row0(&l1[0]),
+            row0(&l2[0]),
+            "P1 head must not see P1's own target"
+        );
         for v in 1..4 {
-            assert_ne!(row0(&l1[v]), row0(&l2[v]), "voice {v} must see P1 of its frame");
+            assert_ne!(
+                row0(&l1[v]),
+                row0(&l2[v]),
+                "voice {v} must see P1 of its frame"
+            );
         }
-        let nll = model.nll(&inputs, &Tensor::from_vec(b.targets.clone(), (1, 8, 4), &Device::Cpu).unwrap(), &Tensor::from_vec(b.mask.clone(), (1, 8), &Device::Cpu).unwrap(), None).unwrap();
+        let nll = model
+            .nll(
+                &inputs,
+                &Tensor::from_vec(b.targets.clone(), (1, 8, 4), &Device::Cpu).unwrap(),
+                &Tensor::from_vec(b.mask.clone(), (1, 8), &Device::Cpu).unwrap(),
+                None,
+            )
+            .unwrap();
         assert_eq!(nll.len(), 4);
         for (v, n) in nll.iter().enumerate() {
             let x = n.to_scalar::<f32>().unwrap();

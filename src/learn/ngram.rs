@@ -47,7 +47,11 @@ impl Predictor for Uniform {
     fn log_probs(&mut self, _: &[u8], v: usize, _: &[u8], out: &mut [f32]) {
         let lp = -(self.notes[v] as f32).ln();
         for (i, o) in out.iter_mut().enumerate() {
-            *o = if i < self.notes[v] { lp } else { f32::NEG_INFINITY };
+            *o = if i < self.notes[v] {
+                lp
+            } else {
+                f32::NEG_INFINITY
+            };
         }
     }
 }
@@ -96,7 +100,11 @@ impl Predictor for RepeatPrevious {
         let last = &history[history.len() - w..];
         let n = self.notes[v];
         // At the song start (boundary row) the previous note counts as a rest.
-        let prev = if last[v] as usize >= n { 0 } else { last[v] as usize };
+        let prev = if last[v] as usize >= n {
+            0
+        } else {
+            last[v] as usize
+        };
         let a = self.change_rate[v];
         for (i, o) in out.iter_mut().enumerate() {
             let p = if i >= n {
@@ -130,7 +138,11 @@ fn context_key(history: &[u8], w: usize, v: usize, k: usize, boundary: u8) -> u6
     let rows = history.len() / w;
     let mut key = k as u64;
     for j in 0..k {
-        let tok = if j < rows { history[(rows - 1 - j) * w + v] } else { boundary };
+        let tok = if j < rows {
+            history[(rows - 1 - j) * w + v]
+        } else {
+            boundary
+        };
         key = key << 8 | tok as u64;
     }
     key
@@ -151,7 +163,9 @@ impl NGram {
                 let row = &all[(t + 1) * w..(t + 2) * w];
                 for v in 0..w {
                     for (k, table) in tables[v].iter_mut().enumerate() {
-                        let ctx = table.entry(context_key(history, w, v, k, boundary[v])).or_default();
+                        let ctx = table
+                            .entry(context_key(history, w, v, k, boundary[v]))
+                            .or_default();
                         ctx.total += 1;
                         match ctx.counts.iter_mut().find(|(tok, _)| *tok == row[v]) {
                             Some((_, c)) => *c += 1,
@@ -189,7 +203,8 @@ impl Predictor for NGram {
         p.clear();
         p.resize(n, 1.0 / n as f64);
         for k in 0..self.order {
-            let Some(ctx) = self.tables[v][k].get(&context_key(history, w, v, k, self.boundary[v])) else {
+            let Some(ctx) = self.tables[v][k].get(&context_key(history, w, v, k, self.boundary[v]))
+            else {
                 break; // longer contexts are unseen too
             };
             let total = ctx.total as f64;
@@ -204,7 +219,11 @@ impl Predictor for NGram {
             }
         }
         for (i, o) in out.iter_mut().enumerate() {
-            *o = if i < n { (p[i] as f32).ln() } else { f32::NEG_INFINITY };
+            *o = if i < n {
+                (p[i] as f32).ln()
+            } else {
+                f32::NEG_INFINITY
+            };
         }
     }
 }
@@ -218,7 +237,9 @@ mod tests {
     fn set() -> TokenSet {
         let songs: Vec<Score> = (0..3)
             .map(|s| {
-                let notes: Vec<[u8; 4]> = (0..50).map(|f| [60 + (f % 3) as u8 * 2, 0, 40 + s, (f % 2) as u8 * 4]).collect();
+                let notes: Vec<[u8; 4]> = (0..50)
+                    .map(|f| [60 + (f % 3) as u8 * 2, 0, 40 + s, (f % 2) as u8 * 4])
+                    .collect();
                 Score::from_notes("s", 24.0, &notes)
             })
             .collect();
@@ -237,7 +258,11 @@ mod tests {
                 let mut out = vec![0f32; set.vocab.ranges[v].size()];
                 p.log_probs(hist, v, &all[(t + 1) * w..], &mut out);
                 let total: f64 = out.iter().map(|x| (*x as f64).exp()).sum();
-                assert!((total - 1.0).abs() < 1e-4, "{} voice {v}: {total}", p.name());
+                assert!(
+                    (total - 1.0).abs() < 1e-4,
+                    "{} voice {v}: {total}",
+                    p.name()
+                );
             }
         }
     }

@@ -48,11 +48,18 @@ impl AdamW {
             .data()
             .lock()
             .map_err(|_| candle_core::Error::Msg("poisoned".into()))?;
-        let mut vars: Vec<(String, Var)> = data.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let mut vars: Vec<(String, Var)> =
+            data.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         vars.sort_by(|a, b| a.0.cmp(&b.0));
         let zeros = |v: &Var| Var::zeros(v.shape(), v.dtype(), v.device());
-        let m = vars.iter().map(|(_, v)| zeros(v)).collect::<Result<Vec<_>>>()?;
-        let v = vars.iter().map(|(_, v)| zeros(v)).collect::<Result<Vec<_>>>()?;
+        let m = vars
+            .iter()
+            .map(|(_, v)| zeros(v))
+            .collect::<Result<Vec<_>>>()?;
+        let v = vars
+            .iter()
+            .map(|(_, v)| zeros(v))
+            .collect::<Result<Vec<_>>>()?;
         Ok(AdamW {
             vars,
             m,
@@ -115,9 +122,9 @@ impl AdamW {
         for (i, (name, _)) in self.vars.iter().enumerate() {
             for (prefix, slot) in [("m", &self.m[i]), ("v", &self.v[i])] {
                 let key = format!("{prefix}.{name}");
-                let t = state
-                    .get(&key)
-                    .ok_or_else(|| candle_core::Error::Msg(format!("optimizer state lacks {key}")))?;
+                let t = state.get(&key).ok_or_else(|| {
+                    candle_core::Error::Msg(format!("optimizer state lacks {key}"))
+                })?;
                 slot.set(t)?;
             }
         }
@@ -159,8 +166,18 @@ mod tests {
     fn adamw_step_and_clipping() {
         let varmap = candle_nn::VarMap::new();
         let vb = candle_nn::VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
-        let w = vb.get_with_hints(2, "w", candle_nn::Init::Const(1.0)).unwrap();
-        let mut opt = AdamW::new(&varmap, AdamWParams { weight_decay: 0.0, clip_norm: 1.0, ..Default::default() }).unwrap();
+        let w = vb
+            .get_with_hints(2, "w", candle_nn::Init::Const(1.0))
+            .unwrap();
+        let mut opt = AdamW::new(
+            &varmap,
+            AdamWParams {
+                weight_decay: 0.0,
+                clip_norm: 1.0,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         let loss = (w.sqr().unwrap().sum_all().unwrap() * 1000.0).unwrap();
         let grads = loss.backward().unwrap();
         let norm = opt.step(&grads, 0.1).unwrap();

@@ -46,9 +46,16 @@ pub fn evaluate_models(
             )));
         }
     }
-    let splits: Vec<Split> = if with_baselines && split != Split::Train { vec![Split::Train, split] } else { vec![split] };
+    let splits: Vec<Split> = if with_baselines && split != Split::Train {
+        vec![Split::Train, split]
+    } else {
+        vec![split]
+    };
     let notes = load_notes(data, &splits, max_songs)?;
-    let target = notes.last().map(|n| n.encode(&vocab)).ok_or_else(|| Error::format(data, "no songs"))?;
+    let target = notes
+        .last()
+        .map(|n| n.encode(&vocab))
+        .ok_or_else(|| Error::format(data, "no songs"))?;
     let mut out = Vec::new();
     if with_baselines {
         let train = notes[0].encode(&vocab);
@@ -77,11 +84,20 @@ pub fn sample_stats(
 ) -> Result<(CorpusStats, Vec<(String, CorpusStats)>)> {
     let seed = sampling.seed;
     let notes: Vec<SplitNotes> = load_notes(data, &[Split::Train, split], max_songs)?;
-    let reference: Vec<Score> = notes[1].songs.iter().map(|(n, f)| Score::from_notes(n.clone(), 24.0, f)).collect();
+    let reference: Vec<Score> = notes[1]
+        .songs
+        .iter()
+        .map(|(n, f)| Score::from_notes(n.clone(), 24.0, f))
+        .collect();
     let ref_stats = corpus_stats(&reference);
     let mut lstm = Vec::new();
     for i in 0..songs {
-        let opts = GenerateOptions { seconds, seed: seed + i as u64, name: format!("lstm{i}"), ..sampling.clone() };
+        let opts = GenerateOptions {
+            seconds,
+            seed: seed + i as u64,
+            name: format!("lstm{i}"),
+            ..sampling.clone()
+        };
         lstm.push(generate(model, &opts)?);
     }
     let vocab = crate::learn::vocab::Vocab::from_notes(
@@ -98,7 +114,10 @@ pub fn sample_stats(
         ref_stats.clone(),
         vec![
             (format!("{} split", split.dir_name()), ref_stats),
-            (format!("{} samples", model.kind().name()), corpus_stats(&lstm)),
+            (
+                format!("{} samples", model.kind().name()),
+                corpus_stats(&lstm),
+            ),
             ("bigram samples".to_string(), corpus_stats(&bi)),
         ],
     ))

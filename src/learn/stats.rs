@@ -69,7 +69,10 @@ pub fn corpus_stats<'a>(songs: impl IntoIterator<Item = &'a Score>) -> CorpusSta
         pitch_classes: pcs.map(|c| c as f64 / pc_total),
         changes_per_sec: changes.map(|c| c as f64 / f * NESMDB_RATE),
         rest_share: rests.map(|c| c as f64 / f),
-        repetition: rep.iter().map(|(a, b)| *a as f64 / (*b).max(1) as f64).collect(),
+        repetition: rep
+            .iter()
+            .map(|(a, b)| *a as f64 / (*b).max(1) as f64)
+            .collect(),
     }
 }
 
@@ -90,7 +93,12 @@ pub struct StatsDistance {
 
 /// How far `a` is from `reference`.
 pub fn distance(a: &CorpusStats, reference: &CorpusStats) -> StatsDistance {
-    let pitch_class = 0.5 * a.pitch_classes.iter().zip(&reference.pitch_classes).map(|(x, y)| (x - y).abs()).sum::<f64>();
+    let pitch_class = 0.5
+        * a.pitch_classes
+            .iter()
+            .zip(&reference.pitch_classes)
+            .map(|(x, y)| (x - y).abs())
+            .sum::<f64>();
     let changes = a
         .changes_per_sec
         .iter()
@@ -98,8 +106,19 @@ pub fn distance(a: &CorpusStats, reference: &CorpusStats) -> StatsDistance {
         .map(|(x, y)| (x - y).abs() / x.max(*y).max(1e-9))
         .sum::<f64>()
         / 4.0;
-    let rest = a.rest_share.iter().zip(&reference.rest_share).map(|(x, y)| (x - y).abs()).sum::<f64>() / 4.0;
-    let repetition = a.repetition.iter().zip(&reference.repetition).map(|(x, y)| (x - y).abs()).sum::<f64>()
+    let rest = a
+        .rest_share
+        .iter()
+        .zip(&reference.rest_share)
+        .map(|(x, y)| (x - y).abs())
+        .sum::<f64>()
+        / 4.0;
+    let repetition = a
+        .repetition
+        .iter()
+        .zip(&reference.repetition)
+        .map(|(x, y)| (x - y).abs())
+        .sum::<f64>()
         / a.repetition.len().max(1) as f64;
     StatsDistance {
         pitch_class,
@@ -112,7 +131,13 @@ pub fn distance(a: &CorpusStats, reference: &CorpusStats) -> StatsDistance {
 
 /// Samples a song of `frames` frames from any [`Predictor`] over `set`'s vocabulary (used to
 /// draw songs from the n-gram baselines).
-pub fn sample_predictor(p: &mut dyn Predictor, set: &TokenSet, frames: usize, seed: u64, name: &str) -> Score {
+pub fn sample_predictor(
+    p: &mut dyn Predictor,
+    set: &TokenSet,
+    frames: usize,
+    seed: u64,
+    name: &str,
+) -> Score {
     let vocab = &set.vocab;
     let w = vocab.len();
     let mut rng = StdRng::seed_from_u64(seed);
@@ -178,13 +203,19 @@ mod tests {
     #[test]
     fn statistics_of_a_known_song() {
         // 8 s of a C held for 1 s, then D for 1 s, ... repeating every 2 s; noise silent.
-        let notes: Vec<[u8; 4]> = (0..192).map(|f| [if (f / 24) % 2 == 0 { 60 } else { 62 }, 0, 48, 0]).collect();
+        let notes: Vec<[u8; 4]> = (0..192)
+            .map(|f| [if (f / 24) % 2 == 0 { 60 } else { 62 }, 0, 48, 0])
+            .collect();
         let s = Score::from_notes("k", 24.0, &notes);
         let c = corpus_stats([&s]);
         assert_eq!(c.frames, 192);
         assert!((c.rest_share[1] - 1.0).abs() < 1e-12 && c.rest_share[0] == 0.0);
         // P1: 1 + 7 changes in 8 s.
-        assert!((c.changes_per_sec[0] - 1.0).abs() < 1e-9, "{:?}", c.changes_per_sec);
+        assert!(
+            (c.changes_per_sec[0] - 1.0).abs() < 1e-9,
+            "{:?}",
+            c.changes_per_sec
+        );
         assert_eq!(c.repetition[1], 1.0); // 2 s lag: always equal
         assert_eq!(c.repetition[0], 0.0); // 1 s lag: never
         assert!((c.pitch_classes[0] - 0.75).abs() < 1e-9); // C on P1 half the time + TR C always
@@ -194,12 +225,20 @@ mod tests {
 
     #[test]
     fn sampled_bigram_songs_resemble_their_training_data_more_than_noise() {
-        let notes: Vec<[u8; 4]> = (0..400).map(|f| [60 + ((f / 6) % 4) as u8 * 2, 0, 48, (f % 2) as u8 * 3]).collect();
+        let notes: Vec<[u8; 4]> = (0..400)
+            .map(|f| [60 + ((f / 6) % 4) as u8 * 2, 0, 48, (f % 2) as u8 * 3])
+            .collect();
         let s = Score::from_notes("k", 24.0, &notes);
         let set = TokenSet::from_scores(Vocab::from_scores(&Voice::ALL, [&s]).unwrap(), [&s]);
         let reference = corpus_stats([&s]);
         let bi = sample_predictor(&mut NGram::fit(&set, 2, 0.75), &set, 400, 1, "bi");
-        let uni = sample_predictor(&mut crate::learn::ngram::Uniform::new(&set), &set, 400, 1, "uni");
+        let uni = sample_predictor(
+            &mut crate::learn::ngram::Uniform::new(&set),
+            &set,
+            400,
+            1,
+            "uni",
+        );
         bi.validate().unwrap();
         let db = distance(&corpus_stats([&bi]), &reference).total;
         let du = distance(&corpus_stats([&uni]), &reference).total;

@@ -112,6 +112,7 @@ impl TrainOptions {
             hidden: 192,
             layers: 1,
             head_hidden: 96,
+            dropout: 0.1,
             lr: 2e-3,
             ..self
         }

@@ -117,9 +117,14 @@ impl Vocab {
     }
 
     /// Counts the note range of each of `voices` over frames of notes `[p1, p2, tr, no]`.
-    pub fn from_notes(voices: &[Voice], frames: impl IntoIterator<Item = [u8; 4]>) -> Result<Vocab> {
+    pub fn from_notes(
+        voices: &[Voice],
+        frames: impl IntoIterator<Item = [u8; 4]>,
+    ) -> Result<Vocab> {
         if voices.is_empty() {
-            return Err(Error::Unsupported("a vocabulary needs at least one voice".into()));
+            return Err(Error::Unsupported(
+                "a vocabulary needs at least one voice".into(),
+            ));
         }
         let mut lo = [u8::MAX; 4];
         let mut hi = [0u8; 4];
@@ -141,7 +146,10 @@ impl Vocab {
                     VoiceVocab { lo: l, hi: h }
                 } else {
                     // Clamped to the hardware range so a checked vocabulary always loads.
-                    VoiceVocab { lo: lo[i].clamp(l, h), hi: hi[i].clamp(l, h) }
+                    VoiceVocab {
+                        lo: lo[i].clamp(l, h),
+                        hi: hi[i].clamp(l, h),
+                    }
                 }
             })
             .collect();
@@ -164,11 +172,17 @@ impl Vocab {
     /// Checks a vocabulary read from a file: voices distinct, ranges inside the hardware's.
     pub fn check(&self, path: &std::path::Path) -> Result<()> {
         if self.voices.is_empty() || self.voices.len() != self.ranges.len() {
-            return Err(Error::format(path, "vocabulary: voices and ranges differ in count"));
+            return Err(Error::format(
+                path,
+                "vocabulary: voices and ranges differ in count",
+            ));
         }
         for (i, (v, r)) in self.voices.iter().zip(&self.ranges).enumerate() {
             if self.voices[..i].contains(v) {
-                return Err(Error::format(path, format!("vocabulary: voice {v:?} twice")));
+                return Err(Error::format(
+                    path,
+                    format!("vocabulary: voice {v:?} twice"),
+                ));
             }
             let (lo, hi) = v.voice().note_range();
             if r.lo < lo || r.hi > hi || r.lo > r.hi {
