@@ -48,17 +48,34 @@ pub struct EvalArgs {
 }
 
 pub fn run(a: EvalArgs) -> anyhow::Result<()> {
-    let split = Split::from_dir_name(&a.split)
-        .ok_or_else(|| anyhow::anyhow!("unknown split '{}'\nhint: use train, valid or test", a.split))?;
+    let split = Split::from_dir_name(&a.split).ok_or_else(|| {
+        anyhow::anyhow!(
+            "unknown split '{}'\nhint: use train, valid or test",
+            a.split
+        )
+    })?;
     let dirs = if a.model.is_empty() {
         vec![bundled_model_dir("lstm-full")?]
     } else {
-        a.model.iter().map(|d| vae_decode::resolve_model_dir(d)).collect::<Result<Vec<_>, _>>()?
+        a.model
+            .iter()
+            .map(|d| vae_decode::resolve_model_dir(d))
+            .collect::<Result<Vec<_>, _>>()?
     };
     if dirs.len() == 1 && vae_decode::is_vae_dir(&dirs[0])? {
-        return run_vae(&a.data, split, a.max_songs, &dirs[0], a.lstm.as_deref(), a.json.as_deref());
+        return run_vae(
+            &a.data,
+            split,
+            a.max_songs,
+            &dirs[0],
+            a.lstm.as_deref(),
+            a.json.as_deref(),
+        );
     }
-    let models = dirs.iter().map(|d| Model::load(d)).collect::<Result<Vec<_>, _>>()?;
+    let models = dirs
+        .iter()
+        .map(|d| Model::load(d))
+        .collect::<Result<Vec<_>, _>>()?;
     let data = match a.data {
         Some(p) => p,
         None => default_data_path()?,
@@ -97,10 +114,16 @@ fn run_vae(
     let lstm = match lstm {
         Some(p) => Some(p.to_path_buf()),
         None => {
-            let name = if model.vocab().len() == 1 { "lstm-reduced" } else { "lstm-full" };
+            let name = if model.vocab().len() == 1 {
+                "lstm-reduced"
+            } else {
+                "lstm-full"
+            };
             let found = bundled_model_dir(name).ok();
             if found.is_none() {
-                eprintln!("note: no bundled {name} found; pass --lstm <dir> to compare with an LSTM");
+                eprintln!(
+                    "note: no bundled {name} found; pass --lstm <dir> to compare with an LSTM"
+                );
             }
             found
         }

@@ -60,8 +60,9 @@ pub fn run(a: GenerateArgs) -> anyhow::Result<()> {
     if vae_decode::is_vae_dir(&dir)? {
         return run_vae(&a, &dir);
     }
-    let model = Model::load(&dir)
-        .map_err(|e| anyhow::anyhow!("{e}\nhint: --model must be a folder written by `nesmm train`"))?;
+    let model = Model::load(&dir).map_err(|e| {
+        anyhow::anyhow!("{e}\nhint: --model must be a folder written by `nesmm train`")
+    })?;
     let primer = match &a.primer {
         Some(p) => Some(formats::load_score(p)?),
         None => None,
@@ -103,7 +104,13 @@ pub fn run(a: GenerateArgs) -> anyhow::Result<()> {
 fn output_name(a: &GenerateArgs) -> String {
     a.output
         .file_name()
-        .map(|n| n.to_string_lossy().split('.').next().unwrap_or("generated").to_string())
+        .map(|n| {
+            n.to_string_lossy()
+                .split('.')
+                .next()
+                .unwrap_or("generated")
+                .to_string()
+        })
         .unwrap_or_else(|| "generated".into())
 }
 
@@ -113,7 +120,12 @@ fn run_vae(a: &GenerateArgs, dir: &std::path::Path) -> anyhow::Result<()> {
         anyhow::bail!("--primer works with the LSTMs only\nhint: to re-imagine a song with a VAE use `nesmm vary <song> --model {}`", dir.display());
     }
     let model = vae_decode::VaeModel::load(dir)?;
-    let opts = vae_decode::VaeOptions { seed: a.seed, temperature: a.temperature, top_k: a.top_k, walk: a.walk };
+    let opts = vae_decode::VaeOptions {
+        seed: a.seed,
+        temperature: a.temperature,
+        top_k: a.top_k,
+        walk: a.walk,
+    };
     let score = vae_decode::generate(&model, a.seconds, &output_name(a), &opts)?;
     formats::save_score(&score, &a.output)?;
     eprintln!(

@@ -2,18 +2,18 @@
 //! options, calls the library and reports.
 
 mod build;
-mod export_ca65;
 pub mod compile;
 mod convert;
 mod eval;
+mod export_ca65;
 mod generate;
 mod info;
-mod stats;
-mod train;
-mod vary;
 mod interpolate;
 mod nsf;
 mod render;
+mod stats;
+mod train;
+mod vary;
 
 use clap::{Parser, Subcommand};
 

@@ -67,14 +67,41 @@ pub fn run(a: StatsArgs) -> anyhow::Result<()> {
     };
     if nesmm::learn::vae_decode::is_vae_dir(&dir)? {
         let model = nesmm::learn::vae_decode::VaeModel::load(&dir)?;
-        let opts = nesmm::learn::vae_decode::VaeOptions { seed: a.seed, temperature: a.temperature, top_k: a.top_k, ..Default::default() };
-        let (reference, rows) =
-            nesmm::learn::vae_eval::sample_stats(&data, &model, split, a.max_songs, a.songs, a.seconds, &opts)?;
+        let opts = nesmm::learn::vae_decode::VaeOptions {
+            seed: a.seed,
+            temperature: a.temperature,
+            top_k: a.top_k,
+            ..Default::default()
+        };
+        let (reference, rows) = nesmm::learn::vae_eval::sample_stats(
+            &data,
+            &model,
+            split,
+            a.max_songs,
+            a.songs,
+            a.seconds,
+            &opts,
+        )?;
         print!("{}", markdown_table(&rows, &reference));
         return Ok(());
     }
     let model = Model::load(&dir)?;
-    let (reference, rows) = sample_stats(&data, &model, split, a.max_songs, a.songs, a.seconds, &GenerateOptions { seed: a.seed, temperature: a.temperature, top_k: a.top_k, refresh: a.refresh, restart_after_silence: a.restart_after_silence, ..Default::default() })?;
+    let (reference, rows) = sample_stats(
+        &data,
+        &model,
+        split,
+        a.max_songs,
+        a.songs,
+        a.seconds,
+        &GenerateOptions {
+            seed: a.seed,
+            temperature: a.temperature,
+            top_k: a.top_k,
+            refresh: a.refresh,
+            restart_after_silence: a.restart_after_silence,
+            ..Default::default()
+        },
+    )?;
     print!("{}", markdown_table(&rows, &reference));
     Ok(())
 }

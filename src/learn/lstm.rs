@@ -244,7 +244,13 @@ pub fn voice_heads(config: &ModelConfig, vb: VarBuilder) -> Result<Vec<VoiceHead
     for v in 0..sizes.len() {
         let vbh = vb.pp(format!("head.{v}"));
         let from_voices = (0..v)
-            .map(|u| embedding(sizes[u], config.head_hidden, vbh.pp(format!("from_voice.{u}"))))
+            .map(|u| {
+                embedding(
+                    sizes[u],
+                    config.head_hidden,
+                    vbh.pp(format!("from_voice.{u}")),
+                )
+            })
             .collect::<Result<Vec<_>>>()?;
         heads.push(VoiceHead {
             from_hidden: linear(config.hidden, config.head_hidden, vbh.pp("from_hidden"))?,

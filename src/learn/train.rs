@@ -96,7 +96,10 @@ impl TrainOptions {
             layers: self.layers,
             head_hidden: self.head_hidden,
             dropout: self.dropout,
-            vae: self.kind.is_vae().then(|| super::vae::VaeConfig { window: self.seq, ..self.vae.clone() }),
+            vae: self.kind.is_vae().then(|| super::vae::VaeConfig {
+                window: self.seq,
+                ..self.vae.clone()
+            }),
         }
     }
 }
@@ -250,7 +253,9 @@ pub fn train(
         opt.load_state(&checkpoint::load_tensors(&op)?, state.step)
             .map_err(|e| Error::format(&op, e.to_string()))?;
     } else {
-        model.init_from_seed(&varmap, opts.seed).map_err(cerr("initialising"))?;
+        model
+            .init_from_seed(&varmap, opts.seed)
+            .map_err(cerr("initialising"))?;
         let file = ModelFile {
             model: config.clone(),
             training: serde_json::to_value(&opts).map_err(|e| Error::Unsupported(e.to_string()))?,
