@@ -30,6 +30,7 @@ fn config() -> ModelConfig {
         layers: 2,
         head_hidden: 64,
         dropout: 0.0,
+        vae: None,
     }
 }
 

@@ -41,6 +41,7 @@ fn main() {
         layers: 2,
         head_hidden: 64,
         dropout: 0.0,
+        vae: None,
     };
     let varmap = VarMap::new();
     let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);

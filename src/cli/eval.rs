@@ -6,6 +6,8 @@ use nesmm::learn::data::default_data_path;
 use nesmm::learn::eval::markdown_table;
 use nesmm::learn::generate::{bundled_model_dir, Model};
 use nesmm::learn::report::evaluate_models;
+use nesmm::learn::vae_decode;
+use nesmm::learn::vae_eval;
 use std::path::PathBuf;
 
 /// Negative log-likelihood, accuracy and change-frame NLL of models and baselines.
@@ -39,6 +41,10 @@ pub struct EvalArgs {
     /// Also write the results as JSON.
     #[arg(long)]
     pub json: Option<PathBuf>,
+    /// VAE: the LSTM to score on the same windows [default: the bundled lstm-full or
+    /// lstm-reduced matching the VAE, when present].
+    #[arg(long)]
+    pub lstm: Option<PathBuf>,
 }
 
 pub fn run(a: EvalArgs) -> anyhow::Result<()> {
@@ -52,7 +58,20 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
         vec![bundled_model_dir("lstm-full")?]
     } else {
         a.model
+            .iter()
+            .map(|d| vae_decode::resolve_model_dir(d))
+            .collect::<Result<Vec<_>, _>>()?
     };
+    if dirs.len() == 1 && vae_decode::is_vae_dir(&dirs[0])? {
+        return run_vae(
+            &a.data,
+            split,
+            a.max_songs,
+            &dirs[0],
+            a.lstm.as_deref(),
+            a.json.as_deref(),
+        );
+    }
     let models = dirs
         .iter()
         .map(|d| Model::load(d))
@@ -73,6 +92,46 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
     if let Some(p) = a.json {
         let text = serde_json::to_string_pretty(&results)?;
         nesmm::io::write_atomic(&p, text.as_bytes())?;
+        eprintln!("wrote {}", p.display());
+    }
+    Ok(())
+}
+
+/// A VAE: ELBO, reconstruction and KL on the split's windows, beside the LSTM's NLL.
+fn run_vae(
+    data: &Option<PathBuf>,
+    split: Split,
+    max_songs: Option<usize>,
+    dir: &std::path::Path,
+    lstm: Option<&std::path::Path>,
+    json: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    let model = vae_decode::VaeModel::load(dir)?;
+    let data = match data {
+        Some(p) => p.clone(),
+        None => default_data_path()?,
+    };
+    let lstm = match lstm {
+        Some(p) => Some(p.to_path_buf()),
+        None => {
+            let name = if model.vocab().len() == 1 {
+                "lstm-reduced"
+            } else {
+                "lstm-full"
+            };
+            let found = bundled_model_dir(name).ok();
+            if found.is_none() {
+                eprintln!(
+                    "note: no bundled {name} found; pass --lstm <dir> to compare with an LSTM"
+                );
+            }
+            found
+        }
+    };
+    let e = vae_eval::evaluate_vae_on(&model, &data, split, max_songs, lstm.as_deref())?;
+    print!("{}", vae_eval::markdown(&e));
+    if let Some(p) = json {
+        nesmm::io::write_atomic(p, serde_json::to_string_pretty(&e)?.as_bytes())?;
         eprintln!("wrote {}", p.display());
     }
     Ok(())

@@ -3,6 +3,7 @@
 use clap::Args;
 use nesmm::formats;
 use nesmm::learn::generate::{bundled_model_dir, generate, GenerateOptions, Model};
+use nesmm::learn::vae_decode;
 use nesmm::output::{write_songs, OutputOptions};
 use nesmm::Region;
 use std::path::PathBuf;
@@ -18,7 +19,8 @@ use std::path::PathBuf;
                   nesmm generate --primer theme.seprsco.pkl --primer-seconds 4 -o more.seprsco.pkl"
 )]
 pub struct GenerateArgs {
-    /// Model folder [default: the bundled models/lstm-full].
+    /// Model folder or bundled model name (lstm-full, lstm-reduced, vae-full, vae-reduced)
+    /// [default: the bundled models/lstm-full].
     #[arg(long)]
     pub model: Option<PathBuf>,
     /// Song whose beginning starts the generated one.
@@ -38,6 +40,9 @@ pub struct GenerateArgs {
     /// Length in seconds (primer included).
     #[arg(long, default_value_t = 30.0)]
     pub seconds: f64,
+    /// VAE: correlation of successive windows' latents (0 = independent windows).
+    #[arg(long, default_value_t = 0.8)]
+    pub walk: f32,
     /// State refresh period in frames (0 = carry the state over the whole song).
     #[arg(long, default_value_t = nesmm::learn::generate::REFRESH)]
     pub refresh: usize,
@@ -54,10 +59,13 @@ pub struct GenerateArgs {
 }
 
 pub fn run(a: GenerateArgs) -> anyhow::Result<()> {
-    let dir = match a.model {
-        Some(d) => d,
+    let dir = match &a.model {
+        Some(d) => vae_decode::resolve_model_dir(d)?,
         None => bundled_model_dir("lstm-full")?,
     };
+    if vae_decode::is_vae_dir(&dir)? {
+        return run_vae(&a, &dir);
+    }
     let model = Model::load(&dir).map_err(|e| {
         anyhow::anyhow!("{e}\nhint: --model must be a folder written by `nesmm train`")
     })?;
@@ -88,6 +96,48 @@ pub fn run(a: GenerateArgs) -> anyhow::Result<()> {
         restart_after_silence: a.restart_after_silence,
     };
     let score = generate(&model, &opts)?;
+    let out = OutputOptions {
+        region: if a.pal { Region::Pal } else { Region::Ntsc },
+        title: score.name.clone(),
+        ..Default::default()
+    };
+    write_songs(std::slice::from_ref(&score), &a.output, &out)?;
+    eprintln!(
+        "wrote {} ({} frames, {:.1} s, model {})",
+        a.output.display(),
+        score.len(),
+        score.duration_secs(),
+        dir.display()
+    );
+    Ok(())
+}
+
+fn output_name(a: &GenerateArgs) -> String {
+    a.output
+        .file_name()
+        .map(|n| {
+            n.to_string_lossy()
+                .split('.')
+                .next()
+                .unwrap_or("generated")
+                .to_string()
+        })
+        .unwrap_or_else(|| "generated".into())
+}
+
+/// A VAE samples latents from the prior (a random walk over windows) and decodes them.
+fn run_vae(a: &GenerateArgs, dir: &std::path::Path) -> anyhow::Result<()> {
+    if a.primer.is_some() {
+        anyhow::bail!("--primer works with the LSTMs only\nhint: to re-imagine a song with a VAE use `nesmm vary <song> --model {}`", dir.display());
+    }
+    let model = vae_decode::VaeModel::load(dir)?;
+    let opts = vae_decode::VaeOptions {
+        seed: a.seed,
+        temperature: a.temperature,
+        top_k: a.top_k,
+        walk: a.walk,
+    };
+    let score = vae_decode::generate(&model, a.seconds, &output_name(a), &opts)?;
     let out = OutputOptions {
         region: if a.pal { Region::Pal } else { Region::Ntsc },
         title: score.name.clone(),

@@ -9,11 +9,13 @@ mod eval;
 mod export_ca65;
 mod generate;
 mod info;
+mod interpolate;
 mod nsf;
 mod plot;
 mod render;
 mod stats;
 mod train;
+mod vary;
 
 use clap::{Parser, Subcommand};
 
@@ -32,9 +34,12 @@ pub struct Cli {
 
 /// Subcommands in the order a newcomer meets them: make music, learn, inspect, compile, build.
 #[derive(Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per run: boxing would buy nothing
 pub enum Command {
     Demo(demo::DemoArgs),
     Generate(generate::GenerateArgs),
+    Vary(vary::VaryArgs),
+    Interpolate(interpolate::InterpolateArgs),
     Train(train::TrainArgs),
     Eval(eval::EvalArgs),
     Stats(stats::StatsArgs),
@@ -53,6 +58,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Demo(a) => demo::run(a),
         Command::Generate(a) => generate::run(a),
+        Command::Vary(a) => vary::run(a),
+        Command::Interpolate(a) => interpolate::run(a),
         Command::Train(a) => train::run(a),
         Command::Eval(a) => eval::run(a),
         Command::Stats(a) => stats::run(a),

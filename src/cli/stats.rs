@@ -58,14 +58,34 @@ pub fn run(a: StatsArgs) -> anyhow::Result<()> {
         )
     })?;
     let dir = match a.model {
-        Some(d) => d,
+        Some(d) => nesmm::learn::vae_decode::resolve_model_dir(&d)?,
         None => bundled_model_dir("lstm-full")?,
     };
-    let model = Model::load(&dir)?;
     let data = match a.data {
         Some(p) => p,
         None => default_data_path()?,
     };
+    if nesmm::learn::vae_decode::is_vae_dir(&dir)? {
+        let model = nesmm::learn::vae_decode::VaeModel::load(&dir)?;
+        let opts = nesmm::learn::vae_decode::VaeOptions {
+            seed: a.seed,
+            temperature: a.temperature,
+            top_k: a.top_k,
+            ..Default::default()
+        };
+        let (reference, rows) = nesmm::learn::vae_eval::sample_stats(
+            &data,
+            &model,
+            split,
+            a.max_songs,
+            a.songs,
+            a.seconds,
+            &opts,
+        )?;
+        print!("{}", markdown_table(&rows, &reference));
+        return Ok(());
+    }
+    let model = Model::load(&dir)?;
     let (reference, rows) = sample_stats(
         &data,
         &model,

@@ -7,7 +7,7 @@ use nesmm::learn::lstm::ModelKind;
 use nesmm::learn::train::{train, TrainOptions};
 use std::path::PathBuf;
 
-/// Train the reduced (pulse 1) or full (four-voice) LSTM on NES-MDB.
+/// Train the reduced (pulse 1) or full (four-voice) LSTM or VAE on NES-MDB.
 #[derive(Args)]
 #[command(
     long_about = "Train an LSTM on the NES-MDB train split, validating on the valid split after \
@@ -35,7 +35,7 @@ pub struct TrainArgs {
     /// Sequences per batch.
     #[arg(long)]
     pub batch: Option<usize>,
-    /// Frames per training window (truncated BPTT length).
+    /// Frames per training window (truncated BPTT length; the VAE's window).
     #[arg(long)]
     pub seq: Option<usize>,
     #[arg(long)]
@@ -81,6 +81,18 @@ pub struct TrainArgs {
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
+    /// VAE: latent dimensions.
+    #[arg(long)]
+    pub latent: Option<usize>,
+    /// VAE: hidden size of each encoder direction.
+    #[arg(long)]
+    pub enc_hidden: Option<usize>,
+    /// VAE: free bits, the least KL charged per latent dimension (nats).
+    #[arg(long)]
+    pub free_bits: Option<f32>,
+    /// VAE: steps over which the KL weight rises from 0 to 1.
+    #[arg(long)]
+    pub kl_warmup: Option<usize>,
 }
 
 pub fn run(a: TrainArgs) -> anyhow::Result<()> {
@@ -106,6 +118,13 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
         max_minutes: a.max_minutes,
         max_steps: a.max_steps,
         progress: !a.quiet,
+        vae: nesmm::learn::vae::VaeConfig {
+            latent: a.latent.unwrap_or(d.vae.latent),
+            enc_hidden: a.enc_hidden.unwrap_or(d.vae.enc_hidden),
+            free_bits: a.free_bits.unwrap_or(d.vae.free_bits),
+            kl_warmup: a.kl_warmup.unwrap_or(d.vae.kl_warmup),
+            ..d.vae.clone()
+        },
         ..d
     };
     let data = match a.data {
@@ -139,7 +158,7 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
     );
     let report = train(&train_set, &valid_set, &opts, &out, a.resume)?;
     eprintln!(
-        "done: {} steps, {:.0} frames/s, best valid NLL {:.4} nats/frame",
+        "done: {} steps, {:.0} frames/s, best valid NLL (VAE: -ELBO) {:.4} nats/frame",
         report.state.step,
         report.frames_per_sec,
         report.state.best_valid.unwrap_or(f64::NAN)

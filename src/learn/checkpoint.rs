@@ -109,6 +109,14 @@ pub struct LoadedModel {
 /// Loads `dir/config.json` and `dir/<weights>` (normally `model.safetensors`).
 pub fn load_model_weights(dir: &Path, weights: &Path) -> Result<LoadedModel> {
     let file = read_config(dir)?;
+    if file.model.kind.is_vae() {
+        return Err(Error::Unsupported(format!(
+            "{} holds a {} model, not an LSTM; the VAE commands load it (nesmm generate/eval/vary/interpolate --model {})",
+            dir.display(),
+            file.model.kind.name(),
+            dir.display()
+        )));
+    }
     let varmap = VarMap::new();
     let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
     let model = NoteLstm::new(file.model.clone(), vb)

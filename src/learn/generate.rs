@@ -123,7 +123,7 @@ impl Default for GenerateOptions {
 }
 
 /// Draws a token from logits with temperature and top-k, never the boundary token.
-fn sample(
+pub(crate) fn sample(
     logits: &mut [f32],
     notes: usize,
     temperature: f32,

@@ -506,6 +506,7 @@ mod tests {
             layers: 2,
             head_hidden: 7,
             dropout: 0.0,
+            vae: None,
         };
         let model = NoteLstm::new(cfg, vb).unwrap();
         init_from_seed(&varmap, &model.config, 3).unwrap();

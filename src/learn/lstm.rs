@@ -28,15 +28,24 @@ pub enum ModelKind {
     LstmReduced,
     /// All four voices, chained within a frame.
     LstmFull,
+    /// Sequence VAE over fixed windows, pulse 1 only (see [`super::vae`]).
+    VaeReduced,
+    /// Sequence VAE over fixed windows, all four voices chained as in `lstm-full`.
+    VaeFull,
 }
 
 impl ModelKind {
     /// Voices the model predicts.
     pub fn voices(self) -> Vec<crate::score::Voice> {
         match self {
-            ModelKind::LstmReduced => vec![crate::score::Voice::Pulse1],
-            ModelKind::LstmFull => crate::score::Voice::ALL.to_vec(),
+            ModelKind::LstmReduced | ModelKind::VaeReduced => vec![crate::score::Voice::Pulse1],
+            ModelKind::LstmFull | ModelKind::VaeFull => crate::score::Voice::ALL.to_vec(),
         }
+    }
+
+    /// Whether the model is one of the VAEs of [`super::vae`].
+    pub fn is_vae(self) -> bool {
+        matches!(self, ModelKind::VaeReduced | ModelKind::VaeFull)
     }
 
     /// Name as the CLI and `config.json` write it.
@@ -44,6 +53,8 @@ impl ModelKind {
         match self {
             ModelKind::LstmReduced => "lstm-reduced",
             ModelKind::LstmFull => "lstm-full",
+            ModelKind::VaeReduced => "vae-reduced",
+            ModelKind::VaeFull => "vae-full",
         }
     }
 }
@@ -63,6 +74,9 @@ pub struct ModelConfig {
     pub head_hidden: usize,
     /// Dropout after each LSTM layer (training only).
     pub dropout: f32,
+    /// Encoder and latent sizes of the VAE kinds (absent for the LSTMs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vae: Option<super::vae::VaeConfig>,
 }
 
 impl ModelConfig {
@@ -86,7 +100,11 @@ impl ModelConfig {
         if !(0.0..1.0).contains(&self.dropout) {
             return bad(&format!("dropout {} is outside 0..1", self.dropout));
         }
-        Ok(())
+        match (&self.vae, self.kind.is_vae()) {
+            (Some(v), true) => v.check(path),
+            (None, false) => Ok(()),
+            _ => bad("the 'vae' section must be present exactly for the vae-* kinds"),
+        }
     }
 }
 
@@ -110,14 +128,14 @@ pub struct NoteLstm {
     pub heads: Vec<VoiceHead>,
 }
 
-fn linear(i: usize, o: usize, vb: VarBuilder) -> Result<Linear> {
+pub(crate) fn linear(i: usize, o: usize, vb: VarBuilder) -> Result<Linear> {
     let k = 1.0 / (i as f64).sqrt();
     let w = vb.get_with_hints((o, i), "weight", Init::Uniform { lo: -k, up: k })?;
     let b = vb.get_with_hints(o, "bias", Init::Uniform { lo: -k, up: k })?;
     Ok(Linear::new(w, Some(b)))
 }
 
-fn embedding(n: usize, d: usize, vb: VarBuilder) -> Result<Embedding> {
+pub(crate) fn embedding(n: usize, d: usize, vb: VarBuilder) -> Result<Embedding> {
     let w = vb.get_with_hints(
         (n, d),
         "weight",
@@ -150,24 +168,7 @@ impl NoteLstm {
                 vb.pp(format!("lstm.{l}")),
             )?);
         }
-        let mut heads = Vec::new();
-        for v in 0..nv {
-            let vbh = vb.pp(format!("head.{v}"));
-            let from_voices = (0..v)
-                .map(|u| {
-                    embedding(
-                        sizes[u],
-                        config.head_hidden,
-                        vbh.pp(format!("from_voice.{u}")),
-                    )
-                })
-                .collect::<Result<Vec<_>>>()?;
-            heads.push(VoiceHead {
-                from_hidden: linear(config.hidden, config.head_hidden, vbh.pp("from_hidden"))?,
-                from_voices,
-                out: linear(config.head_hidden, sizes[v], vbh.pp("out"))?,
-            });
-        }
+        let heads = voice_heads(&config, vb)?;
         Ok(NoteLstm {
             config,
             embeds,
@@ -204,22 +205,7 @@ impl NoteLstm {
     /// Logits of each voice, `(B*T, V_v)`, given the top hidden states `(B,T,H)` and the
     /// frame's notes `targets (B,T,W)` (the heads of later voices see earlier voices' notes).
     pub fn logits(&self, hidden: &Tensor, targets: &Tensor) -> Result<Vec<Tensor>> {
-        let (b, t, h) = hidden.dims3()?;
-        let hs = hidden.reshape((b * t, h))?;
-        let w = self.heads.len();
-        let flat = targets.reshape((b * t, w))?;
-        let cols = (0..w)
-            .map(|u| flat.narrow(1, u, 1)?.squeeze(1)?.contiguous())
-            .collect::<Result<Vec<_>>>()?;
-        let mut out = Vec::with_capacity(w);
-        for head in &self.heads {
-            let mut z = head.from_hidden.forward(&hs)?;
-            for (u, e) in head.from_voices.iter().enumerate() {
-                z = z.add(&e.forward(&cols[u])?)?;
-            }
-            out.push(head.out.forward(&z.relu()?)?);
-        }
-        Ok(out)
+        chain_logits(&self.heads, hidden, targets)
     }
 
     /// Masked mean negative log-likelihood (nats per frame) of each voice; their sum is the
@@ -248,6 +234,52 @@ impl NoteLstm {
             })
             .collect()
     }
+}
+
+/// The chained voice heads of `config` under `vb` (`head.<v>.*`), shared by the LSTMs and the
+/// VAE decoders.
+pub fn voice_heads(config: &ModelConfig, vb: VarBuilder) -> Result<Vec<VoiceHead>> {
+    let sizes: Vec<usize> = config.vocab.ranges.iter().map(|r| r.size()).collect();
+    let mut heads = Vec::new();
+    for v in 0..sizes.len() {
+        let vbh = vb.pp(format!("head.{v}"));
+        let from_voices = (0..v)
+            .map(|u| {
+                embedding(
+                    sizes[u],
+                    config.head_hidden,
+                    vbh.pp(format!("from_voice.{u}")),
+                )
+            })
+            .collect::<Result<Vec<_>>>()?;
+        heads.push(VoiceHead {
+            from_hidden: linear(config.hidden, config.head_hidden, vbh.pp("from_hidden"))?,
+            from_voices,
+            out: linear(config.head_hidden, sizes[v], vbh.pp("out"))?,
+        });
+    }
+    Ok(heads)
+}
+
+/// Logits of each voice, `(B*T, V_v)`, of `heads` given hidden states `(B,T,H)` and the
+/// frame's notes `targets (B,T,W)` (see [`NoteLstm::logits`]).
+pub fn chain_logits(heads: &[VoiceHead], hidden: &Tensor, targets: &Tensor) -> Result<Vec<Tensor>> {
+    let (b, t, h) = hidden.dims3()?;
+    let hs = hidden.reshape((b * t, h))?;
+    let w = heads.len();
+    let flat = targets.reshape((b * t, w))?;
+    let cols = (0..w)
+        .map(|u| flat.narrow(1, u, 1)?.squeeze(1)?.contiguous())
+        .collect::<Result<Vec<_>>>()?;
+    let mut out = Vec::with_capacity(w);
+    for head in heads {
+        let mut z = head.from_hidden.forward(&hs)?;
+        for (u, e) in head.from_voices.iter().enumerate() {
+            z = z.add(&e.forward(&cols[u])?)?;
+        }
+        out.push(head.out.forward(&z.relu()?)?);
+    }
+    Ok(out)
 }
 
 /// Inverted dropout with a mask drawn from `rng`.
@@ -324,6 +356,7 @@ mod tests {
             layers: 2,
             head_hidden: 6,
             dropout: 0.1,
+            vae: None,
         }
     }
 

@@ -9,7 +9,8 @@
 
 use super::checkpoint::{self, ModelFile};
 use super::dataset::{epoch_order, make_batch, Batch, TokenSet};
-use super::lstm::{init_from_seed, ModelConfig, ModelKind, NoteLstm};
+use super::lstm::{ModelConfig, ModelKind, NoteLstm};
+use super::net::Net;
 use super::optim::{learning_rate, AdamW, AdamWParams};
 use crate::error::{Error, Result};
 use candle_core::{DType, Device, Tensor};
@@ -49,6 +50,10 @@ pub struct TrainOptions {
     pub checkpoint_minutes: f64,
     /// Show a progress bar.
     pub progress: bool,
+    /// VAE only: latent size, encoder LSTM size, free bits (nats per latent dimension) and KL
+    /// warmup steps (see [`super::vae`]); `seq` is the VAE's window.
+    #[serde(default)]
+    pub vae: super::vae::VaeConfig,
 }
 
 impl TrainOptions {
@@ -77,7 +82,9 @@ impl TrainOptions {
             max_minutes: None,
             checkpoint_minutes: 5.0,
             progress: true,
+            vae: super::vae::VaeConfig::default(),
         }
+        .with_vae_defaults()
     }
 
     fn model_config(&self, vocab: super::vocab::Vocab) -> ModelConfig {
@@ -89,6 +96,10 @@ impl TrainOptions {
             layers: self.layers,
             head_hidden: self.head_hidden,
             dropout: self.dropout,
+            vae: self.kind.is_vae().then(|| super::vae::VaeConfig {
+                window: self.seq,
+                ..self.vae.clone()
+            }),
         }
     }
 }
@@ -225,7 +236,7 @@ pub fn train(
     }
     let varmap = VarMap::new();
     let vb = VarBuilder::from_varmap(&varmap, DType::F32, &dev);
-    let model = NoteLstm::new(config.clone(), vb).map_err(cerr("building the model"))?;
+    let model = Net::new(config.clone(), vb).map_err(cerr("building the model"))?;
     let mut opt = AdamW::new(
         &varmap,
         AdamWParams {
@@ -242,7 +253,9 @@ pub fn train(
         opt.load_state(&checkpoint::load_tensors(&op)?, state.step)
             .map_err(|e| Error::format(&op, e.to_string()))?;
     } else {
-        init_from_seed(&varmap, &config, opts.seed).map_err(cerr("initialising"))?;
+        model
+            .init_from_seed(&varmap, opts.seed)
+            .map_err(cerr("initialising"))?;
         let file = ModelFile {
             model: config.clone(),
             training: serde_json::to_value(&opts).map_err(|e| Error::Unsupported(e.to_string()))?,
@@ -296,7 +309,7 @@ pub fn train(
                 opts.seed ^ (step as u64).wrapping_mul(0x9FB2_1C65_1E98_DF25) ^ 0x5555,
             );
             let nll = model
-                .nll(&x, &y, &m, Some(&mut drng))
+                .training_loss(&x, &y, &m, &mut drng, step)
                 .map_err(cerr("forward"))?;
             let mut loss = nll[0].clone();
             for t in &nll[1..] {
@@ -344,7 +357,7 @@ pub fn train(
             state.batch_in_epoch = 0;
         }
         // Validate after each epoch and when stopping early.
-        let (vn, per) = window_nll(&model, valid, opts.seq, opts.batch.max(32))?;
+        let (vn, per) = model.validate(valid, opts.seq, opts.batch.max(32))?;
         last_valid = Some(vn);
         bar.println(format!(
             "epoch {} step {}: train loss {loss_avg:.4}, valid NLL {vn:.4} nats/frame",
