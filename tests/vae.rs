@@ -471,6 +471,26 @@ fn cli_vary_and_interpolate_write_scores_and_explain_errors() {
     }
     let rom = std::fs::read(idir.join("interpolation.nes")).unwrap();
     assert_eq!(&rom[..4], b"NES\x1a", "an iNES ROM");
+    // One album page: every step a track, its WAV beside the page, links to its files.
+    let page = std::fs::read_to_string(idir.join("index.html")).unwrap();
+    assert!(
+        page.contains("<title>interp-00 and 2 more</title>"),
+        "album title"
+    );
+    for i in 0..3 {
+        let name = format!("interp-{i:02}");
+        let wav = std::fs::read(idir.join(format!("{name}.wav"))).unwrap();
+        assert_eq!(&wav[..4], b"RIFF", "{name}.wav is a WAV");
+        assert!(page.contains(&format!(">{name}<")), "track {name} named");
+        for f in [format!("{name}.seprsco.pkl"), format!("{name}.wav")] {
+            assert!(page.contains(&format!("href=\"{f}\"")), "link to {f}");
+        }
+        assert!(
+            page.contains(&format!("src=\"{name}.wav\"")),
+            "audio of {name}"
+        );
+    }
+    assert_eq!(page.matches("href=\"interpolation.nes\"").count(), 3);
     let g = tmp.path().join("g.seprsco.pkl");
     let st = nesmm()
         .args(["generate", "--seconds", "2", "--model"])

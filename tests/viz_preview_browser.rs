@@ -317,3 +317,47 @@ fn auto_embedding_follows_the_size_limit() {
         .to_string();
     assert!(e.contains("none.wav"), "{e}");
 }
+
+#[test]
+fn interpolate_writes_an_album_page_that_loads() {
+    // `nesmm interpolate` (bundled VAE) writes index.html: one track per step, WAVs linked.
+    if !chromium_present() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (
+        dir.path().join("a.seprsco.pkl"),
+        dir.path().join("b.seprsco.pkl"),
+    );
+    nesmm::formats::save_score(&song("a", 0), &a).unwrap();
+    nesmm::formats::save_score(&song("b", 1), &b).unwrap();
+    let out = dir.path().join("interp");
+    let st = Command::new(env!("CARGO_BIN_EXE_nesmm"))
+        .arg("interpolate")
+        .arg(&a)
+        .arg(&b)
+        .args(["--steps", "3", "-o"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    let mut marks = Vec::new();
+    let mut secs = Vec::new();
+    for i in 0..3 {
+        let score =
+            nesmm::formats::load_score(&out.join(format!("interp-{i:02}.seprsco.pkl"))).unwrap();
+        marks.push(note_spans(&score).len());
+        let r = hound::WavReader::open(out.join(format!("interp-{i:02}.wav"))).unwrap();
+        secs.push(r.duration() as f64 / r.spec().sample_rate as f64);
+    }
+    check_page(
+        &out.join("index.html"),
+        &marks,
+        &secs,
+        "preview-interpolation.png",
+    );
+}

@@ -6,6 +6,8 @@ use nesmm::learn::generate::bundled_model_dir;
 use nesmm::learn::vae_decode::{
     interpolate, interpolation_rom, resolve_model_dir, VaeModel, VaeOptions,
 };
+use nesmm::output::{write_songs, OutputOptions};
+use nesmm::viz::preview::{render_album_page, Audio, Download, EmbedMode, TrackPreview};
 use std::path::PathBuf;
 
 /// Spherical interpolation between two songs' latents, window by window.
@@ -16,7 +18,9 @@ use std::path::PathBuf;
                   (slerp, window k of A towards window k of B, over the full windows both \
                   have). Step 0 is the model's rendering of A, the last step its rendering of B. \
                   Writes <out>/interp-00.seprsco.pkl, ... and <out>/interpolation.nes, an \
-                  iNES ROM with one song per step (Right/Left on controller 1 change songs).",
+                  iNES ROM with one song per step (Right/Left on controller 1 change songs), \
+                  <out>/interp-00.wav, ... and <out>/index.html, one album page with every \
+                  step's piano roll, audio and download links.",
     after_help = "Example: nesmm interpolate a.seprsco.pkl b.seprsco.pkl --steps 8 -o interp/"
 )]
 pub struct InterpolateArgs {
@@ -65,12 +69,32 @@ pub fn run(a: InterpolateArgs) -> anyhow::Result<()> {
     let rom = interpolation_rom(&scores, "nesmm interpolation")?;
     let rom_path = a.output.join("interpolation.nes");
     nesmm::io::write_atomic(&rom_path, &rom.bytes)?;
+    // One album page: every step's piano roll, its WAV (linked, beside the page) and downloads.
+    let mut tracks = Vec::with_capacity(scores.len());
+    for s in &scores {
+        let wav = a.output.join(format!("{}.wav", s.name));
+        write_songs(std::slice::from_ref(s), &wav, &OutputOptions::default())?;
+        let score_path = a.output.join(format!("{}.seprsco.pkl", s.name));
+        tracks.push(TrackPreview {
+            title: s.name.clone(),
+            audio: Audio::from_wav_file(&wav, &a.output, EmbedMode::Never)?,
+            downloads: vec![
+                Download::to_file(&score_path, &a.output),
+                Download::to_file(&wav, &a.output),
+                Download::to_file(&rom_path, &a.output),
+            ],
+            score: s.clone(),
+        });
+    }
+    let page_path = a.output.join("index.html");
+    nesmm::io::write_atomic(&page_path, render_album_page(&tracks).as_bytes())?;
     eprintln!(
-        "wrote {} scores of {} frames and {} ({} songs) to {}",
+        "wrote {} scores of {} frames with their WAVs, {} ({} songs) and {} to {}",
         scores.len(),
         scores[0].len(),
         rom_path.display(),
         rom.songs.len(),
+        page_path.display(),
         a.output.display()
     );
     Ok(())

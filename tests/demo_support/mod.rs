@@ -24,6 +24,7 @@ pub fn write_tiny_model(dir: &Path) {
         layers: 1,
         head_hidden: 8,
         dropout: 0.0,
+        vae: None,
     };
     let varmap = VarMap::new();
     let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
