@@ -325,17 +325,7 @@ fn vae_resume_continues_exactly() {
         "the encoder is saved"
     );
     for (k, x) in &ta {
-        let d = x
-            .sub(&tb[k])
-            .unwrap()
-            .abs()
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .max(0)
-            .unwrap()
-            .to_scalar::<f32>()
-            .unwrap();
+        let d = checkpoint::max_abs_diff(x, &tb[k]).unwrap();
         assert!(d <= 1e-6, "{k}: {d}");
     }
     let c = tempfile::tempdir().unwrap();

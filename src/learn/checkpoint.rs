@@ -135,3 +135,9 @@ pub fn load_model_weights(dir: &Path, weights: &Path) -> Result<LoadedModel> {
 pub fn load_model(dir: &Path) -> Result<LoadedModel> {
     load_model_weights(dir, &dir.join("model.safetensors"))
 }
+
+/// Largest absolute element difference of two tensors of one shape: how tests (and resume
+/// checks) tell whether two sets of weights are the same.
+pub fn max_abs_diff(a: &Tensor, b: &Tensor) -> candle_core::Result<f32> {
+    a.sub(b)?.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()
+}

@@ -362,16 +362,7 @@ mod tests {
     use candle_nn::VarMap;
 
     fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
-        a.sub(b)
-            .unwrap()
-            .abs()
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .max(0)
-            .unwrap()
-            .to_scalar::<f32>()
-            .unwrap()
+        crate::learn::checkpoint::max_abs_diff(a, b).unwrap()
     }
 
     /// Forward and every gradient of the fused op match candle's autograd on the unfused
