@@ -31,6 +31,12 @@ fn writes_per_frame(stream: &ApuStream) -> (f64, usize) {
 }
 
 pub fn run(args: CompileArgs) -> anyhow::Result<()> {
+    super::output_path::expect_extension(
+        &args.stream_out,
+        "compile --stream-out",
+        "an APU stream dump (text)",
+        &["txt"],
+    )?;
     let score = nesmm::formats::load_score(&args.song).with_context(|| {
         format!(
             "cannot read the song {}; give a score nesmm reads ({})",

@@ -74,6 +74,7 @@ fn load_stream(args: &RenderArgs, region: Region) -> anyhow::Result<ApuStream> {
 }
 
 pub fn run(args: RenderArgs) -> anyhow::Result<()> {
+    super::output_path::expect_extension(&args.output, "render", "WAV audio", &["wav"])?;
     let region = if args.pal { Region::Pal } else { Region::Ntsc };
     let stream = load_stream(&args, region)?;
     let opts = RenderOptions {
