@@ -37,13 +37,7 @@ pub fn run(args: CompileArgs) -> anyhow::Result<()> {
         "an APU stream dump (text)",
         &["txt"],
     )?;
-    let score = nesmm::formats::load_score(&args.song).with_context(|| {
-        format!(
-            "cannot read the song {}; give a score nesmm reads ({})",
-            args.song.display(),
-            nesmm::formats::SUPPORTED_EXTENSIONS
-        )
-    })?;
+    let score = super::info::load_song(&args.song)?;
     let opts = CompileOptions {
         region: if args.pal { Region::Pal } else { Region::Ntsc },
         dynamics: args.flat.then_some(Dynamics::Flat),
