@@ -325,11 +325,13 @@ fn no_vae_found() {
     let dir = tempfile::tempdir().unwrap();
     let a = dir.path().join("a.mid");
     nesmm::formats::save_score(&song(), &a).unwrap();
+    let v = dir.path().join("v.mid").display().to_string();
+    let g = dir.path().join("g.mid").display().to_string();
     let empty = dir.path().join("empty model");
     std::fs::create_dir(&empty).unwrap();
     let morph = dir.path().join("morph");
     for args in [
-        vec!["vary", s(&a), "--model", s(&empty), "-o", "v.mid"],
+        vec!["vary", s(&a), "--model", s(&empty), "-o", &v],
         vec![
             "interpolate",
             s(&a),
@@ -347,14 +349,14 @@ fn no_vae_found() {
         );
     }
     // An LSTM where a VAE is needed, and a name that is neither a folder nor a bundled model.
-    let e = fails(&["vary", s(&a), "--model", "lstm-full", "-o", "v.mid"], &[]);
+    let e = fails(&["vary", s(&a), "--model", "lstm-full", "-o", &v], &[]);
     assert!(e.contains("needs a VAE") && e.contains("vae-full"), "{e}");
-    let e = fails(&["generate", "--model", "lstm-fool", "-o", "g.mid"], &[]);
+    let e = fails(&["generate", "--model", "lstm-fool", "-o", &g], &[]);
     assert!(
         e.contains("lstm-fool") && e.contains("bundled model name") && e.contains("lstm-full"),
         "{e}"
     );
-    assert!(!morph.exists());
+    assert!(!morph.exists() && !Path::new(&v).exists() && !Path::new(&g).exists());
 }
 
 #[test]
@@ -395,9 +397,11 @@ fn no_dataset_found_in_any_dataset_command() {
 fn lengths_out_of_range() {
     let dir = tempfile::tempdir().unwrap();
     let o = dir.path().join("o");
+    let v = dir.path().join("v.mid").display().to_string();
+    let g = dir.path().join("g.mid").display().to_string();
     for args in [
         vec!["demo", "--seconds", "4000", "-o", s(&o)],
-        vec!["generate", "--seconds", "100000", "-o", "g.mid"],
+        vec!["generate", "--seconds", "100000", "-o", &g],
         vec![
             "generate",
             "--model",
@@ -405,7 +409,7 @@ fn lengths_out_of_range() {
             "--seconds",
             "0",
             "-o",
-            "g.mid",
+            &g,
         ],
     ] {
         let e = fails(&args, &[]);
@@ -418,7 +422,7 @@ fn lengths_out_of_range() {
     let short = dir.path().join("short.mid");
     let notes: Vec<[u8; 4]> = (0..24).map(|i| [60 + i % 5, 0, 40, 0]).collect();
     nesmm::formats::save_score(&Score::from_notes("short", 24.0, &notes), &short).unwrap();
-    let e = fails(&["vary", s(&short), "-o", "v.mid"], &[]);
+    let e = fails(&["vary", s(&short), "-o", &v], &[]);
     assert!(e.contains("64 frames"), "{e}");
-    assert!(!o.exists() && !Path::new("g.mid").exists() && !Path::new("v.mid").exists());
+    assert!(!o.exists() && !Path::new(&g).exists() && !Path::new(&v).exists());
 }
