@@ -186,14 +186,12 @@ fn blocks(markdown: &str) -> Result<Vec<Block>, String> {
             in_sh = false;
             continue;
         }
-        let words = shell_words(line).map_err(|e| format!("README.md line {n}: {e}"));
-        // Only `nesmm` lines are checked: `cargo test`, `export ...` and the like are not ours.
+        // Only `nesmm` lines are ours: `cargo test`, `export ...` and the like are not run.
         let first_two: Vec<&str> = line.split_whitespace().take(2).collect();
-        let ours = matches!(first_two.as_slice(), ["nesmm", ..] | ["cargo", "run"]);
-        if !ours {
+        if !matches!(first_two.as_slice(), ["nesmm", ..] | ["cargo", "run"]) {
             continue;
         }
-        let words = words?;
+        let words = shell_words(line).map_err(|e| format!("README.md line {n}: {e}"))?;
         let args = match words.first().map(String::as_str) {
             Some("nesmm") => words[1..].to_vec(),
             _ => match words.iter().position(|w| w == "--") {
