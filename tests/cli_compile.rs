@@ -79,7 +79,7 @@ fn missing_song_fails_with_advice() {
     assert!(!run.status.success());
     let err = String::from_utf8_lossy(&run.stderr);
     assert!(
-        err.contains("no/such/song.seprsco.pkl") && err.contains("give a"),
+        err.contains("no/such/song.seprsco.pkl") && err.contains("check that the path exists"),
         "{err}"
     );
     assert!(!out.exists());

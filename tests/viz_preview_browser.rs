@@ -361,3 +361,78 @@ fn interpolate_writes_an_album_page_that_loads() {
         "preview-interpolation.png",
     );
 }
+
+#[test]
+fn build_writes_an_album_page_that_loads() {
+    // `nesmm build a.mid b.mid c.seprsco.pkl -o x.nes` writes x.html beside the ROM: one track per
+    // song, audio rendered for the ROM's region (embedded by default for short songs; linked
+    // x-01.wav, ... with --embed never), and a link to the ROM.
+    if !chromium_present() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let songs = [
+        dir.path().join("intro.mid"),
+        dir.path().join("level 1.mid"),
+        dir.path().join("boss.seprsco.pkl"),
+    ];
+    for (i, p) in songs.iter().enumerate() {
+        nesmm::formats::save_score(&song(&format!("s{i}"), i as u8), p).unwrap();
+    }
+    let scores: Vec<Score> = songs
+        .iter()
+        .map(|p| nesmm::formats::load_score(p).unwrap())
+        .collect();
+    let marks: Vec<usize> = scores.iter().map(|s| note_spans(s).len()).collect();
+    assert!(marks.windows(2).all(|w| w[0] != w[1]), "{marks:?}");
+    for (pal, embed, shot) in [
+        (false, "auto", "preview-build-album.png"),
+        (true, "never", "preview-build-album-pal-linked.png"),
+    ] {
+        let rom = dir.path().join(format!("out/album-{embed}.nes"));
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_nesmm"));
+        cmd.arg("build").args(&songs).arg("-o").arg(&rom);
+        cmd.args(["--title", "My Album", "--embed", embed]);
+        if pal {
+            cmd.arg("--pal");
+        }
+        let st = cmd.output().unwrap();
+        assert!(
+            st.status.success(),
+            "{}",
+            String::from_utf8_lossy(&st.stderr)
+        );
+        let page = rom.with_extension("html");
+        let html = std::fs::read_to_string(&page).unwrap();
+        assert!(html.contains("<title>My Album</title>"));
+        assert_eq!(
+            html.matches(&format!("href=\"album-{embed}.nes\"")).count(),
+            3,
+            "ROM link on every track"
+        );
+        let linked: Vec<PathBuf> = (1..=3)
+            .map(|i| dir.path().join(format!("out/album-{embed}-{i:02}.wav")))
+            .collect();
+        assert_eq!(
+            html.matches("data:audio/wav;base64,").count(),
+            if embed == "auto" { 3 } else { 0 }
+        );
+        assert_eq!(linked.iter().all(|w| w.is_file()), embed == "never");
+        let region = if pal {
+            nesmm::Region::Pal
+        } else {
+            nesmm::Region::Ntsc
+        };
+        let secs: Vec<f64> = scores
+            .iter()
+            .map(|s| {
+                let opts = nesmm::compile::CompileOptions {
+                    region,
+                    ..Default::default()
+                };
+                nesmm::compile::compile(s, &opts).unwrap().duration_secs()
+            })
+            .collect();
+        check_page(&page, &marks, &secs, shot);
+    }
+}

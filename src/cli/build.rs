@@ -1,19 +1,30 @@
 //! `nesmm build`: score files -> a playable iNES ROM.
 
+use super::info::load_song;
 use anyhow::Context;
 use clap::Args;
-use nesmm::rom::pipeline::{build_rom_from_files, LoopMode, RomRequest};
+use nesmm::rom::pipeline::{build_rom_from_scores, LoopMode, RomRequest};
+use nesmm::viz::album::album_page;
+use nesmm::viz::preview::EmbedMode;
 use nesmm::Region;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Build an iNES ROM (NROM, or UxROM when the songs need more than 32 KiB) that plays the songs.
 /// Right and Left on controller 1 change songs.
 #[derive(Args)]
+#[command(
+    long_about = "Build an iNES ROM (NROM, or UxROM when the songs need more than 32 KiB) that \
+                  plays the songs; Right and Left on controller 1 change songs. Beside the ROM \
+                  goes its preview page, NAME.html for NAME.nes: every song's piano roll, audio \
+                  (rendered by nesmm's APU synth, embedded or as NAME-01.wav, ... beside it, see \
+                  --embed), per-voice statistics and a download link.",
+    after_help = "Example: nesmm build intro.mid level1.mid boss.mid -o roms/album.nes --title \"My Album\""
+)]
 pub struct BuildArgs {
     /// Songs, in ROM order: NES-MDB .seprsco.pkl / .exprsco.pkl (or any score format nesmm reads).
     #[arg(required = true)]
     pub songs: Vec<PathBuf>,
-    /// The ROM to write (e.g. roms/album.nes).
+    /// The ROM to write (e.g. roms/album.nes); it must end in .nes.
     #[arg(short, long, value_name = "FILE")]
     pub output: PathBuf,
     /// Build for a PAL console (50 Hz, PAL periods, PAL timing in the header).
@@ -25,9 +36,17 @@ pub struct BuildArgs {
     /// Stop every song at its end.
     #[arg(long)]
     pub no_loop: bool,
-    /// Album title stored in the ROM.
-    #[arg(long, default_value = "nesmm")]
-    pub title: String,
+    /// Album title stored in the ROM and shown on the page [default: nesmm in the ROM; the
+    /// first song's name on the page].
+    #[arg(long)]
+    pub title: Option<String>,
+    /// Put the songs' WAVs inside the page: auto (when together at most 4 MiB, about 45 s),
+    /// always, never (write NAME-01.wav, ... beside it).
+    #[arg(long, default_value = "auto", value_parser = ["auto", "always", "never"])]
+    pub embed: String,
+    /// Write no preview page.
+    #[arg(long)]
+    pub no_preview: bool,
 }
 
 pub fn run(args: BuildArgs) -> anyhow::Result<()> {
@@ -40,15 +59,34 @@ pub fn run(args: BuildArgs) -> anyhow::Result<()> {
         } else {
             LoopMode::AsScore
         },
-        title: args.title.clone(),
+        title: args.title.clone().unwrap_or_else(|| "nesmm".into()),
     };
-    let paths: Vec<&Path> = args.songs.iter().map(PathBuf::as_path).collect();
-    let rom = build_rom_from_files(&paths, &req).map_err(|e| {
+    super::output_path::expect_extension(&args.output, "build", "an iNES ROM", &["nes"])?;
+    let mut scores = Vec::with_capacity(args.songs.len());
+    for path in &args.songs {
+        scores.push(load_song(path)?);
+    }
+    let rom = build_rom_from_scores(&scores, &req).map_err(|e| {
         anyhow::anyhow!(
             "cannot build the ROM: {e}\nhint: fix or convert that song, or put fewer songs in \
              one ROM"
         )
     })?;
+    let page = if args.no_preview {
+        None
+    } else {
+        let embed = args
+            .embed
+            .parse::<EmbedMode>()
+            .map_err(anyhow::Error::msg)?;
+        Some(album_page(
+            &scores,
+            &args.output,
+            req.region,
+            args.title.as_deref(),
+            embed,
+        )?)
+    };
     nesmm::io::write_atomic(&args.output, &rom.bytes).with_context(|| {
         format!(
             "cannot write {}; check that its folder is writable",
@@ -69,6 +107,20 @@ pub fn run(args: BuildArgs) -> anyhow::Result<()> {
         println!(
             "  {i:3} {:<48} {:6} frames {:6} bytes",
             s.name, s.frames, s.data_bytes
+        );
+    }
+    if let Some(page) = page {
+        for (path, wav) in &page.wavs {
+            nesmm::io::write_atomic(path, wav)?;
+        }
+        nesmm::io::write_atomic(&page.path, page.html.as_bytes())?;
+        println!(
+            "preview: {}{}",
+            page.path.display(),
+            match page.wavs.len() {
+                0 => String::new(),
+                n => format!(" (+{n} WAV files beside it)"),
+            }
         );
     }
     Ok(())

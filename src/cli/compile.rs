@@ -31,13 +31,13 @@ fn writes_per_frame(stream: &ApuStream) -> (f64, usize) {
 }
 
 pub fn run(args: CompileArgs) -> anyhow::Result<()> {
-    let score = nesmm::formats::load_score(&args.song).with_context(|| {
-        format!(
-            "cannot read the song {}; give a score nesmm reads ({})",
-            args.song.display(),
-            nesmm::formats::SUPPORTED_EXTENSIONS
-        )
-    })?;
+    super::output_path::expect_extension(
+        &args.stream_out,
+        "compile --stream-out",
+        "an APU stream dump (text)",
+        &["txt"],
+    )?;
+    let score = super::info::load_song(&args.song)?;
     let opts = CompileOptions {
         region: if args.pal { Region::Pal } else { Region::Ntsc },
         dynamics: args.flat.then_some(Dynamics::Flat),

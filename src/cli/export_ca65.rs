@@ -1,7 +1,6 @@
 //! `nesmm export-ca65`: the ROM `nesmm build` makes, as a cc65 project (ca65 sources, nes.cfg,
 //! Makefile) that builds the same bytes.
 
-use anyhow::Context;
 use clap::Args;
 use nesmm::rom::export::{export_ca65, EXPORT_ROM_NAME};
 use nesmm::rom::BuildOptions;
@@ -34,9 +33,13 @@ pub fn run(args: ExportCa65Args) -> anyhow::Result<()> {
         title: args.title.clone(),
         ..Default::default()
     };
-    let export = export_ca65(&songs, &opts, &args.output).with_context(|| {
-        format!(
-            "cannot export the project to {}; check that the folder is writable",
+    let export = export_ca65(&songs, &opts, &args.output).map_err(|e| {
+        let hint = match e {
+            nesmm::Error::Io { .. } => "check that the folder is writable",
+            _ => "fix or shorten that song, or put fewer songs in one project",
+        };
+        anyhow::anyhow!(
+            "cannot export the project to {}: {e}\nhint: {hint}",
             args.output.display()
         )
     })?;

@@ -1,7 +1,6 @@
 //! `nesmm generate`: sample a song from a trained model.
 
 use clap::Args;
-use nesmm::formats;
 use nesmm::learn::generate::{bundled_model_dir, generate, GenerateOptions, Model};
 use nesmm::learn::vae_decode;
 use nesmm::output::{write_songs, OutputOptions};
@@ -70,7 +69,7 @@ pub fn run(a: GenerateArgs) -> anyhow::Result<()> {
         anyhow::anyhow!("{e}\nhint: --model must be a folder written by `nesmm train`")
     })?;
     let primer = match &a.primer {
-        Some(p) => Some(formats::load_score(p)?),
+        Some(p) => Some(super::info::load_song(p)?),
         None => None,
     };
     let name = a

@@ -40,6 +40,16 @@ pub fn run(args: InfoArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A score file of any format nesmm reads; the error says what to do about it.
+pub fn load_song(path: &std::path::Path) -> anyhow::Result<Score> {
+    let format = FileFormat::from_path(path).map_err(|e| {
+        anyhow::anyhow!(
+            "{e}\nhint: give an NES-MDB pickle, a MIDI or a VGM file under its usual extension"
+        )
+    })?;
+    formats::load_score(path).map_err(|e| with_hint(e, format))
+}
+
 /// The library error plus what the user can do about it.
 pub fn with_hint(e: nesmm::Error, format: FileFormat) -> anyhow::Error {
     let hint = match &e {

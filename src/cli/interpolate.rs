@@ -8,7 +8,7 @@ use nesmm::learn::vae_decode::{
 };
 use nesmm::output::{write_songs, OutputOptions};
 use nesmm::viz::preview::{render_album_page, Audio, Download, EmbedMode, TrackPreview};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Spherical interpolation between two songs' latents, window by window.
 #[derive(Args)]
@@ -47,9 +47,9 @@ pub fn run(a: InterpolateArgs) -> anyhow::Result<()> {
         Some(d) => resolve_model_dir(d)?,
         None => bundled_model_dir("vae-full")?,
     };
-    let model = VaeModel::load(&dir)?;
-    let sa = formats::load_score(&a.a)?;
-    let sb = formats::load_score(&a.b)?;
+    let model = VaeModel::load(&dir).map_err(|e| vae_hint(e, &dir))?;
+    let sa = super::info::load_song(&a.a)?;
+    let sb = super::info::load_song(&a.b)?;
     let opts = VaeOptions {
         seed: a.seed,
         temperature: a.temperature,
@@ -98,4 +98,18 @@ pub fn run(a: InterpolateArgs) -> anyhow::Result<()> {
         a.output.display()
     );
     Ok(())
+}
+
+/// A VAE that did not load, with what `--model` must be.
+pub fn vae_hint(e: nesmm::Error, dir: &Path) -> anyhow::Error {
+    let what = if dir.join("config.json").is_file() {
+        "is not a VAE nesmm can load"
+    } else {
+        "holds no model (config.json is missing)"
+    };
+    anyhow::anyhow!(
+        "{e}\nhint: {} {what}; --model takes a VAE folder written by `nesmm train --model \
+         vae-full --out DIR`, or a bundled name (vae-full, vae-reduced)",
+        dir.display()
+    )
 }

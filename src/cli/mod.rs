@@ -11,6 +11,7 @@ mod generate;
 mod info;
 mod interpolate;
 mod nsf;
+mod output_path;
 mod plot;
 mod render;
 mod stats;

@@ -76,6 +76,7 @@ fn is_nsfe(path: &Path) -> bool {
 }
 
 pub fn run(args: NsfArgs) -> anyhow::Result<()> {
+    super::output_path::expect_extension(&args.output, "nsf", "an NSF or NSFe", &["nsf", "nsfe"])?;
     let region = if args.pal { Region::Pal } else { Region::Ntsc };
     let songs = load_songs(&args.songs, region)?;
     let opts = NsfOptions {

@@ -28,6 +28,7 @@ pub struct PlotArgs {
 }
 
 pub fn run(args: PlotArgs) -> anyhow::Result<()> {
+    super::output_path::expect_extension(&args.output, "plot", "a PNG picture", &["png"])?;
     let format = FileFormat::from_path(&args.song)?;
     let score = formats::load_score(&args.song).map_err(|e| with_hint(e, format))?;
     let opts = PianoRollOptions {

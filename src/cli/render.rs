@@ -3,7 +3,7 @@
 use anyhow::{bail, Context};
 use clap::Args;
 use nesmm::compile::{compile, CompileOptions};
-use nesmm::formats::{load_score, FileFormat};
+use nesmm::formats::FileFormat;
 use nesmm::synth::{render, write_wav, RenderOptions};
 use nesmm::{ApuStream, Region};
 use std::path::PathBuf;
@@ -39,7 +39,12 @@ fn load_stream(args: &RenderArgs, region: Region) -> anyhow::Result<ApuStream> {
     let format = FileFormat::from_path(song)
         .with_context(|| format!("cannot tell what {} is", song.display()))?;
     if format == FileFormat::StreamText {
-        let bytes = nesmm::io::read_file(song)?;
+        let bytes = nesmm::io::read_file(song).with_context(|| {
+            format!(
+                "cannot read the stream dump {}; check the path",
+                song.display()
+            )
+        })?;
         let text = String::from_utf8(bytes).map_err(|_| {
             anyhow::anyhow!(
                 "{}: not UTF-8 text; give a stream dump from `nesmm compile --stream-out`",
@@ -59,8 +64,7 @@ fn load_stream(args: &RenderArgs, region: Region) -> anyhow::Result<ApuStream> {
         }
         return Ok(stream);
     }
-    let score =
-        load_score(song).with_context(|| format!("cannot read the song {}", song.display()))?;
+    let score = super::info::load_song(song)?;
     let opts = CompileOptions {
         region,
         ..Default::default()
@@ -74,6 +78,7 @@ fn load_stream(args: &RenderArgs, region: Region) -> anyhow::Result<ApuStream> {
 }
 
 pub fn run(args: RenderArgs) -> anyhow::Result<()> {
+    super::output_path::expect_extension(&args.output, "render", "WAV audio", &["wav"])?;
     let region = if args.pal { Region::Pal } else { Region::Ntsc };
     let stream = load_stream(&args, region)?;
     let opts = RenderOptions {

@@ -134,6 +134,14 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
     let out = a
         .out
         .unwrap_or_else(|| PathBuf::from("models").join(a.model.name()));
+    if !data.exists() {
+        anyhow::bail!(
+            "{}: no such file or folder (expected an NES-MDB .tar.gz, or a folder of \
+             train/valid/test)\nhint: give --data the nesmdb24_seprsco.tar.gz you downloaded, or \
+             leave --data out to use NESMDB_DIR",
+            data.display()
+        );
+    }
     eprintln!("reading {} ...", data.display());
     let notes = load_notes(&data, &[Split::Train, Split::Valid], a.max_songs)?;
     let vocab = if a.resume {

@@ -43,8 +43,8 @@ pub fn run(a: VaryArgs) -> anyhow::Result<()> {
         Some(d) => resolve_model_dir(d)?,
         None => bundled_model_dir("vae-full")?,
     };
-    let model = VaeModel::load(&dir)?;
-    let song = formats::load_score(&a.song)?;
+    let model = VaeModel::load(&dir).map_err(|e| super::interpolate::vae_hint(e, &dir))?;
+    let song = super::info::load_song(&a.song)?;
     let opts = VaeOptions {
         seed: a.seed,
         temperature: a.temperature,

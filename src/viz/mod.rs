@@ -3,6 +3,7 @@
 //! holds the same non-zero note value ([`note_spans`]), so the PNG and the page agree with each
 //! other and with the statistics.
 
+pub mod album;
 pub mod canvas;
 pub mod font;
 pub mod pianoroll;
