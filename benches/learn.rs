@@ -110,6 +110,7 @@ fn learn(c: &mut Criterion) {
         .unwrap_or_else(|_| Model {
             dir: "random".into(),
             fast: FastLstm::new(&model).unwrap(),
+            refresh: nesmm::learn::generate::REFRESH,
         });
     let opts = GenerateOptions {
         seconds: 60.0,

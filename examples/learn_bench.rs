@@ -85,6 +85,7 @@ fn main() {
         Err(_) => Model {
             dir: "random".into(),
             fast: FastLstm::new(&model).unwrap(),
+            refresh: nesmm::learn::generate::REFRESH,
         },
     };
     let opts = GenerateOptions {

@@ -141,15 +141,7 @@ fn cli_generate_is_reproducible() {
 fn full_lstm_beats_baselines_on_a_test_sample() {
     let Some(data) = data() else { return };
     let full = bundled("lstm-full");
-    let r = evaluate_models(
-        &data,
-        &[full],
-        Split::Test,
-        Some(40),
-        true,
-        nesmm::learn::generate::REFRESH,
-    )
-    .unwrap();
+    let r = evaluate_models(&data, &[full], Split::Test, Some(40), true, None).unwrap();
     let lstm = r.last().unwrap();
     for b in &r[..r.len() - 1] {
         assert!(
@@ -174,7 +166,7 @@ fn full_lstm_beats_every_baseline_on_the_test_split() {
         Split::Test,
         None,
         true,
-        nesmm::learn::generate::REFRESH,
+        None,
     )
     .unwrap();
     let lstm = r.last().unwrap();

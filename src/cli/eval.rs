@@ -35,9 +35,10 @@ pub struct EvalArgs {
     /// Skip the baselines.
     #[arg(long)]
     pub no_baselines: bool,
-    /// LSTM state refresh period in frames (0 = carry the state over whole songs).
-    #[arg(long, default_value_t = nesmm::learn::generate::REFRESH)]
-    pub refresh: usize,
+    /// LSTM state refresh period in frames (0 = carry the state over whole songs) [default:
+    /// half the model's training window]
+    #[arg(long)]
+    pub refresh: Option<usize>,
     /// Also write the results as JSON.
     #[arg(long)]
     pub json: Option<PathBuf>,

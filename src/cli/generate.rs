@@ -42,9 +42,10 @@ pub struct GenerateArgs {
     /// VAE: correlation of successive windows' latents (0 = independent windows).
     #[arg(long, default_value_t = 0.8)]
     pub walk: f32,
-    /// State refresh period in frames (0 = carry the state over the whole song).
-    #[arg(long, default_value_t = nesmm::learn::generate::REFRESH)]
-    pub refresh: usize,
+    /// State refresh period in frames (0 = carry the state over the whole song) [default: half
+    /// the model's training window]
+    #[arg(long)]
+    pub refresh: Option<usize>,
     /// Frames of complete silence after which sampling starts a new phrase (0 = never).
     #[arg(long, default_value_t = nesmm::learn::generate::RESTART_AFTER_SILENCE)]
     pub restart_after_silence: usize,

@@ -39,9 +39,10 @@ pub struct StatsArgs {
     /// LSTM sampling temperature.
     #[arg(long, default_value_t = 1.0)]
     pub temperature: f32,
-    /// LSTM state refresh period (frames; 0 = never).
-    #[arg(long, default_value_t = nesmm::learn::generate::REFRESH)]
-    pub refresh: usize,
+    /// LSTM state refresh period in frames (0 = never) [default: half the model's training
+    /// window]
+    #[arg(long)]
+    pub refresh: Option<usize>,
     /// LSTM restart after this many silent frames (0 = never).
     #[arg(long, default_value_t = nesmm::learn::generate::RESTART_AFTER_SILENCE)]
     pub restart_after_silence: usize,

@@ -17,7 +17,8 @@ use rand::{Rng, SeedableRng};
 use std::path::{Path, PathBuf};
 
 /// How often (frames) the sampling state is rebuilt over recent frames; see
-/// [`super::infer::Stepper`]. Half the default training window.
+/// [`super::infer::Stepper`]. Half the default training window; a model trained on other
+/// windows refreshes at half of its own ([`Model::refresh`]).
 pub const REFRESH: usize = 32;
 
 /// Frames of silence after which sampling starts a new phrase from BOS. NES-MDB songs end in
@@ -30,6 +31,9 @@ pub const RESTART_AFTER_SILENCE: usize = 24;
 pub struct Model {
     pub dir: PathBuf,
     pub fast: FastLstm,
+    /// The model's own state refresh period: half its training window (`training.seq` in
+    /// `config.json`), so the state never holds more context than training showed it.
+    pub refresh: usize,
 }
 
 impl Model {
@@ -38,9 +42,16 @@ impl Model {
         let loaded = checkpoint::load_model(dir)?;
         let fast = FastLstm::new(&loaded.model)
             .map_err(|e| Error::format(dir.join("model.safetensors"), e.to_string()))?;
+        let refresh = loaded
+            .file
+            .training
+            .get("seq")
+            .and_then(|s| s.as_u64())
+            .map_or(REFRESH, |seq| (seq as usize / 2).max(1));
         Ok(Model {
             dir: dir.to_path_buf(),
             fast,
+            refresh,
         })
     }
 
@@ -100,8 +111,9 @@ pub struct GenerateOptions {
     pub primer_seconds: f64,
     /// Name of the generated score.
     pub name: String,
-    /// State refresh period in frames (0 = carry the state over the whole song).
-    pub refresh: usize,
+    /// State refresh period in frames (0 = carry the state over the whole song; `None` = the
+    /// model's own, [`Model::refresh`]).
+    pub refresh: Option<usize>,
     /// After this many frames of complete silence, start afresh from BOS (0 = never).
     pub restart_after_silence: usize,
 }
@@ -116,7 +128,7 @@ impl Default for GenerateOptions {
             primer: None,
             primer_seconds: 4.0,
             name: "generated".into(),
-            refresh: REFRESH,
+            refresh: None,
             restart_after_silence: RESTART_AFTER_SILENCE,
         }
     }
@@ -191,7 +203,7 @@ pub fn generate(model: &Model, opts: &GenerateOptions) -> Result<Score> {
         }
     }
     let mut rng = StdRng::seed_from_u64(opts.seed);
-    let mut stepper = Stepper::new(fast, opts.refresh);
+    let mut stepper = Stepper::new(fast, opts.refresh.unwrap_or(model.refresh));
     let mut input = vocab.boundary_row();
     let mut logits = Vec::new();
     let mut chosen = vec![0u8; w];

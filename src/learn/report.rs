@@ -24,14 +24,15 @@ pub fn baselines(train: &super::dataset::TokenSet) -> Vec<Box<dyn Predictor>> {
 
 /// Scores `models` (which must share one vocabulary) and, with `with_baselines`, the
 /// baselines on `split` of the data at `data` (at most `max_songs` songs per split). The LSTMs
-/// run with the state refresh period `refresh` (see [`super::infer::Stepper`]).
+/// run with the state refresh period `refresh` (see [`super::infer::Stepper`]; `None` = each
+/// model's own, [`Model::refresh`]).
 pub fn evaluate_models(
     data: &Path,
     models: &[Model],
     split: Split,
     max_songs: Option<usize>,
     with_baselines: bool,
-    refresh: usize,
+    refresh: Option<usize>,
 ) -> Result<Vec<EvalResult>> {
     let first = models
         .first()
@@ -64,7 +65,7 @@ pub fn evaluate_models(
         }
     }
     for m in models {
-        let mut p = LstmPredictor::new(&m.fast, m.kind().name(), refresh);
+        let mut p = LstmPredictor::new(&m.fast, m.kind().name(), refresh.unwrap_or(m.refresh));
         out.push(evaluate(&mut p, &target));
     }
     Ok(out)
