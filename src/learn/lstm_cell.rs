@@ -197,6 +197,36 @@ pub(crate) fn backward_row(
     backward_row_generic(act, tc, c_prev, dh, dc, d)
 }
 
+/// Replaces each `x` of a row by `e^(x - shift)` and returns their sum (the softmax's
+/// denominator when `shift` is the row's maximum).
+#[inline(always)]
+fn exp_shifted_generic(x: &mut [f32], shift: f32) -> f32 {
+    let mut sum = 0f32;
+    for v in x.iter_mut() {
+        *v = fast_exp(*v - shift);
+        sum += *v;
+    }
+    sum
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn exp_shifted_avx2(x: &mut [f32], shift: f32) -> f32 {
+    exp_shifted_generic(x, shift)
+}
+
+/// [`exp_shifted_generic`], vectorised where `simd` (from [`simd_available`]) says so.
+#[inline]
+pub(crate) fn exp_shifted(simd: bool, x: &mut [f32], shift: f32) -> f32 {
+    #[cfg(target_arch = "x86_64")]
+    if simd && simd_available() {
+        // SAFETY: the CPU reports AVX2 and FMA.
+        return unsafe { exp_shifted_avx2(x, shift) };
+    }
+    let _ = simd;
+    exp_shifted_generic(x, shift)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,6 +254,20 @@ mod tests {
         assert_eq!(tanh(100.0), 1.0);
         assert_eq!(tanh(-100.0), -1.0);
         assert!(sigmoid(-100.0) < 1e-30 && sigmoid(100.0) == 1.0);
+    }
+
+    #[test]
+    fn exp_shifted_matches_libm() {
+        for simd in [false, true] {
+            let x0: Vec<f32> = (0..29).map(|k| k as f32 * 0.37 - 5.0).collect();
+            let mut x = x0.clone();
+            let sum = exp_shifted(simd, &mut x, 2.0);
+            let want: f64 = x0.iter().map(|v| ((v - 2.0) as f64).exp()).sum();
+            assert!(((sum as f64 - want) / want).abs() < 1e-6);
+            for (a, b) in x.iter().zip(&x0) {
+                assert!(rel(*a, (b - 2.0).exp()) < 1e-6);
+            }
+        }
     }
 
     /// Both builds of the row kernels match the textbook formulas in `f64`.
