@@ -63,12 +63,8 @@ fn main() {
     let y = Tensor::from_vec(y, (batch, seq, 4), &Device::Cpu).unwrap();
     let m = Tensor::ones((batch, seq), DType::F32, &Device::Cpu).unwrap();
     let mut step = || {
-        let nll = model.nll(&x, &y, &m, None).unwrap();
-        let loss = nll
-            .iter()
-            .skip(1)
-            .fold(nll[0].clone(), |a, b| a.add(b).unwrap());
-        let g = loss.backward().unwrap();
+        // The training path of `nesmm train`: hand-written backward, fused AdamW.
+        let (_nll, g) = model.nll_grads(&x, &y, &m, None).unwrap();
         opt.step(&g, 1e-3).unwrap();
     };
     step();

@@ -107,8 +107,14 @@ impl NoteLstm {
                 mask.shape()
             );
         }
-        let ids = inputs.flatten_all()?.to_dtype(DType::U32)?.to_vec1::<u32>()?;
-        let tgt = targets.flatten_all()?.to_dtype(DType::U32)?.to_vec1::<u32>()?;
+        let ids = inputs
+            .flatten_all()?
+            .to_dtype(DType::U32)?
+            .to_vec1::<u32>()?;
+        let tgt = targets
+            .flatten_all()?
+            .to_dtype(DType::U32)?
+            .to_vec1::<u32>()?;
         let m = flat(mask)?;
         let n = b * t;
         let (e, h, hh) = (cfg.embed, cfg.hidden, cfg.head_hidden);
@@ -139,7 +145,15 @@ impl NoteLstm {
             let w_hh = flat(&layer.weight_hh)?;
             let mut gx = repeat_rows(&flat(&layer.bias)?, n);
             let lhs = (&x[..], input_dim, 1);
-            matmul((n, 4 * h, input_dim), &mut gx, 4 * h, true, lhs, (&w_ih, 1, input_dim), threads);
+            matmul(
+                (n, 4 * h, input_dim),
+                &mut gx,
+                4 * h,
+                true,
+                lhs,
+                (&w_ih, 1, input_dim),
+                threads,
+            );
             let rec = recurrence::forward((b, t, h), gx, &w_hh, None, threads);
             let mut out = rec.h.clone();
             let mut drop_mask = None;
@@ -176,7 +190,15 @@ impl NoteLstm {
                 bail!("head {v}: from_hidden has no bias")
             };
             let mut pre = repeat_rows(&flat(a_bias)?, n);
-            matmul((n, hh, h), &mut pre, hh, true, (&top, h, 1), (&a, 1, h), threads);
+            matmul(
+                (n, hh, h),
+                &mut pre,
+                hh,
+                true,
+                (&top, h, 1),
+                (&a, 1, h),
+                threads,
+            );
             for (u, em) in head.from_voices.iter().enumerate() {
                 let table = flat(em.embeddings())?;
                 for r in 0..n {
@@ -194,7 +216,15 @@ impl NoteLstm {
             };
             let vs = sizes[v];
             let mut prob = repeat_rows(&flat(b_bias)?, n);
-            matmul((n, vs, hh), &mut prob, vs, true, (&z, hh, 1), (&bw, 1, hh), threads);
+            matmul(
+                (n, vs, hh),
+                &mut prob,
+                vs,
+                true,
+                (&z, hh, 1),
+                (&bw, 1, hh),
+                threads,
+            );
             let mut sum = 0f64;
             for r in 0..n {
                 let row = &mut prob[r * vs..(r + 1) * vs];
@@ -230,11 +260,27 @@ impl NoteLstm {
                 row.iter_mut().for_each(|x| *x *= s);
             }
             let mut db = vec![0f32; vs * hh];
-            matmul((vs, hh, n), &mut db, hh, false, (&dl, 1, vs), (&run.z, hh, 1), threads);
+            matmul(
+                (vs, hh, n),
+                &mut db,
+                hh,
+                false,
+                (&dl, 1, vs),
+                (&run.z, hh, 1),
+                threads,
+            );
             let mut dbb = vec![0f32; vs];
             add_column_sums(&mut dbb, &dl);
             let mut dpre = vec![0f32; n * hh];
-            matmul((n, hh, vs), &mut dpre, hh, false, (&dl, vs, 1), (&run.b, hh, 1), threads);
+            matmul(
+                (n, hh, vs),
+                &mut dpre,
+                hh,
+                false,
+                (&dl, vs, 1),
+                (&run.b, hh, 1),
+                threads,
+            );
             for (d, p) in dpre.iter_mut().zip(&run.pre) {
                 // candle's relu backward passes the gradient where the input is >= 0.
                 if *p < 0.0 {
@@ -242,7 +288,15 @@ impl NoteLstm {
                 }
             }
             let mut da = vec![0f32; hh * h];
-            matmul((hh, h, n), &mut da, h, false, (&dpre, 1, hh), (&top, h, 1), threads);
+            matmul(
+                (hh, h, n),
+                &mut da,
+                h,
+                false,
+                (&dpre, 1, hh),
+                (&top, h, 1),
+                threads,
+            );
             let mut dab = vec![0f32; hh];
             add_column_sums(&mut dab, &dpre);
             for (u, em) in head.from_voices.iter().enumerate() {
@@ -256,7 +310,15 @@ impl NoteLstm {
                 }
                 grads.put(em.embeddings(), de);
             }
-            matmul((n, h, hh), &mut dtop, h, true, (&dpre, hh, 1), (&run.a, h, 1), threads);
+            matmul(
+                (n, h, hh),
+                &mut dtop,
+                h,
+                true,
+                (&dpre, hh, 1),
+                (&run.a, h, 1),
+                threads,
+            );
             grads.put(head.from_hidden.weight(), da);
             if let Some(bias) = head.from_hidden.bias() {
                 grads.put(bias, dab);
@@ -280,13 +342,29 @@ impl NoteLstm {
             let mut dw_ih = vec![0f32; 4 * h * input_dim];
             let gates = (&g.gates[..], 1, 4 * h);
             let x_view = (&run.input[..], input_dim, 1);
-            matmul((4 * h, input_dim, n), &mut dw_ih, input_dim, false, gates, x_view, threads);
+            matmul(
+                (4 * h, input_dim, n),
+                &mut dw_ih,
+                input_dim,
+                false,
+                gates,
+                x_view,
+                threads,
+            );
             let mut dbias = vec![0f32; 4 * h];
             add_column_sums(&mut dbias, &g.gates);
             let mut dx = vec![0f32; n * input_dim];
             let gates = (&g.gates[..], 4 * h, 1);
             let w_view = (&run.w_ih[..], input_dim, 1);
-            matmul((n, input_dim, 4 * h), &mut dx, input_dim, false, gates, w_view, threads);
+            matmul(
+                (n, input_dim, 4 * h),
+                &mut dx,
+                input_dim,
+                false,
+                gates,
+                w_view,
+                threads,
+            );
             grads.put(&layer.weight_ih, dw_ih);
             grads.put(&layer.weight_hh, g.w_hh);
             grads.put(&layer.bias, dbias);
@@ -353,11 +431,19 @@ mod tests {
 
     fn batch(model: &NoteLstm, b: usize, t: usize, seed: u64) -> (Tensor, Tensor, Tensor) {
         let mut rng = StdRng::seed_from_u64(seed);
-        let sizes: Vec<u32> = model.config.vocab.ranges.iter().map(|r| r.size() as u32).collect();
+        let sizes: Vec<u32> = model
+            .config
+            .vocab
+            .ranges
+            .iter()
+            .map(|r| r.size() as u32)
+            .collect();
         let mut tok = |k: usize| rng.random_range(0..sizes[k % 4]);
         let x: Vec<u32> = (0..b * t * 4).map(&mut tok).collect();
         let y: Vec<u32> = (0..b * t * 4).map(&mut tok).collect();
-        let m: Vec<f32> = (0..b * t).map(|k| if k % 7 == 3 { 0.0 } else { 1.0 }).collect();
+        let m: Vec<f32> = (0..b * t)
+            .map(|k| if k % 7 == 3 { 0.0 } else { 1.0 })
+            .collect();
         let dev = Device::Cpu;
         (
             Tensor::from_vec(x, (b, t, 4), &dev).unwrap(),
@@ -377,26 +463,41 @@ mod tests {
             let mut r2 = StdRng::seed_from_u64(11);
             let (nll, grads) = model.nll_grads(&x, &y, &m, Some(&mut r1)).unwrap();
             let parts = model.nll(&x, &y, &m, Some(&mut r2)).unwrap();
-            assert_eq!(r1.random::<u64>(), r2.random::<u64>(), "same number of draws");
+            assert_eq!(
+                r1.random::<u64>(),
+                r2.random::<u64>(),
+                "same number of draws"
+            );
             let mut loss = parts[0].clone();
             for p in &parts[1..] {
                 loss = loss.add(p).unwrap();
             }
             for (a, p) in nll.iter().zip(&parts) {
                 let want = p.to_scalar::<f32>().unwrap();
-                assert!((a - want).abs() < 1e-5 * want.abs().max(1.0), "{a} vs {want}");
+                assert!(
+                    (a - want).abs() < 1e-5 * want.abs().max(1.0),
+                    "{a} vs {want}"
+                );
             }
             let reference = loss.backward().unwrap();
             let vars = varmap.all_vars();
             assert_eq!(vars.len(), 32);
             for var in vars {
                 let want = flat(reference.get(var.as_tensor()).unwrap()).unwrap();
-                let got = grads.get(var.as_tensor()).expect("every variable has a gradient");
+                let got = grads
+                    .get(var.as_tensor())
+                    .expect("every variable has a gradient");
                 assert_eq!(got.len(), want.len());
                 let scale = want.iter().fold(0f32, |a, x| a.max(x.abs()));
-                let diff = got.iter().zip(&want).fold(0f32, |a, (g, w)| a.max((g - w).abs()));
+                let diff = got
+                    .iter()
+                    .zip(&want)
+                    .fold(0f32, |a, (g, w)| a.max((g - w).abs()));
                 assert!(scale > 0.0, "zero gradient");
-                assert!(diff < 1e-5 * scale.max(1e-2), "dropout {dropout}: {diff} vs {scale}");
+                assert!(
+                    diff < 1e-5 * scale.max(1e-2),
+                    "dropout {dropout}: {diff} vs {scale}"
+                );
             }
         }
     }
@@ -411,6 +512,8 @@ mod tests {
         let bad = Tensor::from_vec(bad, (2, 3, 4), &Device::Cpu).unwrap();
         let err = model.nll_grads(&x, &bad, &m, None).unwrap_err();
         assert!(err.to_string().contains("outside the vocabulary"), "{err}");
-        assert!(model.nll_grads(&x, &y, &m.narrow(1, 0, 2).unwrap(), None).is_err());
+        assert!(model
+            .nll_grads(&x, &y, &m.narrow(1, 0, 2).unwrap(), None)
+            .is_err());
     }
 }

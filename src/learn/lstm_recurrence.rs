@@ -131,6 +131,15 @@ pub(crate) fn forward(
     let mut tc = vec![0f32; batch * t * h];
     let simd = simd_available();
     let zeros = vec![0f32; 2 * h];
+    // W_hh^T as a row-major (H, 4H) copy: with unit column stride the per-step GEMMs use it
+    // in place instead of repacking all of W_hh at every step.
+    let mut w_t = vec![0f32; 4 * h * h];
+    for (j, row) in w_hh.chunks_exact(h).enumerate() {
+        for (k, x) in row.iter().enumerate() {
+            w_t[k * 4 * h + j] = *x;
+        }
+    }
+    let w_t = (&w_t[..], 4 * h, 1);
     let mut parts = Vec::new();
     let bl = blocks(batch, threads);
     let mut rest = (&mut act[..], &mut hs[..], &mut c[..], &mut tc[..]);
@@ -154,12 +163,12 @@ pub(crate) fn forward(
                     t * g4,
                     true,
                     prev,
-                    (w_hh, 1, h),
+                    w_t,
                     1,
                 );
             } else if let Some(s0) = state0 {
                 let prev = (&s0[first * 2 * h..], 2 * h, 1);
-                matmul((n, g4, h), act, t * g4, true, prev, (w_hh, 1, h), 1);
+                matmul((n, g4, h), act, t * g4, true, prev, w_t, 1);
             }
             for bi in 0..n {
                 let row = bi * t + step;
