@@ -7,21 +7,62 @@
 //! input projection in place (one strided GEMM, no copies) and runs the cell on each row; the
 //! backward adds `dgates_{t+1} W_hh` to the step's rows of `dh` the same way. A batch's rows
 //! are contiguous, so with `threads > 1` the batch is split into contiguous blocks that run
-//! on their own threads; the window-wide `dW_hh` GEMM then uses all threads.
+//! on their own threads; the window-wide GEMMs are split by rows over the threads.
 
 use super::lstm_cell::{backward_row, forward_row, simd_available};
 use gemm::Parallelism;
 
-/// `dst = (read_dst ? dst : 0) + lhs * rhs` on strided row-major views.
-#[allow(clippy::too_many_arguments)]
+/// A strided row-major view: `(data, row stride, column stride)`.
+pub(crate) type View<'a> = (&'a [f32], usize, usize);
+
+/// `dst = (read_dst ? dst : 0) + lhs * rhs` on strided row-major views, `(m, n, k)` the
+/// sizes. With `threads > 1` a large product is split by rows of `dst` over scoped threads
+/// (gemm's own Rayon mode spin-waits, which cost more than it gained on a busy machine).
 pub(crate) fn matmul(
     (m, n, k): (usize, usize, usize),
     dst: &mut [f32],
     dst_rs: usize,
     read_dst: bool,
-    (lhs, lhs_rs, lhs_cs): (&[f32], usize, usize),
-    (rhs, rhs_rs, rhs_cs): (&[f32], usize, usize),
+    lhs: View,
+    rhs: View,
     threads: usize,
+) {
+    let blocks = if m * n * k >= 1 << 20 {
+        threads.min(m / 16).max(1)
+    } else {
+        1
+    };
+    if blocks == 1 {
+        return matmul_serial((m, n, k), dst, dst_rs, read_dst, lhs, rhs);
+    }
+    let mut parts = Vec::with_capacity(blocks);
+    let mut rest = dst;
+    let mut start = 0;
+    for i in 0..blocks {
+        let end = m * (i + 1) / blocks;
+        let take = if i + 1 == blocks {
+            rest.len()
+        } else {
+            (end - start) * dst_rs
+        };
+        let (head, tail) = std::mem::take(&mut rest).split_at_mut(take);
+        parts.push((head, start, end - start));
+        rest = tail;
+        start = end;
+    }
+    for_blocks(parts, |d, first, rows| {
+        let lhs = (&lhs.0[first * lhs.1..], lhs.1, lhs.2);
+        matmul_serial((rows, n, k), d, dst_rs, read_dst, lhs, rhs)
+    });
+}
+
+fn matmul_serial(
+    (m, n, k): (usize, usize, usize),
+    dst: &mut [f32],
+    dst_rs: usize,
+    read_dst: bool,
+    (lhs, lhs_rs, lhs_cs): View,
+    (rhs, rhs_rs, rhs_cs): View,
 ) {
     if m == 0 || n == 0 {
         return;
@@ -38,11 +79,6 @@ pub(crate) fn matmul(
     assert!((m - 1) * dst_rs + n <= dst.len());
     assert!((m - 1) * lhs_rs + (k - 1) * lhs_cs < lhs.len());
     assert!((k - 1) * rhs_rs + (n - 1) * rhs_cs < rhs.len());
-    let par = if threads > 1 {
-        Parallelism::Rayon(threads)
-    } else {
-        Parallelism::None
-    };
     // SAFETY: the asserts above keep every element the strides address inside its slice.
     unsafe {
         gemm::gemm(
@@ -64,7 +100,7 @@ pub(crate) fn matmul(
             false,
             false,
             false,
-            par,
+            Parallelism::None,
         )
     }
 }
