@@ -99,7 +99,9 @@ def sample_fps(threads, hidden, frames=2000):
 
 
 def ours(threads, hidden, batch, seq, steps):
-    exe = os.path.join(os.path.dirname(__file__), "..", "target", "release", "examples", "learn_bench")
+    # LEARN_BENCH names another build (e.g. an older commit's) to compare.
+    exe = os.environ.get("LEARN_BENCH") or os.path.join(
+        os.path.dirname(__file__), "..", "target", "release", "examples", "learn_bench")
     if not os.path.exists(exe):
         return None
     env = dict(os.environ, RAYON_NUM_THREADS=str(threads))

@@ -30,7 +30,8 @@ impl ParamGrads {
         self.grads.get(&var.id()).map(|g| g.as_slice())
     }
 
-    fn put(&mut self, var: &Tensor, grad: Vec<f32>) {
+    /// Sets the gradient of `var` (row-major, the variable's shape).
+    pub fn insert(&mut self, var: &Tensor, grad: Vec<f32>) {
         self.grads.insert(var.id(), grad);
     }
 }
@@ -308,7 +309,7 @@ impl NoteLstm {
                         *g += d;
                     }
                 }
-                grads.put(em.embeddings(), de);
+                grads.insert(em.embeddings(), de);
             }
             matmul(
                 (n, h, hh),
@@ -319,13 +320,13 @@ impl NoteLstm {
                 (&run.a, h, 1),
                 threads,
             );
-            grads.put(head.from_hidden.weight(), da);
+            grads.insert(head.from_hidden.weight(), da);
             if let Some(bias) = head.from_hidden.bias() {
-                grads.put(bias, dab);
+                grads.insert(bias, dab);
             }
-            grads.put(head.out.weight(), db);
+            grads.insert(head.out.weight(), db);
             if let Some(bias) = head.out.bias() {
-                grads.put(bias, dbb);
+                grads.insert(bias, dbb);
             }
         }
 
@@ -365,9 +366,9 @@ impl NoteLstm {
                 w_view,
                 threads,
             );
-            grads.put(&layer.weight_ih, dw_ih);
-            grads.put(&layer.weight_hh, g.w_hh);
-            grads.put(&layer.bias, dbias);
+            grads.insert(&layer.weight_ih, dw_ih);
+            grads.insert(&layer.weight_hh, g.w_hh);
+            grads.insert(&layer.bias, dbias);
             dh = dx;
         }
 
@@ -381,7 +382,7 @@ impl NoteLstm {
                     *g += d;
                 }
             }
-            grads.put(em.embeddings(), de);
+            grads.insert(em.embeddings(), de);
         }
         Ok((nll, grads))
     }

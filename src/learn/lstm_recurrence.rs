@@ -364,6 +364,45 @@ pub(crate) fn backward(
 mod tests {
     use super::*;
 
+    /// The row-split product matches a plain triple loop, on transposed (strided) views and
+    /// accumulating into `dst`, for any thread count.
+    #[test]
+    fn matmul_split_matches_reference() {
+        let (m, n, k) = (101, 130, 97); // over the split threshold, odd sizes
+        let val = |i: usize| ((i as f32 * 0.618_034).fract() - 0.5) * 2.0;
+        let lhs_t: Vec<f32> = (0..k * m).map(val).collect(); // (k, m): lhs = lhs_t^T
+        let rhs: Vec<f32> = (0..k * n).map(|i| val(i + 7)).collect();
+        let dst_rs = n + 3;
+        let init: Vec<f32> = (0..m * dst_rs).map(|i| val(i + 11)).collect();
+        for threads in [1, 2, 3] {
+            let mut dst = init.clone();
+            matmul(
+                (m, n, k),
+                &mut dst,
+                dst_rs,
+                true,
+                (&lhs_t, 1, m),
+                (&rhs, n, 1),
+                threads,
+            );
+            for i in 0..m {
+                for j in 0..n {
+                    let want: f64 = init[i * dst_rs + j] as f64
+                        + (0..k)
+                            .map(|p| lhs_t[p * m + i] as f64 * rhs[p * n + j] as f64)
+                            .sum::<f64>();
+                    let got = dst[i * dst_rs + j] as f64;
+                    assert!((got - want).abs() < 1e-4, "{threads} threads, ({i}, {j})");
+                }
+                // Padding between rows is left alone.
+                assert_eq!(
+                    dst[i * dst_rs + n..i * dst_rs + dst_rs],
+                    init[i * dst_rs + n..i * dst_rs + dst_rs]
+                );
+            }
+        }
+    }
+
     /// Splitting the batch over threads changes nothing: each sequence's recurrence is
     /// independent, so the results match the single-block run.
     #[test]

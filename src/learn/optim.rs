@@ -229,6 +229,83 @@ mod tests {
         assert!((mid - 0.55).abs() < 1e-9, "{mid}");
     }
 
+    /// Three steps with weight decay and clipping match AdamW written out in `f64`, and
+    /// gradients from candle's autograd and from `ParamGrads` give the same update.
+    #[test]
+    fn fused_update_matches_reference() {
+        let params = AdamWParams {
+            weight_decay: 0.1,
+            clip_norm: 0.5,
+            ..Default::default()
+        };
+        let w0 = [0.3f32, -1.2, 2.0];
+        let make = || {
+            let varmap = candle_nn::VarMap::new();
+            let vb = candle_nn::VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+            let w = vb
+                .get_with_hints(3, "w", candle_nn::Init::Const(0.0))
+                .unwrap();
+            varmap.data().lock().unwrap()["w"]
+                .set(&Tensor::new(&w0, &Device::Cpu).unwrap())
+                .unwrap();
+            let opt = AdamW::new(&varmap, params).unwrap();
+            (varmap, w, opt)
+        };
+        let (vm_a, w_a, mut opt_a) = make();
+        let (vm_b, w_b, mut opt_b) = make();
+        let (mut w, mut m, mut v) = (w0.map(|x| x as f64), [0f64; 3], [0f64; 3]);
+        for step in 1..=3 {
+            let lr = 0.1 / step as f64;
+            // loss = sum(w^3): gradient 3 w^2.
+            let grads = w_a
+                .powf(3.0)
+                .unwrap()
+                .sum_all()
+                .unwrap()
+                .backward()
+                .unwrap();
+            opt_a.step(&grads, lr).unwrap();
+            let mut pg = ParamGrads::default();
+            let g_b = w_b
+                .to_vec1::<f32>()
+                .unwrap()
+                .iter()
+                .map(|x| 3.0 * x * x)
+                .collect();
+            pg.insert(&w_b, g_b);
+            opt_b.step(&pg, lr).unwrap();
+            let g: Vec<f64> = w.iter().map(|x| 3.0 * x * x).collect();
+            let norm = g.iter().map(|x| x * x).sum::<f64>().sqrt();
+            let scale = if norm > 0.5 { 0.5 / norm } else { 1.0 };
+            for j in 0..3 {
+                let gj = g[j] * scale;
+                m[j] = 0.9 * m[j] + 0.1 * gj;
+                v[j] = 0.999 * v[j] + 0.001 * gj * gj;
+                let mh = m[j] / (1.0 - 0.9f64.powi(step));
+                let vh = v[j] / (1.0 - 0.999f64.powi(step));
+                w[j] = w[j] * (1.0 - lr * 0.1) - lr * mh / (vh.sqrt() + 1e-8);
+            }
+        }
+        let a = vm_a.data().lock().unwrap()["w"].to_vec1::<f32>().unwrap();
+        let b = vm_b.data().lock().unwrap()["w"].to_vec1::<f32>().unwrap();
+        assert_eq!(a, b);
+        for j in 0..3 {
+            assert!((a[j] as f64 - w[j]).abs() < 1e-5, "{a:?} vs {w:?}");
+            assert!((a[j] - w0[j]).abs() > 0.05, "the weights moved");
+        }
+        let st = opt_a.state();
+        let mut other = AdamW::new(&vm_b, params).unwrap();
+        other.load_state(&st, 3).unwrap();
+        assert_eq!(other.m, opt_a.m);
+        assert_eq!(other.v, opt_a.v);
+        let mut bad = st.clone();
+        bad.insert(
+            "m.w".into(),
+            Tensor::zeros(4, DType::F32, &Device::Cpu).unwrap(),
+        );
+        assert!(other.load_state(&bad, 3).is_err());
+    }
+
     /// Minimises a quadratic, clips a huge gradient to the clip norm, and matches a hand-computed
     /// first AdamW step.
     #[test]
