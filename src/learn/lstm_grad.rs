@@ -108,6 +108,9 @@ impl NoteLstm {
                 mask.shape()
             );
         }
+        if b == 0 || t == 0 {
+            bail!("nll_grads: empty batch {:?}", inputs.shape());
+        }
         let ids = inputs
             .flatten_all()?
             .to_dtype(DType::U32)?

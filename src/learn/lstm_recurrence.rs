@@ -336,7 +336,7 @@ pub(crate) fn backward(
     });
     // dW_hh = sum over rows of dgates^T h_{t-1}: one GEMM over the window.
     let mut hprev = vec![0f32; batch * t * h];
-    for bi in 0..batch {
+    for bi in (0..batch).filter(|_| t > 0) {
         let base = bi * t * h;
         if let Some(s0) = state0 {
             hprev[base..base + h].copy_from_slice(&s0[bi * 2 * h..bi * 2 * h + h]);
