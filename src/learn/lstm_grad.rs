@@ -506,7 +506,8 @@ mod tests {
         }
     }
 
-    /// A token outside a voice's vocabulary is an error, not a panic.
+    /// A token outside a voice's vocabulary, mismatched shapes and an empty batch are errors,
+    /// not panics.
     #[test]
     fn rejects_out_of_range_tokens() {
         let (_varmap, model) = model(0.0);
@@ -519,5 +520,9 @@ mod tests {
         assert!(model
             .nll_grads(&x, &y, &m.narrow(1, 0, 2).unwrap(), None)
             .is_err());
+        let empty = x.narrow(1, 0, 0).unwrap();
+        let m0 = m.narrow(1, 0, 0).unwrap();
+        let err = model.nll_grads(&empty, &empty, &m0, None).unwrap_err();
+        assert!(err.to_string().contains("empty batch"), "{err}");
     }
 }
