@@ -4,9 +4,11 @@
 Same model (4 voice embeddings of 32 concatenated, 2-layer LSTM, per-voice heads that see the
 hidden state and the earlier voices of the frame), same shapes (batch 32 x 64 frames), same loss
 (summed per-voice cross-entropy), same optimiser (AdamW + global-norm clipping). Prints training
-frames/s and batch-1 sampling frames/s at 1 and 2 threads for PyTorch and for
-`target/release/examples/learn_bench` (build it first:
-`cargo build --release --example learn_bench`).
+frames/s (wall and per CPU-second of the process) and batch-1 sampling frames/s at 1 and 2
+threads for PyTorch and for `target/release/examples/learn_bench` (build it first:
+`cargo build --release --example learn_bench`; `LEARN_BENCH=path` runs another build). On a busy
+machine PyTorch's 2-thread figures collapse while its OpenMP threads spin-wait
+(`OMP_WAIT_POLICY=PASSIVE` softens that); compare the per-CPU-second columns there.
 
 Needs Debian's python3-torch: `apt-get install -y python3-torch`, then
 `/usr/bin/python3 benches/lstm_torch.py [hidden] [batch] [seq] [steps]`.
