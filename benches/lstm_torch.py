@@ -4,9 +4,11 @@
 Same model (4 voice embeddings of 32 concatenated, 2-layer LSTM, per-voice heads that see the
 hidden state and the earlier voices of the frame), same shapes (batch 32 x 64 frames), same loss
 (summed per-voice cross-entropy), same optimiser (AdamW + global-norm clipping). Prints training
-frames/s and batch-1 sampling frames/s at 1 and 2 threads for PyTorch and for
-`target/release/examples/learn_bench` (build it first:
-`cargo build --release --example learn_bench`).
+frames/s (wall and per CPU-second of the process) and batch-1 sampling frames/s at 1 and 2
+threads for PyTorch and for `target/release/examples/learn_bench` (build it first:
+`cargo build --release --example learn_bench`; `LEARN_BENCH=path` runs another build). On a busy
+machine PyTorch's 2-thread figures collapse while its OpenMP threads spin-wait
+(`OMP_WAIT_POLICY=PASSIVE` softens that); compare the per-CPU-second columns there.
 
 Needs Debian's python3-torch: `apt-get install -y python3-torch`, then
 `/usr/bin/python3 benches/lstm_torch.py [hidden] [batch] [seq] [steps]`.
@@ -71,10 +73,12 @@ def train_fps(threads, hidden, batch, seq, steps):
         opt.step()
 
     step()
+    c0 = time.process_time()
     t0 = time.perf_counter()
     for _ in range(steps):
         step()
-    return steps * batch * seq / (time.perf_counter() - t0)
+    frames = steps * batch * seq
+    return frames / (time.perf_counter() - t0), frames / max(time.process_time() - c0, 1e-9)
 
 
 @torch.no_grad()
@@ -97,7 +101,9 @@ def sample_fps(threads, hidden, frames=2000):
 
 
 def ours(threads, hidden, batch, seq, steps):
-    exe = os.path.join(os.path.dirname(__file__), "..", "target", "release", "examples", "learn_bench")
+    # LEARN_BENCH names another build (e.g. an older commit's) to compare.
+    exe = os.environ.get("LEARN_BENCH") or os.path.join(
+        os.path.dirname(__file__), "..", "target", "release", "examples", "learn_bench")
     if not os.path.exists(exe):
         return None
     env = dict(os.environ, RAYON_NUM_THREADS=str(threads))
@@ -110,18 +116,22 @@ def main():
     a = [int(v) for v in sys.argv[1:]]
     hidden, batch, seq, steps = (a + [128, 32, 64, 10][len(a):])[:4]
     print(f"full LSTM, hidden {hidden}, 2 layers, batch {batch} x {seq} frames, {steps} steps")
-    print("| implementation | threads | train frames/s | sample frames/s (wall) | sample frames/CPU-s |")
-    print("|---|---:|---:|---:|---:|")
+    # Per CPU-second figures count the CPU time of every thread of the process: on a shared
+    # machine they show what idle cores would give (at 1 thread; at 2 they measure efficiency).
+    print("| implementation | threads | train frames/s | train frames/CPU-s | sample frames/s (wall) "
+          "| sample frames/CPU-s |")
+    print("|---|---:|---:|---:|---:|---:|")
     for threads in (1, 2):
-        tf = train_fps(threads, hidden, batch, seq, steps)
+        tf, tc = train_fps(threads, hidden, batch, seq, steps)
         sw, sc = sample_fps(threads, hidden)
-        print(f"| PyTorch {torch.__version__} | {threads} | {tf:.0f} | {sw:.0f} | {sc:.0f} |", flush=True)
+        print(f"| PyTorch {torch.__version__} | {threads} | {tf:.0f} | {tc:.0f} | {sw:.0f} | {sc:.0f} |",
+              flush=True)
         o = ours(threads, hidden, batch, seq, steps)
         if o is None:
-            print("| nesmm | - | build target/release/examples/learn_bench first | | |")
+            print("| nesmm | - | build target/release/examples/learn_bench first | | | |")
         else:
-            print(f"| nesmm | {threads} | {o['train_frames_per_s']} | {o['sample_frames_per_s']} | "
-                  f"{o['sample_frames_per_cpu_s']} |", flush=True)
+            print(f"| nesmm | {threads} | {o['train_frames_per_s']} | {o.get('train_frames_per_cpu_s', '-')} | "
+                  f"{o['sample_frames_per_s']} | {o['sample_frames_per_cpu_s']} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -3,74 +3,20 @@
 //!
 //! `candle_nn::lstm` builds a graph of a dozen small ops per timestep; on the CPU their overhead
 //! makes it 2-2.6x slower than PyTorch. Here the input projection of all timesteps is one GEMM
-//! (ordinary candle ops, so autograd handles it), and [`Recurrence`] does, per step, one
-//! `(B,H)x(H,4H)` GEMM plus the gate nonlinearities by hand; its backward runs one
-//! `(B,4H)x(4H,H)` GEMM per step and accumulates `dW_hh` in a single GEMM over the window.
+//! (ordinary candle ops, so autograd handles it), and [`Recurrence`] runs the recurrence of
+//! [`super::lstm_recurrence`] on raw slices: per step one `(B,H)x(H,4H)` GEMM plus the gate
+//! nonlinearities; its backward one `(B,4H)x(4H,H)` GEMM per step and `dW_hh` in a single
+//! GEMM over the window. (Training of the LSTM note models skips candle's autograd altogether,
+//! see [`super::lstm_grad`]; this op serves the VAE and evaluation.)
 //!
 //! Gate order is PyTorch's: input, forget, cell (g), output. The op's output packs `h` and `c`
 //! of every step, `(B, T, 2H)`, so callers can carry the final cell state to the next window.
 //! On a non-CPU device the layer falls back to the same formulation written with candle ops.
 
+use super::lstm_recurrence::{self as recurrence, RecurrenceCache};
 use candle_core::{CpuStorage, CustomOp3, DType, Device, Layout, Result, Shape, Tensor, D};
 use candle_nn::{Init, VarBuilder};
-use gemm::Parallelism;
 use std::sync::Mutex;
-
-/// `dst = (read_dst ? dst : 0) + lhs * rhs` on strided row-major views.
-#[allow(clippy::too_many_arguments)]
-fn matmul(
-    m: usize,
-    n: usize,
-    k: usize,
-    dst: &mut [f32],
-    dst_rs: usize,
-    read_dst: bool,
-    lhs: &[f32],
-    lhs_rs: usize,
-    lhs_cs: usize,
-    rhs: &[f32],
-    rhs_rs: usize,
-    rhs_cs: usize,
-    threads: usize,
-) {
-    // Bounds of the strided views, checked once so the unsafe call below stays in bounds.
-    assert!(m == 0 || n == 0 || (m - 1) * dst_rs + n <= dst.len());
-    assert!(m == 0 || k == 0 || (m - 1) * lhs_rs + (k - 1) * lhs_cs < lhs.len());
-    assert!(k == 0 || n == 0 || (k - 1) * rhs_rs + (n - 1) * rhs_cs < rhs.len());
-    let par = if threads > 1 {
-        Parallelism::Rayon(threads)
-    } else {
-        Parallelism::None
-    };
-    // SAFETY: the asserts above keep every element the strides address inside its slice.
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            dst.as_mut_ptr(),
-            1,
-            dst_rs as isize,
-            read_dst,
-            lhs.as_ptr(),
-            lhs_cs as isize,
-            lhs_rs as isize,
-            rhs.as_ptr(),
-            rhs_cs as isize,
-            rhs_rs as isize,
-            1.0,
-            1.0,
-            false,
-            false,
-            false,
-            par,
-        )
-    }
-}
-
-fn sigmoid(x: f32) -> f32 {
-    1.0 / (1.0 + (-x).exp())
-}
 
 fn f32_slice<'a>(s: &'a CpuStorage, l: &Layout, what: &str) -> Result<&'a [f32]> {
     let data = match s {
@@ -86,14 +32,14 @@ fn f32_slice<'a>(s: &'a CpuStorage, l: &Layout, what: &str) -> Result<&'a [f32]>
 /// The LSTM recurrence over one window: `(gx (B,T,4H), w_hh (4H,H), state0 (B,2H)) ->
 /// hc (B,T,2H)`. Keeps the gate activations of its forward for its backward.
 pub struct Recurrence {
-    gates: Mutex<Vec<f32>>,
+    cache: Mutex<Option<RecurrenceCache>>,
     threads: usize,
 }
 
 impl Recurrence {
     fn new() -> Self {
         Recurrence {
-            gates: Mutex::new(Vec::new()),
+            cache: Mutex::new(None),
             threads: candle_core::utils::get_num_threads(),
         }
     }
@@ -118,7 +64,7 @@ impl CustomOp3 for Recurrence {
         let state0 = f32_slice(s3, l3, "initial state")?;
         let (b, t, g4) = l1.shape().dims3()?;
         let h = g4 / 4;
-        if l2.shape().dims2()? != (g4, h) || l3.shape().dims2()? != (b, 2 * h) {
+        if g4 % 4 != 0 || l2.shape().dims2()? != (g4, h) || l3.shape().dims2()? != (b, 2 * h) {
             candle_core::bail!(
                 "fused lstm: shapes {:?} {:?} {:?}",
                 l1.shape(),
@@ -126,49 +72,16 @@ impl CustomOp3 for Recurrence {
                 l3.shape()
             );
         }
+        let cache = recurrence::forward((b, t, h), gx.to_vec(), w_hh, Some(state0), self.threads);
         let mut out = vec![0f32; b * t * 2 * h];
-        let mut cache = vec![0f32; b * t * g4];
-        let mut hprev = vec![0f32; b * h];
-        let mut cprev = vec![0f32; b * h];
-        for bi in 0..b {
-            hprev[bi * h..(bi + 1) * h].copy_from_slice(&state0[bi * 2 * h..bi * 2 * h + h]);
-            cprev[bi * h..(bi + 1) * h].copy_from_slice(&state0[bi * 2 * h + h..(bi + 1) * 2 * h]);
-        }
-        let mut gates = vec![0f32; b * g4];
-        for step in 0..t {
-            for bi in 0..b {
-                let src = (bi * t + step) * g4;
-                gates[bi * g4..(bi + 1) * g4].copy_from_slice(&gx[src..src + g4]);
-            }
-            // gates += h_{t-1} W_hh^T
-            matmul(b, g4, h, &mut gates, g4, true, &hprev, h, 1, w_hh, 1, h, 1);
-            for bi in 0..b {
-                let row = bi * t + step;
-                let g = &gates[bi * g4..(bi + 1) * g4];
-                let act = &mut cache[row * g4..(row + 1) * g4];
-                let o_hc = &mut out[row * 2 * h..(row + 1) * 2 * h];
-                for j in 0..h {
-                    let i = sigmoid(g[j]);
-                    let f = sigmoid(g[h + j]);
-                    let gg = g[2 * h + j].tanh();
-                    let o = sigmoid(g[3 * h + j]);
-                    let c = f * cprev[bi * h + j] + i * gg;
-                    let hh = o * c.tanh();
-                    act[j] = i;
-                    act[h + j] = f;
-                    act[2 * h + j] = gg;
-                    act[3 * h + j] = o;
-                    o_hc[j] = hh;
-                    o_hc[h + j] = c;
-                    hprev[bi * h + j] = hh;
-                    cprev[bi * h + j] = c;
-                }
-            }
+        for (row, o) in out.chunks_exact_mut(2 * h).enumerate() {
+            o[..h].copy_from_slice(&cache.h[row * h..(row + 1) * h]);
+            o[h..].copy_from_slice(&cache.c[row * h..(row + 1) * h]);
         }
         *self
-            .gates
+            .cache
             .lock()
-            .map_err(|_| candle_core::Error::Msg("poisoned".into()))? = cache;
+            .map_err(|_| candle_core::Error::Msg("poisoned".into()))? = Some(cache);
         Ok((CpuStorage::F32(out), Shape::from((b, t, 2 * h))))
     }
 
@@ -182,101 +95,31 @@ impl CustomOp3 for Recurrence {
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let (b, t, h2) = res.dims3()?;
         let h = h2 / 2;
-        let g4 = 4 * h;
-        let cache = self
-            .gates
+        let guard = self
+            .cache
             .lock()
             .map_err(|_| candle_core::Error::Msg("poisoned".into()))?;
-        if cache.len() != b * t * g4 {
+        let Some(cache) = guard
+            .as_ref()
+            .filter(|c| (c.batch, c.steps, c.hidden) == (b, t, h))
+        else {
             candle_core::bail!("fused lstm: backward without forward");
-        }
+        };
         let w = w_hh.flatten_all()?.to_vec1::<f32>()?;
         let s0 = state0.flatten_all()?.to_vec1::<f32>()?;
-        let out = res.flatten_all()?.to_vec1::<f32>()?;
         let grad = grad_res.flatten_all()?.to_vec1::<f32>()?;
-        let mut dgx = vec![0f32; b * t * g4];
-        let mut dh_next = vec![0f32; b * h];
-        let mut dc_next = vec![0f32; b * h];
-        for step in (0..t).rev() {
-            for bi in 0..b {
-                let row = bi * t + step;
-                let act = &cache[row * g4..(row + 1) * g4];
-                let d = &mut dgx[row * g4..(row + 1) * g4];
-                for j in 0..h {
-                    let (i, f, g, o) = (act[j], act[h + j], act[2 * h + j], act[3 * h + j]);
-                    let c = out[row * h2 + h + j];
-                    let cp = if step > 0 {
-                        out[(row - 1) * h2 + h + j]
-                    } else {
-                        s0[bi * h2 + h + j]
-                    };
-                    let tc = c.tanh();
-                    let dh = grad[row * h2 + j] + dh_next[bi * h + j];
-                    let dc =
-                        grad[row * h2 + h + j] + dc_next[bi * h + j] + dh * o * (1.0 - tc * tc);
-                    d[j] = dc * g * i * (1.0 - i);
-                    d[h + j] = dc * cp * f * (1.0 - f);
-                    d[2 * h + j] = dc * i * (1.0 - g * g);
-                    d[3 * h + j] = dh * tc * o * (1.0 - o);
-                    dc_next[bi * h + j] = dc * f;
-                }
-            }
-            // dh_{t-1} = dgates_t W_hh
-            matmul(
-                b,
-                h,
-                g4,
-                &mut dh_next,
-                h,
-                false,
-                &dgx[step * g4..],
-                t * g4,
-                1,
-                &w,
-                h,
-                1,
-                1,
-            );
+        let mut dh = vec![0f32; b * t * h];
+        let mut dc = vec![0f32; b * t * h];
+        for (row, g) in grad.chunks_exact(h2).enumerate() {
+            dh[row * h..(row + 1) * h].copy_from_slice(&g[..h]);
+            dc[row * h..(row + 1) * h].copy_from_slice(&g[h..]);
         }
-        // dW_hh = sum over (b, t) of dgates^T h_{t-1}: one GEMM over the window.
-        let mut hprev = vec![0f32; b * t * h];
-        for bi in 0..b {
-            for step in 0..t {
-                let row = bi * t + step;
-                let src = if step > 0 {
-                    &out[(row - 1) * h2..(row - 1) * h2 + h]
-                } else {
-                    &s0[bi * h2..bi * h2 + h]
-                };
-                hprev[row * h..(row + 1) * h].copy_from_slice(src);
-            }
-        }
-        let mut dw = vec![0f32; g4 * h];
-        matmul(
-            g4,
-            h,
-            b * t,
-            &mut dw,
-            h,
-            false,
-            &dgx,
-            1,
-            g4,
-            &hprev,
-            h,
-            1,
-            self.threads,
-        );
-        let mut ds0 = vec![0f32; b * h2];
-        for bi in 0..b {
-            ds0[bi * h2..bi * h2 + h].copy_from_slice(&dh_next[bi * h..(bi + 1) * h]);
-            ds0[bi * h2 + h..(bi + 1) * h2].copy_from_slice(&dc_next[bi * h..(bi + 1) * h]);
-        }
+        let g = recurrence::backward(cache, &w, Some(&s0), &mut dh, Some(&dc), self.threads);
         let dev = res.device();
         Ok((
-            Some(Tensor::from_vec(dgx, (b, t, g4), dev)?),
-            Some(Tensor::from_vec(dw, (g4, h), dev)?),
-            Some(Tensor::from_vec(ds0, (b, h2), dev)?),
+            Some(Tensor::from_vec(g.gates, (b, t, 4 * h), dev)?),
+            Some(Tensor::from_vec(g.w_hh, (4 * h, h), dev)?),
+            Some(Tensor::from_vec(g.state0, (b, h2), dev)?),
         ))
     }
 }

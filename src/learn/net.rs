@@ -4,6 +4,7 @@
 
 use super::dataset::TokenSet;
 use super::lstm::{ModelConfig, NoteLstm};
+use super::optim::Gradients;
 use super::vae::NoteVae;
 use candle_core::{Result, Tensor};
 use candle_nn::{VarBuilder, VarMap};
@@ -47,6 +48,34 @@ impl Net {
             Net::Lstm(model) => model.nll(x, y, m, Some(rng)),
             Net::Vae(model) => model.training_loss(x, y, m, rng, step),
         }
+    }
+
+    /// The summed training loss of step `step` (see [`Net::training_loss`]) and its gradients:
+    /// by the hand-written backward of [`NoteLstm::nll_grads`] for an LSTM on the CPU (same
+    /// loss, same dropout draws), else by candle's autograd.
+    pub fn training_grads(
+        &self,
+        x: &Tensor,
+        y: &Tensor,
+        m: &Tensor,
+        rng: &mut StdRng,
+        step: usize,
+    ) -> Result<(f64, Box<dyn Gradients>)> {
+        if let Net::Lstm(model) = self {
+            if model.hand_gradients_available() {
+                let (nll, grads) = model.nll_grads(x, y, m, Some(rng))?;
+                return Ok((nll.iter().map(|v| *v as f64).sum(), Box::new(grads)));
+            }
+        }
+        let mut parts = self.training_loss(x, y, m, rng, step)?.into_iter();
+        let Some(mut loss) = parts.next() else {
+            candle_core::bail!("the model has no loss terms")
+        };
+        for t in parts {
+            loss = loss.add(&t)?;
+        }
+        let value = loss.to_scalar::<f32>()? as f64;
+        Ok((value, Box::new(loss.backward()?)))
     }
 
     /// Validation score (lower is better; LSTM: NLL per frame, VAE: negative ELBO per frame)

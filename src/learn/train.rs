@@ -308,22 +308,16 @@ pub fn train(
             let mut drng = StdRng::seed_from_u64(
                 opts.seed ^ (step as u64).wrapping_mul(0x9FB2_1C65_1E98_DF25) ^ 0x5555,
             );
-            let nll = model
-                .training_loss(&x, &y, &m, &mut drng, step)
-                .map_err(cerr("forward"))?;
-            let mut loss = nll[0].clone();
-            for t in &nll[1..] {
-                loss = loss.add(t).map_err(cerr("loss"))?;
-            }
-            let lv = loss.to_scalar::<f32>().map_err(cerr("loss"))? as f64;
+            let (lv, grads) = model
+                .training_grads(&x, &y, &m, &mut drng, step)
+                .map_err(cerr("forward and backward"))?;
             if !lv.is_finite() {
                 return Err(Error::Unsupported(format!(
                     "training diverged at step {step} (loss {lv}); lower --lr"
                 )));
             }
-            let grads = loss.backward().map_err(cerr("backward"))?;
             let lr = learning_rate(step, total, opts.warmup, opts.lr, opts.lr_floor);
-            opt.step(&grads, lr).map_err(cerr("optimizer step"))?;
+            opt.step(&*grads, lr).map_err(cerr("optimizer step"))?;
             state.step += 1;
             state.batch_in_epoch += 1;
             let n = b.frames() as u64;

@@ -1,0 +1,528 @@
+//! The training step of the LSTM note models without candle's autograd: the loss and the
+//! gradient of every variable, by hand on raw `f32` buffers.
+//!
+//! Under candle's autograd a step builds a few hundred tensors, and the backward adds each
+//! gradient into a fresh zero tensor (`zeros_like` + `add`), pads every `narrow` with zeros
+//! and reduces every broadcast; on the CPU that bookkeeping cost as much as the arithmetic.
+//! Here the same maths runs as a fixed sequence of GEMMs and row loops: embeddings, the
+//! layers of [`super::lstm_recurrence`] (input projection plus bias as one GEMM each),
+//! dropout with the masks [`super::lstm::apply_dropout`] draws, the chained voice heads,
+//! log-softmax and the masked mean NLL; then the same backwards. `tests` check the loss and
+//! every gradient against candle's autograd on [`NoteLstm::nll`].
+
+use super::lstm::NoteLstm;
+use super::lstm_cell::{exp_shifted, simd_available};
+use super::lstm_recurrence::{self as recurrence, matmul, RecurrenceCache};
+use candle_core::{bail, DType, Device, Result, Tensor, TensorId};
+use rand::rngs::StdRng;
+use rand::Rng;
+use std::collections::HashMap;
+
+/// Gradients of a model's variables, by tensor id (see [`ParamGrads::get`]).
+#[derive(Debug, Default)]
+pub struct ParamGrads {
+    grads: HashMap<TensorId, Vec<f32>>,
+}
+
+impl ParamGrads {
+    /// The gradient of `var` (row-major, the variable's shape), if it has one.
+    pub fn get(&self, var: &Tensor) -> Option<&[f32]> {
+        self.grads.get(&var.id()).map(|g| g.as_slice())
+    }
+
+    /// Sets the gradient of `var` (row-major, the variable's shape).
+    pub fn insert(&mut self, var: &Tensor, grad: Vec<f32>) {
+        self.grads.insert(var.id(), grad);
+    }
+}
+
+fn flat(t: &Tensor) -> Result<Vec<f32>> {
+    t.flatten_all()?.to_dtype(DType::F32)?.to_vec1::<f32>()
+}
+
+/// `acc[j] += sum over rows of x[row][j]` for `x` with rows of `acc.len()`.
+fn add_column_sums(acc: &mut [f32], x: &[f32]) {
+    for row in x.chunks_exact(acc.len()) {
+        for (a, v) in acc.iter_mut().zip(row) {
+            *a += v;
+        }
+    }
+}
+
+/// Rows of `rows.len() / width` copies of `bias`.
+fn repeat_rows(bias: &[f32], rows: usize) -> Vec<f32> {
+    let mut out = Vec::with_capacity(rows * bias.len());
+    for _ in 0..rows {
+        out.extend_from_slice(bias);
+    }
+    out
+}
+
+/// Token `k` of row `r` (of `width`) as an index below `size`.
+fn token(ids: &[u32], r: usize, width: usize, k: usize, size: usize) -> Result<usize> {
+    let tok = ids[r * width + k] as usize;
+    if tok >= size {
+        bail!("token {tok} of voice {k} is outside the vocabulary (size {size})");
+    }
+    Ok(tok)
+}
+
+/// One LSTM layer's forward state kept for the backward.
+struct LayerRun {
+    input: Vec<f32>,
+    w_ih: Vec<f32>,
+    w_hh: Vec<f32>,
+    rec: RecurrenceCache,
+    /// Dropout mask applied to the layer's output (already scaled by `1 / (1 - p)`).
+    mask: Option<Vec<f32>>,
+}
+
+/// One voice head's forward state kept for the backward.
+struct HeadRun {
+    a: Vec<f32>,
+    b: Vec<f32>,
+    pre: Vec<f32>,
+    z: Vec<f32>,
+    /// Softmax probabilities of each row.
+    prob: Vec<f32>,
+}
+
+impl NoteLstm {
+    /// The per-voice masked mean NLL of [`NoteLstm::nll`] (same inputs, same dropout draws
+    /// from `dropout`) and the gradients of their sum with respect to every variable.
+    /// CPU only (the variables are read into host memory).
+    pub fn nll_grads(
+        &self,
+        inputs: &Tensor,
+        targets: &Tensor,
+        mask: &Tensor,
+        mut dropout: Option<&mut StdRng>,
+    ) -> Result<(Vec<f32>, ParamGrads)> {
+        let cfg = &self.config;
+        let (b, t, w) = inputs.dims3()?;
+        if targets.dims3()? != (b, t, w) || mask.dims2()? != (b, t) || w != self.embeds.len() {
+            bail!(
+                "nll_grads: shapes {:?} {:?} {:?}",
+                inputs.shape(),
+                targets.shape(),
+                mask.shape()
+            );
+        }
+        if b == 0 || t == 0 {
+            bail!("nll_grads: empty batch {:?}", inputs.shape());
+        }
+        let ids = inputs
+            .flatten_all()?
+            .to_dtype(DType::U32)?
+            .to_vec1::<u32>()?;
+        let tgt = targets
+            .flatten_all()?
+            .to_dtype(DType::U32)?
+            .to_vec1::<u32>()?;
+        let m = flat(mask)?;
+        let n = b * t;
+        let (e, h, hh) = (cfg.embed, cfg.hidden, cfg.head_hidden);
+        let sizes: Vec<usize> = cfg.vocab.ranges.iter().map(|r| r.size()).collect();
+        let threads = candle_core::utils::get_num_threads();
+        let simd = simd_available();
+
+        // Embeddings of the previous frame's notes, concatenated per row.
+        let tables = self
+            .embeds
+            .iter()
+            .map(|em| flat(em.embeddings()))
+            .collect::<Result<Vec<_>>>()?;
+        let mut x = vec![0f32; n * w * e];
+        for r in 0..n {
+            for v in 0..w {
+                let tok = token(&ids, r, w, v, sizes[v])?;
+                x[(r * w + v) * e..(r * w + v + 1) * e]
+                    .copy_from_slice(&tables[v][tok * e..(tok + 1) * e]);
+            }
+        }
+
+        // LSTM layers.
+        let mut runs = Vec::with_capacity(self.layers.len());
+        for layer in &self.layers {
+            let input_dim = x.len() / n;
+            let w_ih = flat(&layer.weight_ih)?;
+            let w_hh = flat(&layer.weight_hh)?;
+            let mut gx = repeat_rows(&flat(&layer.bias)?, n);
+            let lhs = (&x[..], input_dim, 1);
+            matmul(
+                (n, 4 * h, input_dim),
+                &mut gx,
+                4 * h,
+                true,
+                lhs,
+                (&w_ih, 1, input_dim),
+                threads,
+            );
+            let rec = recurrence::forward((b, t, h), gx, &w_hh, None, threads);
+            let mut out = rec.h.clone();
+            let mut drop_mask = None;
+            if let Some(rng) = dropout.as_deref_mut() {
+                let p = cfg.dropout;
+                if p > 0.0 {
+                    let keep = 1.0 / (1.0 - p);
+                    let mk: Vec<f32> = (0..out.len())
+                        .map(|_| if rng.random::<f32>() < p { 0.0 } else { keep })
+                        .collect();
+                    for (o, k) in out.iter_mut().zip(&mk) {
+                        *o *= k;
+                    }
+                    drop_mask = Some(mk);
+                }
+            }
+            runs.push(LayerRun {
+                input: std::mem::replace(&mut x, out),
+                w_ih,
+                w_hh,
+                rec,
+                mask: drop_mask,
+            });
+        }
+        let top = x;
+
+        // Voice heads, log-softmax and the masked mean NLL.
+        let count = m.iter().sum::<f32>().max(1.0);
+        let mut nll = Vec::with_capacity(w);
+        let mut heads = Vec::with_capacity(w);
+        for (v, head) in self.heads.iter().enumerate() {
+            let a = flat(head.from_hidden.weight())?;
+            let Some(a_bias) = head.from_hidden.bias() else {
+                bail!("head {v}: from_hidden has no bias")
+            };
+            let mut pre = repeat_rows(&flat(a_bias)?, n);
+            matmul(
+                (n, hh, h),
+                &mut pre,
+                hh,
+                true,
+                (&top, h, 1),
+                (&a, 1, h),
+                threads,
+            );
+            for (u, em) in head.from_voices.iter().enumerate() {
+                let table = flat(em.embeddings())?;
+                for r in 0..n {
+                    let tok = token(&tgt, r, w, u, sizes[u])?;
+                    let row = &mut pre[r * hh..(r + 1) * hh];
+                    for (p, x) in row.iter_mut().zip(&table[tok * hh..(tok + 1) * hh]) {
+                        *p += x;
+                    }
+                }
+            }
+            let z: Vec<f32> = pre.iter().map(|x| x.max(0.0)).collect();
+            let bw = flat(head.out.weight())?;
+            let Some(b_bias) = head.out.bias() else {
+                bail!("head {v}: out has no bias")
+            };
+            let vs = sizes[v];
+            let mut prob = repeat_rows(&flat(b_bias)?, n);
+            matmul(
+                (n, vs, hh),
+                &mut prob,
+                vs,
+                true,
+                (&z, hh, 1),
+                (&bw, 1, hh),
+                threads,
+            );
+            let mut sum = 0f64;
+            for r in 0..n {
+                let row = &mut prob[r * vs..(r + 1) * vs];
+                let tok = token(&tgt, r, w, v, vs)?;
+                let max = row.iter().fold(f32::NEG_INFINITY, |a, x| a.max(*x));
+                let picked = row[tok] - max;
+                let total = exp_shifted(simd, row, max);
+                sum += ((picked - total.ln()) * m[r]) as f64;
+                let inv = 1.0 / total;
+                row.iter_mut().for_each(|p| *p *= inv);
+            }
+            nll.push(-(sum as f32) / count);
+            heads.push(HeadRun {
+                a,
+                b: bw,
+                pre,
+                z,
+                prob,
+            });
+        }
+
+        // Backward of the heads.
+        let mut grads = ParamGrads::default();
+        let mut dtop = vec![0f32; n * h];
+        for (v, (head, run)) in self.heads.iter().zip(heads).enumerate() {
+            let vs = sizes[v];
+            let mut dl = run.prob;
+            for r in 0..n {
+                let tok = token(&tgt, r, w, v, vs)?;
+                let row = &mut dl[r * vs..(r + 1) * vs];
+                row[tok] -= 1.0;
+                let s = m[r] / count;
+                row.iter_mut().for_each(|x| *x *= s);
+            }
+            let mut db = vec![0f32; vs * hh];
+            matmul(
+                (vs, hh, n),
+                &mut db,
+                hh,
+                false,
+                (&dl, 1, vs),
+                (&run.z, hh, 1),
+                threads,
+            );
+            let mut dbb = vec![0f32; vs];
+            add_column_sums(&mut dbb, &dl);
+            let mut dpre = vec![0f32; n * hh];
+            matmul(
+                (n, hh, vs),
+                &mut dpre,
+                hh,
+                false,
+                (&dl, vs, 1),
+                (&run.b, hh, 1),
+                threads,
+            );
+            for (d, p) in dpre.iter_mut().zip(&run.pre) {
+                // candle's relu backward passes the gradient where the input is >= 0.
+                if *p < 0.0 {
+                    *d = 0.0;
+                }
+            }
+            let mut da = vec![0f32; hh * h];
+            matmul(
+                (hh, h, n),
+                &mut da,
+                h,
+                false,
+                (&dpre, 1, hh),
+                (&top, h, 1),
+                threads,
+            );
+            let mut dab = vec![0f32; hh];
+            add_column_sums(&mut dab, &dpre);
+            for (u, em) in head.from_voices.iter().enumerate() {
+                let mut de = vec![0f32; sizes[u] * hh];
+                for r in 0..n {
+                    let tok = token(&tgt, r, w, u, sizes[u])?;
+                    let row = &mut de[tok * hh..(tok + 1) * hh];
+                    for (g, d) in row.iter_mut().zip(&dpre[r * hh..(r + 1) * hh]) {
+                        *g += d;
+                    }
+                }
+                grads.insert(em.embeddings(), de);
+            }
+            matmul(
+                (n, h, hh),
+                &mut dtop,
+                h,
+                true,
+                (&dpre, hh, 1),
+                (&run.a, h, 1),
+                threads,
+            );
+            grads.insert(head.from_hidden.weight(), da);
+            if let Some(bias) = head.from_hidden.bias() {
+                grads.insert(bias, dab);
+            }
+            grads.insert(head.out.weight(), db);
+            if let Some(bias) = head.out.bias() {
+                grads.insert(bias, dbb);
+            }
+        }
+
+        // Backward of the layers, top first.
+        let mut dh = dtop;
+        for (layer, run) in self.layers.iter().zip(runs).rev() {
+            if let Some(mk) = &run.mask {
+                for (d, k) in dh.iter_mut().zip(mk) {
+                    *d *= k;
+                }
+            }
+            let g = recurrence::backward(&run.rec, &run.w_hh, None, &mut dh, None, threads);
+            let input_dim = run.input.len() / n;
+            let mut dw_ih = vec![0f32; 4 * h * input_dim];
+            let gates = (&g.gates[..], 1, 4 * h);
+            let x_view = (&run.input[..], input_dim, 1);
+            matmul(
+                (4 * h, input_dim, n),
+                &mut dw_ih,
+                input_dim,
+                false,
+                gates,
+                x_view,
+                threads,
+            );
+            let mut dbias = vec![0f32; 4 * h];
+            add_column_sums(&mut dbias, &g.gates);
+            let mut dx = vec![0f32; n * input_dim];
+            let gates = (&g.gates[..], 4 * h, 1);
+            let w_view = (&run.w_ih[..], input_dim, 1);
+            matmul(
+                (n, input_dim, 4 * h),
+                &mut dx,
+                input_dim,
+                false,
+                gates,
+                w_view,
+                threads,
+            );
+            grads.insert(&layer.weight_ih, dw_ih);
+            grads.insert(&layer.weight_hh, g.w_hh);
+            grads.insert(&layer.bias, dbias);
+            dh = dx;
+        }
+
+        // Backward of the embeddings.
+        for (v, em) in self.embeds.iter().enumerate() {
+            let mut de = vec![0f32; sizes[v] * e];
+            for r in 0..n {
+                let tok = token(&ids, r, w, v, sizes[v])?;
+                let src = &dh[(r * w + v) * e..(r * w + v + 1) * e];
+                for (g, d) in de[tok * e..(tok + 1) * e].iter_mut().zip(src) {
+                    *g += d;
+                }
+            }
+            grads.insert(em.embeddings(), de);
+        }
+        Ok((nll, grads))
+    }
+
+    /// Whether [`NoteLstm::nll_grads`] can train this model (its variables live on the CPU).
+    pub fn hand_gradients_available(&self) -> bool {
+        self.layers
+            .first()
+            .is_some_and(|l| matches!(l.weight_ih.device(), Device::Cpu))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::learn::lstm::{init_from_seed, ModelConfig, ModelKind};
+    use crate::learn::vocab::{Vocab, VoiceName, VoiceVocab};
+    use candle_nn::{VarBuilder, VarMap};
+    use rand::SeedableRng;
+
+    fn model(dropout: f32) -> (VarMap, NoteLstm) {
+        let vocab = Vocab {
+            voices: vec![VoiceName::P1, VoiceName::P2, VoiceName::Tr, VoiceName::No],
+            ranges: vec![
+                VoiceVocab { lo: 60, hi: 66 },
+                VoiceVocab { lo: 50, hi: 60 },
+                VoiceVocab { lo: 40, hi: 44 },
+                VoiceVocab { lo: 1, hi: 6 },
+            ],
+        };
+        let cfg = ModelConfig {
+            kind: ModelKind::LstmFull,
+            vocab,
+            embed: 5,
+            hidden: 12,
+            layers: 2,
+            head_hidden: 7,
+            dropout,
+            vae: None,
+        };
+        let varmap = VarMap::new();
+        let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+        let model = NoteLstm::new(cfg.clone(), vb).unwrap();
+        init_from_seed(&varmap, &cfg, 3).unwrap();
+        (varmap, model)
+    }
+
+    fn batch(model: &NoteLstm, b: usize, t: usize, seed: u64) -> (Tensor, Tensor, Tensor) {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let sizes: Vec<u32> = model
+            .config
+            .vocab
+            .ranges
+            .iter()
+            .map(|r| r.size() as u32)
+            .collect();
+        let mut tok = |k: usize| rng.random_range(0..sizes[k % 4]);
+        let x: Vec<u32> = (0..b * t * 4).map(&mut tok).collect();
+        let y: Vec<u32> = (0..b * t * 4).map(&mut tok).collect();
+        let m: Vec<f32> = (0..b * t)
+            .map(|k| if k % 7 == 3 { 0.0 } else { 1.0 })
+            .collect();
+        let dev = Device::Cpu;
+        (
+            Tensor::from_vec(x, (b, t, 4), &dev).unwrap(),
+            Tensor::from_vec(y, (b, t, 4), &dev).unwrap(),
+            Tensor::from_vec(m, (b, t), &dev).unwrap(),
+        )
+    }
+
+    /// Loss and the gradient of every variable match candle's autograd on `NoteLstm::nll`,
+    /// with dropout (same mask draws) and a partly masked batch.
+    #[test]
+    fn matches_candle_autograd() {
+        for dropout in [0.0, 0.3] {
+            let (varmap, model) = model(dropout);
+            let (x, y, m) = batch(&model, 3, 9, 5);
+            let mut r1 = StdRng::seed_from_u64(11);
+            let mut r2 = StdRng::seed_from_u64(11);
+            let (nll, grads) = model.nll_grads(&x, &y, &m, Some(&mut r1)).unwrap();
+            let parts = model.nll(&x, &y, &m, Some(&mut r2)).unwrap();
+            assert_eq!(
+                r1.random::<u64>(),
+                r2.random::<u64>(),
+                "same number of draws"
+            );
+            let mut loss = parts[0].clone();
+            for p in &parts[1..] {
+                loss = loss.add(p).unwrap();
+            }
+            for (a, p) in nll.iter().zip(&parts) {
+                let want = p.to_scalar::<f32>().unwrap();
+                assert!(
+                    (a - want).abs() < 1e-5 * want.abs().max(1.0),
+                    "{a} vs {want}"
+                );
+            }
+            let reference = loss.backward().unwrap();
+            let vars = varmap.all_vars();
+            assert_eq!(vars.len(), 32);
+            for var in vars {
+                let want = flat(reference.get(var.as_tensor()).unwrap()).unwrap();
+                let got = grads
+                    .get(var.as_tensor())
+                    .expect("every variable has a gradient");
+                assert_eq!(got.len(), want.len());
+                let scale = want.iter().fold(0f32, |a, x| a.max(x.abs()));
+                let diff = got
+                    .iter()
+                    .zip(&want)
+                    .fold(0f32, |a, (g, w)| a.max((g - w).abs()));
+                assert!(scale > 0.0, "zero gradient");
+                assert!(
+                    diff < 1e-5 * scale.max(1e-2),
+                    "dropout {dropout}: {diff} vs {scale}"
+                );
+            }
+        }
+    }
+
+    /// A token outside a voice's vocabulary, mismatched shapes and an empty batch are errors,
+    /// not panics.
+    #[test]
+    fn rejects_out_of_range_tokens() {
+        let (_varmap, model) = model(0.0);
+        let (x, y, m) = batch(&model, 2, 3, 1);
+        let mut bad = y.flatten_all().unwrap().to_vec1::<u32>().unwrap();
+        bad[5] = 1000;
+        let bad = Tensor::from_vec(bad, (2, 3, 4), &Device::Cpu).unwrap();
+        let err = model.nll_grads(&x, &bad, &m, None).unwrap_err();
+        assert!(err.to_string().contains("outside the vocabulary"), "{err}");
+        assert!(model
+            .nll_grads(&x, &y, &m.narrow(1, 0, 2).unwrap(), None)
+            .is_err());
+        let empty = x.narrow(1, 0, 0).unwrap();
+        let m0 = m.narrow(1, 0, 0).unwrap();
+        let err = model.nll_grads(&empty, &empty, &m0, None).unwrap_err();
+        assert!(err.to_string().contains("empty batch"), "{err}");
+    }
+}
