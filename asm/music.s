@@ -1,8 +1,9 @@
 ; The music player: decodes the song data format of src/rom/encode.rs.
 ;
 ; Each song is a set of streams (one per register group, in the order the song writes them).
-; Every frame, music_update runs each stream that is not waiting until it reaches a command
-; that ends the frame, writing the APU registers in exactly the song's order.
+; On every tick frame (see music_update's tick clock), music_update runs each stream that is not
+; waiting until it reaches a command that ends the frame, writing the APU registers in exactly
+; the song's order. Waits count ticks.
 ;
 ; Stream commands (see src/rom/encode.rs):
 ;   $00-$7F 0EEE MMMM  mask streams: a value for each set bit of M (bit 0 = the group's first
@@ -54,6 +55,21 @@ msm_index_ok:
     lda (music_ptr),y           ; header: stream count
     iny
     sta music_tmp
+    ldx #0
+msm_clock:                      ; tick step and modulus, 16 bits each
+    lda (music_ptr),y
+    iny
+    sta music_tick_step,x
+    inx
+    cpx #4
+    bcc msm_clock
+    sec                         ; the clock starts at -step, so frame 0 is a tick
+    lda #0
+    sbc music_tick_step
+    sta music_tick
+    lda #0
+    sbc music_tick_step+1
+    sta music_tick+1
     ldx #0
     cpx music_tmp
     beq msm_init
@@ -117,13 +133,32 @@ msm_done:
 
 ; -----------------------------------------------------------------------------------------------
 ; music_update: plays one frame. Called at the start of the NMI. Clobbers A, X, Y.
-; An idle (waiting) stream costs 22 cycles; a playing mask stream about 115 plus 10 per
-; write, a pairs stream about 100 plus 32 per write.
+; The tick clock first (about 30 cycles): the streams run only on tick frames, and their waits
+; count ticks. On a tick, an idle (waiting) stream costs 22 cycles; a playing mask stream about
+; 115 plus 10 per write, a pairs stream about 100 plus 32 per write.
 music_update:
-    ldx #0                      ; 2
-    cpx music_streams           ; 3
-    bcc mu_stream               ; 3
+    lda music_streams           ; 3
+    beq mu_rts                  ; 2 no song, or paused: the clock stops too
+    clc                         ; 2
+    lda music_tick              ; 3
+    adc music_tick_step         ; 3
+    sta music_tick              ; 3
+    lda music_tick+1            ; 3
+    adc music_tick_step+1       ; 3
+    bpl mu_tick                 ; 2/3 reached the modulus: a tick
+    sta music_tick+1            ; 3
+mu_rts:
     rts
+mu_tick:
+    tay                         ; 2
+    lda music_tick              ; 3 the clock goes back below zero
+    sbc music_tick_mod          ; 3 carry is set: the sum was >= 0 with no borrow
+    sta music_tick              ; 3
+    tya                         ; 2
+    sbc music_tick_mod+1        ; 3
+    sta music_tick+1            ; 3
+    ldx #0                      ; 2
+    jmp mu_stream               ; 3
 mu_next_x:                      ; x = the stream just done
     inx                         ; 2
     cpx music_streams           ; 3

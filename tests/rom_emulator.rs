@@ -151,9 +151,9 @@ fn multi_song_rom_changes_tracks_with_the_controller() {
     songs[3].name = "one again".into();
     let rom = build(&songs, &BuildOptions::default());
     assert_eq!(rom.songs.len(), 4);
-    // 1 stream count + 4 streams x 4 + 1 init count + 2 init writes x 2.
+    // 1 stream count + 4 tick clock + 4 streams x 4 + 1 init count + 2 init writes x 2.
     assert_eq!(
-        rom.songs[3].data_bytes, 22,
+        rom.songs[3].data_bytes, 26,
         "the duplicate costs only its header"
     );
     assert!(rom.songs[0].data_bytes > 100);

@@ -43,11 +43,18 @@ pub fn decode_frames(song: &EncodedSong, frames: usize) -> Result<Vec<Vec<RegWri
             ret: (0, 0),
         })
         .collect();
+    if !song.tick.is_valid() {
+        return Err(bad(song, format!("tick rule {:?} out of range", song.tick)));
+    }
+    let mut acc = song.tick.start();
     let mut out = Vec::with_capacity(frames);
     for _ in 0..frames {
         let mut writes = Vec::new();
-        for (s, st) in song.streams.iter().zip(states.iter_mut()) {
-            step(song, s, st, &mut writes)?;
+        // The streams run on tick frames only; their waits count ticks.
+        if song.tick.advance(&mut acc) {
+            for (s, st) in song.streams.iter().zip(states.iter_mut()) {
+                step(song, s, st, &mut writes)?;
+            }
         }
         out.push(writes);
     }

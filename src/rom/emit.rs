@@ -155,6 +155,11 @@ pub fn songs_s(layout: &Layout, blobs: &[(Option<u8>, Vec<u8>)], addr: &[Vec<u16
             "    .byte {}                 ; streams",
             song.streams.len()
         );
+        let _ = writeln!(
+            o,
+            "    .word {}, {}             ; tick clock: step, modulus",
+            song.tick.step, song.tick.modulus
+        );
         for &sid in &layout.stream_ids[i] {
             let bank = layout.banks[sid][0].unwrap_or(0);
             let mode = layout.streams[sid].mode.header_byte();

@@ -8,15 +8,21 @@
 //! and merges groups whose writes interleave within a frame, down to one stream holding every
 //! register; so the decoded order is always the song's order, whatever order the compiler chose.
 //!
+//! The streams run only on *tick* frames ([`TickRule`], a clock in the song header: for a
+//! 24 Hz NES-MDB song on NTSC, frames 0, 3, 5, 8, 10, ...), and every wait below counts ticks,
+//! so a pattern encodes to the same bytes wherever it falls in the 3/2 frame cycle. The encoder
+//! uses the 24 Hz rule when every write of the song is on its ticks and a loop keeps the clock
+//! in phase ([`TickRule::fits`]), else ticks every frame (waits in frames).
+//!
 //! Each stream is a byte string of commands (see [`cmd`]). A stream of one register group whose
 //! frames write its registers in rising order (what the compiler does) is in *mask* mode; any
 //! other stream is in *pairs* mode. The write command differs:
 //!
 //! | byte | meaning |
 //! |---|---|
-//! | mask: `$00-$7F` `0EEE MMMM` | one value follows for each set bit of `M` (bit 0 = the group's first register), written in rising register order; then the frame ends and `E` (0..7) empty frames follow |
-//! | pairs: `$00-$7F` `EEEE NNNN` | `N+1` writes follow as (register `$40rr` low byte, value) pairs; then, for `E` 0..6, the frame ends and `E` empty frames follow; `E = 7` the frame goes on |
-//! | `$80-$BF` | the frame ends with no (more) writes and `cmd & $3F` empty frames follow |
+//! | mask: `$00-$7F` `0EEE MMMM` | one value follows for each set bit of `M` (bit 0 = the group's first register), written in rising register order; then the frame ends and `E` (0..7) empty ticks follow |
+//! | pairs: `$00-$7F` `EEEE NNNN` | `N+1` writes follow as (register `$40rr` low byte, value) pairs; then, for `E` 0..6, the frame ends and `E` empty ticks follow; `E = 7` the frame goes on |
+//! | `$80-$BF` | the frame ends with no (more) writes and `cmd & $3F` empty ticks follow |
 //! | `$C0-$FC` lo hi | play `cmd - $BF` commands from address hi:lo, then come back |
 //! | `$FD` n lo hi | play `n` commands from hi:lo, then come back |
 //! | `$FE` bank lo hi | go on at bank:hi:lo (next piece of a long stream, or the loop point) |
@@ -29,6 +35,7 @@
 
 use crate::apu_stream::{ApuStream, RegWrite};
 use crate::region::Region;
+use crate::rom::tick::TickRule;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -136,6 +143,8 @@ pub struct EncodedSong {
     pub frames: usize,
     /// Frame the song loops to; `None` stops after the last frame.
     pub loop_frame: Option<usize>,
+    /// Which frames run the streams; waits count these ticks.
+    pub tick: TickRule,
     /// Streams, in the order the player runs them each frame.
     pub streams: Vec<EncodedStream>,
 }
@@ -150,10 +159,11 @@ impl EncodedSong {
             .sum()
     }
 
-    /// Bytes of the song header the builder emits: stream count, 4 bytes per stream
-    /// (mode, bank, address), init count and 2 bytes per init write.
+    /// Bytes of the song header the builder emits: stream count, tick step and modulus
+    /// (16 bits each), 4 bytes per stream (mode, bank, address), init count and 2 bytes per
+    /// init write.
     pub fn header_bytes(&self) -> usize {
-        2 + 4 * self.streams.len() + 2 * self.init.len()
+        6 + 4 * self.streams.len() + 2 * self.init.len()
     }
 
     /// Everything the song costs in ROM (header + streams), without the 2-byte song table entry.
@@ -202,11 +212,28 @@ pub fn effective_loop(stream: &ApuStream) -> Option<usize> {
 /// Encodes a stream for the player.
 pub fn encode_stream_with(stream: &ApuStream, opts: &EncodeOptions) -> EncodedSong {
     let loop_frame = effective_loop(stream);
+    let tick = TickRule::choose(stream, loop_frame);
+    encode_with_rule(stream, opts, tick)
+}
+
+/// Encodes a stream with waits counted in the ticks of `tick`, which must fit it
+/// ([`TickRule::fits`]; [`TickRule::EVERY_FRAME`] fits every song).
+pub fn encode_with_rule(stream: &ApuStream, opts: &EncodeOptions, tick: TickRule) -> EncodedSong {
+    let loop_frame = effective_loop(stream);
     let groups = plan_streams(stream);
-    // Estimated cycles of each frame: what the player spends per playing stream and per write,
-    // plus the back-references the streams encoded so far start in it.
-    let mut frame_cycles: Vec<u32> = stream
+    // The frames the player runs the streams on; the rest have no writes.
+    let (ticks, _) = tick.ticks(stream.len());
+    let units: Vec<&[RegWrite]> = stream
         .frames()
+        .zip(&ticks)
+        .filter(|(_, &t)| t)
+        .map(|(f, _)| f)
+        .collect();
+    let loop_unit = loop_frame.map(|l| ticks[..l].iter().filter(|&&t| t).count());
+    // Estimated cycles of each tick: what the player spends per playing stream and per write,
+    // plus the back-references the streams encoded so far start in it.
+    let mut unit_cycles: Vec<u32> = units
+        .iter()
         .map(|f| {
             let playing = groups
                 .iter()
@@ -215,12 +242,12 @@ pub fn encode_stream_with(stream: &ApuStream, opts: &EncodeOptions) -> EncodedSo
                         .any(|w| g.contains(&((w.addr.wrapping_sub(0x4000)) as u8)))
                 })
                 .count() as u32;
-            40 + 22 * groups.len() as u32 + 110 * playing + 14 * f.len() as u32
+            70 + 22 * groups.len() as u32 + 110 * playing + 14 * f.len() as u32
         })
         .collect();
     let streams = groups
         .iter()
-        .map(|regs| encode_one(stream, regs, loop_frame, opts, &mut frame_cycles))
+        .map(|regs| encode_one(&units, regs, loop_unit, opts, &mut unit_cycles))
         .collect();
     EncodedSong {
         name: stream.name.clone(),
@@ -228,6 +255,7 @@ pub fn encode_stream_with(stream: &ApuStream, opts: &EncodeOptions) -> EncodedSo
         init: stream.init.clone(),
         frames: stream.len(),
         loop_frame,
+        tick,
         streams,
     }
 }
@@ -437,7 +465,7 @@ fn token_frames(tokens: &[Vec<u8>], mode: StreamMode) -> Vec<usize> {
 }
 
 fn encode_one(
-    stream: &ApuStream,
+    units: &[&[RegWrite]],
     regs: &[u8],
     loop_frame: Option<usize>,
     opts: &EncodeOptions,
@@ -447,8 +475,8 @@ fn encode_one(
     for &r in regs {
         in_stream[usize::from(r)] = true;
     }
-    let frames: Vec<Vec<RegWrite>> = stream
-        .frames()
+    let frames: Vec<Vec<RegWrite>> = units
+        .iter()
         .map(|f| {
             f.iter()
                 .filter(|w| {

@@ -13,6 +13,7 @@ pub mod nsf;
 pub mod nsfe;
 pub mod pipeline;
 pub mod player;
+pub mod tick;
 pub mod ui;
 
 #[cfg(test)]
