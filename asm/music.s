@@ -10,8 +10,9 @@
 ;                      register), in rising order; the frame ends, E empty frames follow
 ;   $00-$7F EEEE NNNN  pairs streams: N+1 (register, value) pairs; E = 0..6: frame ends, E empty
 ;                      frames follow; E = 7: the frame goes on
-;   $80-$BF            frame ends, then (cmd & $3F) empty frames
-;   $C0-$FC lo hi      play cmd-$BF commands at hi:lo, then come back (no nesting)
+;   $80-$9F            frame ends, then (cmd & $1F) empty ticks
+;   $A0-$DF            play phrase cmd-$A0 of the song's table (count, lo, hi), then come back
+;   $E0-$FC lo hi      play cmd-$DF commands at hi:lo, then come back (no nesting)
 ;   $FD n lo hi        play n commands at hi:lo, then come back
 ;   $FE bank lo hi     go on at bank:hi:lo
 ;   $FF                end of stream
@@ -56,12 +57,12 @@ msm_index_ok:
     iny
     sta music_tmp
     ldx #0
-msm_clock:                      ; tick step and modulus, 16 bits each
+msm_clock:                      ; tick step, modulus, phrase table address: 16 bits each
     lda (music_ptr),y
     iny
     sta music_tick_step,x
     inx
-    cpx #4
+    cpx #6
     bcc msm_clock
     sec                         ; the clock starts at -step, so frame 0 is a tick
     lda #0
@@ -278,17 +279,19 @@ mu_rebase:                      ; fold y into the address (once per 192 bytes)
     jmp mu_command
 
 mu_special:                     ; A = $80-$FF
-    iny
-    cmp #$C0
-    bcs mu_ref_or_jump
-    and #$3F                    ; wait: the frame ends, A more empty frames
-    sta music_wait,x
-    jmp mu_frame_end
+    iny                         ; 2
+    cmp #$A0                    ; 2
+    bcs mu_ref_or_jump          ; 2/3
+    and #$1F                    ; 2 wait: the frame ends, A more empty ticks
+    sta music_wait,x            ; 4
+    jmp mu_frame_end            ; 3
 mu_ref_or_jump:
-    cmp #$FD
-    bcs mu_long
-    sbc #$BE                    ; carry clear: A - $BF = commands to play
-    sta music_refs,x
+    cmp #$E0                    ; 2
+    bcc mu_phrase               ; 2/3
+    cmp #$FD                    ; 2
+    bcs mu_long                 ; 2
+    sbc #$DE                    ; 2 carry clear: A - $DF = commands to play
+    sta music_refs,x            ; 4
 mu_ref_enter:                   ; y = offset of the target address
     tya
     clc
@@ -309,6 +312,32 @@ mu_ref_enter:                   ; y = offset of the target address
     sta music_lo,x
     ldy #0
     jmp mu_command
+mu_phrase:                      ; A = $A0 + k, carry clear; y = offset after the command
+    sbc #$9F                    ; 2 k = A - $A0
+    sta music_phrase_k          ; 3
+    asl                         ; 2
+    adc music_phrase_k          ; 3 3k: the entry (carry clear: k < 64)
+    sty music_hdr               ; 3
+    tay                         ; 2
+    lda music_hdr               ; 3 return address = ptr + offset after the command
+    clc                         ; 2
+    adc music_ptr               ; 3
+    sta music_ret_lo,x          ; 4
+    lda music_ptr+1             ; 3
+    adc #0                      ; 2
+    sta music_ret_hi,x          ; 4
+    lda (music_phrases),y       ; 5 commands to play
+    sta music_refs,x            ; 4
+    iny                         ; 2
+    lda (music_phrases),y       ; 5 address low
+    sta music_ptr               ; 3
+    sta music_lo,x              ; 4
+    iny                         ; 2
+    lda (music_phrases),y       ; 5 address high
+    sta music_ptr+1             ; 3
+    sta music_hi,x              ; 4
+    ldy #0                      ; 2
+    jmp mu_command              ; 3 about 90 cycles in all
 mu_long:
     beq mu_long_ref             ; $FD
     cmp #$FF

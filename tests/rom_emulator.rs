@@ -4,7 +4,7 @@
 mod common;
 
 use common::emu::{check_song, expected_frame, Console};
-use nesmm::rom::{build_rom, BuildOptions, Mapper, Rom};
+use nesmm::rom::{build_rom, encode_stream_with, BuildOptions, EncodeOptions, Mapper, Rom};
 use nesmm::{ApuStream, RegWrite, Region};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -151,9 +151,18 @@ fn multi_song_rom_changes_tracks_with_the_controller() {
     songs[3].name = "one again".into();
     let rom = build(&songs, &BuildOptions::default());
     assert_eq!(rom.songs.len(), 4);
-    // 1 stream count + 4 tick clock + 4 streams x 4 + 1 init count + 2 init writes x 2.
+    // 1 stream count + 4 tick clock + 2 phrase table address + 4 streams x 4 + 1 init count
+    // + 2 init writes x 2, then its phrase table.
+    let nrom = EncodeOptions {
+        max_piece: 0x7FFF,
+        cross_stream_refs: true,
+        ..Default::default()
+    };
+    let phrases = encode_stream_with(&songs[3], &nrom).phrases.len();
+    assert!(phrases > 0, "a patterned song has phrases");
     assert_eq!(
-        rom.songs[3].data_bytes, 26,
+        rom.songs[3].data_bytes,
+        28 + 3 * phrases,
         "the duplicate costs only its header"
     );
     assert!(rom.songs[0].data_bytes > 100);

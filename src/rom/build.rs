@@ -253,6 +253,8 @@ pub fn build_rom_with(songs: &[ApuStream], opts: &BuildOptions, asm: Assembler) 
 fn encode_all(songs: &[ApuStream], max_piece: usize) -> Vec<EncodedSong> {
     let opts = EncodeOptions {
         max_piece,
+        // NROM: all song data in one address space.
+        cross_stream_refs: max_piece > BANK,
         ..Default::default()
     };
     songs.iter().map(|s| encode_stream_with(s, &opts)).collect()

@@ -21,23 +21,26 @@ pub struct Layout<'a> {
     pub title: &'a str,
 }
 
-/// Groups identical streams: returns (stream_ids, distinct streams).
+/// Groups identical streams: returns (stream_ids, distinct streams). A stream with
+/// back-references into its song's other streams is the same only where those are too.
 #[allow(clippy::type_complexity)]
 pub fn dedup_streams(songs: &[EncodedSong]) -> (Vec<Vec<usize>>, Vec<&EncodedStream>) {
-    let mut index: HashMap<&EncodedStream, usize> = HashMap::new();
+    let mut index: HashMap<(&EncodedStream, Vec<usize>), usize> = HashMap::new();
     let mut distinct: Vec<&EncodedStream> = Vec::new();
     let ids = songs
         .iter()
         .map(|s| {
-            s.streams
-                .iter()
-                .map(|st| {
-                    *index.entry(st).or_insert_with(|| {
-                        distinct.push(st);
-                        distinct.len() - 1
-                    })
-                })
-                .collect()
+            let mut song_ids: Vec<usize> = Vec::new();
+            for st in &s.streams {
+                let crosses = st.pieces.iter().any(|p| !p.xrefs.is_empty());
+                let key = (st, if crosses { song_ids.clone() } else { Vec::new() });
+                let id = *index.entry(key).or_insert_with(|| {
+                    distinct.push(st);
+                    distinct.len() - 1
+                });
+                song_ids.push(id);
+            }
+            song_ids
         })
         .collect();
     (ids, distinct)
@@ -160,6 +163,11 @@ pub fn songs_s(layout: &Layout, blobs: &[(Option<u8>, Vec<u8>)], addr: &[Vec<u16
             "    .word {}, {}             ; tick clock: step, modulus",
             song.tick.step, song.tick.modulus
         );
+        if song.phrases.is_empty() {
+            o.push_str("    .word 0                  ; no phrase table\n");
+        } else {
+            let _ = writeln!(o, "    .word music_phrases_{i}");
+        }
         for &sid in &layout.stream_ids[i] {
             let bank = layout.banks[sid][0].unwrap_or(0);
             let mode = layout.streams[sid].mode.header_byte();
@@ -180,6 +188,17 @@ pub fn songs_s(layout: &Layout, blobs: &[(Option<u8>, Vec<u8>)], addr: &[Vec<u16
             .flat_map(|w| [(w.addr.wrapping_sub(0x4000)) as u8, w.value])
             .collect();
         byte_lines(&mut o, &init);
+        if !song.phrases.is_empty() {
+            let _ = writeln!(o, "music_phrases_{i}:          ; commands, address");
+        }
+        for ph in &song.phrases {
+            let sid = layout.stream_ids[i].get(ph.stream).copied().unwrap_or(0);
+            let a = addr
+                .get(sid)
+                .and_then(|a| a.get(ph.piece))
+                .map_or(0, |&a| a.wrapping_add(ph.offset as u16));
+            let _ = writeln!(o, "    .byte {}\n    .word ${a:04X}", ph.count);
+        }
     }
     o
 }
@@ -205,6 +224,13 @@ pub fn place(layout: &Layout) -> (Vec<(Option<u8>, Vec<u8>)>, Vec<Vec<u16>>) {
         addr[sid][p] = (0x8000 + blob.len()) as u16;
         blob.extend_from_slice(&layout.streams[sid].pieces[p].bytes);
     }
+    // The distinct streams of a song where each stream's cross references point.
+    let mut song_of: Vec<Option<usize>> = vec![None; layout.streams.len()];
+    for (song, ids) in layout.stream_ids.iter().enumerate() {
+        for &id in ids {
+            song_of[id].get_or_insert(song);
+        }
+    }
     // Patch addresses.
     let mut cursor: Vec<usize> = vec![0; blobs.len()];
     let mut blob_of = 0;
@@ -218,6 +244,15 @@ pub fn place(layout: &Layout) -> (Vec<(Option<u8>, Vec<u8>)>, Vec<Vec<u16>>) {
         for &r in &piece.refs {
             let off = u16::from_le_bytes([piece.bytes[r], piece.bytes[r + 1]]);
             let a = addr[sid][p].wrapping_add(off).to_le_bytes();
+            blob[start + r..start + r + 2].copy_from_slice(&a);
+        }
+        for &(r, stream, target) in &piece.xrefs {
+            let sid2 = song_of[sid]
+                .and_then(|song| layout.stream_ids[song].get(stream))
+                .copied()
+                .unwrap_or(sid);
+            let off = u16::from_le_bytes([piece.bytes[r], piece.bytes[r + 1]]);
+            let a = addr[sid2][target].wrapping_add(off).to_le_bytes();
             blob[start + r..start + r + 2].copy_from_slice(&a);
         }
         for &(j, target) in &piece.jumps {

@@ -85,7 +85,25 @@ fn unrolled(s: &ApuStream, n: usize) -> Vec<Vec<RegWrite>> {
 }
 
 fn check(s: &ApuStream, opts: &EncodeOptions) {
+    check_one(s, opts);
+    // One address space: references across streams and a phrase table.
+    check_one(
+        s,
+        &EncodeOptions {
+            cross_stream_refs: true,
+            ..*opts
+        },
+    );
+}
+
+fn check_one(s: &ApuStream, opts: &EncodeOptions) {
     let e = encode_stream_with(s, opts);
+    if !opts.cross_stream_refs {
+        assert!(e.phrases.is_empty(), "phrases need one address space");
+        for p in e.streams.iter().flat_map(|s| &s.pieces) {
+            assert!(p.xrefs.is_empty(), "references stay in their piece");
+        }
+    }
     for p in e.streams.iter().flat_map(|s| &s.pieces) {
         assert!(p.bytes.len() <= opts.max_piece, "piece over the limit");
     }

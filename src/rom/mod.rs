@@ -9,6 +9,7 @@ pub mod emit;
 pub mod encode;
 pub mod export;
 pub mod ines;
+pub mod lz;
 pub mod nsf;
 pub mod nsfe;
 pub mod pipeline;

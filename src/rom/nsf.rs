@@ -369,6 +369,7 @@ fn link_nsf(
 ) -> Result<NsfLink> {
     let encode = EncodeOptions {
         max_piece: bank.unwrap_or(0x8000),
+        cross_stream_refs: bank.is_none(),
         ..Default::default()
     };
     let encoded: Vec<EncodedSong> = songs
