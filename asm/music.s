@@ -178,7 +178,6 @@ mu_done:
     rts
 
 mu_decode:
-    stx music_x                 ; 3
 .if MAPPER_UXROM
     lda music_bank,x            ; 4
     tay                         ; 2
@@ -207,6 +206,7 @@ mu_command:
     sta music_hdr               ; 3
     jmp (music_vec)             ; 5 mm_group0-5 or mu_pairs
 mu_pairs:                       ; A = EEEE NNNN
+    stx music_x                 ; 3 the write loop counts with x
     and #$0F                    ; 2
     tax                         ; 2 x = writes - 1
 mu_write:                       ; 32 cycles per write

@@ -19,6 +19,9 @@ pub struct Layout<'a> {
     pub uxrom: bool,
     /// The ROM's title.
     pub title: &'a str,
+    /// Where stream pieces without a bank go: after the song table, headers and text
+    /// ([`table_bytes`]) in the SONGS segment.
+    pub stream_base: u16,
 }
 
 /// Groups identical streams: returns (stream_ids, distinct streams). A stream with
@@ -99,8 +102,9 @@ pub fn songs_inc(layout: &Layout) -> String {
     )
 }
 
-/// `songs.s`: the stream data (`.incbin` of [`place`]'s files, SONGS first so it starts at
-/// $8000), then the song table, headers and text.
+/// `songs.s`: the banked stream data (`.incbin` of [`place`]'s files), then in SONGS the song
+/// table, text and headers, whose size depends only on the song count where the player reads
+/// it, and last the unbanked stream data (at `stream_base`).
 pub fn songs_s(layout: &Layout, blobs: &[(Option<u8>, Vec<u8>)], addr: &[Vec<u16>]) -> String {
     let mut o = String::new();
     let n = layout.songs.len();
@@ -108,14 +112,12 @@ pub fn songs_s(layout: &Layout, blobs: &[(Option<u8>, Vec<u8>)], addr: &[Vec<u16
     for (bank, blob) in blobs {
         if let Some(b) = bank {
             let _ = writeln!(o, ".segment \"BANK{b}\"");
-        }
-        let _ = writeln!(
-            o,
-            "    .incbin \"{}\"  ; {} bytes",
-            blob_name(*bank),
-            blob.len()
-        );
-        if bank.is_some() {
+            let _ = writeln!(
+                o,
+                "    .incbin \"{}\"  ; {} bytes",
+                blob_name(*bank),
+                blob.len()
+            );
             o.push_str(".segment \"SONGS\"\n");
         }
     }
@@ -200,10 +202,21 @@ pub fn songs_s(layout: &Layout, blobs: &[(Option<u8>, Vec<u8>)], addr: &[Vec<u16
             let _ = writeln!(o, "    .byte {}\n    .word ${a:04X}", ph.count);
         }
     }
+    // The unbanked stream data last, at `stream_base` (table_bytes after the segment start).
+    for (bank, blob) in blobs {
+        if bank.is_none() {
+            let _ = writeln!(
+                o,
+                "    .incbin \"{}\"  ; {} bytes",
+                blob_name(*bank),
+                blob.len()
+            );
+        }
+    }
     o
 }
-/// The stream data as binary files: pieces packed from $8000 in their segment (SONGS for NROM,
-/// `BANKn` for UxROM), every address and bank byte made absolute. Returns the files
+/// The stream data as binary files: pieces packed from the start of their segment (`BANKn` for
+/// UxROM) or from `stream_base` (in SONGS, after the table), every address and bank byte made absolute. Returns the files
 /// (`songs.bin` or `bank<n>.bin`, with the segment), and each piece's address.
 #[allow(clippy::type_complexity)]
 pub fn place(layout: &Layout) -> (Vec<(Option<u8>, Vec<u8>)>, Vec<Vec<u16>>) {
@@ -221,7 +234,12 @@ pub fn place(layout: &Layout) -> (Vec<(Option<u8>, Vec<u8>)>, Vec<Vec<u16>>) {
             blobs.push((bank, Vec::new()));
         }
         let blob = &mut blobs.last_mut().expect("pushed").1;
-        addr[sid][p] = (0x8000 + blob.len()) as u16;
+        let base = if bank.is_some() {
+            0x8000
+        } else {
+            usize::from(layout.stream_base)
+        };
+        addr[sid][p] = (base + blob.len()) as u16;
         blob.extend_from_slice(&layout.streams[sid].pieces[p].bytes);
     }
     // The distinct streams of a song where each stream's cross references point.

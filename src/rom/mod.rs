@@ -14,6 +14,7 @@ pub mod nsf;
 pub mod nsfe;
 pub mod pipeline;
 pub mod player;
+pub mod player_cache;
 pub mod tick;
 pub mod ui;
 
