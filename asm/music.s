@@ -7,9 +7,9 @@
 ;
 ; Stream commands (see src/rom/encode.rs):
 ;   $00-$7F 0EEE MMMM  mask streams: a value for each set bit of M (bit 0 = the group's first
-;                      register), in rising order; the frame ends, E empty frames follow
+;                      register), in rising order; the frame ends, E empty ticks follow
 ;   $00-$7F EEEE NNNN  pairs streams: N+1 (register, value) pairs; E = 0..6: frame ends, E empty
-;                      frames follow; E = 7: the frame goes on
+;                      ticks follow; E = 7: the frame goes on
 ;   $80-$9F            frame ends, then (cmd & $1F) empty ticks
 ;   $A0-$DF            play phrase cmd-$A0 of the song's table (count, lo, hi), then come back
 ;   $E0-$FC lo hi      play cmd-$DF commands at hi:lo, then come back (no nesting)

@@ -151,6 +151,10 @@ fn kept_player_builds_equal_whole_assembly() {
         let kept = build_rom(songs, opts).expect("builds with the kept player");
         let whole = build_rom_with(songs, opts, assemble_with_nesmm).expect("builds whole");
         assert_eq!(kept.bytes, whole.bytes, "{}: PRG differs", songs[0].name);
-        assert_eq!(kept.symbols, whole.symbols, "{}: symbols differ", songs[0].name);
+        assert_eq!(
+            kept.symbols, whole.symbols,
+            "{}: symbols differ",
+            songs[0].name
+        );
     }
 }

@@ -36,7 +36,14 @@ pub fn dedup_streams(songs: &[EncodedSong]) -> (Vec<Vec<usize>>, Vec<&EncodedStr
             let mut song_ids: Vec<usize> = Vec::new();
             for st in &s.streams {
                 let crosses = st.pieces.iter().any(|p| !p.xrefs.is_empty());
-                let key = (st, if crosses { song_ids.clone() } else { Vec::new() });
+                let key = (
+                    st,
+                    if crosses {
+                        song_ids.clone()
+                    } else {
+                        Vec::new()
+                    },
+                );
                 let id = *index.entry(key).or_insert_with(|| {
                     distinct.push(st);
                     distinct.len() - 1

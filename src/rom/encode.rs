@@ -40,7 +40,7 @@
 
 use crate::apu_stream::{ApuStream, RegWrite};
 use crate::region::Region;
-use crate::rom::lz::{encode_one, Dictionary};
+use crate::rom::lz::{encode_one, stream_frames, stream_mode, Dictionary};
 use crate::rom::tick::TickRule;
 
 /// Command bytes of the stream format.
@@ -183,8 +183,10 @@ pub struct EncodeOptions {
     pub max_piece: usize,
     /// Candidate earlier positions tried per back-reference search.
     pub search_depth: usize,
-    /// Estimated music_update cycles above which a frame starts no more back-references
-    /// (entering one costs about [`REF_ENTRY_CYCLES`]); keeps the worst frame short.
+    /// Estimated music_update cycles no frame may go over because of back-references (each
+    /// costs about [`REF_ENTRY_CYCLES`] where it starts, a little in later frames and more
+    /// where it comes back); keeps the worst frame short. The default is about what a frame
+    /// writing all five voices costs without any.
     pub ref_cycle_budget: u32,
     /// Back-references may point into the song's other streams and other pieces: every piece
     /// lands in one address space (NROM, an unbanked NSF).
@@ -193,13 +195,23 @@ pub struct EncodeOptions {
 
 /// Cycles the player spends entering a back-reference and coming back from it.
 pub const REF_ENTRY_CYCLES: u32 = 100;
+/// music_update's call, return and tick clock on a tick frame.
+const TICK_CYCLES: u32 = 61;
+/// A stream with nothing to do this tick.
+const IDLE_STREAM_CYCLES: u32 = 22;
+/// A mask stream playing a write command: fixed part, and per write.
+const MASK_STREAM_CYCLES: u32 = 124;
+const MASK_WRITE_CYCLES: u32 = 14;
+/// A pairs stream playing a write command: fixed part, and per write.
+const PAIRS_STREAM_CYCLES: u32 = 110;
+const PAIRS_WRITE_CYCLES: u32 = 32;
 
 impl Default for EncodeOptions {
     fn default() -> Self {
         EncodeOptions {
             max_piece: 0x4000,
             search_depth: 48,
-            ref_cycle_budget: 700,
+            ref_cycle_budget: 840,
             cross_stream_refs: false,
         }
     }
@@ -238,21 +250,23 @@ pub fn encode_with_rule(stream: &ApuStream, opts: &EncodeOptions, tick: TickRule
         .map(|(f, _)| f)
         .collect();
     let loop_unit = loop_frame.map(|l| ticks[..l].iter().filter(|&&t| t).count());
-    // Estimated cycles of each tick: what the player spends per playing stream and per write,
-    // plus the back-references the streams encoded so far start in it.
-    let mut unit_cycles: Vec<u32> = units
-        .iter()
-        .map(|f| {
-            let playing = groups
-                .iter()
-                .filter(|g| {
-                    f.iter()
-                        .any(|w| g.contains(&((w.addr.wrapping_sub(0x4000)) as u8)))
-                })
-                .count() as u32;
-            70 + 22 * groups.len() as u32 + 110 * playing + 14 * f.len() as u32
-        })
-        .collect();
+    // Estimated music_update cycles of each tick frame (asm/music.s): the call and the clock,
+    // then per stream: idle 22; playing, by mode, a fixed part and a part per write. The
+    // back-references the streams encoded so far start in a frame are added as they go.
+    let mut unit_cycles: Vec<u32> = vec![TICK_CYCLES; units.len()];
+    for regs in &groups {
+        let frames = stream_frames(&units, regs);
+        let (fixed, per_write) = match stream_mode(&frames, regs) {
+            StreamMode::Mask { .. } => (MASK_STREAM_CYCLES, MASK_WRITE_CYCLES),
+            StreamMode::Pairs => (PAIRS_STREAM_CYCLES, PAIRS_WRITE_CYCLES),
+        };
+        for (c, f) in unit_cycles.iter_mut().zip(&frames) {
+            *c += match f.len() as u32 {
+                0 => IDLE_STREAM_CYCLES,
+                n => fixed + per_write * n,
+            };
+        }
+    }
     // With one address space, a first pass finds the back-references worth a phrase table
     // entry (used at least twice); the second pass encodes with the table.
     let mut hot = None;
@@ -373,4 +387,3 @@ pub fn plan_streams(stream: &ApuStream) -> Vec<Vec<u8>> {
             .collect();
     }
 }
-

@@ -231,20 +231,55 @@ fn token_frames(tokens: &[Vec<u8>], mode: StreamMode) -> Vec<usize> {
         .collect()
 }
 
-/// Encodes the writes to `regs` of `units` (the song's tick frames) as one stream.
-pub fn encode_one(
-    units: &[&[RegWrite]],
-    regs: &[u8],
-    loop_frame: Option<usize>,
-    opts: &EncodeOptions,
-    frame_cycles: &mut [u32],
-    dict: &mut Dictionary,
-) -> EncodedStream {
+/// Cycles a reference adds to each frame it plays in: entering it in the first (see
+/// [`REF_ENTRY_CYCLES`]), counting its commands in later ones, coming back in the last.
+fn ref_frame_costs(span: &[usize]) -> impl Iterator<Item = (usize, u32)> + '_ {
+    let last = span.last().copied();
+    span.iter().enumerate().filter_map(move |(j, &f)| {
+        if j > 0 && span[j - 1] == f {
+            return None;
+        }
+        let base = if j == 0 {
+            REF_ENTRY_CYCLES
+        } else {
+            REF_FRAME_CYCLES
+        };
+        Some((
+            f,
+            base + if Some(f) == last {
+                REF_RETURN_CYCLES
+            } else {
+                0
+            },
+        ))
+    })
+}
+
+fn ref_fits(frame_cycles: &[u32], span: &[usize], budget: u32) -> bool {
+    ref_frame_costs(span).all(|(f, add)| frame_cycles.get(f).is_none_or(|&c| c + add <= budget))
+}
+
+fn charge_ref(frame_cycles: &mut [u32], span: &[usize]) {
+    for (f, add) in ref_frame_costs(span) {
+        if let Some(c) = frame_cycles.get_mut(f) {
+            *c += add;
+        }
+    }
+}
+
+/// Cycles a stream inside a reference spends per later frame counting the reference's
+/// commands (mu_frame_end_ref).
+const REF_FRAME_CYCLES: u32 = 16;
+/// Cycles of coming back from a reference (mu_ref_back_end).
+const REF_RETURN_CYCLES: u32 = 40;
+
+/// The writes of each unit to `regs`.
+pub fn stream_frames(units: &[&[RegWrite]], regs: &[u8]) -> Vec<Vec<RegWrite>> {
     let mut in_stream = [false; 0x18];
     for &r in regs {
         in_stream[usize::from(r)] = true;
     }
-    let frames: Vec<Vec<RegWrite>> = units
+    units
         .iter()
         .map(|f| {
             f.iter()
@@ -257,8 +292,12 @@ pub fn encode_one(
                 .copied()
                 .collect()
         })
-        .collect();
-    let mode = match regs {
+        .collect()
+}
+
+/// Mask mode for one register group written in rising order every frame, else pairs.
+pub fn stream_mode(frames: &[Vec<RegWrite>], regs: &[u8]) -> StreamMode {
+    match regs {
         [first, ..]
             if regs.len() == 4
                 && first % 4 == 0
@@ -269,7 +308,20 @@ pub fn encode_one(
             StreamMode::Mask { base: *first }
         }
         _ => StreamMode::Pairs,
-    };
+    }
+}
+
+/// Encodes the writes to `regs` of `units` (the song's tick frames) as one stream.
+pub fn encode_one(
+    units: &[&[RegWrite]],
+    regs: &[u8],
+    loop_frame: Option<usize>,
+    opts: &EncodeOptions,
+    frame_cycles: &mut [u32],
+    dict: &mut Dictionary,
+) -> EncodedStream {
+    let frames = stream_frames(units, regs);
+    let mode = stream_mode(&frames, regs);
     let mask = matches!(mode, StreamMode::Mask { .. });
     let mut tokens = Vec::new();
     let loop_token = match loop_frame {
@@ -353,13 +405,18 @@ pub fn encode_one(
                 best = Some((s, p, pp, off, k, bytes - cost));
             }
         }
-        // A reference started in an already busy frame would make it the worst frame.
-        if let Some(c) = frame_cycles.get_mut(tok_frame[i]) {
-            if best.is_some() {
-                if *c + REF_ENTRY_CYCLES > opts.ref_cycle_budget {
-                    best = None;
-                } else {
-                    *c += REF_ENTRY_CYCLES;
+        // A reference costs cycles in each frame it plays in: shorten it until none of them
+        // goes over the budget (the worst frame is the goal), or drop it.
+        if let Some((s, p, pp, off, k, _)) = best {
+            best = None;
+            for k2 in (1..=k).rev() {
+                let bytes = prefix[i + k2] - prefix[i];
+                let cost = dict.ref_cost((s, p, k2));
+                let span = &tok_frame[i..i + k2];
+                if bytes > cost && ref_fits(frame_cycles, span, opts.ref_cycle_budget) {
+                    charge_ref(frame_cycles, span);
+                    best = Some((s, p, pp, off, k2, bytes - cost));
+                    break;
                 }
             }
         }

@@ -175,11 +175,18 @@ mod tests {
         assert!(r.fits(&s, None));
         // 10 frames = 4 ticks; looping to frame 5 (state 0 before it) matches the end (state 0).
         assert!(r.fits(&s, Some(5)));
-        assert!(!r.fits(&s, Some(3)), "clock phase at 3 differs from the end");
+        assert!(
+            !r.fits(&s, Some(3)),
+            "clock phase at 3 differs from the end"
+        );
         assert_eq!(TickRule::choose(&s, Some(3)), TickRule::EVERY_FRAME);
         s.push_frame(&[RegWrite::new(0x4000, 1)]); // frame 10 is a tick
         s.push_frame(&[RegWrite::new(0x4000, 1)]); // frame 11 is not
         assert!(!r.fits(&s, None));
-        assert!(!TickRule { step: 3, modulus: 2 }.is_valid());
+        assert!(!TickRule {
+            step: 3,
+            modulus: 2
+        }
+        .is_valid());
     }
 }
