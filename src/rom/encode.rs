@@ -40,7 +40,9 @@
 
 use crate::apu_stream::{ApuStream, RegWrite};
 use crate::region::Region;
-use crate::rom::lz::{encode_one, stream_frames, stream_mode, Dictionary};
+use crate::rom::lz::{
+    encode_one, stream_frames, stream_mode, stream_tokens, token_frames, Dictionary,
+};
 use crate::rom::tick::TickRule;
 
 /// Command bytes of the stream format.
@@ -199,6 +201,8 @@ pub const REF_ENTRY_CYCLES: u32 = 100;
 const TICK_CYCLES: u32 = 61;
 /// A stream with nothing to do this tick.
 const IDLE_STREAM_CYCLES: u32 = 22;
+/// What a wait command costs beyond an idle stream.
+const WAIT_COMMAND_CYCLES: u32 = 56;
 /// A mask stream playing a write command: fixed part, and per write.
 const MASK_STREAM_CYCLES: u32 = 124;
 const MASK_WRITE_CYCLES: u32 = 14;
@@ -260,11 +264,21 @@ pub fn encode_with_rule(stream: &ApuStream, opts: &EncodeOptions, tick: TickRule
             StreamMode::Mask { .. } => (MASK_STREAM_CYCLES, MASK_WRITE_CYCLES),
             StreamMode::Pairs => (PAIRS_STREAM_CYCLES, PAIRS_WRITE_CYCLES),
         };
+        let mode = stream_mode(&frames, regs);
         for (c, f) in unit_cycles.iter_mut().zip(&frames) {
             *c += match f.len() as u32 {
                 0 => IDLE_STREAM_CYCLES,
                 n => fixed + per_write * n,
             };
+        }
+        // Long rests play wait commands, on the same ticks in every silent stream.
+        let (tokens, _) = stream_tokens(&frames, loop_unit, mode);
+        for (t, f) in tokens.iter().zip(token_frames(&tokens, mode)) {
+            if t.first().is_some_and(|&c| c & 0xE0 == cmd::WAIT) {
+                if let Some(c) = unit_cycles.get_mut(f) {
+                    *c += WAIT_COMMAND_CYCLES;
+                }
+            }
         }
     }
     // With one address space, a first pass finds the back-references worth a phrase table

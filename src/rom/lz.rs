@@ -213,7 +213,7 @@ impl StreamWriter {
 }
 
 /// The frame on which the player reads each token.
-fn token_frames(tokens: &[Vec<u8>], mode: StreamMode) -> Vec<usize> {
+pub fn token_frames(tokens: &[Vec<u8>], mode: StreamMode) -> Vec<usize> {
     let mut frame = 0;
     tokens
         .iter()
@@ -311,6 +311,32 @@ pub fn stream_mode(frames: &[Vec<RegWrite>], regs: &[u8]) -> StreamMode {
     }
 }
 
+/// A stream's commands before back-references, and the index of the loop point's command.
+pub fn stream_tokens(
+    frames: &[Vec<RegWrite>],
+    loop_frame: Option<usize>,
+    mode: StreamMode,
+) -> (Vec<Vec<u8>>, Option<usize>) {
+    let mut tokens = Vec::new();
+    let loop_token = match loop_frame {
+        Some(l) => {
+            tokenize(frames, 0..l, mode, &mut tokens);
+            let t = tokens.len();
+            tokenize(frames, l..frames.len(), mode, &mut tokens);
+            Some(t)
+        }
+        None => {
+            let end = frames
+                .iter()
+                .rposition(|f| !f.is_empty())
+                .map_or(0, |i| i + 1);
+            tokenize(frames, 0..end, mode, &mut tokens);
+            None
+        }
+    };
+    (tokens, loop_token)
+}
+
 /// Encodes the writes to `regs` of `units` (the song's tick frames) as one stream.
 pub fn encode_one(
     units: &[&[RegWrite]],
@@ -323,23 +349,7 @@ pub fn encode_one(
     let frames = stream_frames(units, regs);
     let mode = stream_mode(&frames, regs);
     let mask = matches!(mode, StreamMode::Mask { .. });
-    let mut tokens = Vec::new();
-    let loop_token = match loop_frame {
-        Some(l) => {
-            tokenize(&frames, 0..l, mode, &mut tokens);
-            let t = tokens.len();
-            tokenize(&frames, l..frames.len(), mode, &mut tokens);
-            Some(t)
-        }
-        None => {
-            let end = frames
-                .iter()
-                .rposition(|f| !f.is_empty())
-                .map_or(0, |i| i + 1);
-            tokenize(&frames, 0..end, mode, &mut tokens);
-            None
-        }
-    };
+    let (tokens, loop_token) = stream_tokens(&frames, loop_frame, mode);
 
     let me = dict.streams.len();
     let tok_id: Vec<u32> = tokens.iter().map(|t| dict.id(t)).collect();
