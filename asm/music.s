@@ -1,16 +1,18 @@
 ; The music player: decodes the song data format of src/rom/encode.rs.
 ;
 ; Each song is a set of streams (one per register group, in the order the song writes them).
-; Every frame, music_update runs each stream that is not waiting until it reaches a command
-; that ends the frame, writing the APU registers in exactly the song's order.
+; On every tick frame (see music_update's tick clock), music_update runs each stream that is not
+; waiting until it reaches a command that ends the frame, writing the APU registers in exactly
+; the song's order. Waits count ticks.
 ;
 ; Stream commands (see src/rom/encode.rs):
 ;   $00-$7F 0EEE MMMM  mask streams: a value for each set bit of M (bit 0 = the group's first
-;                      register), in rising order; the frame ends, E empty frames follow
+;                      register), in rising order; the frame ends, E empty ticks follow
 ;   $00-$7F EEEE NNNN  pairs streams: N+1 (register, value) pairs; E = 0..6: frame ends, E empty
-;                      frames follow; E = 7: the frame goes on
-;   $80-$BF            frame ends, then (cmd & $3F) empty frames
-;   $C0-$FC lo hi      play cmd-$BF commands at hi:lo, then come back (no nesting)
+;                      ticks follow; E = 7: the frame goes on
+;   $80-$9F            frame ends, then (cmd & $1F) empty ticks
+;   $A0-$DF            play phrase cmd-$A0 of the song's table (count, lo, hi), then come back
+;   $E0-$FC lo hi      play cmd-$DF commands at hi:lo, then come back (no nesting)
 ;   $FD n lo hi        play n commands at hi:lo, then come back
 ;   $FE bank lo hi     go on at bank:hi:lo
 ;   $FF                end of stream
@@ -54,6 +56,21 @@ msm_index_ok:
     lda (music_ptr),y           ; header: stream count
     iny
     sta music_tmp
+    ldx #0
+msm_clock:                      ; tick step, modulus, phrase table address: 16 bits each
+    lda (music_ptr),y
+    iny
+    sta music_tick_step,x
+    inx
+    cpx #6
+    bcc msm_clock
+    sec                         ; the clock starts at -step, so frame 0 is a tick
+    lda #0
+    sbc music_tick_step
+    sta music_tick
+    lda #0
+    sbc music_tick_step+1
+    sta music_tick+1
     ldx #0
     cpx music_tmp
     beq msm_init
@@ -117,13 +134,32 @@ msm_done:
 
 ; -----------------------------------------------------------------------------------------------
 ; music_update: plays one frame. Called at the start of the NMI. Clobbers A, X, Y.
-; An idle (waiting) stream costs 22 cycles; a playing mask stream about 115 plus 10 per
-; write, a pairs stream about 100 plus 32 per write.
+; The tick clock first (about 30 cycles): the streams run only on tick frames, and their waits
+; count ticks. On a tick, an idle (waiting) stream costs 22 cycles; a playing mask stream about
+; 115 plus 10 per write, a pairs stream about 100 plus 32 per write.
 music_update:
-    ldx #0                      ; 2
-    cpx music_streams           ; 3
-    bcc mu_stream               ; 3
+    lda music_streams           ; 3
+    beq mu_rts                  ; 2 no song, or paused: the clock stops too
+    clc                         ; 2
+    lda music_tick              ; 3
+    adc music_tick_step         ; 3
+    sta music_tick              ; 3
+    lda music_tick+1            ; 3
+    adc music_tick_step+1       ; 3
+    bpl mu_tick                 ; 2/3 reached the modulus: a tick
+    sta music_tick+1            ; 3
+mu_rts:
     rts
+mu_tick:
+    tay                         ; 2
+    lda music_tick              ; 3 the clock goes back below zero
+    sbc music_tick_mod          ; 3 carry is set: the sum was >= 0 with no borrow
+    sta music_tick              ; 3
+    tya                         ; 2
+    sbc music_tick_mod+1        ; 3
+    sta music_tick+1            ; 3
+    ldx #0                      ; 2
+    jmp mu_stream               ; 3
 mu_next_x:                      ; x = the stream just done
     inx                         ; 2
     cpx music_streams           ; 3
@@ -142,7 +178,6 @@ mu_done:
     rts
 
 mu_decode:
-    stx music_x                 ; 3
 .if MAPPER_UXROM
     lda music_bank,x            ; 4
     tay                         ; 2
@@ -171,6 +206,7 @@ mu_command:
     sta music_hdr               ; 3
     jmp (music_vec)             ; 5 mm_group0-5 or mu_pairs
 mu_pairs:                       ; A = EEEE NNNN
+    stx music_x                 ; 3 the write loop counts with x
     and #$0F                    ; 2
     tax                         ; 2 x = writes - 1
 mu_write:                       ; 32 cycles per write
@@ -243,17 +279,19 @@ mu_rebase:                      ; fold y into the address (once per 192 bytes)
     jmp mu_command
 
 mu_special:                     ; A = $80-$FF
-    iny
-    cmp #$C0
-    bcs mu_ref_or_jump
-    and #$3F                    ; wait: the frame ends, A more empty frames
-    sta music_wait,x
-    jmp mu_frame_end
+    iny                         ; 2
+    cmp #$A0                    ; 2
+    bcs mu_ref_or_jump          ; 2/3
+    and #$1F                    ; 2 wait: the frame ends, A more empty ticks
+    sta music_wait,x            ; 4
+    jmp mu_frame_end            ; 3
 mu_ref_or_jump:
-    cmp #$FD
-    bcs mu_long
-    sbc #$BE                    ; carry clear: A - $BF = commands to play
-    sta music_refs,x
+    cmp #$E0                    ; 2
+    bcc mu_phrase               ; 2/3
+    cmp #$FD                    ; 2
+    bcs mu_long                 ; 2
+    sbc #$DE                    ; 2 carry clear: A - $DF = commands to play
+    sta music_refs,x            ; 4
 mu_ref_enter:                   ; y = offset of the target address
     tya
     clc
@@ -274,6 +312,32 @@ mu_ref_enter:                   ; y = offset of the target address
     sta music_lo,x
     ldy #0
     jmp mu_command
+mu_phrase:                      ; A = $A0 + k, carry clear; y = offset after the command
+    sbc #$9F                    ; 2 k = A - $A0
+    sta music_phrase_k          ; 3
+    asl                         ; 2
+    adc music_phrase_k          ; 3 3k: the entry (carry clear: k < 64)
+    sty music_hdr               ; 3
+    tay                         ; 2
+    lda music_hdr               ; 3 return address = ptr + offset after the command
+    clc                         ; 2
+    adc music_ptr               ; 3
+    sta music_ret_lo,x          ; 4
+    lda music_ptr+1             ; 3
+    adc #0                      ; 2
+    sta music_ret_hi,x          ; 4
+    lda (music_phrases),y       ; 5 commands to play
+    sta music_refs,x            ; 4
+    iny                         ; 2
+    lda (music_phrases),y       ; 5 address low
+    sta music_ptr               ; 3
+    sta music_lo,x              ; 4
+    iny                         ; 2
+    lda (music_phrases),y       ; 5 address high
+    sta music_ptr+1             ; 3
+    sta music_hi,x              ; 4
+    ldy #0                      ; 2
+    jmp mu_command              ; 3 about 90 cycles in all
 mu_long:
     beq mu_long_ref             ; $FD
     cmp #$FF

@@ -18,6 +18,11 @@ pad_new         = $10   ; buttons pressed since the last read_pad
 pad_last        = $11   ; buttons held at the previous read_pad
 pad_last_read   = $12   ; first of two controller reads that must agree
 music_vec       = $13   ; 2 bytes: write-command handler of the stream being decoded
+music_tick      = $15   ; 2 bytes: tick clock, accumulator - modulus (negative between ticks)
+music_tick_step = $17   ; 2 bytes: added every frame
+music_tick_mod  = $19   ; 2 bytes: subtracted on a tick (the streams run on tick frames)
+music_phrases   = $1B   ; 2 bytes: the song's phrase table (3 bytes per phrase: count, address)
+music_phrase_k  = $1D   ; scratch: the phrase being entered
 
 ; Per-stream state, MUSIC_MAX_STREAMS bytes each, indexed by the stream number.
 music_wait      = $20   ; empty frames to skip before the next command

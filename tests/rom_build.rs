@@ -106,3 +106,55 @@ fn bad_requests_are_errors() {
         .to_string();
     assert!(e.contains("255"), "{e}");
 }
+
+#[test]
+fn kept_player_builds_equal_whole_assembly() {
+    // Same board, song count and region, different data: the second and third builds of each
+    // kind reuse the first one's player. PAL, UxROM and a three-song ROM are other kinds.
+    let mut pal = song("pal", 400, 5);
+    pal.region = Region::Pal;
+    let cases: Vec<(Vec<ApuStream>, BuildOptions)> = vec![
+        (vec![song("a", 300, 7)], BuildOptions::default()),
+        (vec![song("b", 900, 13)], BuildOptions::default()),
+        (vec![song("c", 30, 3)], BuildOptions::default()),
+        (
+            vec![song("d", 300, 9), song("e", 200, 11), song("f", 700, 17)],
+            BuildOptions::default(),
+        ),
+        (
+            vec![song("g", 300, 19), song("h", 500, 23), song("i", 100, 29)],
+            BuildOptions::default(),
+        ),
+        (
+            vec![song("j", 300, 31)],
+            BuildOptions {
+                force_uxrom: true,
+                ..Default::default()
+            },
+        ),
+        (
+            vec![song("k", 800, 37)],
+            BuildOptions {
+                force_uxrom: true,
+                ..Default::default()
+            },
+        ),
+        (
+            vec![pal],
+            BuildOptions {
+                region: Region::Pal,
+                ..Default::default()
+            },
+        ),
+    ];
+    for (songs, opts) in &cases {
+        let kept = build_rom(songs, opts).expect("builds with the kept player");
+        let whole = build_rom_with(songs, opts, assemble_with_nesmm).expect("builds whole");
+        assert_eq!(kept.bytes, whole.bytes, "{}: PRG differs", songs[0].name);
+        assert_eq!(
+            kept.symbols, whole.symbols,
+            "{}: symbols differ",
+            songs[0].name
+        );
+    }
+}

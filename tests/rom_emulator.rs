@@ -4,7 +4,7 @@
 mod common;
 
 use common::emu::{check_song, expected_frame, Console};
-use nesmm::rom::{build_rom, BuildOptions, Mapper, Rom};
+use nesmm::rom::{build_rom, encode_stream_with, BuildOptions, EncodeOptions, Mapper, Rom};
 use nesmm::{ApuStream, RegWrite, Region};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -113,6 +113,60 @@ fn small_songs_play_on_forced_uxrom() {
     check_song(&rom, &s, s.len() + 50, RamState::Random);
 }
 
+/// Writes on the frames a 24 Hz score starts at in `region` (`src/compile/timing.rs`), like
+/// compiled NES-MDB songs: voice-ordered, from a repeating pattern.
+fn score_rate_song(rng: &mut StdRng, name: &str, steps: usize, region: Region) -> ApuStream {
+    let map = nesmm::compile::timing::FrameMap::new(24.0, region);
+    let mut s = ApuStream::new(name, region);
+    s.init = vec![RegWrite::new(0x4015, 0x0F)];
+    let pattern: Vec<[u8; 3]> = (0..24)
+        .map(|_| [rng.random(), rng.random(), rng.random()])
+        .collect();
+    for step in 0..steps {
+        let p = pattern[step % 24];
+        let mut w = Vec::new();
+        for (v, &b) in p.iter().enumerate() {
+            if b & 3 != 0 {
+                w.push(RegWrite::new(0x4000 + 4 * v as u16, b | 0x30));
+            }
+            if b & 4 != 0 {
+                w.push(RegWrite::new(0x4002 + 4 * v as u16, b));
+            }
+        }
+        s.push_frame(&w);
+        for _ in 1..map.frames_of(step) {
+            s.push_frame(&[]);
+        }
+    }
+    s
+}
+
+#[test]
+fn score_rate_songs_run_on_the_tick_clock() {
+    let mut rng = StdRng::seed_from_u64(15);
+    for region in [Region::Ntsc, Region::Pal] {
+        let mut s = score_rate_song(&mut rng, "ticks", 1300, region);
+        // NTSC: 1300 ticks end where the clock started, so looping to frame 0 keeps the ticks;
+        // a PAL loop would need the clock in the same state at the end (18,513 states).
+        s.loop_frame = (region == Region::Ntsc).then_some(0);
+        let e = nesmm::rom::encode_stream(&s);
+        assert!(
+            e.tick.modulus > 1,
+            "{region:?}: 24 Hz tick rule {:?}",
+            e.tick
+        );
+        let opts = BuildOptions {
+            region,
+            ..Default::default()
+        };
+        let rom = build(std::slice::from_ref(&s), &opts);
+        let cycles = check_song(&rom, &s, s.len() + 300, RamState::Random);
+        // Frames between ticks only run the clock.
+        let idle = cycles.iter().filter(|&&c| c < 60).count();
+        assert!(idle > s.len() / 3, "{region:?}: {idle} clock-only frames");
+    }
+}
+
 #[test]
 fn pal_rom_sets_the_timing_byte_and_plays() {
     let mut rng = StdRng::seed_from_u64(13);
@@ -151,9 +205,18 @@ fn multi_song_rom_changes_tracks_with_the_controller() {
     songs[3].name = "one again".into();
     let rom = build(&songs, &BuildOptions::default());
     assert_eq!(rom.songs.len(), 4);
-    // 1 stream count + 4 streams x 4 + 1 init count + 2 init writes x 2.
+    // 1 stream count + 4 tick clock + 2 phrase table address + 4 streams x 4 + 1 init count
+    // + 2 init writes x 2, then its phrase table.
+    let nrom = EncodeOptions {
+        max_piece: 0x7FFF,
+        cross_stream_refs: true,
+        ..Default::default()
+    };
+    let phrases = encode_stream_with(&songs[3], &nrom).phrases.len();
+    assert!(phrases > 0, "a patterned song has phrases");
     assert_eq!(
-        rom.songs[3].data_bytes, 22,
+        rom.songs[3].data_bytes,
+        28 + 3 * phrases,
         "the duplicate costs only its header"
     );
     assert!(rom.songs[0].data_bytes > 100);

@@ -13,6 +13,7 @@ use crate::rom::emit::{self, Layout};
 use crate::rom::encode::{encode_stream_with, EncodeOptions, EncodedSong};
 use crate::rom::ines::nes2_header;
 use crate::rom::player::{self, Assembler, LinkedPrg};
+use crate::rom::player_cache;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
@@ -102,12 +103,20 @@ pub struct Rom {
 
 /// Builds a ROM playing `songs` (song 0 first; Right/Left on the controller change songs)
 /// with our assembler.
+/// The player is linked once per board, bank count, song count and region and reused
+/// ([`crate::rom::player_cache`]).
 pub fn build_rom(songs: &[ApuStream], opts: &BuildOptions) -> Result<Rom> {
-    build_rom_with(songs, opts, player::default_assembler())
+    build(songs, opts, player::assemble_with_nesmm, true)
 }
 
 /// [`build_rom`] with a chosen assembler backend.
+/// Assembles the whole source (player and data) for every ROM.
 pub fn build_rom_with(songs: &[ApuStream], opts: &BuildOptions, asm: Assembler) -> Result<Rom> {
+    build(songs, opts, asm, false)
+}
+
+/// `cached`: link with our assembler and the kept player.
+fn build(songs: &[ApuStream], opts: &BuildOptions, asm: Assembler, cached: bool) -> Result<Rom> {
     if songs.is_empty() {
         return Err(Error::Unsupported("no songs to put in the ROM".into()));
     }
@@ -175,8 +184,9 @@ pub fn build_rom_with(songs: &[ApuStream], opts: &BuildOptions, asm: Assembler) 
                 banks,
                 uxrom: false,
                 title: &opts.title,
+                stream_base: (0x8000 + code + emit::table_bytes(&encoded, &opts.title)) as u16,
             };
-            return link(&layout, Mapper::Nrom, 2, data, code, opts, asm);
+            return link(&layout, Mapper::Nrom, 2, data, code, opts, (asm, cached));
         }
     }
     let encoded = encode_all(songs, BANK);
@@ -238,6 +248,7 @@ pub fn build_rom_with(songs: &[ApuStream], opts: &BuildOptions, asm: Assembler) 
         banks,
         uxrom: true,
         title: &opts.title,
+        stream_base: (0xC000 + code + fixed) as u16,
     };
     link(
         &layout,
@@ -246,13 +257,15 @@ pub fn build_rom_with(songs: &[ApuStream], opts: &BuildOptions, asm: Assembler) 
         fixed + stream_data,
         code,
         opts,
-        asm,
+        (asm, cached),
     )
 }
 
 fn encode_all(songs: &[ApuStream], max_piece: usize) -> Vec<EncodedSong> {
     let opts = EncodeOptions {
         max_piece,
+        // NROM: all song data in one address space.
+        cross_stream_refs: max_piece > BANK,
         ..Default::default()
     };
     songs.iter().map(|s| encode_stream_with(s, &opts)).collect()
@@ -274,6 +287,26 @@ fn sources(layout: &Layout) -> Vec<(String, Vec<u8>)> {
         "songs.s".into(),
         emit::songs_s(layout, &blobs, &addr).into_bytes(),
     ));
+    for (bank, blob) in blobs {
+        files.push((emit::blob_name(bank), blob));
+    }
+    files
+}
+
+/// The song data alone, with room for the player (see [`player_cache`]).
+fn data_sources(layout: &Layout, player_bytes: usize) -> Vec<(String, Vec<u8>)> {
+    let (blobs, addr) = emit::place(layout);
+    let mut files = vec![
+        (
+            "data.s".to_string(),
+            player_cache::data_only_main(player_bytes).into_bytes(),
+        ),
+        ("songs.inc".into(), emit::songs_inc(layout).into_bytes()),
+        (
+            "songs.s".into(),
+            emit::songs_s(layout, &blobs, &addr).into_bytes(),
+        ),
+    ];
     for (bank, blob) in blobs {
         files.push((emit::blob_name(bank), blob));
     }
@@ -306,6 +339,7 @@ fn player_code_size(mapper: Mapper, asm: Assembler) -> Result<usize> {
         banks: vec![],
         uxrom: mapper == Mapper::Uxrom,
         title: "",
+        stream_base: 0x8000,
     };
     let linked = asm(&sources(&empty), player::MAIN_SOURCE, &config(mapper, 4))?;
     let size = symbol(&linked, "player_end")? - symbol(&linked, "player_start")?;
@@ -330,13 +364,21 @@ fn link(
     data_bytes: usize,
     player_bytes: usize,
     opts: &BuildOptions,
-    asm: Assembler,
+    (asm, cached): (Assembler, bool),
 ) -> Result<Rom> {
-    let linked = asm(
-        &sources(layout),
-        player::MAIN_SOURCE,
-        &config(mapper, banks),
-    )?;
+    let cfg = config(mapper, banks);
+    let linked = if cached {
+        let key = (mapper, banks, layout.songs.len(), opts.region);
+        player_cache::link_cached(
+            key,
+            || sources(layout),
+            &data_sources(layout, player_bytes),
+            player::MAIN_SOURCE,
+            &cfg,
+        )?
+    } else {
+        asm(&sources(layout), player::MAIN_SOURCE, &cfg)?
+    };
     let prg_size = banks * BANK;
     if linked.image.len() != prg_size {
         return Err(Error::Unsupported(format!(

@@ -8,11 +8,14 @@ use crate::rom::encode::{cmd, EncodedSong, EncodedStream, StreamMode};
 /// Decoder state of one stream, as the player's zero-page variables hold it.
 #[derive(Debug, Clone, Copy)]
 struct StreamState {
+    /// The song stream whose pieces hold the bytes being read (another stream's inside a
+    /// cross-stream back-reference).
+    data: usize,
     piece: usize,
     pos: usize,
     wait: u8,
     ref_count: u8,
-    ret: (usize, usize),
+    ret: (usize, usize, usize),
 }
 
 /// Commands one stream may run in one frame before the data is judged broken.
@@ -22,9 +25,11 @@ fn bad(song: &EncodedSong, what: String) -> Error {
     Error::format(format!("<encoded song '{}'>", song.name), what)
 }
 
-fn byte(song: &EncodedSong, s: &EncodedStream, piece: usize, pos: usize) -> Result<u8> {
-    s.pieces
-        .get(piece)
+fn byte(song: &EncodedSong, st: &StreamState, pos: usize) -> Result<u8> {
+    let piece = st.piece;
+    song.streams
+        .get(st.data)
+        .and_then(|s| s.pieces.get(piece))
         .and_then(|p| p.bytes.get(pos))
         .copied()
         .ok_or_else(|| bad(song, format!("read past piece {piece} at {pos}")))
@@ -35,19 +40,28 @@ pub fn decode_frames(song: &EncodedSong, frames: usize) -> Result<Vec<Vec<RegWri
     let mut states: Vec<StreamState> = song
         .streams
         .iter()
-        .map(|_| StreamState {
+        .enumerate()
+        .map(|(i, _)| StreamState {
+            data: i,
             piece: 0,
             pos: 0,
             wait: 0,
             ref_count: 0,
-            ret: (0, 0),
+            ret: (0, 0, 0),
         })
         .collect();
+    if !song.tick.is_valid() {
+        return Err(bad(song, format!("tick rule {:?} out of range", song.tick)));
+    }
+    let mut acc = song.tick.start();
     let mut out = Vec::with_capacity(frames);
     for _ in 0..frames {
         let mut writes = Vec::new();
-        for (s, st) in song.streams.iter().zip(states.iter_mut()) {
-            step(song, s, st, &mut writes)?;
+        // The streams run on tick frames only; their waits count ticks.
+        if song.tick.advance(&mut acc) {
+            for (s, st) in song.streams.iter().zip(states.iter_mut()) {
+                step(song, s, st, &mut writes)?;
+            }
         }
         out.push(writes);
     }
@@ -76,7 +90,7 @@ fn step(
         return Ok(());
     }
     for _ in 0..MAX_COMMANDS_PER_FRAME {
-        let c = byte(song, s, st.piece, st.pos)?;
+        let c = byte(song, st, st.pos)?;
         st.pos += 1;
         let mut frame_ended = false;
         match c {
@@ -84,7 +98,7 @@ fn step(
                 StreamMode::Mask { base } => {
                     for bit in 0..4u8 {
                         if c & (1 << bit) != 0 {
-                            let v = byte(song, s, st.piece, st.pos)?;
+                            let v = byte(song, st, st.pos)?;
                             st.pos += 1;
                             writes.push(RegWrite::new(0x4000 + u16::from(base + bit), v));
                         }
@@ -95,8 +109,8 @@ fn step(
                 StreamMode::Pairs => {
                     let n = usize::from(c & 0x0F) + 1;
                     for _ in 0..n {
-                        let r = byte(song, s, st.piece, st.pos)?;
-                        let v = byte(song, s, st.piece, st.pos + 1)?;
+                        let r = byte(song, st, st.pos)?;
+                        let v = byte(song, st, st.pos + 1)?;
                         st.pos += 2;
                         if r > 0x17 {
                             return Err(bad(song, format!("register ${r:02X} out of range")));
@@ -110,9 +124,26 @@ fn step(
                     }
                 }
             },
-            0x80..=0xBF => {
-                st.wait = c & 0x3F;
+            0x80..=0x9F => {
+                st.wait = c & 0x1F;
                 frame_ended = true;
+            }
+            cmd::PHRASE..=0xDF => {
+                if st.ref_count != 0 {
+                    return Err(bad(song, "nested back-reference".into()));
+                }
+                let k = usize::from(c - cmd::PHRASE);
+                let ph = song
+                    .phrases
+                    .get(k)
+                    .ok_or_else(|| bad(song, format!("phrase {k} is not in the table")))?;
+                if ph.count == 0 {
+                    return Err(bad(song, format!("phrase {k} is empty")));
+                }
+                st.ret = (st.data, st.piece, st.pos);
+                (st.data, st.piece, st.pos) = (ph.stream, ph.piece, ph.offset);
+                st.ref_count = ph.count;
+                continue;
             }
             cmd::REF..=cmd::LONG_REF => {
                 if st.ref_count != 0 {
@@ -120,26 +151,33 @@ fn step(
                 }
                 let n = if c == cmd::LONG_REF {
                     st.pos += 1;
-                    byte(song, s, st.piece, st.pos - 1)?
+                    byte(song, st, st.pos - 1)?
                 } else {
                     c - cmd::REF + 1
                 };
-                let lo = byte(song, s, st.piece, st.pos)?;
-                let hi = byte(song, s, st.piece, st.pos + 1)?;
-                st.ret = (st.piece, st.pos + 2);
+                let lo = byte(song, st, st.pos)?;
+                let hi = byte(song, st, st.pos + 1)?;
+                let here = &song.streams[st.data].pieces[st.piece];
+                let target = here
+                    .xrefs
+                    .iter()
+                    .find(|x| x.0 == st.pos)
+                    .map_or((st.data, st.piece), |&(_, s, p)| (s, p));
+                st.ret = (st.data, st.piece, st.pos + 2);
+                (st.data, st.piece) = target;
                 st.pos = usize::from(u16::from_le_bytes([lo, hi]));
                 st.ref_count = n;
                 continue;
             }
             cmd::JUMP => {
-                let target = s.pieces[st.piece]
+                let target = song.streams[st.data].pieces[st.piece]
                     .jumps
                     .iter()
                     .find(|&&(p, _)| p == st.pos)
                     .map(|&(_, t)| t)
                     .ok_or_else(|| bad(song, "jump without a target piece".into()))?;
-                let lo = byte(song, s, st.piece, st.pos + 1)?;
-                let hi = byte(song, s, st.piece, st.pos + 2)?;
+                let lo = byte(song, st, st.pos + 1)?;
+                let hi = byte(song, st, st.pos + 2)?;
                 st.piece = target;
                 st.pos = usize::from(u16::from_le_bytes([lo, hi]));
                 continue;
@@ -152,7 +190,7 @@ fn step(
         if st.ref_count != 0 {
             st.ref_count -= 1;
             if st.ref_count == 0 {
-                (st.piece, st.pos) = st.ret;
+                (st.data, st.piece, st.pos) = st.ret;
             }
         }
         if frame_ended {

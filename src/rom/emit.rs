@@ -19,25 +19,38 @@ pub struct Layout<'a> {
     pub uxrom: bool,
     /// The ROM's title.
     pub title: &'a str,
+    /// Where stream pieces without a bank go: after the song table, headers and text
+    /// ([`table_bytes`]) in the SONGS segment.
+    pub stream_base: u16,
 }
 
-/// Groups identical streams: returns (stream_ids, distinct streams).
+/// Groups identical streams: returns (stream_ids, distinct streams). A stream with
+/// back-references into its song's other streams is the same only where those are too.
 #[allow(clippy::type_complexity)]
 pub fn dedup_streams(songs: &[EncodedSong]) -> (Vec<Vec<usize>>, Vec<&EncodedStream>) {
-    let mut index: HashMap<&EncodedStream, usize> = HashMap::new();
+    let mut index: HashMap<(&EncodedStream, Vec<usize>), usize> = HashMap::new();
     let mut distinct: Vec<&EncodedStream> = Vec::new();
     let ids = songs
         .iter()
         .map(|s| {
-            s.streams
-                .iter()
-                .map(|st| {
-                    *index.entry(st).or_insert_with(|| {
-                        distinct.push(st);
-                        distinct.len() - 1
-                    })
-                })
-                .collect()
+            let mut song_ids: Vec<usize> = Vec::new();
+            for st in &s.streams {
+                let crosses = st.pieces.iter().any(|p| !p.xrefs.is_empty());
+                let key = (
+                    st,
+                    if crosses {
+                        song_ids.clone()
+                    } else {
+                        Vec::new()
+                    },
+                );
+                let id = *index.entry(key).or_insert_with(|| {
+                    distinct.push(st);
+                    distinct.len() - 1
+                });
+                song_ids.push(id);
+            }
+            song_ids
         })
         .collect();
     (ids, distinct)
@@ -96,8 +109,9 @@ pub fn songs_inc(layout: &Layout) -> String {
     )
 }
 
-/// `songs.s`: the stream data (`.incbin` of [`place`]'s files, SONGS first so it starts at
-/// $8000), then the song table, headers and text.
+/// `songs.s`: the banked stream data (`.incbin` of [`place`]'s files), then in SONGS the song
+/// table, text and headers, whose size depends only on the song count where the player reads
+/// it, and last the unbanked stream data (at `stream_base`).
 pub fn songs_s(layout: &Layout, blobs: &[(Option<u8>, Vec<u8>)], addr: &[Vec<u16>]) -> String {
     let mut o = String::new();
     let n = layout.songs.len();
@@ -105,14 +119,12 @@ pub fn songs_s(layout: &Layout, blobs: &[(Option<u8>, Vec<u8>)], addr: &[Vec<u16
     for (bank, blob) in blobs {
         if let Some(b) = bank {
             let _ = writeln!(o, ".segment \"BANK{b}\"");
-        }
-        let _ = writeln!(
-            o,
-            "    .incbin \"{}\"  ; {} bytes",
-            blob_name(*bank),
-            blob.len()
-        );
-        if bank.is_some() {
+            let _ = writeln!(
+                o,
+                "    .incbin \"{}\"  ; {} bytes",
+                blob_name(*bank),
+                blob.len()
+            );
             o.push_str(".segment \"SONGS\"\n");
         }
     }
@@ -155,6 +167,16 @@ pub fn songs_s(layout: &Layout, blobs: &[(Option<u8>, Vec<u8>)], addr: &[Vec<u16
             "    .byte {}                 ; streams",
             song.streams.len()
         );
+        let _ = writeln!(
+            o,
+            "    .word {}, {}             ; tick clock: step, modulus",
+            song.tick.step, song.tick.modulus
+        );
+        if song.phrases.is_empty() {
+            o.push_str("    .word 0                  ; no phrase table\n");
+        } else {
+            let _ = writeln!(o, "    .word music_phrases_{i}");
+        }
         for &sid in &layout.stream_ids[i] {
             let bank = layout.banks[sid][0].unwrap_or(0);
             let mode = layout.streams[sid].mode.header_byte();
@@ -175,11 +197,33 @@ pub fn songs_s(layout: &Layout, blobs: &[(Option<u8>, Vec<u8>)], addr: &[Vec<u16
             .flat_map(|w| [(w.addr.wrapping_sub(0x4000)) as u8, w.value])
             .collect();
         byte_lines(&mut o, &init);
+        if !song.phrases.is_empty() {
+            let _ = writeln!(o, "music_phrases_{i}:          ; commands, address");
+        }
+        for ph in &song.phrases {
+            let sid = layout.stream_ids[i].get(ph.stream).copied().unwrap_or(0);
+            let a = addr
+                .get(sid)
+                .and_then(|a| a.get(ph.piece))
+                .map_or(0, |&a| a.wrapping_add(ph.offset as u16));
+            let _ = writeln!(o, "    .byte {}\n    .word ${a:04X}", ph.count);
+        }
+    }
+    // The unbanked stream data last, at `stream_base` (table_bytes after the segment start).
+    for (bank, blob) in blobs {
+        if bank.is_none() {
+            let _ = writeln!(
+                o,
+                "    .incbin \"{}\"  ; {} bytes",
+                blob_name(*bank),
+                blob.len()
+            );
+        }
     }
     o
 }
-/// The stream data as binary files: pieces packed from $8000 in their segment (SONGS for NROM,
-/// `BANKn` for UxROM), every address and bank byte made absolute. Returns the files
+/// The stream data as binary files: pieces packed from the start of their segment (`BANKn` for
+/// UxROM) or from `stream_base` (in SONGS, after the table), every address and bank byte made absolute. Returns the files
 /// (`songs.bin` or `bank<n>.bin`, with the segment), and each piece's address.
 #[allow(clippy::type_complexity)]
 pub fn place(layout: &Layout) -> (Vec<(Option<u8>, Vec<u8>)>, Vec<Vec<u16>>) {
@@ -197,8 +241,20 @@ pub fn place(layout: &Layout) -> (Vec<(Option<u8>, Vec<u8>)>, Vec<Vec<u16>>) {
             blobs.push((bank, Vec::new()));
         }
         let blob = &mut blobs.last_mut().expect("pushed").1;
-        addr[sid][p] = (0x8000 + blob.len()) as u16;
+        let base = if bank.is_some() {
+            0x8000
+        } else {
+            usize::from(layout.stream_base)
+        };
+        addr[sid][p] = (base + blob.len()) as u16;
         blob.extend_from_slice(&layout.streams[sid].pieces[p].bytes);
+    }
+    // The distinct streams of a song where each stream's cross references point.
+    let mut song_of: Vec<Option<usize>> = vec![None; layout.streams.len()];
+    for (song, ids) in layout.stream_ids.iter().enumerate() {
+        for &id in ids {
+            song_of[id].get_or_insert(song);
+        }
     }
     // Patch addresses.
     let mut cursor: Vec<usize> = vec![0; blobs.len()];
@@ -213,6 +269,15 @@ pub fn place(layout: &Layout) -> (Vec<(Option<u8>, Vec<u8>)>, Vec<Vec<u16>>) {
         for &r in &piece.refs {
             let off = u16::from_le_bytes([piece.bytes[r], piece.bytes[r + 1]]);
             let a = addr[sid][p].wrapping_add(off).to_le_bytes();
+            blob[start + r..start + r + 2].copy_from_slice(&a);
+        }
+        for &(r, stream, target) in &piece.xrefs {
+            let sid2 = song_of[sid]
+                .and_then(|song| layout.stream_ids[song].get(stream))
+                .copied()
+                .unwrap_or(sid);
+            let off = u16::from_le_bytes([piece.bytes[r], piece.bytes[r + 1]]);
+            let a = addr[sid2][target].wrapping_add(off).to_le_bytes();
             blob[start + r..start + r + 2].copy_from_slice(&a);
         }
         for &(j, target) in &piece.jumps {

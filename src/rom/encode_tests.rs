@@ -85,7 +85,25 @@ fn unrolled(s: &ApuStream, n: usize) -> Vec<Vec<RegWrite>> {
 }
 
 fn check(s: &ApuStream, opts: &EncodeOptions) {
+    check_one(s, opts);
+    // One address space: references across streams and a phrase table.
+    check_one(
+        s,
+        &EncodeOptions {
+            cross_stream_refs: true,
+            ..*opts
+        },
+    );
+}
+
+fn check_one(s: &ApuStream, opts: &EncodeOptions) {
     let e = encode_stream_with(s, opts);
+    if !opts.cross_stream_refs {
+        assert!(e.phrases.is_empty(), "phrases need one address space");
+        for p in e.streams.iter().flat_map(|s| &s.pieces) {
+            assert!(p.xrefs.is_empty(), "references stay in their piece");
+        }
+    }
     for p in e.streams.iter().flat_map(|s| &s.pieces) {
         assert!(p.bytes.len() <= opts.max_piece, "piece over the limit");
     }
@@ -249,4 +267,115 @@ fn busy_frames_start_no_back_references() {
         "the budget trades references for cycles"
     );
     assert!(refs(700) > 0);
+}
+
+#[test]
+fn score_tick_songs_count_waits_in_ticks() {
+    use crate::rom::tick::TickRule;
+    let mut rng = StdRng::seed_from_u64(5);
+    // music_stream writes on frames 0, 3, 5, 8, ...: the NTSC 24 Hz ticks.
+    let s = music_stream(&mut rng, 400);
+    let e = encode_stream(&s);
+    assert_eq!((e.tick.step, e.tick.modulus), (2, 5));
+    check(&s, &EncodeOptions::default());
+    // A 5-step figure with rests: in frames it lasts 13 then 12 frames and its waits differ, so
+    // only every other repeat matches; in ticks every repeat does.
+    let mut fig = ApuStream::new("figure", Region::Ntsc);
+    for step in 0..600usize {
+        let w = match step % 5 {
+            0 => vec![
+                RegWrite::new(0x4000, 0x7F),
+                RegWrite::new(0x4002, 0x40 + (step / 5 % 3) as u8),
+            ],
+            1 => vec![RegWrite::new(0x4000, 0x78)],
+            3 => vec![RegWrite::new(0x4000, 0x74)],
+            _ => vec![],
+        };
+        fig.push_frame(&w);
+        for _ in 1..(if step % 2 == 0 { 3 } else { 2 }) {
+            fig.push_frame(&[]);
+        }
+    }
+    let ticks = encode_stream(&fig);
+    assert_eq!((ticks.tick.step, ticks.tick.modulus), (2, 5));
+    let in_frames = crate::rom::encode::encode_with_rule(
+        &fig,
+        &EncodeOptions::default(),
+        TickRule::EVERY_FRAME,
+    );
+    assert!(
+        ticks.stream_bytes() < in_frames.stream_bytes(),
+        "waits in ticks repeat better: {} vs {}",
+        ticks.stream_bytes(),
+        in_frames.stream_bytes()
+    );
+    check(&fig, &EncodeOptions::default());
+    // A write off the ticks (frame 1) falls back to frame waits, and still round-trips.
+    let mut off = s.clone();
+    off.loop_frame = None;
+    let mut t = ApuStream::new("off", Region::Ntsc);
+    for (i, f) in off.frames().enumerate() {
+        if i == 1 {
+            t.push_frame(&[RegWrite::new(0x4008, 0x81)]);
+        } else {
+            t.push_frame(f);
+        }
+    }
+    assert_eq!(encode_stream(&t).tick, TickRule::EVERY_FRAME);
+    check(&t, &EncodeOptions::default());
+}
+
+#[test]
+fn one_address_space_shares_across_streams_with_phrases() {
+    let mut rng = StdRng::seed_from_u64(6);
+    let s = music_stream(&mut rng, 1500);
+    let apart = encode_stream_with(&s, &EncodeOptions::default());
+    let shared = encode_stream_with(
+        &s,
+        &EncodeOptions {
+            max_piece: 0x7FFF,
+            cross_stream_refs: true,
+            ..Default::default()
+        },
+    );
+    assert!(
+        !shared.phrases.is_empty(),
+        "repeated references become phrases"
+    );
+    assert!(shared.phrases.len() <= crate::rom::encode::cmd::MAX_PHRASES);
+    assert!(
+        shared.rom_bytes() < apart.rom_bytes(),
+        "phrases pay for their table: {} vs {}",
+        shared.rom_bytes(),
+        apart.rom_bytes()
+    );
+    // Pulse 2 copies pulse 1's pattern: mask commands are relative to the group, so pulse 2
+    // may play pulse 1's bytes.
+    let mut dup = ApuStream::new("dup", Region::Ntsc);
+    for f in s.frames() {
+        let mut w: Vec<RegWrite> = f.iter().filter(|w| w.addr < 0x4004).copied().collect();
+        let copy: Vec<RegWrite> = w
+            .iter()
+            .map(|x| RegWrite::new(x.addr + 4, x.value))
+            .collect();
+        w.extend(copy);
+        dup.push_frame(&w);
+    }
+    let e = encode_stream_with(
+        &dup,
+        &EncodeOptions {
+            max_piece: 0x7FFF,
+            cross_stream_refs: true,
+            ..Default::default()
+        },
+    );
+    let xrefs: usize = e
+        .streams
+        .iter()
+        .flat_map(|s| &s.pieces)
+        .map(|p| p.xrefs.len())
+        .sum();
+    let calls_other = e.phrases.iter().any(|p| p.stream == 0) && e.streams.len() == 2;
+    assert!(xrefs > 0 || calls_other, "pulse 2 reuses pulse 1's bytes");
+    check(&dup, &EncodeOptions::default());
 }

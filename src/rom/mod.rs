@@ -9,10 +9,13 @@ pub mod emit;
 pub mod encode;
 pub mod export;
 pub mod ines;
+pub mod lz;
 pub mod nsf;
 pub mod nsfe;
 pub mod pipeline;
 pub mod player;
+pub mod player_cache;
+pub mod tick;
 pub mod ui;
 
 #[cfg(test)]

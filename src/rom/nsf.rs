@@ -369,6 +369,7 @@ fn link_nsf(
 ) -> Result<NsfLink> {
     let encode = EncodeOptions {
         max_piece: bank.unwrap_or(0x8000),
+        cross_stream_refs: bank.is_none(),
         ..Default::default()
     };
     let encoded: Vec<EncodedSong> = songs
@@ -417,6 +418,8 @@ fn link_nsf(
         banks,
         uxrom: false,
         title: &opts.title,
+        // asm/nsf.cfg: SONGS first, the stream data after the table.
+        stream_base: (0x8000 + emit::table_bytes(&encoded, &opts.title)) as u16,
     };
     let mut files: Vec<(String, Vec<u8>)> = player::PLAYER_SOURCES
         .iter()
