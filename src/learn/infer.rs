@@ -8,6 +8,7 @@
 //! compiler vectorises them, with an AVX2+FMA build chosen at run time where the CPU has it.
 
 use super::lstm::{ModelConfig, NoteLstm};
+use super::lstm_cell::sigmoid;
 use candle_core::{Result, Tensor};
 
 fn to_vec2(t: &Tensor) -> Result<(Vec<f32>, usize, usize)> {
@@ -145,29 +146,8 @@ fn matvec(w: &[f32], cols: usize, x: &[f32], y: &mut [f32], avx2: bool) {
     matvec_generic(w, cols, x, y)
 }
 
-/// `e^x` for `f32` (relative error < 2e-7 over the range the gates use) written without calls
-/// so the gate loop vectorises: `x = n ln2 + r`, `e^r` by a degree-6 polynomial, `2^n` by
-/// building the exponent bits.
-#[inline(always)]
-fn fast_exp(x: f32) -> f32 {
-    let x = x.clamp(-87.0, 88.0);
-    let n = (x * std::f32::consts::LOG2_E).round();
-    let r = n.mul_add(-0.693_145_75, x);
-    let r = n.mul_add(-1.428_606_8e-6, r);
-    let p = r.mul_add(1.0 / 720.0, 1.0 / 120.0);
-    let p = p.mul_add(r, 1.0 / 24.0);
-    let p = p.mul_add(r, 1.0 / 6.0);
-    let p = p.mul_add(r, 0.5);
-    let p = p.mul_add(r, 1.0);
-    let p = p.mul_add(r, 1.0);
-    p * f32::from_bits(((n as i32 + 127) as u32) << 23)
-}
-
-#[inline(always)]
-fn sigmoid(x: f32) -> f32 {
-    1.0 / (1.0 + fast_exp(-x))
-}
-
+// `fast_exp` and `sigmoid` are the training kernels' own (`lstm_cell`), so sampling and training
+// compute the gates with the same arithmetic.
 #[inline(always)]
 fn tanh(x: f32) -> f32 {
     2.0 * sigmoid(2.0 * x) - 1.0
@@ -466,6 +446,7 @@ mod tests {
     use super::*;
     use crate::learn::dataset::{make_batch, TokenSet};
     use crate::learn::lstm::{init_from_seed, ModelKind};
+    use crate::learn::lstm_cell::fast_exp;
     use crate::learn::vocab::Vocab;
     use crate::score::{Score, Voice};
     use candle_core::{DType, Device};
