@@ -36,7 +36,7 @@ pub struct EvalArgs {
     #[arg(long)]
     pub no_baselines: bool,
     /// LSTM state refresh period in frames (0 = carry the state over whole songs) [default:
-    /// half the model's training window]
+    /// the model's own: 0 when trained with --carry-state, else half its training window]
     #[arg(long)]
     pub refresh: Option<usize>,
     /// Also write the results as JSON.

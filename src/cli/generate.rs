@@ -42,8 +42,8 @@ pub struct GenerateArgs {
     /// VAE: correlation of successive windows' latents (0 = independent windows).
     #[arg(long, default_value_t = 0.8)]
     pub walk: f32,
-    /// State refresh period in frames (0 = carry the state over the whole song) [default: half
-    /// the model's training window]
+    /// LSTM state refresh period in frames (0 = carry the state over whole songs) [default:
+    /// the model's own: 0 when trained with --carry-state, else half its training window]
     #[arg(long)]
     pub refresh: Option<usize>,
     /// Frames of complete silence after which sampling starts a new phrase (0 = never).

@@ -5,15 +5,23 @@
 //! EOS row (boundary tokens again); a row is one token per modelled voice. A song of `N` frames
 //! gives `N + 1` (input, target) pairs: BOS -> frame 0, ..., frame N-1 -> EOS. Windows of `seq`
 //! pairs are cut from each song's start; the last window of a song is shorter and its padding is
-//! masked out of the loss. The LSTM state is reset to zero at every window (truncated BPTT with
-//! reset): windows are shuffled across songs, which decorrelates a batch, and a window that does
-//! not start at BOS teaches the model to pick up a song mid-way, which is what generation from a
-//! primer needs.
+//! masked out of the loss. Two ways to batch them:
+//!
+//! - **State reset per window** ([`epoch_order`], [`make_batch`]): windows are shuffled across
+//!   songs, which decorrelates a batch, and the LSTM state starts from zero at every window, so
+//!   the model never sees more than `seq` frames of context.
+//! - **State carried across windows** ([`LanePlan`], [`make_lane_batch`]): each of the `B` batch
+//!   rows (lanes) plays whole songs, window after window, and training hands the state at the end
+//!   of one window to the next window of the same lane (truncated BPTT in the classic sense:
+//!   gradients stop at the window edge, context does not). Songs are shuffled and dealt to
+//!   lanes; the state is reset only at a song's first window. A model trained so keeps its key
+//!   and groove over a whole song instead of the last `seq` frames.
 //!
 //! Shuffling is a permutation drawn from `(seed, epoch)`, and a batch is a pure function of
-//! `(order, batch index)`, so a resumed run sees exactly the batches of an uninterrupted one.
-//! Transposition augmentation shifts the pulses and the triangle of a window together by a
-//! random number of semitones that keeps every note inside its range (noise is unpitched).
+//! `(order or plan, batch index)`, so a resumed run sees exactly the batches of an uninterrupted
+//! one. Transposition augmentation shifts the pulses and the triangle together by a random
+//! number of semitones that keeps every note inside its range (noise is unpitched): per window
+//! when the state is reset, per song when it is carried.
 
 use super::vocab::Vocab;
 use crate::score::Score;
@@ -112,7 +120,7 @@ impl TokenSet {
     pub fn windows(&self, seq: usize) -> Vec<Window> {
         let seq = seq.max(1);
         let mut out = Vec::new();
-        for s in &self.songs {
+        for (song, s) in self.songs.iter().enumerate() {
             let pairs = s.frames + 1;
             let mut off = 0;
             while off < pairs {
@@ -120,6 +128,8 @@ impl TokenSet {
                 out.push(Window {
                     start: (s.start + off) as u32,
                     len: len as u32,
+                    song: song as u32,
+                    first: off == 0,
                 });
                 off += len;
             }
@@ -134,6 +144,10 @@ impl TokenSet {
 pub struct Window {
     pub start: u32,
     pub len: u32,
+    /// Index of the song in [`TokenSet::songs`].
+    pub song: u32,
+    /// Whether the window starts at the song's BOS row.
+    pub first: bool,
 }
 
 /// The window order of one epoch: a permutation drawn from `(seed, epoch)`.
@@ -175,13 +189,9 @@ pub fn make_batch(
     seq: usize,
     augment: Option<(i32, u64)>,
 ) -> Batch {
-    let w = set.width();
     let ids = &order[(index * batch).min(order.len())..((index + 1) * batch).min(order.len())];
-    let b = ids.len();
-    let mut inputs = vec![0u32; b * seq * w];
-    let mut targets = vec![0u32; b * seq * w];
-    let mut mask = vec![0f32; b * seq];
-    let mut rows = Vec::with_capacity((seq + 1) * w);
+    let mut b = Batch::empty(ids.len(), seq, set.width());
+    let mut rows = Vec::with_capacity((seq + 1) * set.width());
     for (bi, &id) in ids.iter().enumerate() {
         let win = windows[id as usize];
         let len = (win.len as usize).min(seq);
@@ -189,32 +199,178 @@ pub fn make_batch(
         rows.extend_from_slice(set.rows(win.start as usize, len + 1));
         if let Some((max_shift, seed)) = augment {
             let (down, up) = set.vocab.transpose_room(&rows);
-            let lo = -(down.min(max_shift));
-            let hi = up.min(max_shift);
-            if lo < hi {
-                let mut rng =
-                    StdRng::seed_from_u64(seed ^ (id as u64).wrapping_mul(0xD1B5_4A32_D192_ED03));
-                let shift = rng.random_range(lo..=hi);
-                set.vocab.transpose(&mut rows, shift);
-            }
+            set.vocab
+                .transpose(&mut rows, draw_shift(down, up, max_shift, seed, id as u64));
         }
+        b.fill_row(bi, &rows, len);
+    }
+    b
+}
+
+/// A shift in `-min(down, max)..=min(up, max)` drawn from `(seed, key)` (0 when there is no
+/// room).
+fn draw_shift(down: i32, up: i32, max_shift: i32, seed: u64, key: u64) -> i32 {
+    let lo = -(down.min(max_shift));
+    let hi = up.min(max_shift);
+    if lo >= hi {
+        return 0;
+    }
+    let mut rng = StdRng::seed_from_u64(seed ^ key.wrapping_mul(0xD1B5_4A32_D192_ED03));
+    rng.random_range(lo..=hi)
+}
+
+impl Batch {
+    fn empty(batch: usize, seq: usize, width: usize) -> Batch {
+        Batch {
+            batch,
+            seq,
+            width,
+            inputs: vec![0; batch * seq * width],
+            targets: vec![0; batch * seq * width],
+            mask: vec![0.0; batch * seq],
+        }
+    }
+
+    /// Row `bi` from `len + 1` token rows: pair `t` is rows `t -> t + 1`.
+    fn fill_row(&mut self, bi: usize, rows: &[u8], len: usize) {
+        let (w, seq) = (self.width, self.seq);
         for t in 0..len {
             let o = (bi * seq + t) * w;
             for k in 0..w {
-                inputs[o + k] = rows[t * w + k] as u32;
-                targets[o + k] = rows[(t + 1) * w + k] as u32;
+                self.inputs[o + k] = rows[t * w + k] as u32;
+                self.targets[o + k] = rows[(t + 1) * w + k] as u32;
             }
-            mask[bi * seq + t] = 1.0;
+            self.mask[bi * seq + t] = 1.0;
         }
     }
-    Batch {
-        batch: b,
-        seq,
-        width: w,
-        inputs,
-        targets,
-        mask,
+}
+
+/// The longest run of windows a lane plays with its state carried: longer songs are cut into
+/// runs of this many windows (the state is reset at each cut). 32 windows of 64 frames is 85 s
+/// of music at 24 Hz, more context than a song's key and groove need, and short enough that
+/// runs can be dealt evenly to the lanes: a lane that ran on alone for hundreds of steps at
+/// the end of an epoch would train the model on one song (it did, before the cut, and the
+/// validation NLL doubled).
+pub const MAX_RUN_WINDOWS: usize = 32;
+
+/// One lane's window at one step of a [`LanePlan`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LaneWindow {
+    /// Index into the windows the plan was made from.
+    pub id: u32,
+    /// The state starts from zero here (a song's first window or a cut of a long song).
+    pub reset: bool,
+}
+
+/// Songs dealt to `lanes` batch rows for training with the state carried across windows:
+/// `steps[i][lane]` is the window that lane plays at batch `i` (`None` once the lane has run
+/// out of songs; such rows are fully masked).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LanePlan {
+    pub steps: Vec<Vec<Option<LaneWindow>>>,
+}
+
+impl LanePlan {
+    /// Cuts every song into runs of at most `max_run` windows, deals the runs to the lanes
+    /// longest first, each to the lane with the fewest windows so far (so lanes end within a
+    /// run of each other), then orders each lane's runs by a permutation drawn from
+    /// `(seed, epoch)` (`seed = None`: runs in set order, no shuffling, for validation).
+    pub fn new(
+        windows: &[Window],
+        lanes: usize,
+        max_run: usize,
+        seed: Option<u64>,
+        epoch: usize,
+    ) -> LanePlan {
+        let lanes = lanes.max(1);
+        let max_run = max_run.max(1);
+        // Windows are in song order; a run is a range of them within one song.
+        let mut runs: Vec<(usize, usize)> = Vec::new();
+        for (i, w) in windows.iter().enumerate() {
+            match runs.last_mut() {
+                Some((start, end)) if !w.first && *end - *start < max_run => *end = i + 1,
+                _ => runs.push((i, i + 1)),
+            }
+        }
+        let mut dealt: Vec<usize> = (0..runs.len()).collect();
+        if seed.is_none() {
+            // Validation: whole songs in order, dealt round-robin by length.
+            dealt.sort_by_key(|&r| std::cmp::Reverse(runs[r].1 - runs[r].0));
+        } else {
+            dealt.sort_by_key(|&r| (std::cmp::Reverse(runs[r].1 - runs[r].0), r));
+        }
+        let mut lane_runs: Vec<Vec<usize>> = vec![Vec::new(); lanes];
+        let mut load = vec![0usize; lanes];
+        for r in dealt {
+            let lane = (0..lanes).min_by_key(|&l| (load[l], l)).unwrap_or(0);
+            load[lane] += runs[r].1 - runs[r].0;
+            lane_runs[lane].push(r);
+        }
+        for (lane, list) in lane_runs.iter_mut().enumerate() {
+            match seed {
+                Some(seed) => {
+                    let key = seed ^ (lane as u64 + 1).wrapping_mul(0x6C61_6E65_0000_0001);
+                    let order = epoch_order(list.len(), key, epoch);
+                    *list = order.iter().map(|&k| list[k as usize]).collect();
+                }
+                None => list.sort_unstable(),
+            }
+        }
+        let lane_windows: Vec<Vec<LaneWindow>> = lane_runs
+            .iter()
+            .map(|list| {
+                list.iter()
+                    .flat_map(|&r| {
+                        let (a, b) = runs[r];
+                        (a..b).map(move |i| LaneWindow {
+                            id: i as u32,
+                            reset: i == a,
+                        })
+                    })
+                    .collect()
+            })
+            .collect();
+        let n = lane_windows.iter().map(Vec::len).max().unwrap_or(0);
+        let steps = (0..n)
+            .map(|i| lane_windows.iter().map(|l| l.get(i).copied()).collect())
+            .collect();
+        LanePlan { steps }
     }
+}
+
+/// Batch `index` of `plan`: one row per lane. With `augment = Some((max_shift, seed))` every
+/// window of a song is transposed by the same shift, drawn from `(seed, song)` within the whole
+/// song's room.
+pub fn make_lane_batch(
+    set: &TokenSet,
+    windows: &[Window],
+    plan: &LanePlan,
+    index: usize,
+    seq: usize,
+    augment: Option<(i32, u64)>,
+) -> Batch {
+    let lanes = &plan.steps[index];
+    let mut b = Batch::empty(lanes.len(), seq, set.width());
+    let mut rows = Vec::with_capacity((seq + 1) * set.width());
+    for (bi, lw) in lanes.iter().enumerate() {
+        let Some(lw) = lw else { continue };
+        let win = windows[lw.id as usize];
+        let len = (win.len as usize).min(seq);
+        rows.clear();
+        rows.extend_from_slice(set.rows(win.start as usize, len + 1));
+        if let Some((max_shift, seed)) = augment {
+            let song = &set.songs[win.song as usize];
+            let (down, up) = set
+                .vocab
+                .transpose_room(set.rows(song.start, song.frames + 2));
+            set.vocab.transpose(
+                &mut rows,
+                draw_shift(down, up, max_shift, seed, win.song as u64),
+            );
+        }
+        b.fill_row(bi, &rows, len);
+    }
+    b
 }
 
 #[cfg(test)]
@@ -272,6 +428,85 @@ mod tests {
         let mut sorted = a.clone();
         sorted.sort();
         assert_eq!(sorted, (0..100).collect::<Vec<u32>>());
+    }
+
+    /// Lanes: every window once, each run of a song in order in one lane, resets exactly at
+    /// song starts and every `max_run` windows, lanes balanced within one run, the deal a pure
+    /// function of (seed, epoch).
+    #[test]
+    fn lane_plan_deals_runs_of_songs() {
+        let songs: Vec<Score> = (0..23)
+            .map(|i| {
+                let notes: Vec<[u8; 4]> = (0..(3 + (i * 7) % 40))
+                    .map(|f| [60 + (f % 5) as u8, 0, 48, 1])
+                    .collect();
+                Score::from_notes(format!("s{i}"), 24.0, &notes)
+            })
+            .collect();
+        let vocab = Vocab::from_scores(&Voice::ALL, &songs).unwrap();
+        let set = TokenSet::from_scores(vocab, &songs);
+        let wins = set.windows(4);
+        let max_run = 3;
+        let plan = LanePlan::new(&wins, 5, max_run, Some(9), 0);
+        assert_eq!(plan, LanePlan::new(&wins, 5, max_run, Some(9), 0));
+        assert_ne!(plan, LanePlan::new(&wins, 5, max_run, Some(9), 1));
+        let mut seen = vec![0; wins.len()];
+        let mut lane_len = vec![0usize; 5];
+        for lane in 0..5 {
+            let got: Vec<LaneWindow> = plan.steps.iter().filter_map(|s| s[lane]).collect();
+            // Nones only at the end of a lane.
+            assert!(plan.steps[..got.len()].iter().all(|s| s[lane].is_some()));
+            lane_len[lane] = got.len();
+            let mut run = 0;
+            for (k, lw) in got.iter().enumerate() {
+                seen[lw.id as usize] += 1;
+                let w = wins[lw.id as usize];
+                run = if lw.reset { 1 } else { run + 1 };
+                assert!(run <= max_run);
+                if w.first {
+                    assert!(lw.reset, "a song starts from a zero state");
+                    assert_eq!(w.start as usize, set.songs[w.song as usize].start);
+                }
+                if !lw.reset {
+                    // A run's later window follows its predecessor in the same lane.
+                    assert_eq!(got[k - 1].id, lw.id - 1);
+                    assert_eq!(wins[lw.id as usize - 1].song, w.song);
+                } else if !w.first {
+                    // A cut: the previous window of the song filled a whole run.
+                    let before = wins[..lw.id as usize]
+                        .iter()
+                        .rev()
+                        .take_while(|v| v.song == w.song)
+                        .count();
+                    assert_eq!(before % max_run, 0);
+                }
+            }
+        }
+        assert!(seen.iter().all(|&n| n == 1), "every window exactly once");
+        let spread = lane_len.iter().max().unwrap() - lane_len.iter().min().unwrap();
+        assert!(spread <= max_run, "{lane_len:?}");
+        // Validation: whole songs, never cut, in set order within a lane.
+        let whole = LanePlan::new(&wins, 5, usize::MAX, None, 0);
+        let resets: usize = whole
+            .steps
+            .iter()
+            .flatten()
+            .flatten()
+            .filter(|l| l.reset)
+            .count();
+        assert_eq!(resets, set.songs.len());
+        // A lane batch puts each lane's window in its own row.
+        let b = make_lane_batch(&set, &wins, &plan, 0, 4, None);
+        assert_eq!(b.batch, 5);
+        for (lane, lw) in plan.steps[0].iter().enumerate() {
+            let w = wins[lw.unwrap().id as usize];
+            let want = set.rows(w.start as usize, 1);
+            let got: Vec<u8> = b.inputs[lane * 16..lane * 16 + 4]
+                .iter()
+                .map(|&t| t as u8)
+                .collect();
+            assert_eq!(got, want);
+        }
     }
 
     #[test]

@@ -32,7 +32,8 @@ pub struct Model {
     pub dir: PathBuf,
     pub fast: FastLstm,
     /// The model's own state refresh period: half its training window (`training.seq` in
-    /// `config.json`), so the state never holds more context than training showed it.
+    /// `config.json`), so the state never holds more context than training showed it; 0 (the
+    /// state runs over the whole song) for a model trained with `carry_state`.
     pub refresh: usize,
 }
 
@@ -42,12 +43,16 @@ impl Model {
         let loaded = checkpoint::load_model(dir)?;
         let fast = FastLstm::new(&loaded.model)
             .map_err(|e| Error::format(dir.join("model.safetensors"), e.to_string()))?;
-        let refresh = loaded
-            .file
-            .training
-            .get("seq")
-            .and_then(|s| s.as_u64())
-            .map_or(REFRESH, |seq| (seq as usize / 2).max(1));
+        let training = &loaded.file.training;
+        let carried = training.get("carry_state").and_then(|c| c.as_bool()) == Some(true);
+        let refresh = if carried {
+            0
+        } else {
+            training
+                .get("seq")
+                .and_then(|s| s.as_u64())
+                .map_or(REFRESH, |seq| (seq as usize / 2).max(1))
+        };
         Ok(Model {
             dir: dir.to_path_buf(),
             fast,

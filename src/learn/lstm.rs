@@ -180,26 +180,38 @@ impl NoteLstm {
     /// Hidden states of the top layer for `inputs (B,T,W)` (token ids), every layer starting
     /// from a zero state. With `dropout = Some(rng)`, dropout is applied after each layer with
     /// masks drawn from `rng` (so training is reproducible from its seed).
-    pub fn hidden_states(
+    pub fn hidden_states(&self, inputs: &Tensor, dropout: Option<&mut StdRng>) -> Result<Tensor> {
+        Ok(self.hidden_states_from(inputs, dropout, None)?.0)
+    }
+
+    /// [`NoteLstm::hidden_states`] with layer `l` starting from `state0[l]` (`(B, 2H)`,
+    /// `[h0, c0]`; `None` = zeros); also returns each layer's `(B, 2H)` state after the last
+    /// step.
+    pub fn hidden_states_from(
         &self,
         inputs: &Tensor,
         mut dropout: Option<&mut StdRng>,
-    ) -> Result<Tensor> {
-        let (b, _t, w) = inputs.dims3()?;
+        state0: Option<&[Tensor]>,
+    ) -> Result<(Tensor, Vec<Tensor>)> {
+        let (b, t, w) = inputs.dims3()?;
         let parts = (0..w)
             .map(|v| self.embeds[v].forward(&inputs.narrow(2, v, 1)?.squeeze(2)?))
             .collect::<Result<Vec<_>>>()?;
         let mut x = Tensor::cat(&parts, D::Minus1)?;
-        for layer in &self.layers {
-            let state = layer.zero_state(b, inputs.device())?;
-            x = layer
-                .forward(&x, &state)?
-                .narrow(2, 0, self.config.hidden)?;
+        let mut last = Vec::with_capacity(self.layers.len());
+        for (l, layer) in self.layers.iter().enumerate() {
+            let state = match state0 {
+                Some(s) => s[l].clone(),
+                None => layer.zero_state(b, inputs.device())?,
+            };
+            let out = layer.forward(&x, &state)?;
+            last.push(out.narrow(1, t - 1, 1)?.squeeze(1)?);
+            x = out.narrow(2, 0, self.config.hidden)?;
             if let Some(rng) = dropout.as_deref_mut() {
                 x = apply_dropout(&x, self.config.dropout, rng)?;
             }
         }
-        Ok(x)
+        Ok((x, last))
     }
 
     /// Logits of each voice, `(B*T, V_v)`, given the top hidden states `(B,T,H)` and the
@@ -217,13 +229,26 @@ impl NoteLstm {
         mask: &Tensor,
         dropout: Option<&mut StdRng>,
     ) -> Result<Vec<Tensor>> {
-        let hidden = self.hidden_states(inputs, dropout)?;
+        Ok(self.nll_from(inputs, targets, mask, dropout, None)?.0)
+    }
+
+    /// [`NoteLstm::nll`] from the layer states `state0` (see
+    /// [`NoteLstm::hidden_states_from`]); also returns the states after the last step.
+    pub fn nll_from(
+        &self,
+        inputs: &Tensor,
+        targets: &Tensor,
+        mask: &Tensor,
+        dropout: Option<&mut StdRng>,
+        state0: Option<&[Tensor]>,
+    ) -> Result<(Vec<Tensor>, Vec<Tensor>)> {
+        let (hidden, last) = self.hidden_states_from(inputs, dropout, state0)?;
         let logits = self.logits(&hidden, targets)?;
         let (b, t, w) = targets.dims3()?;
         let flat = targets.reshape((b * t, w))?;
         let m = mask.reshape(b * t)?;
         let count = m.sum_all()?.maximum(1f32)?;
-        logits
+        let nll = logits
             .iter()
             .enumerate()
             .map(|(v, l)| {
@@ -232,7 +257,8 @@ impl NoteLstm {
                 let picked = lp.gather(&tgt, 1)?.squeeze(1)?;
                 picked.mul(&m)?.sum_all()?.neg()?.div(&count)
             })
-            .collect()
+            .collect::<Result<Vec<_>>>()?;
+        Ok((nll, last))
     }
 }
 

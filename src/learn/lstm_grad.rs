@@ -67,6 +67,16 @@ fn token(ids: &[u32], r: usize, width: usize, k: usize, size: usize) -> Result<u
     Ok(tok)
 }
 
+/// What [`NoteLstm::nll_carried`] computed.
+pub struct CarriedRun {
+    /// Masked mean NLL per frame of each voice.
+    pub nll: Vec<f32>,
+    /// Gradients of their sum, when asked for.
+    pub grads: Option<ParamGrads>,
+    /// Per layer, `[h, c]` (`2H` per batch row) after the window's last step.
+    pub state: Vec<Vec<f32>>,
+}
+
 /// One LSTM layer's forward state kept for the backward.
 struct LayerRun {
     input: Vec<f32>,
@@ -96,8 +106,25 @@ impl NoteLstm {
         inputs: &Tensor,
         targets: &Tensor,
         mask: &Tensor,
-        mut dropout: Option<&mut StdRng>,
+        dropout: Option<&mut StdRng>,
     ) -> Result<(Vec<f32>, ParamGrads)> {
+        let run = self.nll_carried(inputs, targets, mask, dropout, None, true)?;
+        Ok((run.nll, run.grads.unwrap_or_default()))
+    }
+
+    /// [`NoteLstm::nll_grads`] with each layer starting from `state0[layer]` (`[h0, c0]`, `2H`
+    /// per batch row; `None` = zeros), returning each layer's state after the window's last
+    /// step (the next window's `state0` when the state is carried) and, with `want_grads`, the
+    /// gradients (which stop at `state0`: truncated BPTT).
+    pub fn nll_carried(
+        &self,
+        inputs: &Tensor,
+        targets: &Tensor,
+        mask: &Tensor,
+        mut dropout: Option<&mut StdRng>,
+        state0: Option<&[Vec<f32>]>,
+        want_grads: bool,
+    ) -> Result<CarriedRun> {
         let cfg = &self.config;
         let (b, t, w) = inputs.dims3()?;
         if targets.dims3()? != (b, t, w) || mask.dims2()? != (b, t) || w != self.embeds.len() {
@@ -110,6 +137,16 @@ impl NoteLstm {
         }
         if b == 0 || t == 0 {
             bail!("nll_grads: empty batch {:?}", inputs.shape());
+        }
+        if let Some(s0) = state0 {
+            let h = cfg.hidden;
+            if s0.len() != self.layers.len() || s0.iter().any(|s| s.len() != b * 2 * h) {
+                bail!(
+                    "nll_carried: expected {} layer states of {} values",
+                    self.layers.len(),
+                    b * 2 * h
+                );
+            }
         }
         let ids = inputs
             .flatten_all()?
@@ -143,7 +180,8 @@ impl NoteLstm {
 
         // LSTM layers.
         let mut runs = Vec::with_capacity(self.layers.len());
-        for layer in &self.layers {
+        let mut final_state = Vec::with_capacity(self.layers.len());
+        for (l, layer) in self.layers.iter().enumerate() {
             let input_dim = x.len() / n;
             let w_ih = flat(&layer.weight_ih)?;
             let w_hh = flat(&layer.weight_hh)?;
@@ -158,7 +196,15 @@ impl NoteLstm {
                 (&w_ih, 1, input_dim),
                 threads,
             );
-            let rec = recurrence::forward((b, t, h), gx, &w_hh, None, threads);
+            let s0 = state0.map(|s| &s[l][..]);
+            let rec = recurrence::forward((b, t, h), gx, &w_hh, s0, threads);
+            let mut last = vec![0f32; b * 2 * h];
+            for bi in 0..b {
+                let row = (bi * t + t - 1) * h;
+                last[bi * 2 * h..bi * 2 * h + h].copy_from_slice(&rec.h[row..row + h]);
+                last[bi * 2 * h + h..(bi + 1) * 2 * h].copy_from_slice(&rec.c[row..row + h]);
+            }
+            final_state.push(last);
             let mut out = rec.h.clone();
             let mut drop_mask = None;
             if let Some(rng) = dropout.as_deref_mut() {
@@ -241,12 +287,23 @@ impl NoteLstm {
                 row.iter_mut().for_each(|p| *p *= inv);
             }
             nll.push(-(sum as f32) / count);
+            if !want_grads {
+                continue;
+            }
             heads.push(HeadRun {
                 a,
                 b: bw,
                 pre,
                 z,
                 prob,
+            });
+        }
+
+        if !want_grads {
+            return Ok(CarriedRun {
+                nll,
+                grads: None,
+                state: final_state,
             });
         }
 
@@ -335,13 +392,14 @@ impl NoteLstm {
 
         // Backward of the layers, top first.
         let mut dh = dtop;
-        for (layer, run) in self.layers.iter().zip(runs).rev() {
+        for (l, (layer, run)) in self.layers.iter().zip(runs).enumerate().rev() {
             if let Some(mk) = &run.mask {
                 for (d, k) in dh.iter_mut().zip(mk) {
                     *d *= k;
                 }
             }
-            let g = recurrence::backward(&run.rec, &run.w_hh, None, &mut dh, None, threads);
+            let s0 = state0.map(|s| &s[l][..]);
+            let g = recurrence::backward(&run.rec, &run.w_hh, s0, &mut dh, None, threads);
             let input_dim = run.input.len() / n;
             let mut dw_ih = vec![0f32; 4 * h * input_dim];
             let gates = (&g.gates[..], 1, 4 * h);
@@ -387,7 +445,11 @@ impl NoteLstm {
             }
             grads.insert(em.embeddings(), de);
         }
-        Ok((nll, grads))
+        Ok(CarriedRun {
+            nll,
+            grads: Some(grads),
+            state: final_state,
+        })
     }
 
     /// Whether [`NoteLstm::nll_grads`] can train this model (its variables live on the CPU).
@@ -504,6 +566,121 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// Carried-state training: from a non-zero state, the loss, the final state and the
+    /// gradient of every variable match candle's autograd (the state itself a constant).
+    #[test]
+    fn carried_state_matches_candle_autograd() {
+        let (varmap, model) = model(0.3);
+        let (x, y, m) = batch(&model, 3, 7, 8);
+        let mut srng = StdRng::seed_from_u64(4);
+        let state0: Vec<Vec<f32>> = (0..2)
+            .map(|_| {
+                (0..3 * 24)
+                    .map(|_| srng.random_range(-0.8f32..0.8))
+                    .collect()
+            })
+            .collect();
+        let tensors: Vec<Tensor> = state0
+            .iter()
+            .map(|s| Tensor::from_slice(s, (3, 24), &Device::Cpu).unwrap())
+            .collect();
+        let mut r1 = StdRng::seed_from_u64(2);
+        let mut r2 = StdRng::seed_from_u64(2);
+        let run = model
+            .nll_carried(&x, &y, &m, Some(&mut r1), Some(&state0), true)
+            .unwrap();
+        let (parts, last) = model
+            .nll_from(&x, &y, &m, Some(&mut r2), Some(&tensors))
+            .unwrap();
+        for (a, p) in run.nll.iter().zip(&parts) {
+            let want = p.to_scalar::<f32>().unwrap();
+            assert!((a - want).abs() < 1e-5 * want.max(1.0), "{a} vs {want}");
+        }
+        for (got, want) in run.state.iter().zip(&last) {
+            let want = flat(want).unwrap();
+            let diff = got
+                .iter()
+                .zip(&want)
+                .fold(0f32, |a, (g, w)| a.max((g - w).abs()));
+            assert!(diff < 1e-5, "final state differs by {diff}");
+        }
+        let mut loss = parts[0].clone();
+        for p in &parts[1..] {
+            loss = loss.add(p).unwrap();
+        }
+        let reference = loss.backward().unwrap();
+        let grads = run.grads.unwrap();
+        for var in varmap.all_vars() {
+            let want = flat(reference.get(var.as_tensor()).unwrap()).unwrap();
+            let got = grads.get(var.as_tensor()).unwrap();
+            let scale = want.iter().fold(0f32, |a, x| a.max(x.abs()));
+            let diff = got
+                .iter()
+                .zip(&want)
+                .fold(0f32, |a, (g, w)| a.max((g - w).abs()));
+            assert!(diff < 1e-5 * scale.max(1e-2), "{diff} vs {scale}");
+        }
+    }
+
+    /// Two windows with the state handed from the first to the second score exactly what one
+    /// window of both does: the state carries the whole context.
+    #[test]
+    fn carried_state_continues_a_window() {
+        let (_varmap, model) = model(0.0);
+        let (x, y, _) = batch(&model, 2, 12, 6);
+        let ones = Tensor::ones((2, 12), DType::F32, &Device::Cpu).unwrap();
+        let whole = model.nll_carried(&x, &y, &ones, None, None, false).unwrap();
+        let half = |t: &Tensor, from| t.narrow(1, from, 6).unwrap();
+        let a = model
+            .nll_carried(
+                &half(&x, 0),
+                &half(&y, 0),
+                &half(&ones, 0),
+                None,
+                None,
+                false,
+            )
+            .unwrap();
+        let b = model
+            .nll_carried(
+                &half(&x, 6),
+                &half(&y, 6),
+                &half(&ones, 6),
+                None,
+                Some(&a.state),
+                false,
+            )
+            .unwrap();
+        let fresh = model
+            .nll_carried(
+                &half(&x, 6),
+                &half(&y, 6),
+                &half(&ones, 6),
+                None,
+                None,
+                false,
+            )
+            .unwrap();
+        for v in 0..4 {
+            let joined = (a.nll[v] + b.nll[v]) / 2.0;
+            assert!((joined - whole.nll[v]).abs() < 1e-5, "voice {v}");
+        }
+        assert!(
+            (0..4).any(|v| (fresh.nll[v] - b.nll[v]).abs() > 1e-4),
+            "the carried state changes the second window's scores"
+        );
+        for (s, w) in b.state.iter().zip(&whole.state) {
+            let diff = s.iter().zip(w).fold(0f32, |a, (p, q)| a.max((p - q).abs()));
+            assert!(diff < 1e-5, "final state differs by {diff}");
+        }
+        // Only the loss when no gradients are asked for, and a state of the wrong size is an
+        // error.
+        assert!(whole.grads.is_none());
+        assert!(model
+            .nll_carried(&x, &y, &ones, None, Some(&a.state[..1]), false)
+            .is_err());
     }
 
     /// A token outside a voice's vocabulary, mismatched shapes and an empty batch are errors,

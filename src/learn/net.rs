@@ -10,6 +10,10 @@ use candle_core::{Result, Tensor};
 use candle_nn::{VarBuilder, VarMap};
 use rand::rngs::StdRng;
 
+/// What one carried-state training step returns: the summed loss, the gradients and, per
+/// layer, the state after the window (`[h, c]` per batch row).
+pub type CarriedStep = (f64, Box<dyn Gradients>, Vec<Vec<f32>>);
+
 /// A trainable model of any kind.
 pub enum Net {
     Lstm(NoteLstm),
@@ -78,15 +82,62 @@ impl Net {
         Ok((value, Box::new(loss.backward()?)))
     }
 
+    /// [`Net::training_grads`] with the LSTM state carried in from the previous window
+    /// (`state0`, per layer `[h, c]` per batch row; see [`NoteLstm::nll_carried`]); also
+    /// returns the state after this window. LSTMs on the CPU only.
+    pub fn training_grads_carried(
+        &self,
+        x: &Tensor,
+        y: &Tensor,
+        m: &Tensor,
+        rng: &mut StdRng,
+        state0: &[Vec<f32>],
+    ) -> Result<CarriedStep> {
+        match self {
+            Net::Lstm(model) if model.hand_gradients_available() => {
+                let run = model.nll_carried(x, y, m, Some(rng), Some(state0), true)?;
+                let loss = run.nll.iter().map(|v| *v as f64).sum();
+                Ok((loss, Box::new(run.grads.unwrap_or_default()), run.state))
+            }
+            Net::Lstm(model) => {
+                // Other devices: candle's autograd over the same loss, the state detached.
+                let dev = x.device();
+                let b = x.dim(0)?;
+                let s0 = state0
+                    .iter()
+                    .map(|s| Tensor::from_slice(s, (b, s.len() / b.max(1)), dev))
+                    .collect::<Result<Vec<_>>>()?;
+                let (parts, last) = model.nll_from(x, y, m, Some(rng), Some(&s0))?;
+                let mut loss = parts[0].clone();
+                for t in &parts[1..] {
+                    loss = loss.add(t)?;
+                }
+                let value = loss.to_scalar::<f32>()? as f64;
+                let state = last
+                    .iter()
+                    .map(|t| t.detach().flatten_all()?.to_vec1::<f32>())
+                    .collect::<Result<Vec<_>>>()?;
+                Ok((value, Box::new(loss.backward()?), state))
+            }
+            Net::Vae(_) => candle_core::bail!(
+                "--carry-state trains the LSTMs only (a VAE encodes one window at a time)"
+            ),
+        }
+    }
+
     /// Validation score (lower is better; LSTM: NLL per frame, VAE: negative ELBO per frame)
     /// and per-voice NLL per frame.
+    /// With `carry_state`, an LSTM is scored over whole songs with its state carried from
+    /// window to window, as it was trained.
     pub fn validate(
         &self,
         set: &TokenSet,
         seq: usize,
         batch: usize,
+        carry_state: bool,
     ) -> crate::Result<(f64, Vec<f64>)> {
         match self {
+            Net::Lstm(model) if carry_state => super::train::carried_nll(model, set, seq, batch),
             Net::Lstm(model) => super::train::window_nll(model, set, seq, batch),
             Net::Vae(model) => super::vae::window_elbo(model, set, batch),
         }

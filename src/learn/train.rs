@@ -1,14 +1,20 @@
 //! Training: AdamW with warmup + cosine learning rate, global-norm gradient clipping,
-//! truncated BPTT over shuffled windows (state reset per window, see [`super::dataset`]),
-//! validation NLL after each epoch, best and last checkpoints, and exact resume.
+//! truncated BPTT over windows, either shuffled with the state reset per window or played
+//! song after song in batch lanes with the state carried across windows (`carry_state`; see
+//! [`super::dataset`]), validation NLL after each epoch, best and last checkpoints, and exact
+//! resume.
 //!
 //! A run is a pure function of its options and data: weights are drawn from `seed`, the window
-//! order of epoch `e` from `(seed, e)`, the dropout masks and transpositions of step `s` from
-//! `(seed, s)`. The `last/` checkpoint stores weights, optimizer moments and `(epoch, batch,
-//! step)`, so `--resume` continues with exactly the batches an uninterrupted run would see.
+//! (or song) order of epoch `e` from `(seed, e)`, the dropout masks and transpositions of step
+//! `s` from `(seed, s)`. The `last/` checkpoint stores weights, optimizer moments, `(epoch,
+//! batch, step)` and the carried state, so `--resume` continues with exactly the batches and
+//! states an uninterrupted run would see.
 
 use super::checkpoint::{self, ModelFile};
-use super::dataset::{epoch_order, make_batch, Batch, TokenSet};
+use super::dataset::{
+    epoch_order, make_batch, make_lane_batch, Batch, LanePlan, LaneWindow, TokenSet,
+    MAX_RUN_WINDOWS,
+};
 use super::lstm::{ModelConfig, ModelKind, NoteLstm};
 use super::net::Net;
 use super::optim::{learning_rate, AdamW, AdamWParams};
@@ -50,6 +56,11 @@ pub struct TrainOptions {
     pub checkpoint_minutes: f64,
     /// Show a progress bar.
     pub progress: bool,
+    /// LSTMs: carry the state from each window to the next window of the same song (songs
+    /// dealt to batch lanes) instead of resetting it per shuffled window. Sampling then runs
+    /// the state over the whole song.
+    #[serde(default)]
+    pub carry_state: bool,
     /// VAE only: latent size, encoder LSTM size, free bits (nats per latent dimension) and KL
     /// warmup steps (see [`super::vae`]); `seq` is the VAE's window.
     #[serde(default)]
@@ -82,6 +93,7 @@ impl TrainOptions {
             max_minutes: None,
             checkpoint_minutes: 5.0,
             progress: true,
+            carry_state: false,
             vae: super::vae::VaeConfig::default(),
         }
         .with_vae_defaults()
@@ -175,13 +187,86 @@ pub fn window_nll(
     Ok((per.iter().sum(), per))
 }
 
-fn save_last(out: &Path, varmap: &VarMap, opt: &AdamW, state: &TrainState) -> Result<()> {
+/// Zeroes the carried state of every lane whose window at this step starts a run (or that
+/// has no window left).
+fn reset_lanes(carry: &mut [Vec<f32>], lanes: &[Option<LaneWindow>]) {
+    for layer in carry.iter_mut() {
+        let per = layer.len() / lanes.len().max(1);
+        for (bi, lw) in lanes.iter().enumerate() {
+            if lw.is_none_or(|lw| lw.reset) {
+                layer[bi * per..(bi + 1) * per].fill(0.0);
+            }
+        }
+    }
+}
+
+/// Mean NLL per frame (summed over voices) and per voice over every song of `set`, each played
+/// whole with the state carried from window to window (`lanes` songs at a time), as a model
+/// trained with `carry_state` is used.
+pub fn carried_nll(
+    model: &NoteLstm,
+    set: &TokenSet,
+    seq: usize,
+    lanes: usize,
+) -> Result<(f64, Vec<f64>)> {
+    let windows = set.windows(seq);
+    let plan = LanePlan::new(&windows, lanes, usize::MAX, None, 0);
+    let nv = set.width();
+    let mut sums = vec![0f64; nv];
+    let mut frames = 0f64;
+    let dev = Device::Cpu;
+    let width = 2 * model.config.hidden * lanes.max(1);
+    let mut carry = vec![vec![0f32; width]; model.config.layers];
+    for (i, step) in plan.steps.iter().enumerate() {
+        reset_lanes(&mut carry, step);
+        let b = make_lane_batch(set, &windows, &plan, i, seq, None);
+        let n = b.frames() as f64;
+        let (x, y, m) = tensors(&b, &dev).map_err(cerr("validation batch"))?;
+        let run = model
+            .nll_carried(&x, &y, &m, None, Some(&carry), false)
+            .map_err(cerr("validation"))?;
+        for (s, t) in sums.iter_mut().zip(&run.nll) {
+            *s += *t as f64 * n;
+        }
+        frames += n;
+        carry = run.state;
+    }
+    let per: Vec<f64> = sums.iter().map(|s| s / frames.max(1.0)).collect();
+    Ok((per.iter().sum(), per))
+}
+
+fn carry_tensors(
+    carry: &[Vec<f32>],
+) -> candle_core::Result<std::collections::HashMap<String, Tensor>> {
+    carry
+        .iter()
+        .enumerate()
+        .map(|(l, c)| {
+            Ok((
+                format!("carry.{l}"),
+                Tensor::from_slice(c, c.len(), &Device::Cpu)?,
+            ))
+        })
+        .collect()
+}
+
+fn save_last(
+    out: &Path,
+    varmap: &VarMap,
+    opt: &AdamW,
+    state: &TrainState,
+    carry: Option<&[Vec<f32>]>,
+) -> Result<()> {
     let last = out.join("last");
     checkpoint::save_tensors(
         &checkpoint::varmap_tensors(varmap),
         &last.join("model.safetensors"),
     )?;
     checkpoint::save_tensors(&opt.state(), &last.join("optimizer.safetensors"))?;
+    if let Some(carry) = carry {
+        let t = carry_tensors(carry).map_err(cerr("carried state"))?;
+        checkpoint::save_tensors(&t, &last.join("carry.safetensors"))?;
+    }
     let text =
         serde_json::to_string_pretty(state).map_err(|e| Error::format(&last, e.to_string()))?;
     crate::io::write_atomic(last.join("state.json"), text.as_bytes())
@@ -264,8 +349,30 @@ pub fn train(
     }
 
     let windows = train.windows(opts.seq);
-    let per_epoch = windows.len().div_ceil(opts.batch);
-    let total = per_epoch * opts.epochs;
+    let lanes = opts
+        .carry_state
+        .then(|| LanePlan::new(&windows, opts.batch, MAX_RUN_WINDOWS, Some(opts.seed), 0));
+    let per_epoch_0 = match &lanes {
+        Some(plan) => plan.steps.len(),
+        None => windows.len().div_ceil(opts.batch),
+    };
+    let total = per_epoch_0 * opts.epochs;
+    // The state each lane carries into its next window (carry_state only).
+    let mut carry = vec![vec![0f32; 2 * config.hidden * opts.batch]; config.layers];
+    if opts.carry_state && resume {
+        let cp = out.join("last/carry.safetensors");
+        let t = checkpoint::load_tensors(&cp)?;
+        for (l, c) in carry.iter_mut().enumerate() {
+            let v = t
+                .get(&format!("carry.{l}"))
+                .and_then(|t| t.to_vec1::<f32>().ok())
+                .filter(|v| v.len() == c.len())
+                .ok_or_else(|| Error::format(&cp, format!("carry.{l} missing or wrong size")))?;
+            *c = v;
+        }
+    }
+    let save_carry =
+        |carry: &[Vec<f32>]| -> Option<Vec<Vec<f32>>> { opts.carry_state.then(|| carry.to_vec()) };
     let bar = if opts.progress {
         indicatif::ProgressBar::new(total as u64)
     } else {
@@ -285,7 +392,22 @@ pub fn train(
     let mut last_valid = None;
     let mut stop = false;
     while state.epoch < opts.epochs && !stop {
-        let order = epoch_order(windows.len(), opts.seed, state.epoch);
+        let (order, plan) = if opts.carry_state {
+            let plan = LanePlan::new(
+                &windows,
+                opts.batch,
+                MAX_RUN_WINDOWS,
+                Some(opts.seed),
+                state.epoch,
+            );
+            (Vec::new(), Some(plan))
+        } else {
+            (epoch_order(windows.len(), opts.seed, state.epoch), None)
+        };
+        let per_epoch = match &plan {
+            Some(p) => p.steps.len(),
+            None => windows.len().div_ceil(opts.batch),
+        };
         bar.set_prefix(format!("{}", state.epoch + 1));
         while state.batch_in_epoch < per_epoch {
             let step = state.step;
@@ -295,22 +417,43 @@ pub fn train(
                     opts.seed ^ (step as u64).wrapping_mul(0xA24B_AED4_963E_E407),
                 )
             });
-            let b = make_batch(
-                train,
-                &windows,
-                &order,
-                state.batch_in_epoch,
-                opts.batch,
-                opts.seq,
-                aug,
-            );
+            let b = match &plan {
+                Some(plan) => {
+                    // Per song, not per step: every window of a song gets the same shift.
+                    let aug = (opts.augment > 0).then(|| {
+                        (
+                            opts.augment,
+                            opts.seed ^ (state.epoch as u64).wrapping_mul(0xA24B_AED4_963E_E407),
+                        )
+                    });
+                    reset_lanes(&mut carry, &plan.steps[state.batch_in_epoch]);
+                    make_lane_batch(train, &windows, plan, state.batch_in_epoch, opts.seq, aug)
+                }
+                None => make_batch(
+                    train,
+                    &windows,
+                    &order,
+                    state.batch_in_epoch,
+                    opts.batch,
+                    opts.seq,
+                    aug,
+                ),
+            };
             let (x, y, m) = tensors(&b, &dev).map_err(cerr("batch"))?;
             let mut drng = StdRng::seed_from_u64(
                 opts.seed ^ (step as u64).wrapping_mul(0x9FB2_1C65_1E98_DF25) ^ 0x5555,
             );
-            let (lv, grads) = model
-                .training_grads(&x, &y, &m, &mut drng, step)
-                .map_err(cerr("forward and backward"))?;
+            let (lv, grads) = if opts.carry_state {
+                let (lv, grads, next) = model
+                    .training_grads_carried(&x, &y, &m, &mut drng, &carry)
+                    .map_err(cerr("forward and backward"))?;
+                carry = next;
+                (lv, grads)
+            } else {
+                model
+                    .training_grads(&x, &y, &m, &mut drng, step)
+                    .map_err(cerr("forward and backward"))?
+            };
             if !lv.is_finite() {
                 return Err(Error::Unsupported(format!(
                     "training diverged at step {step} (loss {lv}); lower --lr"
@@ -342,7 +485,7 @@ pub fn train(
             }
             if last_save.elapsed().as_secs_f64() >= opts.checkpoint_minutes * 60.0 {
                 state.train_seconds += last_save.elapsed().as_secs_f64();
-                save_last(out, &varmap, &opt, &state)?;
+                save_last(out, &varmap, &opt, &state, save_carry(&carry).as_deref())?;
                 last_save = Instant::now();
             }
         }
@@ -351,7 +494,7 @@ pub fn train(
             state.batch_in_epoch = 0;
         }
         // Validate after each epoch and when stopping early.
-        let (vn, per) = model.validate(valid, opts.seq, opts.batch.max(32))?;
+        let (vn, per) = model.validate(valid, opts.seq, opts.batch.max(32), opts.carry_state)?;
         last_valid = Some(vn);
         bar.println(format!(
             "epoch {} step {}: train loss {loss_avg:.4}, valid NLL {vn:.4} nats/frame",
@@ -372,7 +515,7 @@ pub fn train(
             )?;
         }
         state.train_seconds += last_save.elapsed().as_secs_f64();
-        save_last(out, &varmap, &opt, &state)?;
+        save_last(out, &varmap, &opt, &state, save_carry(&carry).as_deref())?;
         last_save = Instant::now();
     }
     bar.finish_and_clear();
@@ -470,13 +613,49 @@ mod tests {
         assert!((best - rep.state.best_valid.unwrap()).abs() < 1e-4);
     }
 
-    /// Two steps, stop, resume for two more equals four uninterrupted steps.
+    /// Carried state: validation scores whole songs with the state carried, training lowers
+    /// it, and the run's config records the mode (which sampling reads).
+    #[test]
+    fn carried_state_training_lowers_validation_nll() {
+        let dir = tempfile::tempdir().unwrap();
+        let (tr, va) = sets(ModelKind::LstmFull);
+        let opts = TrainOptions {
+            epochs: 6,
+            lr: 3e-2,
+            carry_state: true,
+            ..tiny(ModelKind::LstmFull)
+        };
+        let rep = train(&tr, &va, &opts, dir.path(), false).unwrap();
+        let h = &rep.state.history;
+        assert!(h[5].valid_nll < h[0].valid_nll * 0.7, "{h:?}");
+        assert!(dir.path().join("last/carry.safetensors").exists());
+        let loaded = checkpoint::load_model(dir.path()).unwrap();
+        let (best, _) = carried_nll(&loaded.model, &va, opts.seq, 3).unwrap();
+        assert!((best - rep.state.best_valid.unwrap()).abs() < 1e-4);
+        let (reset, _) = window_nll(&loaded.model, &va, opts.seq, 8).unwrap();
+        assert!(
+            (best - reset).abs() > 1e-4,
+            "windows of 16 frames: the state matters"
+        );
+        let file = checkpoint::read_config(dir.path()).unwrap();
+        assert_eq!(file.training["carry_state"], serde_json::json!(true));
+    }
+
+    /// Two steps, stop, resume for two more equals four uninterrupted steps (with the state
+    /// carried, the resumed run must also pick up the lanes' states mid-song).
     #[test]
     fn resume_continues_exactly() {
+        for carry_state in [false, true] {
+            resume_continues_exactly_with(carry_state);
+        }
+    }
+
+    fn resume_continues_exactly_with(carry_state: bool) {
         let (tr, va) = sets(ModelKind::LstmReduced);
         let a = tempfile::tempdir().unwrap();
         let b = tempfile::tempdir().unwrap();
         let mut o = tiny(ModelKind::LstmReduced);
+        o.carry_state = carry_state;
         o.augment = 3; // augmentation and dropout draws must resume exactly too
         o.max_steps = Some(4);
         train(&tr, &va, &o, a.path(), false).unwrap();
