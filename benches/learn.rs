@@ -117,7 +117,7 @@ fn learn(c: &mut Criterion) {
         .unwrap_or_else(|_| Model {
             dir: "random".into(),
             fast: FastLstm::new(&model).unwrap(),
-            refresh: nesmm::learn::generate::REFRESH,
+            refresh: 0, // as the bundled model: trained with the state carried
         });
     let opts = GenerateOptions {
         seconds: 60.0,

@@ -84,7 +84,7 @@ fn main() {
         Err(_) => Model {
             dir: "random".into(),
             fast: FastLstm::new(&model).unwrap(),
-            refresh: nesmm::learn::generate::REFRESH,
+            refresh: 0, // as the bundled model: trained with the state carried
         },
     };
     let opts = GenerateOptions {

@@ -26,6 +26,9 @@ fn data() -> Option<PathBuf> {
 #[test]
 fn bundled_full_model_generates_the_same_song_for_the_same_seed() {
     let m = bundled("lstm-full");
+    // Trained with the state carried across windows: sampling never resets it.
+    assert_eq!(m.refresh, 0);
+    assert_eq!(bundled("lstm-reduced").refresh, 0);
     let opts = GenerateOptions {
         seconds: 10.0,
         seed: 3,
@@ -182,9 +185,12 @@ fn full_lstm_beats_every_baseline_on_the_test_split() {
     }
 }
 
-/// The figure models/README.md reports (`nesmm stats --songs 373 --seconds 30`): as many
-/// 30-second samples as the test split has songs, against the whole split. Smaller samples are
-/// too noisy to decide (8 songs of 20 s against 60 songs flip either way).
+/// The figure models/README.md reports (`nesmm stats --songs 2000 --seconds 30`): 2,000
+/// samples of 30 s from each generator against the whole test split; the LSTM's must be closer
+/// on every statistic, not only on their mean. With 373 samples the pitch-class distance of the
+/// LSTM's moves by +-0.015 from seed set to seed set (each song picks a key; 373 real songs of
+/// the train split land 0.024-0.067 from the test split), too noisy to rank; a bigram's songs
+/// wander through every key and barely move.
 #[test]
 fn lstm_samples_are_closer_to_the_test_split_than_bigram_samples() {
     let Some(data) = data() else { return };
@@ -194,17 +200,19 @@ fn lstm_samples_are_closer_to_the_test_split_than_bigram_samples() {
         &full,
         Split::Test,
         None,
-        373,
+        2000,
         30.0,
         &GenerateOptions::default(),
     )
     .unwrap();
     let d_lstm = distance(&rows[1].1, &reference);
     let d_bigram = distance(&rows[2].1, &reference);
-    assert!(
-        d_lstm.total < d_bigram.total,
-        "lstm {d_lstm:?} bigram {d_bigram:?}"
-    );
+    let why = format!("lstm {d_lstm:?} bigram {d_bigram:?}");
+    assert!(d_lstm.total < d_bigram.total, "{why}");
+    assert!(d_lstm.pitch_class < d_bigram.pitch_class, "{why}");
+    assert!(d_lstm.changes < d_bigram.changes, "{why}");
+    assert!(d_lstm.rest < d_bigram.rest, "{why}");
+    assert!(d_lstm.repetition < d_bigram.repetition, "{why}");
 }
 
 #[test]

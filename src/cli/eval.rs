@@ -36,7 +36,8 @@ pub struct EvalArgs {
     #[arg(long)]
     pub no_baselines: bool,
     /// LSTM state refresh period in frames (0 = carry the state over whole songs) [default:
-    /// the model's own: 0 when trained with --carry-state, else half its training window]
+    /// the model's own: 0 (whole songs), or half its training window if trained with
+    /// --reset-state]
     #[arg(long)]
     pub refresh: Option<usize>,
     /// Also write the results as JSON.

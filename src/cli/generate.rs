@@ -43,7 +43,8 @@ pub struct GenerateArgs {
     #[arg(long, default_value_t = 0.8)]
     pub walk: f32,
     /// LSTM state refresh period in frames (0 = carry the state over whole songs) [default:
-    /// the model's own: 0 when trained with --carry-state, else half its training window]
+    /// the model's own: 0 (whole songs), or half its training window if trained with
+    /// --reset-state]
     #[arg(long)]
     pub refresh: Option<usize>,
     /// Frames of complete silence after which sampling starts a new phrase (0 = never).

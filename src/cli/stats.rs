@@ -40,7 +40,8 @@ pub struct StatsArgs {
     #[arg(long, default_value_t = 1.0)]
     pub temperature: f32,
     /// LSTM state refresh period in frames (0 = carry the state over whole songs) [default:
-    /// the model's own: 0 when trained with --carry-state, else half its training window]
+    /// the model's own: 0 (whole songs), or half its training window if trained with
+    /// --reset-state]
     #[arg(long)]
     pub refresh: Option<usize>,
     /// LSTM restart after this many silent frames (0 = never).

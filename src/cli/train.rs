@@ -64,11 +64,12 @@ pub struct TrainArgs {
     /// Largest random transposition of a window, in semitones (0 = off).
     #[arg(long)]
     pub augment: Option<i32>,
-    /// LSTMs: deal whole songs to the batch rows and carry the state from each window to the
-    /// next one of the same song (context over the whole song; sampling then never resets the
-    /// state), instead of resetting it per shuffled window.
+    /// LSTMs: reset the state at every window of shuffled windows (context of at most --seq
+    /// frames), instead of the default: songs dealt to the batch rows with the state carried
+    /// from each window to the next (context over the whole song; sampling then never resets
+    /// the state).
     #[arg(long)]
-    pub carry_state: bool,
+    pub reset_state: bool,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Use only the first N songs of each split (quick runs).
@@ -120,7 +121,7 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
         weight_decay: a.weight_decay.unwrap_or(d.weight_decay),
         augment: a.augment.unwrap_or(d.augment),
         seed: a.seed,
-        carry_state: a.carry_state || d.carry_state,
+        carry_state: d.carry_state && !a.reset_state,
         max_minutes: a.max_minutes,
         max_steps: a.max_steps,
         progress: !a.quiet,

@@ -16,9 +16,10 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::path::{Path, PathBuf};
 
-/// How often (frames) the sampling state is rebuilt over recent frames; see
-/// [`super::infer::Stepper`]. Half the default training window; a model trained on other
-/// windows refreshes at half of its own ([`Model::refresh`]).
+/// How often (frames) the sampling state of a model trained with the state reset per window
+/// (`--reset-state`) is rebuilt over recent frames; see [`super::infer::Stepper`]. Half the
+/// default training window; such a model trained on other windows refreshes at half of its
+/// own, and a model trained with the state carried never does ([`Model::refresh`]).
 pub const REFRESH: usize = 32;
 
 /// Frames of silence after which sampling starts a new phrase from BOS. NES-MDB songs end in

@@ -120,7 +120,7 @@ impl Net {
                 Ok((value, Box::new(loss.backward()?), state))
             }
             Net::Vae(_) => candle_core::bail!(
-                "--carry-state trains the LSTMs only (a VAE encodes one window at a time)"
+                "carried-state training is for the LSTMs only (a VAE encodes one window at a time)"
             ),
         }
     }

@@ -91,15 +91,40 @@ pub fn sample_stats(
         .map(|(n, f)| Score::from_notes(n.clone(), 24.0, f))
         .collect();
     let ref_stats = corpus_stats(&reference);
-    let mut lstm = Vec::new();
-    for i in 0..songs {
-        let opts = GenerateOptions {
-            seconds,
-            seed: seed + i as u64,
-            name: format!("lstm{i}"),
-            ..sampling.clone()
-        };
-        lstm.push(generate(model, &opts)?);
+    // Sample i depends only on seed + i: the samples are drawn on every core, in order.
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(songs.max(1));
+    let parts: Vec<Result<Vec<Score>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                scope.spawn(move || {
+                    (songs * t / threads..songs * (t + 1) / threads)
+                        .map(|i| {
+                            let opts = GenerateOptions {
+                                seconds,
+                                seed: seed + i as u64,
+                                name: format!("lstm{i}"),
+                                ..sampling.clone()
+                            };
+                            generate(model, &opts)
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(Error::Unsupported("a sampling thread panicked".into()))
+                })
+            })
+            .collect()
+    });
+    let mut lstm = Vec::with_capacity(songs);
+    for p in parts {
+        lstm.extend(p?);
     }
     let vocab = crate::learn::vocab::Vocab::from_notes(
         &crate::score::Voice::ALL,

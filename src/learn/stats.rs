@@ -177,7 +177,8 @@ pub fn sample_predictor(
     Score::from_notes(name, NESMDB_RATE, &notes)
 }
 
-/// A markdown table of statistics, one row per corpus, with the distance to `reference`.
+/// A markdown table of statistics, one row per corpus, with the distance to `reference`, and
+/// a second table with the four distances apart.
 pub fn markdown_table(rows: &[(String, CorpusStats)], reference: &CorpusStats) -> String {
     let mut s = String::from(
         "| songs | changes/s P1 P2 TR NO | rest share P1 P2 TR NO | repetition 1 s / 4 s / 8 s | pitch-class TV | distance |\n|---|---|---|---|---:|---:|\n",
@@ -189,6 +190,16 @@ pub fn markdown_table(rows: &[(String, CorpusStats)], reference: &CorpusStats) -
             c.changes_per_sec[0], c.changes_per_sec[1], c.changes_per_sec[2], c.changes_per_sec[3],
             c.rest_share[0], c.rest_share[1], c.rest_share[2], c.rest_share[3],
             c.repetition[0], c.repetition[3], c.repetition[7], d.pitch_class, d.total
+        );
+    }
+    s += "\nDistance to the reference, per statistic (lower is closer):\n\n\
+          | songs | changes/s | rest share | repetition | pitch classes | mean |\n\
+          |---|---:|---:|---:|---:|---:|\n";
+    for (name, c) in rows {
+        let d = distance(c, reference);
+        s += &format!(
+            "| {name} | {:.4} | {:.4} | {:.4} | {:.4} | {:.4} |\n",
+            d.changes, d.rest, d.repetition, d.pitch_class, d.total
         );
     }
     s

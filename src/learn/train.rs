@@ -69,8 +69,9 @@ pub struct TrainOptions {
 
 impl TrainOptions {
     /// Defaults for `kind`, sized for a 2-core CPU: the bundled models were trained with them
-    /// (two epochs of NES-MDB take about an hour there). Dropout is off because two epochs of
-    /// 3.5 M frames leave a model of this size underfitted, not overfitted.
+    /// (and `epochs` 6 / 3). Dropout is off because a few epochs of 3.5 M frames leave a model
+    /// of this size underfitted, not overfitted. LSTMs carry their state across windows (see
+    /// [`super::dataset`]); a VAE encodes one window at a time.
     pub fn new(kind: ModelKind) -> TrainOptions {
         TrainOptions {
             kind,
@@ -93,7 +94,7 @@ impl TrainOptions {
             max_minutes: None,
             checkpoint_minutes: 5.0,
             progress: true,
-            carry_state: false,
+            carry_state: !kind.is_vae(),
             vae: super::vae::VaeConfig::default(),
         }
         .with_vae_defaults()
@@ -562,6 +563,7 @@ mod tests {
 
     fn tiny(kind: ModelKind) -> TrainOptions {
         TrainOptions {
+            carry_state: false,
             epochs: 3,
             batch: 4,
             seq: 16,
