@@ -4,7 +4,7 @@ use clap::Args;
 use nesmm::formats::nesmdb::Split;
 use nesmm::learn::data::{count_vocab, default_data_path, load_notes};
 use nesmm::learn::lstm::ModelKind;
-use nesmm::learn::train::{train, TrainOptions};
+use nesmm::learn::train::{train, TrainDevice, TrainOptions};
 use std::path::PathBuf;
 
 /// Train the reduced (pulse 1) or full (four-voice) LSTM or VAE on NES-MDB.
@@ -81,6 +81,10 @@ pub struct TrainArgs {
     /// Stop (saving everything) after this many optimizer steps in total.
     #[arg(long)]
     pub max_steps: Option<usize>,
+    /// Where to train: cpu, or cuda / cuda:N (a build with `--features cuda`). The CPU runs
+    /// the hand-written LSTM gradients; a GPU runs candle's autograd.
+    #[arg(long, default_value = "cpu", value_parser = TrainDevice::parse)]
+    pub device: TrainDevice,
     /// Compute threads [default: all cores].
     #[arg(long)]
     pub threads: Option<usize>,
@@ -125,6 +129,7 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
         max_minutes: a.max_minutes,
         max_steps: a.max_steps,
         progress: !a.quiet,
+        device: a.device,
         vae: nesmm::learn::vae::VaeConfig {
             latent: a.latent.unwrap_or(d.vae.latent),
             enc_hidden: a.enc_hidden.unwrap_or(d.vae.enc_hidden),

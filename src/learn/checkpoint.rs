@@ -75,7 +75,9 @@ pub fn set_varmap(varmap: &VarMap, tensors: &HashMap<String, Tensor>, path: &Pat
                 ),
             ));
         }
-        var.set(t).map_err(|e| Error::format(path, e.to_string()))?;
+        t.to_device(var.device())
+            .and_then(|t| var.set(&t))
+            .map_err(|e| Error::format(path, e.to_string()))?;
     }
     Ok(())
 }

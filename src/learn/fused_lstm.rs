@@ -176,8 +176,9 @@ impl FusedLstm {
     pub fn recurrence_unfused(&self, gx: &Tensor, state0: &Tensor) -> Result<Tensor> {
         let (_b, t, _) = gx.dims3()?;
         let h = self.hidden;
-        let mut hs = state0.narrow(1, 0, h)?;
-        let mut cs = state0.narrow(1, h, h)?;
+        // Contiguous copies: CUDA's matmul takes no row stride other than the row length.
+        let mut hs = state0.narrow(1, 0, h)?.contiguous()?;
+        let mut cs = state0.narrow(1, h, h)?.contiguous()?;
         let w_t = self.weight_hh.t()?;
         let mut steps = Vec::with_capacity(t);
         for step in 0..t {

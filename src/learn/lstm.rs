@@ -128,6 +128,13 @@ pub struct NoteLstm {
     pub heads: Vec<VoiceHead>,
 }
 
+impl NoteLstm {
+    /// The device the weights live on.
+    pub fn device(&self) -> Device {
+        self.heads[0].out.weight().device().clone()
+    }
+}
+
 pub(crate) fn linear(i: usize, o: usize, vb: VarBuilder) -> Result<Linear> {
     let k = 1.0 / (i as f64).sqrt();
     let w = vb.get_with_hints((o, i), "weight", Init::Uniform { lo: -k, up: k })?;

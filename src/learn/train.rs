@@ -65,6 +65,48 @@ pub struct TrainOptions {
     /// warmup steps (see [`super::vae`]); `seq` is the VAE's window.
     #[serde(default)]
     pub vae: super::vae::VaeConfig,
+    /// Where the model trains (not stored: a run may resume on another device).
+    #[serde(skip)]
+    pub device: TrainDevice,
+}
+
+/// The device `nesmm train` runs on. The hand-written LSTM gradients (the fast path) are for
+/// the CPU; on a CUDA GPU every step goes through candle's autograd and CUDA kernels.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TrainDevice {
+    #[default]
+    Cpu,
+    /// CUDA GPU by ordinal (needs a build with `--features cuda`).
+    Cuda(usize),
+}
+
+impl TrainDevice {
+    /// Parses `cpu`, `cuda` or `cuda:N`.
+    pub fn parse(s: &str) -> std::result::Result<TrainDevice, String> {
+        match s {
+            "cpu" => Ok(TrainDevice::Cpu),
+            "cuda" | "gpu" => Ok(TrainDevice::Cuda(0)),
+            _ => s
+                .strip_prefix("cuda:")
+                .and_then(|n| n.parse().ok())
+                .map(TrainDevice::Cuda)
+                .ok_or_else(|| format!("'{s}' is not a device: use cpu, cuda or cuda:N")),
+        }
+    }
+
+    /// Opens the device; a CUDA device in a build without the `cuda` feature, or with no such
+    /// GPU, is an error that says so.
+    pub fn open(self) -> Result<Device> {
+        match self {
+            TrainDevice::Cpu => Ok(Device::Cpu),
+            TrainDevice::Cuda(n) => Device::new_cuda(n).map_err(|e| {
+                Error::Unsupported(format!(
+                    "CUDA device {n}: {e}\nhint: build with `cargo build --release --features \
+                     cuda` on a machine with the CUDA toolkit, or train on the CPU (--device cpu)"
+                ))
+            }),
+        }
+    }
 }
 
 impl TrainOptions {
@@ -96,6 +138,7 @@ impl TrainOptions {
             progress: true,
             carry_state: !kind.is_vae(),
             vae: super::vae::VaeConfig::default(),
+            device: TrainDevice::Cpu,
         }
         .with_vae_defaults()
     }
@@ -173,7 +216,7 @@ pub fn window_nll(
     let nv = set.width();
     let mut sums = vec![0f64; nv];
     let mut frames = 0f64;
-    let dev = Device::Cpu;
+    let dev = model.device();
     for i in 0..windows.len().div_ceil(batch.max(1)) {
         let b = make_batch(set, &windows, &order, i, batch, seq, None);
         let n = b.frames() as f64;
@@ -215,7 +258,7 @@ pub fn carried_nll(
     let nv = set.width();
     let mut sums = vec![0f64; nv];
     let mut frames = 0f64;
-    let dev = Device::Cpu;
+    let dev = model.device();
     let width = 2 * model.config.hidden * lanes.max(1);
     let mut carry = vec![vec![0f32; width]; model.config.layers];
     for (i, step) in plan.steps.iter().enumerate() {
@@ -293,7 +336,7 @@ pub fn train(
             "--batch, --seq and --epochs must be at least 1".into(),
         ));
     }
-    let dev = Device::Cpu;
+    let dev = opts.device.open()?;
     let (opts, config, mut state) = if resume {
         let file = checkpoint::read_config(out)?;
         let mut stored: TrainOptions =
@@ -303,6 +346,7 @@ pub fn train(
         stored.max_steps = opts.max_steps;
         stored.max_minutes = opts.max_minutes;
         stored.progress = opts.progress;
+        stored.device = opts.device;
         stored.epochs = opts.epochs.max(stored.epochs);
         let sp = out.join("last/state.json");
         let st: TrainState = serde_json::from_slice(&crate::io::read_file(&sp)?)
@@ -532,6 +576,25 @@ mod tests {
     use super::*;
     use crate::learn::vocab::Vocab;
     use crate::score::Score;
+
+    #[test]
+    fn device_names_parse_and_bad_ones_are_refused() {
+        assert_eq!(TrainDevice::parse("cpu"), Ok(TrainDevice::Cpu));
+        assert_eq!(TrainDevice::parse("cuda"), Ok(TrainDevice::Cuda(0)));
+        assert_eq!(TrainDevice::parse("cuda:3"), Ok(TrainDevice::Cuda(3)));
+        for bad in ["", "cuda:", "cuda:x", "tpu", "CPU"] {
+            let e = TrainDevice::parse(bad).unwrap_err();
+            assert!(e.contains("cpu, cuda or cuda:N"), "{bad}: {e}");
+        }
+        assert!(matches!(TrainDevice::Cpu.open(), Ok(Device::Cpu)));
+    }
+
+    #[cfg(not(feature = "cuda"))]
+    #[test]
+    fn cuda_without_the_feature_says_how_to_get_it() {
+        let e = TrainDevice::Cuda(0).open().unwrap_err().to_string();
+        assert!(e.contains("--features cuda"), "{e}");
+    }
 
     /// A small synthetic corpus: arpeggios with a bass line and a drum pattern.
     pub(crate) fn corpus(songs: usize, frames: usize) -> Vec<Score> {

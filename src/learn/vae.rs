@@ -454,7 +454,7 @@ pub fn score_windows(
     let windows = set.windows(seq);
     let order: Vec<u32> = (0..windows.len() as u32).collect();
     let nv = set.width();
-    let dev = Device::Cpu;
+    let dev = model.to_mu.weight().device().clone();
     let mut s = WindowScores {
         recon: vec![0.0; nv],
         windows: windows.len(),
