@@ -139,6 +139,30 @@ fn cli_generate_is_reproducible() {
     assert_eq!(back.len(), 144);
 }
 
+#[test]
+fn cli_generate_writes_every_output_of_one_song() {
+    // One sample, four files: two scores, and a ROM and a WAV through compiler and builder.
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n);
+    let st = std::process::Command::new(env!("CARGO_BIN_EXE_nesmm"))
+        .args(["generate", "--seed", "9", "--seconds", "5"])
+        .args(["-o".as_ref(), p("s.mid").as_os_str()])
+        .args(["-o".as_ref(), p("s.seprsco.pkl").as_os_str()])
+        .args(["-o".as_ref(), p("s.nes").as_os_str()])
+        .args(["-o".as_ref(), p("s.wav").as_os_str()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let pkl = nesmm::formats::load_score(&p("s.seprsco.pkl")).unwrap();
+    assert_eq!(pkl.len(), 120);
+    let mid = nesmm::formats::load_score(&p("s.mid")).unwrap();
+    assert_eq!(mid.len(), pkl.len(), "the MIDI holds the same song");
+    let rom = std::fs::read(p("s.nes")).unwrap();
+    assert_eq!(&rom[..4], b"NES\x1a");
+    let wav = std::fs::read(p("s.wav")).unwrap();
+    assert_eq!(&wav[..4], b"RIFF");
+}
+
 /// CI-sized: the first 40 songs of the train and test splits.
 #[test]
 fn full_lstm_beats_baselines_on_a_test_sample() {

@@ -15,6 +15,7 @@ use std::path::PathBuf;
                   the same song. The output format follows the file name (.seprsco.pkl, \
                   .exprsco.pkl, ...).",
     after_help = "Example: nesmm generate --seed 7 --seconds 45 -o song.seprsco.pkl\n         \
+                  nesmm generate --seed 7 -o song.mid -o song.nes -o song.wav\n         \
                   nesmm generate --primer theme.seprsco.pkl --primer-seconds 4 -o more.seprsco.pkl"
 )]
 pub struct GenerateArgs {
@@ -51,9 +52,10 @@ pub struct GenerateArgs {
     #[arg(long, default_value_t = nesmm::learn::generate::RESTART_AFTER_SILENCE)]
     pub restart_after_silence: usize,
     /// Output file: a score (.seprsco.pkl, .exprsco.pkl, .mid, .vgm), or .wav, .nes, .nsf,
-    /// .nsfe to go straight through the compiler and builder.
-    #[arg(short, long)]
-    pub output: PathBuf,
+    /// .nsfe to go straight through the compiler and builder. Give it again for more files of
+    /// the same song (`-o a.mid -o a.seprsco.pkl -o a.nes`).
+    #[arg(short, long, required = true)]
+    pub output: Vec<PathBuf>,
     /// Build .wav/.nes/.nsf outputs for PAL consoles (50 Hz).
     #[arg(long)]
     pub pal: bool,
@@ -74,17 +76,7 @@ pub fn run(a: GenerateArgs) -> anyhow::Result<()> {
         Some(p) => Some(super::info::load_song(p)?),
         None => None,
     };
-    let name = a
-        .output
-        .file_name()
-        .map(|n| {
-            n.to_string_lossy()
-                .split('.')
-                .next()
-                .unwrap_or("generated")
-                .to_string()
-        })
-        .unwrap_or_else(|| "generated".into());
+    let name = output_name(&a);
     let opts = GenerateOptions {
         seconds: a.seconds,
         seed: a.seed,
@@ -102,20 +94,14 @@ pub fn run(a: GenerateArgs) -> anyhow::Result<()> {
         title: score.name.clone(),
         ..Default::default()
     };
-    write_songs(std::slice::from_ref(&score), &a.output, &out)?;
-    eprintln!(
-        "wrote {} ({} frames, {:.1} s, model {})",
-        a.output.display(),
-        score.len(),
-        score.duration_secs(),
-        dir.display()
-    );
-    Ok(())
+    write_all(&a, &score, &out, &dir)
 }
 
+/// The song's name: the first output file's name up to its first dot.
 fn output_name(a: &GenerateArgs) -> String {
     a.output
-        .file_name()
+        .first()
+        .and_then(|p| p.file_name())
         .map(|n| {
             n.to_string_lossy()
                 .split('.')
@@ -144,13 +130,25 @@ fn run_vae(a: &GenerateArgs, dir: &std::path::Path) -> anyhow::Result<()> {
         title: score.name.clone(),
         ..Default::default()
     };
-    write_songs(std::slice::from_ref(&score), &a.output, &out)?;
-    eprintln!(
-        "wrote {} ({} frames, {:.1} s, model {})",
-        a.output.display(),
-        score.len(),
-        score.duration_secs(),
-        dir.display()
-    );
+    write_all(a, &score, &out, dir)
+}
+
+/// Writes the song to every output file, in order (each one atomically).
+fn write_all(
+    a: &GenerateArgs,
+    score: &nesmm::score::Score,
+    out: &OutputOptions,
+    dir: &std::path::Path,
+) -> anyhow::Result<()> {
+    for path in &a.output {
+        write_songs(std::slice::from_ref(score), path, out)?;
+        eprintln!(
+            "wrote {} ({} frames, {:.1} s, model {})",
+            path.display(),
+            score.len(),
+            score.duration_secs(),
+            dir.display()
+        );
+    }
     Ok(())
 }

@@ -168,6 +168,8 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
     };
     let train_set = notes[0].encode(&vocab);
     let valid_set = notes[1].encode(&vocab);
+    // Training reads the token sets only: no second copy of the dataset stays in memory.
+    drop(notes);
     eprintln!(
         "{}: {} train songs ({} frames), {} valid songs; writing {}",
         a.model.name(),

@@ -31,10 +31,14 @@ pub fn save_tensors(tensors: &HashMap<String, Tensor>, path: &Path) -> Result<()
     let tmp = parent.join(format!(".{name}.{}.tmp", std::process::id()));
     candle_core::safetensors::save(tensors, &tmp)
         .map_err(|e| Error::format(&tmp, format!("cannot write safetensors: {e}")))?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::io(path, e)
-    })
+    // On disk before the rename, so a crash leaves the old file or the new one, never half.
+    std::fs::File::open(&tmp)
+        .and_then(|f| f.sync_all())
+        .and_then(|_| std::fs::rename(&tmp, path))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            Error::io(path, e)
+        })
 }
 
 /// Reads named tensors from a safetensors file (errors name the file).

@@ -80,13 +80,8 @@ pub struct ModelConfig {
 }
 
 impl ModelConfig {
-    /// Checks sizes read from a file.
-    pub fn check(&self, path: &std::path::Path) -> crate::Result<()> {
-        self.vocab.check(path)?;
-        let bad = |w: &str| Err(crate::Error::format(path, w.to_string()));
-        if self.vocab.voices.len() != self.kind.voices().len() {
-            return bad("vocabulary voices do not match the model kind");
-        }
+    /// Checks the layer sizes and dropout (names them as the `nesmm train` options do).
+    pub fn check_sizes(&self) -> std::result::Result<(), String> {
         for (name, v, max) in [
             ("embed", self.embed, 4096),
             ("hidden", self.hidden, 8192),
@@ -94,11 +89,24 @@ impl ModelConfig {
             ("head_hidden", self.head_hidden, 8192),
         ] {
             if v == 0 || v > max {
-                return bad(&format!("{name} = {v} is outside 1..{max}"));
+                return Err(format!("{name} = {v} is outside 1..{max}"));
             }
         }
         if !(0.0..1.0).contains(&self.dropout) {
-            return bad(&format!("dropout {} is outside 0..1", self.dropout));
+            return Err(format!("dropout {} is outside 0..1", self.dropout));
+        }
+        Ok(())
+    }
+
+    /// Checks sizes read from a file.
+    pub fn check(&self, path: &std::path::Path) -> crate::Result<()> {
+        self.vocab.check(path)?;
+        let bad = |w: &str| Err(crate::Error::format(path, w.to_string()));
+        if self.vocab.voices.len() != self.kind.voices().len() {
+            return bad("vocabulary voices do not match the model kind");
+        }
+        if let Err(e) = self.check_sizes() {
+            return bad(&e);
         }
         match (&self.vae, self.kind.is_vae()) {
             (Some(v), true) => v.check(path),

@@ -359,6 +359,14 @@ pub fn train(
             TrainState::default(),
         )
     };
+    if !resume {
+        config.check_sizes().map_err(|e| {
+            Error::Unsupported(format!(
+                "training options: {e} (--{})",
+                e.split(' ').next().unwrap_or("").replace('_', "-")
+            ))
+        })?;
+    }
     if config.vocab != train.vocab || valid.vocab != train.vocab {
         return Err(Error::Unsupported(
             "the data was encoded with a different vocabulary than the model's".into(),
@@ -744,6 +752,40 @@ mod tests {
         assert!(ta
             .iter()
             .any(|(k, x)| checkpoint::max_abs_diff(x, &t2[k]).unwrap() > 1e-6));
+    }
+
+    #[test]
+    fn bad_sizes_are_refused_before_anything_is_written() {
+        let (tr, va) = sets(ModelKind::LstmFull);
+        let d = tempfile::tempdir().unwrap();
+        let out = d.path().join("run");
+        for (opts, flag) in [
+            (
+                TrainOptions {
+                    hidden: 0,
+                    ..tiny(ModelKind::LstmFull)
+                },
+                "--hidden",
+            ),
+            (
+                TrainOptions {
+                    head_hidden: 0,
+                    ..tiny(ModelKind::LstmFull)
+                },
+                "--head-hidden",
+            ),
+            (
+                TrainOptions {
+                    dropout: 1.5,
+                    ..tiny(ModelKind::LstmFull)
+                },
+                "--dropout",
+            ),
+        ] {
+            let e = train(&tr, &va, &opts, &out, false).unwrap_err().to_string();
+            assert!(e.contains(flag), "{e}");
+            assert!(!out.exists(), "{e}: {} was written", out.display());
+        }
     }
 
     #[test]
