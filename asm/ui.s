@@ -21,9 +21,15 @@ UI_NAME_LEN     = 28    ; tiles of the title and of a track name (padded with bl
 UI_METER_LEN    = 8     ; tiles per meter: two levels per tile
 UI_METERS_PER_FRAME = 2 ; meters redrawn per frame at most: keeps the copy short
 
+.if MUSIC_SONG_COUNT >= 100
+UI_TRACK_DIGITS = 3     ; "TRACK nnn OF nnn": albums of 100-255 songs
+.else
+UI_TRACK_DIGITS = 2     ; "TRACK nn OF nn" (ROMs of up to 99 songs are as they always were)
+.endif
 UI_ROW_TRACK    = $20E2 ; nametable addresses: row 7 col 2 "TRACK nn OF nn"
 UI_TRACK_NUM    = UI_ROW_TRACK + 6
-UI_SONG_COUNT   = UI_ROW_TRACK + 12
+UI_TEXT_OF      = UI_TRACK_NUM + UI_TRACK_DIGITS + 1
+UI_SONG_COUNT   = UI_TEXT_OF + 3
 UI_ROW_NAME     = $2122 ; row 9: the track name
 UI_ROW_TITLE    = $2062 ; row 3: the album title
 UI_TIME         = $2187 ; row 12 col 7: mm:ss
@@ -87,7 +93,13 @@ ui_init_first_track:
     lda #<UI_SONG_COUNT
     sta PPU_ADDR
     lda #MUSIC_SONG_COUNT
+.if UI_TRACK_DIGITS = 3
+    jsr ui_decimal3
+    ldx ui_hundreds
+    stx PPU_DATA
+.else
     jsr ui_decimal
+.endif
     sty PPU_DATA
     sta PPU_DATA
     lda #>UI_ROW_TITLE
@@ -349,30 +361,40 @@ ui_fill_buffer_end:
 ui_fill_buffer_none:
     rts
 
-; ui_put_track: "nn" (A + 1) after TRACK and the 28-tile name of song A. X = buffer index.
+; ui_put_track: the number of song ui_song (counting from 1) after TRACK, in UI_TRACK_DIGITS
+; tiles, and its 28-tile name. X = buffer index.
 ui_put_track:
     lda #>UI_TRACK_NUM
     sta ui_buf,x
     lda #<UI_TRACK_NUM
     sta ui_buf+1,x
-    lda #2
+    lda #UI_TRACK_DIGITS
     sta ui_buf+2,x
     ldy ui_song
     iny                         ; tracks count from 1 on screen
     tya
+.if UI_TRACK_DIGITS = 3
+    jsr ui_decimal3
+    sta ui_buf+5,x
+    tya
+    sta ui_buf+4,x
+    lda ui_hundreds
+    sta ui_buf+3,x
+.else
     jsr ui_decimal
     sta ui_buf+4,x
     tya
     sta ui_buf+3,x
+.endif
     lda #>UI_ROW_NAME
-    sta ui_buf+5,x
+    sta ui_buf+3+UI_TRACK_DIGITS,x
     lda #<UI_ROW_NAME
-    sta ui_buf+6,x
+    sta ui_buf+4+UI_TRACK_DIGITS,x
     lda #UI_NAME_LEN
-    sta ui_buf+7,x
+    sta ui_buf+5+UI_TRACK_DIGITS,x
     txa
     clc
-    adc #8
+    adc #6+UI_TRACK_DIGITS
     tax
     ldy ui_song
     lda music_name_lo,y
@@ -407,6 +429,20 @@ ui_put_text_blank:
     cpy #UI_NAME_LEN
     bne ui_put_text_blank
     rts
+
+.if UI_TRACK_DIGITS = 3
+; ui_decimal3: A (0-255) as three digit tiles: ui_hundreds = hundreds, Y = tens, A = ones.
+ui_decimal3:
+    ldy #'0'-1
+    sec
+ui_decimal3_hundreds:
+    iny
+    sbc #100
+    bcs ui_decimal3_hundreds    ; carry stays set while A >= 0
+    adc #100                    ; carry clear: A back to 0-99
+    sty ui_hundreds
+    ; fall through to ui_decimal
+.endif
 
 ; ui_decimal: A as two digit tiles (hundreds are dropped): Y = tens, A = ones.
 ui_decimal:
@@ -565,7 +601,7 @@ ui_static:
     .addr ui_rule
     .byte $20, $E2
     .addr ui_text_track
-    .byte $20, $EB
+    .byte >UI_TEXT_OF, <UI_TEXT_OF
     .addr ui_text_of
     .byte $21, $82
     .addr ui_text_time

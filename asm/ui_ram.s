@@ -22,5 +22,6 @@ ui_y            = $062A ; scratch: saved y
 ui_meters_left  = $062B ; meters the buffer being filled may still take
 ui_meter_start  = $062C ; voice whose meter is looked at first (turns round)
 ui_meter_count  = $062D ; voices left to look at
+ui_hundreds     = $062E ; hundreds tile of a three-digit track number (albums of 100+ songs)
 ui_buf          = $0640 ; UI_BUF_SIZE bytes: (address high, low, count, tiles...) ... 0
 UI_BUF_SIZE     = 96

@@ -13,21 +13,24 @@ fn have(tool: &str) -> bool {
     Command::new(tool).arg("--version").output().is_ok()
 }
 
-fn check(force_uxrom: bool, region: Region) {
+fn two_songs(region: Region) -> Vec<nesmm::ApuStream> {
+    let mut a = song("Export one", 1, 150, region);
+    a.loop_frame = Some(30);
+    vec![a, song("Export two", 4, 100, region)]
+}
+
+fn check(songs: &[nesmm::ApuStream], force_uxrom: bool, region: Region) {
     if !have("ca65") || !have("ld65") || !have("make") {
         println!("skipping: ca65, ld65 or make not installed (Debian: apt-get install cc65 make)");
         return;
     }
-    let mut a = song("Export one", 1, 150, region);
-    a.loop_frame = Some(30);
-    let songs = vec![a, song("Export two", 4, 100, region)];
     let opts = BuildOptions {
         region,
         title: "Exported".into(),
         force_uxrom,
     };
     let dir = tempfile::tempdir().unwrap();
-    let export = export_ca65(&songs, &opts, dir.path()).expect("export");
+    let export = export_ca65(songs, &opts, dir.path()).expect("export");
     assert_eq!(
         export.rom.mapper,
         if force_uxrom {
@@ -69,7 +72,7 @@ fn check(force_uxrom: bool, region: Region) {
         String::from_utf8_lossy(&out.stderr)
     );
     let made = std::fs::read(dir.path().join(EXPORT_ROM_NAME)).unwrap();
-    let built = build_rom(&songs, &opts).unwrap();
+    let built = build_rom(songs, &opts).unwrap();
     assert_eq!(made.len(), built.bytes.len());
     assert!(
         made == built.bytes,
@@ -80,10 +83,19 @@ fn check(force_uxrom: bool, region: Region) {
 
 #[test]
 fn exported_nrom_project_builds_the_same_rom() {
-    check(false, Region::Ntsc);
+    check(&two_songs(Region::Ntsc), false, Region::Ntsc);
+}
+
+#[test]
+fn exported_album_of_120_songs_builds_the_same_rom() {
+    // Three-digit track numbers: the UI's `.if MUSIC_SONG_COUNT >= 100` code.
+    let songs: Vec<_> = (0..120u16)
+        .map(|i| song(&format!("Song {}", i + 1), i % 7, 40, Region::Ntsc))
+        .collect();
+    check(&songs, false, Region::Ntsc);
 }
 
 #[test]
 fn exported_uxrom_pal_project_builds_the_same_rom() {
-    check(true, Region::Pal);
+    check(&two_songs(Region::Pal), true, Region::Pal);
 }

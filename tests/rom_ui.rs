@@ -53,6 +53,46 @@ fn screen_shows_title_track_name_count_and_time() {
 }
 
 #[test]
+fn albums_of_100_songs_or_more_number_tracks_with_three_digits() {
+    let songs: Vec<ApuStream> = (0..120u16)
+        .map(|i| {
+            let mut s = song(&format!("Song {}", i + 1), i % 7, 40, Region::Ntsc);
+            s.loop_frame = Some(0);
+            s
+        })
+        .collect();
+    // Below 100 songs the row keeps two digits (and the ROM its old bytes: roms_examples).
+    let mut emu = emu_for(&songs[..99], Region::Ntsc);
+    for _ in 0..10 {
+        emu.frame();
+    }
+    assert_eq!(emu.row(7).trim_matches('.'), "TRACK.01.OF.99");
+    for (button, want, index) in [
+        (None, "TRACK.001.OF.120", 0),
+        (Some(JoypadBtn::Down), "TRACK.002.OF.120", 1),
+        (Some(JoypadBtn::Up), "TRACK.120.OF.120", 119),
+    ] {
+        let mut emu = emu_for(&songs, Region::Ntsc);
+        for _ in 0..10 {
+            emu.frame();
+        }
+        if let Some(b) = button {
+            let mut frames: Vec<Vec<Write>> = emu
+                .press(b)
+                .into_iter()
+                .map(|f| emu.music_only(f))
+                .collect();
+            frames.extend(emu.music_frames(60));
+            // The song data sits after a larger player: the music must still be exact.
+            follows(&frames, &songs[index], 0);
+        }
+        assert_eq!(emu.row(7).trim_matches('.'), want, "{button:?}");
+        let name = format!("SONG {}", index + 1);
+        assert_eq!(emu.row(9).trim_matches('.').trim(), name, "{button:?}");
+    }
+}
+
+#[test]
 fn level_meters_follow_the_volume_registers() {
     let songs = songs(Region::Ntsc);
     let mut emu = emu_for(&songs, Region::Ntsc);

@@ -164,7 +164,7 @@ fn build(songs: &[ApuStream], opts: &BuildOptions, asm: Assembler, cached: bool)
     }
     if !opts.force_uxrom {
         let encoded = encode_all(songs, 0x7FFF);
-        let code = player_code_size(Mapper::Nrom, asm)?;
+        let code = player_code_size(Mapper::Nrom, asm, songs.len())?;
         let (ids, distinct) = emit::dedup_streams(&encoded);
         let data = emit::table_bytes(&encoded, &opts.title)
             + distinct
@@ -190,7 +190,7 @@ fn build(songs: &[ApuStream], opts: &BuildOptions, asm: Assembler, cached: bool)
         }
     }
     let encoded = encode_all(songs, BANK);
-    let code = player_code_size(Mapper::Uxrom, asm)?;
+    let code = player_code_size(Mapper::Uxrom, asm, songs.len())?;
     let (ids, distinct) = emit::dedup_streams(&encoded);
     let fixed = emit::table_bytes(&encoded, &opts.title);
     if fixed + code + 6 > BANK {
@@ -320,15 +320,16 @@ fn config(mapper: Mapper, banks: usize) -> String {
     }
 }
 
-/// Bytes of player code (`player_end - player_start`), measured once per board and backend.
-fn player_code_size(mapper: Mapper, asm: Assembler) -> Result<usize> {
-    static CACHE: Mutex<Vec<(Mapper, usize, usize)>> = Mutex::new(Vec::new());
+/// Bytes of player code (`player_end - player_start`), measured once per board, backend and
+/// song count (the on-screen player's code depends on the count: see `asm/ui.s`).
+fn player_code_size(mapper: Mapper, asm: Assembler, song_count: usize) -> Result<usize> {
+    static CACHE: Mutex<Vec<(Mapper, usize, usize, usize)>> = Mutex::new(Vec::new());
     let key = asm as *const () as usize;
-    if let Some(&(_, _, n)) = CACHE
+    if let Some(&(_, _, _, n)) = CACHE
         .lock()
         .map_err(|_| Error::Unsupported("player size cache poisoned".into()))?
         .iter()
-        .find(|&&(m, k, _)| m == mapper && k == key)
+        .find(|&&(m, k, c, _)| m == mapper && k == key && c == song_count)
     {
         return Ok(n);
     }
@@ -341,10 +342,16 @@ fn player_code_size(mapper: Mapper, asm: Assembler) -> Result<usize> {
         title: "",
         stream_base: 0x8000,
     };
-    let linked = asm(&sources(&empty), player::MAIN_SOURCE, &config(mapper, 4))?;
+    let mut files = sources(&empty);
+    for (name, text) in files.iter_mut() {
+        if name == "songs.inc" {
+            *text = emit::songs_inc_for(empty.uxrom, song_count).into_bytes();
+        }
+    }
+    let linked = asm(&files, player::MAIN_SOURCE, &config(mapper, 4))?;
     let size = symbol(&linked, "player_end")? - symbol(&linked, "player_start")?;
     if let Ok(mut c) = CACHE.lock() {
-        c.push((mapper, key, usize::from(size)));
+        c.push((mapper, key, song_count, usize::from(size)));
     }
     Ok(usize::from(size))
 }
