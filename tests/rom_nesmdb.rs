@@ -242,7 +242,7 @@ fn nesmdb_all_songs_play_exactly() {
                     loop {
                         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         let Some(s) = all.get(i) else { break };
-                        if i % 250 == 0 {
+                        if i.is_multiple_of(250) {
                             // Progress, so a run cut short still says how far it got.
                             eprintln!(
                                 "{i}/{} songs started, {:.0} s",
