@@ -8,7 +8,6 @@ use candle_nn::{VarBuilder, VarMap, RNN};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use nesmm::learn::fused_lstm::FusedLstm;
 use nesmm::learn::generate::{generate, GenerateOptions, Model};
-use nesmm::learn::infer::FastLstm;
 use nesmm::learn::lstm::{init_from_seed, ModelConfig, ModelKind, NoteLstm};
 use nesmm::learn::optim::{AdamW, AdamWParams};
 use nesmm::learn::vocab::{Vocab, VoiceName, VoiceVocab};
@@ -112,13 +111,7 @@ fn learn(c: &mut Criterion) {
     });
 
     // Sampling: batch 1, the bundled model when present.
-    let sampler = nesmm::learn::generate::bundled_model_dir("lstm-full")
-        .and_then(|d| Model::load(&d))
-        .unwrap_or_else(|_| Model {
-            dir: "random".into(),
-            fast: FastLstm::new(&model).unwrap(),
-            refresh: 0, // as the bundled model: trained with the state carried
-        });
+    let sampler = Model::bundled_or(&model).unwrap();
     let opts = GenerateOptions {
         seconds: 60.0,
         ..Default::default()

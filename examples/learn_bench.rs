@@ -6,7 +6,6 @@
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{VarBuilder, VarMap};
 use nesmm::learn::generate::{generate, GenerateOptions, Model};
-use nesmm::learn::infer::FastLstm;
 use nesmm::learn::lstm::{init_from_seed, ModelConfig, ModelKind, NoteLstm};
 use nesmm::learn::optim::{AdamW, AdamWParams};
 use nesmm::learn::vocab::{Vocab, VoiceName, VoiceVocab};
@@ -77,16 +76,7 @@ fn main() {
     // Per second of CPU time of all threads (the recurrence's and gemm's helpers included).
     let train_fps_cpu = (steps * batch * seq) as f64 / (process_cpu_s() - c0).max(1e-9);
     // Sampling: batch 1, one thread, the bundled model when present (else this one).
-    let sampler = match nesmm::learn::generate::bundled_model_dir("lstm-full")
-        .and_then(|d| Model::load(&d))
-    {
-        Ok(m) => m,
-        Err(_) => Model {
-            dir: "random".into(),
-            fast: FastLstm::new(&model).unwrap(),
-            refresh: 0, // as the bundled model: trained with the state carried
-        },
-    };
+    let sampler = Model::bundled_or(&model).unwrap();
     let opts = GenerateOptions {
         seconds: 600.0,
         ..Default::default()

@@ -9,7 +9,7 @@
 
 use super::checkpoint;
 use super::infer::{FastLstm, Stepper};
-use super::lstm::ModelKind;
+use super::lstm::{ModelKind, NoteLstm};
 use crate::error::{Error, Result};
 use crate::score::{Score, NESMDB_RATE};
 use rand::rngs::StdRng;
@@ -39,6 +39,20 @@ pub struct Model {
 }
 
 impl Model {
+    /// The bundled full LSTM, or (without it) a sampler over `model`'s weights that uses its
+    /// state as the bundled model does: never refreshed. For benchmarks, which must run in a
+    /// checkout without `models/`.
+    pub fn bundled_or(model: &NoteLstm) -> Result<Model> {
+        match bundled_model_dir("lstm-full").and_then(|d| Model::load(&d)) {
+            Ok(m) => Ok(m),
+            Err(_) => Ok(Model {
+                dir: "random".into(),
+                fast: FastLstm::new(model).map_err(|e| Error::Unsupported(e.to_string()))?,
+                refresh: 0,
+            }),
+        }
+    }
+
     /// Loads `dir` (`config.json` + `model.safetensors`).
     pub fn load(dir: &Path) -> Result<Model> {
         let loaded = checkpoint::load_model(dir)?;
