@@ -97,7 +97,8 @@ pub struct TrainArgs {
     /// VAE: hidden size of each encoder direction.
     #[arg(long)]
     pub enc_hidden: Option<usize>,
-    /// VAE: free bits, the least KL charged per latent dimension (nats).
+    /// VAE: free bits, the least KL charged per latent dimension (nats). With --resume it
+    /// changes the floor from there on (and in config.json).
     #[arg(long)]
     pub free_bits: Option<f32>,
     /// VAE: steps over which the KL weight rises from 0 to 1.
@@ -130,6 +131,7 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
         max_steps: a.max_steps,
         progress: !a.quiet,
         device: a.device,
+        free_bits_on_resume: if a.resume { a.free_bits } else { None },
         vae: nesmm::learn::vae::VaeConfig {
             latent: a.latent.unwrap_or(d.vae.latent),
             enc_hidden: a.enc_hidden.unwrap_or(d.vae.enc_hidden),

@@ -68,6 +68,9 @@ pub struct TrainOptions {
     /// Where the model trains (not stored: a run may resume on another device).
     #[serde(skip)]
     pub device: TrainDevice,
+    /// `--resume` of a VAE only: a new free-bits floor from here on (written to config.json).
+    #[serde(skip)]
+    pub free_bits_on_resume: Option<f32>,
 }
 
 /// The device `nesmm train` runs on. The hand-written LSTM gradients (the fast path) are for
@@ -139,6 +142,7 @@ impl TrainOptions {
             carry_state: !kind.is_vae(),
             vae: super::vae::VaeConfig::default(),
             device: TrainDevice::Cpu,
+            free_bits_on_resume: None,
         }
         .with_vae_defaults()
     }
@@ -338,7 +342,19 @@ pub fn train(
     }
     let dev = opts.device.open()?;
     let (opts, config, mut state) = if resume {
-        let file = checkpoint::read_config(out)?;
+        let mut file = checkpoint::read_config(out)?;
+        if let Some(fb) = opts.free_bits_on_resume {
+            let cp = out.join("config.json");
+            let Some(v) = file.model.vae.as_mut() else {
+                return Err(Error::Unsupported(
+                    "--free-bits on --resume is for the VAE models".into(),
+                ));
+            };
+            v.free_bits = fb;
+            v.check(&cp)?;
+            file.training["vae"]["free_bits"] = serde_json::json!(fb);
+            checkpoint::write_config(out, &file)?;
+        }
         let mut stored: TrainOptions =
             serde_json::from_value(file.training.clone()).map_err(|e| {
                 Error::format(out.join("config.json"), format!("training options: {e}"))
@@ -786,6 +802,64 @@ mod tests {
             assert!(e.contains(flag), "{e}");
             assert!(!out.exists(), "{e}: {} was written", out.display());
         }
+    }
+
+    #[test]
+    fn free_bits_change_on_resume_of_a_vae_only() {
+        let kind = ModelKind::VaeReduced;
+        let (tr, va) = sets(kind);
+        let d = tempfile::tempdir().unwrap();
+        let o = TrainOptions {
+            max_steps: Some(1),
+            vae: super::super::vae::VaeConfig {
+                latent: 4,
+                enc_hidden: 8,
+                ..Default::default()
+            },
+            ..tiny(kind)
+        };
+        train(&tr, &va, &o, d.path(), false).unwrap();
+        let before = checkpoint::read_config(d.path()).unwrap();
+        assert_eq!(before.model.vae.as_ref().unwrap().free_bits, 0.125);
+        let again = TrainOptions {
+            max_steps: Some(2),
+            free_bits_on_resume: Some(0.5),
+            ..o.clone()
+        };
+        let r = train(&tr, &va, &again, d.path(), true).unwrap();
+        assert_eq!(r.state.step, 2);
+        let after = checkpoint::read_config(d.path()).unwrap();
+        assert_eq!(after.model.vae.as_ref().unwrap().free_bits, 0.5);
+        assert_eq!(after.training["vae"]["free_bits"], 0.5);
+        let bad = TrainOptions {
+            free_bits_on_resume: Some(-1.0),
+            ..again.clone()
+        };
+        let e = train(&tr, &va, &bad, d.path(), true)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("free_bits"), "{e}");
+
+        let (tr, va) = sets(ModelKind::LstmReduced);
+        let l = tempfile::tempdir().unwrap();
+        let o = TrainOptions {
+            max_steps: Some(1),
+            ..tiny(ModelKind::LstmReduced)
+        };
+        train(&tr, &va, &o, l.path(), false).unwrap();
+        let e = train(
+            &tr,
+            &va,
+            &TrainOptions {
+                free_bits_on_resume: Some(0.5),
+                ..o
+            },
+            l.path(),
+            true,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("VAE"), "{e}");
     }
 
     #[test]
