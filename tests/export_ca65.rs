@@ -20,13 +20,17 @@ fn two_songs(region: Region) -> Vec<nesmm::ApuStream> {
 }
 
 fn check(songs: &[nesmm::ApuStream], force_uxrom: bool, region: Region) {
+    check_titled(songs, force_uxrom, region, "Exported");
+}
+
+fn check_titled(songs: &[nesmm::ApuStream], force_uxrom: bool, region: Region, title: &str) {
     if !have("ca65") || !have("ld65") || !have("make") {
         println!("skipping: ca65, ld65 or make not installed (Debian: apt-get install cc65 make)");
         return;
     }
     let opts = BuildOptions {
         region,
-        title: "Exported".into(),
+        title: title.into(),
         force_uxrom,
     };
     let dir = tempfile::tempdir().unwrap();
@@ -98,4 +102,22 @@ fn exported_album_of_120_songs_builds_the_same_rom() {
 #[test]
 fn exported_uxrom_pal_project_builds_the_same_rom() {
     check(&two_songs(Region::Pal), true, Region::Pal);
+}
+
+#[test]
+fn a_title_cannot_break_the_exported_files() {
+    // The title lands in comments of nes.s, nes.cfg and the Makefile: a newline there would
+    // inject code, a trailing backslash would swallow the Makefile's next line.
+    check_titled(
+        &two_songs(Region::Ntsc),
+        false,
+        Region::Ntsc,
+        "Evil\n.error \"injected\"\nall: ; false \\",
+    );
+    check_titled(
+        &two_songs(Region::Ntsc),
+        false,
+        Region::Ntsc,
+        "Ünïcødé \u{1F3B5}",
+    );
 }

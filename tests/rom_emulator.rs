@@ -275,4 +275,16 @@ fn songs_that_do_not_fit_fail_naming_size_and_limit() {
         e.contains("KiB") && e.contains("UxROM") && e.contains("256"),
         "{e}"
     );
+    assert!(
+        e.contains("MMC3 (mapper 4, 512 KiB) would hold them"),
+        "{e}"
+    );
+    // Twice that is more than any common board holds: no mapper is offered.
+    let more: Vec<ApuStream> = (0..18)
+        .map(|i| random_song(&mut rng, &format!("huger{i}"), 4500, Region::Ntsc))
+        .collect();
+    let e = build_rom(&more, &BuildOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("more than MMC3"), "{e}");
 }

@@ -231,10 +231,17 @@ fn build(songs: &[ApuStream], opts: &BuildOptions, asm: Assembler, cached: bool)
     let stream_data: usize = pieces.iter().map(|p| p.0).sum();
     let total_banks = (free.len() + 1).max(2).next_power_of_two();
     if total_banks > MAX_UXROM_BANKS {
+        // MMC3 boards reach 512 KiB of PRG; past that no common board holds the data.
+        let mmc3_room = 512 * 1024 - BANK;
+        let bigger = if stream_data <= mmc3_room {
+            "MMC3 (mapper 4, 512 KiB) would hold them, which nesmm does not build"
+        } else {
+            "that is more than MMC3 (mapper 4, 512 KiB), the largest common board, holds"
+        };
         return Err(Error::Unsupported(format!(
             "the songs need {} KiB of song data ({} banks of 16 KiB plus the fixed bank), but \
-             UxROM (mapper 2) holds at most {} KiB in a {} KiB ROM; MMC3 (mapper 4, 512 KiB) \
-             would hold them, which nesmm does not build: split the songs over several ROMs",
+             UxROM (mapper 2) holds at most {} KiB in a {} KiB ROM; {bigger}: split the songs \
+             over several ROMs",
             stream_data.div_ceil(1024),
             free.len(),
             (MAX_UXROM_BANKS - 1) * BANK / 1024,

@@ -172,6 +172,20 @@ fn render(t: &impl Template, what: &str) -> Result<String> {
     Ok(text)
 }
 
+/// The title as it may appear in a comment of the generated files: printable ASCII only (a
+/// newline would end the comment and inject code; a backslash ending a Makefile comment would
+/// continue it onto the next line).
+fn comment_text(title: &str) -> String {
+    title
+        .chars()
+        .map(|c| match c {
+            '\\' => '/',
+            ' '..='~' => c,
+            _ => '?',
+        })
+        .collect()
+}
+
 /// Writes the cc65 project of the ROM for `songs` into `dir` (created if missing).
 pub fn export_ca65(songs: &[ApuStream], opts: &BuildOptions, dir: &Path) -> Result<Export> {
     let rom = build_rom_with(songs, opts, recording_assembler as player::Assembler)?;
@@ -179,12 +193,13 @@ pub fn export_ca65(songs: &[ApuStream], opts: &BuildOptions, dir: &Path) -> Resu
         .with(|c| c.borrow_mut().take())
         .ok_or_else(|| Error::Unsupported("the build did not assemble anything".into()))?;
     let mapper = rom.mapper.name();
+    let title = comment_text(&opts.title);
     let mut out = project_files(&cap)?;
     out.push((
         "nes.cfg".into(),
         render(
             &NesCfg {
-                title: &opts.title,
+                title: &title,
                 mapper,
                 memory: block(&cap.config, "MEMORY")?,
                 segments: block(&cap.config, "SEGMENTS")?,
@@ -200,7 +215,7 @@ pub fn export_ca65(songs: &[ApuStream], opts: &BuildOptions, dir: &Path) -> Resu
         "nes.s".into(),
         render(
             &NesS {
-                title: &opts.title,
+                title: &title,
                 song_count: songs.len(),
                 mapper,
                 region: opts.region.name(),
@@ -228,7 +243,7 @@ pub fn export_ca65(songs: &[ApuStream], opts: &BuildOptions, dir: &Path) -> Resu
         "Makefile".into(),
         render(
             &Makefile {
-                title: &opts.title,
+                title: &title,
                 rom_name: EXPORT_ROM_NAME,
                 sources,
             },
