@@ -29,6 +29,9 @@ pub struct NmiRecord {
     pub writes: Vec<RegWrite>,
     /// CPU cycles from music_update's first instruction to the return to nmi_music_done.
     pub cycles: u32,
+    /// Writes to $4000-$4017 from any other code since the previous NMI's music (reset's
+    /// frame counter and DMC set-up, the controller strobe).
+    pub other: Vec<RegWrite>,
 }
 
 impl Console {
@@ -63,14 +66,23 @@ impl Console {
         }
     }
 
-    fn player_writes(&mut self) -> Vec<RegWrite> {
+    /// The APU writes since the last call: the player's, and every other code's.
+    fn apu_writes(&mut self) -> (Vec<RegWrite>, Vec<RegWrite>) {
         let (stub, mask) = (self.stub, self.mask_code.clone());
-        self.deck
-            .drain_access_log()
-            .into_iter()
-            .filter(|h| (h.pc == stub || mask.contains(&h.pc)) && h.access == Access::WRITE)
-            .map(|h| RegWrite::new(h.addr, h.value))
-            .collect()
+        let mut player = Vec::new();
+        let mut other = Vec::new();
+        for h in self.deck.drain_access_log() {
+            if h.access != Access::WRITE {
+                continue;
+            }
+            let w = RegWrite::new(h.addr, h.value);
+            if h.pc == stub || mask.contains(&h.pc) {
+                player.push(w);
+            } else {
+                other.push(w);
+            }
+        }
+        (player, other)
     }
 
     fn run_to(&mut self, pc: u16) {
@@ -87,14 +99,17 @@ impl Console {
     /// Runs to the end of the next NMI's music update.
     pub fn nmi(&mut self) -> NmiRecord {
         self.run_to(self.update);
-        let before = self.player_writes();
+        let (before, mut other) = self.apu_writes();
         let c0 = self.deck.bus().cpu.cycle;
         self.run_to(self.done);
         let cycles = self.deck.bus().cpu.cycle.wrapping_sub(c0);
+        let (writes, during) = self.apu_writes();
+        other.extend(during);
         NmiRecord {
             before,
-            writes: self.player_writes(),
+            writes,
             cycles,
+            other,
         }
     }
 
@@ -120,6 +135,15 @@ pub fn check_song(rom: &Rom, s: &ApuStream, frames: usize, ram: RamState) -> Vec
     let mut c = Console::new(rom, ram);
     let first = c.nmi();
     assert_eq!(first.before, s.init, "init writes of '{}'", s.name);
+    // Besides the player only reset's set-up and the controller strobe touch the APU.
+    let reset = [RegWrite::new(0x4017, 0x40), RegWrite::new(0x4010, 0x00)];
+    let strobe = |w: &RegWrite| w.addr == 0x4016;
+    let others: Vec<_> = first.other.iter().filter(|w| !strobe(w)).collect();
+    assert_eq!(
+        others,
+        reset.iter().collect::<Vec<_>>(),
+        "reset's APU writes"
+    );
     let mut cycles = vec![first.cycles];
     assert_eq!(first.writes, expected_frame(s, 0), "'{}' frame 0", s.name);
     for i in 1..frames {
@@ -132,6 +156,12 @@ pub fn check_song(rom: &Rom, s: &ApuStream, frames: usize, ram: RamState) -> Vec
             expected_frame(s, i)
         );
         assert_eq!(r.writes, expected_frame(s, i), "'{}' frame {i}", s.name);
+        assert!(
+            r.other.iter().all(strobe),
+            "'{}' frame {i}: APU writes from outside the player: {:?}",
+            s.name,
+            r.other
+        );
         cycles.push(r.cycles);
     }
     cycles
