@@ -32,6 +32,8 @@ pub struct NmiRecord {
     /// Writes to $4000-$4017 from any other code since the previous NMI's music (reset's
     /// frame counter and DMC set-up, the controller strobe).
     pub other: Vec<RegWrite>,
+    /// Reads of $4000-$7FFF other than the controller port $4016: (pc, address).
+    pub open_bus_reads: Vec<(u16, u16)>,
 }
 
 impl Console {
@@ -44,14 +46,25 @@ impl Console {
         let mut deck = ControlDeck::with_config(cfg);
         deck.load_rom("test.nes", &mut Cursor::new(rom.bytes.clone()))
             .expect("tetanes loads the ROM");
-        deck.set_breakpoints([Breakpoint {
-            start: 0x4000,
-            end: 0x4017,
-            offset: None,
-            access: Access::WRITE,
-            breaks: false,
-            condition: None,
-        }]);
+        deck.set_breakpoints([
+            Breakpoint {
+                start: 0x4000,
+                end: 0x4017,
+                offset: None,
+                access: Access::WRITE,
+                breaks: false,
+                condition: None,
+            },
+            // The write-only APU registers and the unmapped $4018-$7FFF read as open bus.
+            Breakpoint {
+                start: 0x4000,
+                end: 0x7FFF,
+                offset: None,
+                access: Access::READ,
+                breaks: false,
+                condition: None,
+            },
+        ]);
         let sym = |n: &str| {
             *rom.symbols
                 .get(n)
@@ -66,12 +79,19 @@ impl Console {
         }
     }
 
-    /// The APU writes since the last call: the player's, and every other code's.
-    fn apu_writes(&mut self) -> (Vec<RegWrite>, Vec<RegWrite>) {
+    /// The APU writes since the last call: the player's, and every other code's; reads of
+    /// $4000-$7FFF other than the controller go to `open_bus`.
+    fn apu_writes(&mut self, open_bus: &mut Vec<(u16, u16)>) -> (Vec<RegWrite>, Vec<RegWrite>) {
         let (stub, mask) = (self.stub, self.mask_code.clone());
         let mut player = Vec::new();
         let mut other = Vec::new();
         for h in self.deck.drain_access_log() {
+            if h.access == Access::READ {
+                if h.addr != 0x4016 {
+                    open_bus.push((h.pc, h.addr));
+                }
+                continue;
+            }
             if h.access != Access::WRITE {
                 continue;
             }
@@ -99,17 +119,19 @@ impl Console {
     /// Runs to the end of the next NMI's music update.
     pub fn nmi(&mut self) -> NmiRecord {
         self.run_to(self.update);
-        let (before, mut other) = self.apu_writes();
+        let mut open_bus_reads = Vec::new();
+        let (before, mut other) = self.apu_writes(&mut open_bus_reads);
         let c0 = self.deck.bus().cpu.cycle;
         self.run_to(self.done);
         let cycles = self.deck.bus().cpu.cycle.wrapping_sub(c0);
-        let (writes, during) = self.apu_writes();
+        let (writes, during) = self.apu_writes(&mut open_bus_reads);
         other.extend(during);
         NmiRecord {
             before,
             writes,
             cycles,
             other,
+            open_bus_reads,
         }
     }
 
@@ -144,6 +166,11 @@ pub fn check_song(rom: &Rom, s: &ApuStream, frames: usize, ram: RamState) -> Vec
         reset.iter().collect::<Vec<_>>(),
         "reset's APU writes"
     );
+    assert!(
+        first.open_bus_reads.is_empty(),
+        "open-bus reads (pc, address): {:?}",
+        first.open_bus_reads
+    );
     let mut cycles = vec![first.cycles];
     assert_eq!(first.writes, expected_frame(s, 0), "'{}' frame 0", s.name);
     for i in 1..frames {
@@ -161,6 +188,12 @@ pub fn check_song(rom: &Rom, s: &ApuStream, frames: usize, ram: RamState) -> Vec
             "'{}' frame {i}: APU writes from outside the player: {:?}",
             s.name,
             r.other
+        );
+        assert!(
+            r.open_bus_reads.is_empty(),
+            "'{}' frame {i}: open-bus reads (pc, address): {:?}",
+            s.name,
+            r.open_bus_reads
         );
         cycles.push(r.cycles);
     }
