@@ -93,6 +93,18 @@ fn albums_of_100_songs_or_more_number_tracks_with_three_digits() {
 }
 
 #[test]
+fn elapsed_time_counts_seconds_at_the_region_frame_rate() {
+    // 110 frames: 1.8 s at 60 Hz, 2.2 s at 50 Hz.
+    for (region, want) in [(Region::Ntsc, "TIME.00:01"), (Region::Pal, "TIME.00:02")] {
+        let mut emu = emu_for(&songs(region), region);
+        for _ in 0..110 {
+            emu.frame();
+        }
+        assert_eq!(emu.row(12).trim_matches('.'), want, "{region:?}");
+    }
+}
+
+#[test]
 fn level_meters_follow_the_volume_registers() {
     let songs = songs(Region::Ntsc);
     let mut emu = emu_for(&songs, Region::Ntsc);
