@@ -22,7 +22,48 @@ extern "C" {
     fn gme_play(emu: *mut MusicEmu, count: c_int, out: *mut c_short) -> *const c_char;
     fn gme_mute_voices(emu: *mut MusicEmu, mask: c_int);
     fn gme_track_count(emu: *const MusicEmu) -> c_int;
+    fn gme_track_info(emu: *const MusicEmu, out: *mut *mut GmeInfo, track: c_int) -> *const c_char;
+    fn gme_free_info(info: *mut GmeInfo);
     fn gme_delete(emu: *mut MusicEmu);
+}
+
+/// `gme_info_t` (gme.h): times in milliseconds (-1 unknown), then strings ("" unknown).
+#[repr(C)]
+struct GmeInfo {
+    length: c_int,
+    intro_length: c_int,
+    loop_length: c_int,
+    play_length: c_int,
+    reserved_ints: [c_int; 12],
+    system: *const c_char,
+    game: *const c_char,
+    song: *const c_char,
+    author: *const c_char,
+    copyright: *const c_char,
+    comment: *const c_char,
+    dumper: *const c_char,
+    reserved_strings: [*const c_char; 9],
+}
+
+/// What gme reads of a track's metadata.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrackInfo {
+    /// Length in ms, -1 when the file gives none.
+    pub length_ms: i32,
+    pub game: String,
+    pub song: String,
+    pub author: String,
+    pub copyright: String,
+}
+
+fn gme_string(p: *const c_char) -> String {
+    if p.is_null() {
+        return String::new();
+    }
+    // SAFETY: gme's info strings are NUL-terminated and live as long as the info.
+    unsafe { std::ffi::CStr::from_ptr(p) }
+        .to_string_lossy()
+        .into_owned()
 }
 
 fn check(err: *const c_char) -> Result<(), String> {
@@ -55,6 +96,25 @@ impl Gme {
             )
         })?;
         Ok(Gme { emu, sample_rate })
+    }
+
+    /// Track `track`'s metadata as gme reads it (NSFe: `tlbl`, `time`, `auth`).
+    pub fn track_info(&self, track: usize) -> Result<TrackInfo, String> {
+        let mut info = std::ptr::null_mut();
+        // SAFETY: `emu` is open; gme allocates `info`, freed below.
+        check(unsafe { gme_track_info(self.emu, &mut info, track as c_int) })?;
+        // SAFETY: gme returned a valid info.
+        let i = unsafe { &*info };
+        let out = TrackInfo {
+            length_ms: i.length,
+            game: gme_string(i.game),
+            song: gme_string(i.song),
+            author: gme_string(i.author),
+            copyright: gme_string(i.copyright),
+        };
+        // SAFETY: allocated by gme_track_info.
+        unsafe { gme_free_info(info) };
+        Ok(out)
     }
 
     pub fn track_count(&self) -> usize {
