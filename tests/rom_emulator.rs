@@ -100,6 +100,25 @@ fn big_songs_switch_uxrom_banks() {
 }
 
 #[test]
+fn a_full_256_kib_uxrom_plays_its_last_bank() {
+    // ~230 KiB of incompressible data: every switchable bank of the largest UxROM is used.
+    let mut rng = StdRng::seed_from_u64(16);
+    let s = random_song(&mut rng, "huge", FULL_UXROM_FRAMES, Region::Ntsc);
+    let rom = build(std::slice::from_ref(&s), &BuildOptions::default());
+    println!(
+        "{} data bytes, PRG {} KiB",
+        rom.data_bytes,
+        rom.prg_size / 1024
+    );
+    assert_eq!(rom.mapper, Mapper::Uxrom);
+    assert_eq!(rom.prg_size, 256 * 1024);
+    assert!(rom.data_bytes > 14 * 16384, "the last bank holds data");
+    check_song(&rom, &s, s.len() + 2, RamState::Random);
+}
+
+const FULL_UXROM_FRAMES: usize = 36_000;
+
+#[test]
 fn small_songs_play_on_forced_uxrom() {
     let mut rng = StdRng::seed_from_u64(12);
     let mut s = patterned_song(&mut rng, "small", 300);
