@@ -77,3 +77,102 @@ fn build_errors_name_the_file_and_leave_nothing() {
         "no temp file"
     );
 }
+
+fn run_ok(args: &[&std::ffi::OsStr]) {
+    let o = nesmm().args(args).output().unwrap();
+    assert!(
+        o.status.success(),
+        "nesmm {args:?}: {}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+#[test]
+fn loop_flags_reach_build_nsf_and_export_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n);
+    save_score(&score("a", 120), &p("a.exprsco.pkl")).unwrap();
+    let song = p("a.exprsco.pkl");
+    for (flag, tag) in [("--loop", "l"), ("--no-loop", "n")] {
+        let rom = p(&format!("{tag}.nes"));
+        let nsf = p(&format!("{tag}.nsf"));
+        run_ok(&[
+            "build".as_ref(),
+            song.as_os_str(),
+            flag.as_ref(),
+            "--no-preview".as_ref(),
+            "-o".as_ref(),
+            rom.as_os_str(),
+        ]);
+        run_ok(&[
+            "nsf".as_ref(),
+            song.as_os_str(),
+            flag.as_ref(),
+            "-o".as_ref(),
+            nsf.as_os_str(),
+        ]);
+        let project = p(&format!("{tag}-project"));
+        run_ok(&[
+            "export-ca65".as_ref(),
+            song.as_os_str(),
+            flag.as_ref(),
+            "-o".as_ref(),
+            project.as_os_str(),
+        ]);
+        // The exported project, built by cc65, is the ROM `build` wrote with the same flag.
+        let have_make = ["ca65", "ld65", "make"]
+            .iter()
+            .all(|t| Command::new(t).arg("--version").output().is_ok());
+        if have_make {
+            let o = Command::new("make")
+                .arg("-C")
+                .arg(&project)
+                .output()
+                .unwrap();
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            let made = std::fs::read(project.join(nesmm::rom::export::EXPORT_ROM_NAME)).unwrap();
+            assert!(
+                made == std::fs::read(&rom).unwrap(),
+                "{flag}: export-ca65 + make != build"
+            );
+        } else {
+            println!("skipping the make step: ca65, ld65 or make not installed");
+        }
+    }
+    let read = |n: &str| std::fs::read(p(n)).unwrap();
+    assert_ne!(
+        read("l.nes"),
+        read("n.nes"),
+        "--loop and --no-loop differ in the ROM"
+    );
+    assert_ne!(
+        read("l.nsf"),
+        read("n.nsf"),
+        "--loop and --no-loop differ in the NSF"
+    );
+    // A stream dump ends as it was compiled: the flags are refused for it, naming the file.
+    let dump = p("a.txt");
+    run_ok(&[
+        "compile".as_ref(),
+        song.as_os_str(),
+        "--stream-out".as_ref(),
+        dump.as_os_str(),
+    ]);
+    let o = nesmm()
+        .args([
+            "nsf".as_ref(),
+            dump.as_os_str(),
+            "--loop".as_ref(),
+            "-o".as_ref(),
+        ])
+        .arg(p("d.nsf"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("a.txt") && err.contains("stream dump"),
+        "{err}"
+    );
+    assert!(!p("d.nsf").exists());
+}

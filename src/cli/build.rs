@@ -3,7 +3,7 @@
 use super::info::load_song;
 use anyhow::Context;
 use clap::Args;
-use nesmm::rom::pipeline::{build_rom_from_scores, LoopMode, RomRequest};
+use nesmm::rom::pipeline::{build_rom_from_scores, RomRequest};
 use nesmm::viz::album::album_page;
 use nesmm::viz::preview::EmbedMode;
 use nesmm::Region;
@@ -30,12 +30,8 @@ pub struct BuildArgs {
     /// Build for a PAL console (50 Hz, PAL periods, PAL timing in the header).
     #[arg(long)]
     pub pal: bool,
-    /// Loop every song (to its loop point, or to its start).
-    #[arg(long, conflicts_with = "no_loop")]
-    pub r#loop: bool,
-    /// Stop every song at its end.
-    #[arg(long)]
-    pub no_loop: bool,
+    #[command(flatten)]
+    pub looping: super::loop_args::LoopArgs,
     /// Album title stored in the ROM and shown on the page [default: nesmm in the ROM; the
     /// first song's name on the page].
     #[arg(long)]
@@ -52,13 +48,7 @@ pub struct BuildArgs {
 pub fn run(args: BuildArgs) -> anyhow::Result<()> {
     let req = RomRequest {
         region: if args.pal { Region::Pal } else { Region::Ntsc },
-        loop_mode: if args.r#loop {
-            LoopMode::Loop
-        } else if args.no_loop {
-            LoopMode::NoLoop
-        } else {
-            LoopMode::AsScore
-        },
+        loop_mode: args.looping.mode(),
         title: args.title.clone().unwrap_or_else(|| "nesmm".into()),
     };
     super::output_path::expect_extension(&args.output, "build", "an iNES ROM", &["nes"])?;

@@ -23,11 +23,13 @@ pub struct ExportCa65Args {
     /// Album title shown by the on-screen player.
     #[arg(long, default_value = "nesmm")]
     pub title: String,
+    #[command(flatten)]
+    pub looping: super::loop_args::LoopArgs,
 }
 
 pub fn run(args: ExportCa65Args) -> anyhow::Result<()> {
     let region = if args.pal { Region::Pal } else { Region::Ntsc };
-    let songs = crate::cli::nsf::load_songs(&args.songs, region)?;
+    let songs = crate::cli::nsf::load_songs(&args.songs, region, args.looping.mode())?;
     let opts = BuildOptions {
         region,
         title: args.title.clone(),

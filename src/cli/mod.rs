@@ -10,6 +10,7 @@ mod export_ca65;
 mod generate;
 mod info;
 mod interpolate;
+mod loop_args;
 mod nsf;
 mod output_path;
 mod plot;

@@ -20,6 +20,17 @@ pub enum LoopMode {
     NoLoop,
 }
 
+impl LoopMode {
+    /// The loop point a score gets under this mode, from the one it has.
+    pub fn apply(self, loop_frame: Option<usize>) -> Option<usize> {
+        match self {
+            LoopMode::AsScore => loop_frame,
+            LoopMode::Loop => loop_frame.or(Some(0)),
+            LoopMode::NoLoop => None,
+        }
+    }
+}
+
 /// Options of [`build_rom_from_scores`] / [`build_rom_from_files`].
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RomRequest {
@@ -38,11 +49,7 @@ pub fn build_rom_from_scores(scores: &[Score], req: &RomRequest) -> Result<Rom> 
         .iter()
         .map(|s| {
             let mut s = s.clone();
-            s.loop_frame = match req.loop_mode {
-                LoopMode::AsScore => s.loop_frame,
-                LoopMode::Loop => s.loop_frame.or(Some(0)),
-                LoopMode::NoLoop => None,
-            };
+            s.loop_frame = req.loop_mode.apply(s.loop_frame);
             compile(&s, &copts)
         })
         .collect::<Result<Vec<_>>>()?;
