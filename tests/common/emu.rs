@@ -5,7 +5,7 @@ use nesmm::rom::Rom;
 use nesmm::{ApuStream, RegWrite};
 use std::io::Cursor;
 use tetanes_core::control_deck::{Clocked, Config, ControlDeck, HeadlessMode};
-use tetanes_core::debug::{Access, Breakpoint};
+use tetanes_core::debug::Access;
 use tetanes_core::input::{JoypadBtnState, Player};
 use tetanes_core::memory::RamState;
 
@@ -47,23 +47,9 @@ impl Console {
         deck.load_rom("test.nes", &mut Cursor::new(rom.bytes.clone()))
             .expect("tetanes loads the ROM");
         deck.set_breakpoints([
-            Breakpoint {
-                start: 0x4000,
-                end: 0x4017,
-                offset: None,
-                access: Access::WRITE,
-                breaks: false,
-                condition: None,
-            },
+            super::logging_breakpoint(0x4000, 0x4017, Access::WRITE),
             // The write-only APU registers and the unmapped $4018-$7FFF read as open bus.
-            Breakpoint {
-                start: 0x4000,
-                end: 0x7FFF,
-                offset: None,
-                access: Access::READ,
-                breaks: false,
-                condition: None,
-            },
+            super::logging_breakpoint(0x4000, 0x7FFF, Access::READ),
         ]);
         let sym = |n: &str| {
             *rom.symbols

@@ -4,7 +4,7 @@
 use nesmm::RegWrite;
 use std::collections::BTreeMap;
 use tetanes_core::control_deck::ControlDeck;
-use tetanes_core::debug::{Access, Breakpoint};
+use tetanes_core::debug::Access;
 use tetanes_core::input::{JoypadBtn, Player};
 
 /// One write the CPU made: the instruction's address, the register and value, and the
@@ -49,22 +49,8 @@ impl Emu {
         deck.load_rom("test.nes", &mut &rom[..])
             .expect("tetanes loads the ROM");
         deck.set_breakpoints([
-            Breakpoint {
-                start: 0x2000,
-                end: 0x2007,
-                offset: None,
-                access: Access::WRITE,
-                breaks: false,
-                condition: None,
-            },
-            Breakpoint {
-                start: 0x4000,
-                end: 0x4017,
-                offset: None,
-                access: Access::WRITE,
-                breaks: false,
-                condition: None,
-            },
+            super::logging_breakpoint(0x2000, 0x2007, Access::WRITE),
+            super::logging_breakpoint(0x4000, 0x4017, Access::WRITE),
         ]);
         let nmi = symbols["nmi"];
         Emu {
