@@ -166,7 +166,6 @@ pub fn songs_s(layout: &Layout, blobs: &[(Option<u8>, Vec<u8>)], addr: &[Vec<u16
             "music_song_{i}:              ; {} frames, {}",
             song.frames,
             song.loop_frame
-                .filter(|&l| l < song.frames) // a loop at the end plays nothing more: a stop
                 .map_or("stops".to_string(), |l| format!("loops to frame {l}"))
         );
         let _ = writeln!(
