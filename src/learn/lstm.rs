@@ -80,8 +80,8 @@ pub struct ModelConfig {
 }
 
 impl ModelConfig {
-    /// Checks the layer sizes and dropout (names them as the `nesmm train` options do).
-    pub fn check_sizes(&self) -> std::result::Result<(), String> {
+    /// Checks the layer sizes and dropout; an error is the field at fault and what is wrong.
+    pub fn check_sizes(&self) -> std::result::Result<(), (&'static str, String)> {
         for (name, v, max) in [
             ("embed", self.embed, 4096),
             ("hidden", self.hidden, 8192),
@@ -89,11 +89,14 @@ impl ModelConfig {
             ("head_hidden", self.head_hidden, 8192),
         ] {
             if v == 0 || v > max {
-                return Err(format!("{name} = {v} is outside 1..{max}"));
+                return Err((name, format!("{name} = {v} is outside 1..{max}")));
             }
         }
         if !(0.0..1.0).contains(&self.dropout) {
-            return Err(format!("dropout {} is outside 0..1", self.dropout));
+            return Err((
+                "dropout",
+                format!("dropout {} is outside 0..1", self.dropout),
+            ));
         }
         Ok(())
     }
@@ -105,7 +108,7 @@ impl ModelConfig {
         if self.vocab.voices.len() != self.kind.voices().len() {
             return bad("vocabulary voices do not match the model kind");
         }
-        if let Err(e) = self.check_sizes() {
+        if let Err((_, e)) = self.check_sizes() {
             return bad(&e);
         }
         match (&self.vae, self.kind.is_vae()) {

@@ -344,16 +344,14 @@ pub fn train(
     let (opts, config, mut state) = if resume {
         let mut file = checkpoint::read_config(out)?;
         if let Some(fb) = opts.free_bits_on_resume {
-            let cp = out.join("config.json");
             let Some(v) = file.model.vae.as_mut() else {
                 return Err(Error::Unsupported(
                     "--free-bits on --resume is for the VAE models".into(),
                 ));
             };
             v.free_bits = fb;
-            v.check(&cp)?;
+            v.check(&out.join("config.json"))?;
             file.training["vae"]["free_bits"] = serde_json::json!(fb);
-            checkpoint::write_config(out, &file)?;
         }
         let mut stored: TrainOptions =
             serde_json::from_value(file.training.clone()).map_err(|e| {
@@ -367,22 +365,21 @@ pub fn train(
         let sp = out.join("last/state.json");
         let st: TrainState = serde_json::from_slice(&crate::io::read_file(&sp)?)
             .map_err(|e| Error::format(&sp, e.to_string()))?;
+        // Written only once the run is known to resume: a failed resume changes nothing.
+        if opts.free_bits_on_resume.is_some() {
+            checkpoint::write_config(out, &file)?;
+        }
         (stored, file.model, st)
     } else {
-        (
-            opts.clone(),
-            opts.model_config(train.vocab.clone()),
-            TrainState::default(),
-        )
-    };
-    if !resume {
-        config.check_sizes().map_err(|e| {
+        let config = opts.model_config(train.vocab.clone());
+        config.check_sizes().map_err(|(field, e)| {
             Error::Unsupported(format!(
                 "training options: {e} (--{})",
-                e.split(' ').next().unwrap_or("").replace('_', "-")
+                field.replace('_', "-")
             ))
         })?;
-    }
+        (opts.clone(), config, TrainState::default())
+    };
     if config.vocab != train.vocab || valid.vocab != train.vocab {
         return Err(Error::Unsupported(
             "the data was encoded with a different vocabulary than the model's".into(),
