@@ -8,6 +8,7 @@
 pub mod checkpoint;
 pub mod data;
 pub mod dataset;
+pub mod device;
 pub mod eval;
 pub mod fused_lstm;
 pub mod generate;
