@@ -55,6 +55,23 @@ impl Played {
         self.sum as f64 / self.frames.max(1) as f64
     }
 
+    /// One song's music_update cycles, frame by frame.
+    fn of_song(name: &str, cycles: &[u32]) -> Played {
+        let mut p = Played {
+            worst_song: name.to_string(),
+            sum: cycles.iter().map(|&c| u64::from(c)).sum(),
+            frames: cycles.len(),
+            ..Default::default()
+        };
+        for (i, &c) in cycles.iter().enumerate() {
+            if c > p.worst {
+                (p.worst, p.worst_frame) = (c, i);
+            }
+        }
+        p
+    }
+
+    /// Adds `other`; the worst frame stays the first of the largest.
     fn add(&mut self, other: Played) {
         if other.worst > self.worst {
             (self.worst, self.worst_song, self.worst_frame) =
@@ -79,17 +96,7 @@ fn play_all(songs: &[ApuStream], frames: Option<usize>) -> Played {
         .unwrap_or_else(|e| panic!("{}: {e}", s.name));
         let f = frames.unwrap_or(s.len()).min(s.len()) + 2;
         let cycles = check_song(&rom, s, f, RamState::Random);
-        if let Some((i, &c)) = cycles
-            .iter()
-            .enumerate()
-            .max_by_key(|&(i, &c)| (c, usize::MAX - i))
-        {
-            if c > p.worst {
-                (p.worst, p.worst_song, p.worst_frame) = (c, s.name.clone(), i);
-            }
-        }
-        p.sum += cycles.iter().map(|&c| u64::from(c)).sum::<u64>();
-        p.frames += cycles.len();
+        p.add(Played::of_song(&s.name, &cycles));
     }
     p
 }

@@ -37,6 +37,17 @@ fn expected_frame(s: &ApuStream, i: usize) -> &[RegWrite] {
     }
 }
 
+/// The music writes of the frames of a button press, then of `more` frames.
+fn press_and_play(emu: &mut Emu, button: JoypadBtn, more: usize) -> Vec<Vec<Write>> {
+    let mut frames: Vec<Vec<Write>> = emu
+        .press(button)
+        .into_iter()
+        .map(|f| emu.music_only(f))
+        .collect();
+    frames.extend(emu.music_frames(more));
+    frames
+}
+
 #[test]
 fn screen_shows_title_track_name_count_and_time() {
     let songs = songs(Region::Ntsc);
@@ -77,14 +88,8 @@ fn albums_of_100_songs_or_more_number_tracks_with_three_digits() {
             emu.frame();
         }
         if let Some(b) = button {
-            let mut frames: Vec<Vec<Write>> = emu
-                .press(b)
-                .into_iter()
-                .map(|f| emu.music_only(f))
-                .collect();
-            frames.extend(emu.music_frames(60));
             // The song data sits after a larger player: the music must still be exact.
-            follows(&frames, &songs[index], 0);
+            follows(&press_and_play(&mut emu, b, 60), &songs[index], 0);
         }
         assert_eq!(emu.row(7).trim_matches('.'), want, "{button:?}");
         let name = format!("SONG {}", index + 1);
@@ -186,13 +191,7 @@ fn controller_changes_track_and_the_music_follows() {
         for _ in 0..70 {
             emu.frame();
         }
-        let mut frames: Vec<Vec<Write>> = emu
-            .press(button)
-            .into_iter()
-            .map(|f| emu.music_only(f))
-            .collect();
-        frames.extend(emu.music_frames(80));
-        follows(&frames, &songs[next], 0);
+        follows(&press_and_play(&mut emu, button, 80), &songs[next], 0);
         let want = format!("TRACK.0{}.OF.03", next + 1);
         assert_eq!(emu.row(7).trim_matches('.'), want, "{button:?}");
         let name = songs[next]

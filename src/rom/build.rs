@@ -349,11 +349,10 @@ fn player_code_size(mapper: Mapper, asm: Assembler, song_count: usize) -> Result
         title: "",
         stream_base: 0x8000,
     };
+    // The empty layout has no songs, but the player's code depends on the count.
     let mut files = sources(&empty);
-    for (name, text) in files.iter_mut() {
-        if name == "songs.inc" {
-            *text = emit::songs_inc_for(empty.uxrom, song_count).into_bytes();
-        }
+    if let Some((_, text)) = files.iter_mut().find(|(name, _)| name == "songs.inc") {
+        *text = emit::songs_inc_for(empty.uxrom, song_count).into_bytes();
     }
     let linked = asm(&files, player::MAIN_SOURCE, &config(mapper, 4))?;
     let size = symbol(&linked, "player_end")? - symbol(&linked, "player_start")?;
