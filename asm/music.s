@@ -1,9 +1,22 @@
 ; The music player: decodes the song data format of src/rom/encode.rs.
 ;
-; Each song is a set of streams (one per register group, in the order the song writes them).
-; On every tick frame (see music_update's tick clock), music_update runs each stream that is not
-; waiting until it reaches a command that ends the frame, writing the APU registers in exactly
-; the song's order. Waits count ticks.
+; A song is a set of streams, each writing one register group (or, in pairs mode, any
+; registers). On every tick frame (see music_update's tick clock) the player runs each stream
+; that is not waiting until it reaches a command that ends the frame, writing the APU registers
+; in exactly the song's order. Waits count ticks.
+;
+; Two kinds of stream code:
+; - Voice blocks (mb_control, mb_pulse1, mb_pulse2, mb_triangle, mb_noise): straight-line code
+;   for the mask-mode stream of one register group, played in that fixed order. A block owns a
+;   slot of zero-page state and names it directly, so it needs no index register, no copy of
+;   the stream address and no dispatch: a frame with writes costs about 75 cycles plus 10 per
+;   write (14 where the UI keeps a copy), where one loop serving every stream cost about 120
+;   plus 14. The encoder puts a song's mask streams first, in block order
+;   (src/rom/encode.rs), and music_start_song chains the blocks the song uses through
+;   music_link, so an absent voice costs nothing.
+; - Pairs streams (any registers, any order): played after the blocks by one loop.
+; Our assembler has no macros, so the five blocks are written out; they differ only in their
+; slot, their registers and which writes the UI keeps a copy of.
 ;
 ; Stream commands (see src/rom/encode.rs):
 ;   $00-$7F 0EEE MMMM  mask streams: a value for each set bit of M (bit 0 = the group's first
@@ -52,9 +65,20 @@ msm_index_ok:
     sta music_ptr
     lda music_song_hi,x
     sta music_ptr+1
+    ldx #MUSIC_MAX_STREAMS*2-1  ; every slot starts empty (address 0: stream data is at $8000
+    lda #0                      ; and up), with no wait, y = 0 and no back-reference
+msm_clear:
+    sta music_ptrs,x
+    sta music_wait,x            ; and music_y
+    sta music_refs,x            ; and music_bank
+    dex
+    bpl msm_clear
+    sta music_pairs_n
+    sta music_x                 ; slots of the voice blocks in use, one bit each
     ldy #0
     lda (music_ptr),y           ; header: stream count
     iny
+    pha                         ; music_streams, once the song is set up
     sta music_tmp
     ldx #0
 msm_clock:                      ; tick step, modulus, phrase table address: 16 bits each
@@ -71,35 +95,76 @@ msm_clock:                      ; tick step, modulus, phrase table address: 16 b
     lda #0
     sbc music_tick_step+1
     sta music_tick+1
-    ldx #0
-    cpx music_tmp
-    beq msm_init
+    lda music_tmp
+    beq msm_links
 msm_stream:                     ; mode, bank, address low, address high of each stream
     lda (music_ptr),y           ; mode: register group 0-5 (mask), 6 (pairs)
     iny
-    sty music_hdr
-    tay
-    lda mm_vec_lo,y
-    sta music_vec_lo,x
-    lda mm_vec_hi,y
-    sta music_vec_hi,x
-    ldy music_hdr
+    tax
+    lda msm_slot_of_mode,x      ; the slot of the group's voice block, or $FF
+    bmi msm_pairs_slot
+    tax
+    lda msm_slot_bit,x
+    ora music_x
+    sta music_x
+    jmp msm_slot
+msm_pairs_slot:                 ; a pairs stream takes the first free slot (the mask streams
+    ldx #0                      ; come first, so theirs are taken by now)
+msm_free:
+    lda music_ptrs+1,x
+    beq msm_pairs
+    inx
+    inx
+    bne msm_free
+msm_pairs:
+    txa
+    ldx music_pairs_n
+    sta music_pairs,x
+    inc music_pairs_n
+    tax
+msm_slot:                       ; x = 2k
     lda (music_ptr),y
     iny
     sta music_bank,x
     lda (music_ptr),y
     iny
-    sta music_lo,x
+    sta music_ptrs,x
     lda (music_ptr),y
     iny
-    sta music_hi,x
-    lda #0
-    sta music_wait,x
-    sta music_refs,x
-    sta music_y,x
-    inx
-    cpx music_tmp
-    bcc msm_stream
+    sta music_ptrs+1,x
+    dec music_tmp
+    bne msm_stream
+msm_links:                      ; chain the blocks in use, last to first: each goes on to the
+    sty music_tmp               ; next, the last to the pairs streams, or to mu_done
+    lda #<mu_done
+    sta music_first
+    lda #>mu_done
+    sta music_first+1
+    lda music_pairs_n
+    beq msm_link_blocks
+    lda #<mu_pairs_start
+    sta music_first
+    lda #>mu_pairs_start
+    sta music_first+1
+msm_link_blocks:
+    ldx #2*4                    ; slot 4 (noise) down to slot 0 (control)
+msm_link:
+    lda msm_slot_bit,x
+    and music_x
+    beq msm_link_next
+    lda music_first
+    sta music_link,x
+    lda music_first+1
+    sta music_link+1,x
+    lda msm_blocks,x
+    sta music_first
+    lda msm_blocks+1,x
+    sta music_first+1
+msm_link_next:
+    dex
+    dex
+    bpl msm_link
+    ldy music_tmp
 msm_init:                       ; init writes: count, then (register, value) pairs
     lda (music_ptr),y
     iny
@@ -117,10 +182,10 @@ msm_write:
     iny
     jmp music_stub
 msm_write_done:
-    sty apu_shadow_y            ; 3 the UI's copy of the register (level meters, pause)
-    ldy music_stub+1            ; 3
-    sta apu_shadow,y            ; 5
-    ldy apu_shadow_y            ; 3
+    sty apu_shadow_y            ; the UI's copy of the register (level meters, pause)
+    ldy music_stub+1
+    sta apu_shadow,y
+    ldy apu_shadow_y
     dex
     bne msm_write
     lda #<music_write_done
@@ -128,15 +193,22 @@ msm_write_done:
     lda #>music_write_done
     sta music_stub+5
 msm_done:
-    lda music_tmp
+    pla
     sta music_streams           ; from here on the NMI plays the song
     rts
 
+msm_slot_of_mode:               ; x = 2k of the voice block of each mode; $FF: pairs slot
+    .byte 2, 4, 6, 8, $FF, 0, $FF   ; groups 0-3 pulse 1 to noise, 4 DMC (no block), 5 control
+msm_slot_bit:                   ; by x = 2k
+    .byte 1, 0, 2, 0, 4, 0, 8, 0, 16, 0
+msm_blocks:                     ; by x = 2k
+    .addr mb_control, mb_pulse1, mb_pulse2, mb_triangle, mb_noise
+
 ; -----------------------------------------------------------------------------------------------
 ; music_update: plays one frame. Called at the start of the NMI. Clobbers A, X, Y.
-; The tick clock first (about 30 cycles): the streams run only on tick frames, and their waits
-; count ticks. On a tick, an idle (waiting) stream costs 22 cycles; a playing mask stream about
-; 115 plus 10 per write, a pairs stream about 100 plus 32 per write.
+; The tick clock first (25 cycles, 49 on a tick): the streams run only on tick frames, and their
+; waits count ticks. On a tick the chain of voice blocks runs (music_first, music_link), then
+; the pairs streams, then mu_done.
 music_update:
     lda music_streams           ; 3
     beq mu_rts                  ; 2 no song, or paused: the clock stops too
@@ -158,26 +230,404 @@ mu_tick:
     tya                         ; 2
     sbc music_tick_mod+1        ; 3
     sta music_tick+1            ; 3
-    ldx #0                      ; 2
-    jmp mu_stream               ; 3
-mu_next_x:                      ; x = the stream just done
-    inx                         ; 2
-    cpx music_streams           ; 3
-    bcs mu_done                 ; 2
-mu_stream:
-    lda music_wait,x            ; 4
-    beq mu_decode               ; 2/3
-    dec music_wait,x            ; 6
-    jmp mu_next_x               ; 3
+    jmp (music_first)           ; 5 the first voice block
 mu_done:
 .if MAPPER_UXROM
     lda bank_current            ; 3 give the main code its bank back
     tax                         ; 2
     sta bank_table,x            ; 5
 .endif
-    rts
+    rts                         ; 6
 
-mu_decode:
+; -----------------------------------------------------------------------------------------------
+; The voice blocks, in play order. Each plays the mask stream in its slot; x is free for the
+; shared commands below. A block whose stream waits costs 16 cycles. One that plays a write
+; command costs 72 plus, per register written, 10 (14 where the UI keeps a copy in apu_shadow:
+; the meters and pause read $4000, $4004, $4008, $400B, $400C and $4015 only); inside a
+; back-reference 9 more to count the command, 37 more in the frame that comes back from it.
+music_blocks:
+
+; control: $4014-$4017, slot 0 (x = 0)
+mb_control:
+    lda music_wait+0            ; 3
+    bne mb_control_idle         ; 2/3
+.if MAPPER_UXROM
+    lda music_bank+0            ; 3 the bank of the stream's piece
+    tay                         ; 2
+    sta bank_table,y            ; 5 bus-conflict safe: the ROM byte holds the same value
+.endif
+.ifdef NSF_BANKED
+    lda music_bank+0
+    jsr nsf_select_bank
+.endif
+mb_control_cmd:
+    ldy music_y+0               ; 3
+    lda (music_ptrs+0),y        ; 5 the command
+    bmi mb_control_special      ; 2/3
+    iny                         ; 2
+    lsr                         ; 2 bit 0: $4014
+    sta music_hdr               ; 3
+    bcc mb_control_1            ; 2/3
+    lda (music_ptrs+0),y        ; 5
+    iny                         ; 2
+    sta $4014                   ; 4 $4014 OAM DMA (never written by the compiler)
+mb_control_1:
+    lsr music_hdr               ; 5 bit 1: $4015
+    bcc mb_control_2            ; 2/3
+    lda (music_ptrs+0),y        ; 5
+    iny                         ; 2
+    sta $4015                   ; 4 $4015 channel enables
+    sta apu_shadow+$15          ; 4 the UI's copy
+mb_control_2:
+    lsr music_hdr               ; 5 bit 2: $4016
+    bcc mb_control_3            ; 2/3
+    lda (music_ptrs+0),y        ; 5
+    iny                         ; 2
+    sta $4016                   ; 4 $4016 controller strobe (never written by the compiler)
+mb_control_3:
+    lsr music_hdr               ; 5 bit 3: $4017
+    bcc mb_control_e            ; 2/3
+    lda (music_ptrs+0),y        ; 5
+    iny                         ; 2
+    sta $4017                   ; 4 $4017 frame counter
+mb_control_e:
+    lda music_hdr               ; 3 E: empty ticks after this one
+    sta music_wait+0            ; 3
+    lda music_refs+0            ; 3
+    bne mb_control_ref          ; 2/3 inside a back-reference
+mb_control_keep:
+    sty music_y+0               ; 3
+    cpy #$C0                    ; 2 keep y small: fold it into the address now and then
+    bcs mb_control_fold         ; 2
+    jmp (music_link+0)          ; 5 the next block
+mb_control_ref:
+    dec music_refs+0            ; 5 count the command
+    bne mb_control_keep         ; 2/3
+    ldx #0                      ; 2 the reference is done: go on after it
+    jsr mu_ref_return           ; 6
+    jmp (music_link+0)          ; 5
+mb_control_fold:
+    ldx #0                      ; 2
+    jsr mu_fold                 ; 6
+    jmp (music_link+0)          ; 5
+mb_control_special:
+    ldx #0                      ; 2
+    jsr mu_special              ; 6 carry set: the frame has ended
+    bcc mb_control_cmd          ; 2/3 a reference or a jump: its first command now
+    jmp (music_link+0)          ; 5
+mb_control_idle:
+    dec music_wait+0            ; 5
+    jmp (music_link+0)          ; 5
+
+; pulse1: $4000-$4003, slot 1 (x = 2)
+mb_pulse1:
+    lda music_wait+2            ; 3
+    bne mb_pulse1_idle          ; 2/3
+.if MAPPER_UXROM
+    lda music_bank+2            ; 3 the bank of the stream's piece
+    tay                         ; 2
+    sta bank_table,y            ; 5 bus-conflict safe: the ROM byte holds the same value
+.endif
+.ifdef NSF_BANKED
+    lda music_bank+2
+    jsr nsf_select_bank
+.endif
+mb_pulse1_cmd:
+    ldy music_y+2               ; 3
+    lda (music_ptrs+2),y        ; 5 the command
+    bmi mb_pulse1_special       ; 2/3
+    iny                         ; 2
+    lsr                         ; 2 bit 0: $4000
+    sta music_hdr               ; 3
+    bcc mb_pulse1_1             ; 2/3
+    lda (music_ptrs+2),y        ; 5
+    iny                         ; 2
+    sta $4000                   ; 4 $4000 duty, halt, constant volume, volume
+    sta apu_shadow+$00          ; 4 the UI's copy
+mb_pulse1_1:
+    lsr music_hdr               ; 5 bit 1: $4001
+    bcc mb_pulse1_2             ; 2/3
+    lda (music_ptrs+2),y        ; 5
+    iny                         ; 2
+    sta $4001                   ; 4 $4001 sweep
+mb_pulse1_2:
+    lsr music_hdr               ; 5 bit 2: $4002
+    bcc mb_pulse1_3             ; 2/3
+    lda (music_ptrs+2),y        ; 5
+    iny                         ; 2
+    sta $4002                   ; 4 $4002 timer low
+mb_pulse1_3:
+    lsr music_hdr               ; 5 bit 3: $4003
+    bcc mb_pulse1_e             ; 2/3
+    lda (music_ptrs+2),y        ; 5
+    iny                         ; 2
+    sta $4003                   ; 4 $4003 length, timer high
+mb_pulse1_e:
+    lda music_hdr               ; 3 E: empty ticks after this one
+    sta music_wait+2            ; 3
+    lda music_refs+2            ; 3
+    bne mb_pulse1_ref           ; 2/3 inside a back-reference
+mb_pulse1_keep:
+    sty music_y+2               ; 3
+    cpy #$C0                    ; 2 keep y small: fold it into the address now and then
+    bcs mb_pulse1_fold          ; 2
+    jmp (music_link+2)          ; 5 the next block
+mb_pulse1_ref:
+    dec music_refs+2            ; 5 count the command
+    bne mb_pulse1_keep          ; 2/3
+    ldx #2                      ; 2 the reference is done: go on after it
+    jsr mu_ref_return           ; 6
+    jmp (music_link+2)          ; 5
+mb_pulse1_fold:
+    ldx #2                      ; 2
+    jsr mu_fold                 ; 6
+    jmp (music_link+2)          ; 5
+mb_pulse1_special:
+    ldx #2                      ; 2
+    jsr mu_special              ; 6 carry set: the frame has ended
+    bcc mb_pulse1_cmd           ; 2/3 a reference or a jump: its first command now
+    jmp (music_link+2)          ; 5
+mb_pulse1_idle:
+    dec music_wait+2            ; 5
+    jmp (music_link+2)          ; 5
+
+; pulse2: $4004-$4007, slot 2 (x = 4)
+mb_pulse2:
+    lda music_wait+4            ; 3
+    bne mb_pulse2_idle          ; 2/3
+.if MAPPER_UXROM
+    lda music_bank+4            ; 3 the bank of the stream's piece
+    tay                         ; 2
+    sta bank_table,y            ; 5 bus-conflict safe: the ROM byte holds the same value
+.endif
+.ifdef NSF_BANKED
+    lda music_bank+4
+    jsr nsf_select_bank
+.endif
+mb_pulse2_cmd:
+    ldy music_y+4               ; 3
+    lda (music_ptrs+4),y        ; 5 the command
+    bmi mb_pulse2_special       ; 2/3
+    iny                         ; 2
+    lsr                         ; 2 bit 0: $4004
+    sta music_hdr               ; 3
+    bcc mb_pulse2_1             ; 2/3
+    lda (music_ptrs+4),y        ; 5
+    iny                         ; 2
+    sta $4004                   ; 4 $4004 duty, halt, constant volume, volume
+    sta apu_shadow+$04          ; 4 the UI's copy
+mb_pulse2_1:
+    lsr music_hdr               ; 5 bit 1: $4005
+    bcc mb_pulse2_2             ; 2/3
+    lda (music_ptrs+4),y        ; 5
+    iny                         ; 2
+    sta $4005                   ; 4 $4005 sweep
+mb_pulse2_2:
+    lsr music_hdr               ; 5 bit 2: $4006
+    bcc mb_pulse2_3             ; 2/3
+    lda (music_ptrs+4),y        ; 5
+    iny                         ; 2
+    sta $4006                   ; 4 $4006 timer low
+mb_pulse2_3:
+    lsr music_hdr               ; 5 bit 3: $4007
+    bcc mb_pulse2_e             ; 2/3
+    lda (music_ptrs+4),y        ; 5
+    iny                         ; 2
+    sta $4007                   ; 4 $4007 length, timer high
+mb_pulse2_e:
+    lda music_hdr               ; 3 E: empty ticks after this one
+    sta music_wait+4            ; 3
+    lda music_refs+4            ; 3
+    bne mb_pulse2_ref           ; 2/3 inside a back-reference
+mb_pulse2_keep:
+    sty music_y+4               ; 3
+    cpy #$C0                    ; 2 keep y small: fold it into the address now and then
+    bcs mb_pulse2_fold          ; 2
+    jmp (music_link+4)          ; 5 the next block
+mb_pulse2_ref:
+    dec music_refs+4            ; 5 count the command
+    bne mb_pulse2_keep          ; 2/3
+    ldx #4                      ; 2 the reference is done: go on after it
+    jsr mu_ref_return           ; 6
+    jmp (music_link+4)          ; 5
+mb_pulse2_fold:
+    ldx #4                      ; 2
+    jsr mu_fold                 ; 6
+    jmp (music_link+4)          ; 5
+mb_pulse2_special:
+    ldx #4                      ; 2
+    jsr mu_special              ; 6 carry set: the frame has ended
+    bcc mb_pulse2_cmd           ; 2/3 a reference or a jump: its first command now
+    jmp (music_link+4)          ; 5
+mb_pulse2_idle:
+    dec music_wait+4            ; 5
+    jmp (music_link+4)          ; 5
+
+; triangle: $4008-$400B, slot 3 (x = 6)
+mb_triangle:
+    lda music_wait+6            ; 3
+    bne mb_triangle_idle        ; 2/3
+.if MAPPER_UXROM
+    lda music_bank+6            ; 3 the bank of the stream's piece
+    tay                         ; 2
+    sta bank_table,y            ; 5 bus-conflict safe: the ROM byte holds the same value
+.endif
+.ifdef NSF_BANKED
+    lda music_bank+6
+    jsr nsf_select_bank
+.endif
+mb_triangle_cmd:
+    ldy music_y+6               ; 3
+    lda (music_ptrs+6),y        ; 5 the command
+    bmi mb_triangle_special     ; 2/3
+    iny                         ; 2
+    lsr                         ; 2 bit 0: $4008
+    sta music_hdr               ; 3
+    bcc mb_triangle_1           ; 2/3
+    lda (music_ptrs+6),y        ; 5
+    iny                         ; 2
+    sta $4008                   ; 4 $4008 linear counter
+    sta apu_shadow+$08          ; 4 the UI's copy
+mb_triangle_1:
+    lsr music_hdr               ; 5 bit 1: $4009
+    bcc mb_triangle_2           ; 2/3
+    lda (music_ptrs+6),y        ; 5
+    iny                         ; 2
+    sta $4009                   ; 4 $4009 (unused)
+mb_triangle_2:
+    lsr music_hdr               ; 5 bit 2: $400A
+    bcc mb_triangle_3           ; 2/3
+    lda (music_ptrs+6),y        ; 5
+    iny                         ; 2
+    sta $400A                   ; 4 $400A timer low
+mb_triangle_3:
+    lsr music_hdr               ; 5 bit 3: $400B
+    bcc mb_triangle_e           ; 2/3
+    lda (music_ptrs+6),y        ; 5
+    iny                         ; 2
+    sta $400B                   ; 4 $400B length, timer high
+    sta apu_shadow+$0B          ; 4 the UI's copy
+mb_triangle_e:
+    lda music_hdr               ; 3 E: empty ticks after this one
+    sta music_wait+6            ; 3
+    lda music_refs+6            ; 3
+    bne mb_triangle_ref         ; 2/3 inside a back-reference
+mb_triangle_keep:
+    sty music_y+6               ; 3
+    cpy #$C0                    ; 2 keep y small: fold it into the address now and then
+    bcs mb_triangle_fold        ; 2
+    jmp (music_link+6)          ; 5 the next block
+mb_triangle_ref:
+    dec music_refs+6            ; 5 count the command
+    bne mb_triangle_keep        ; 2/3
+    ldx #6                      ; 2 the reference is done: go on after it
+    jsr mu_ref_return           ; 6
+    jmp (music_link+6)          ; 5
+mb_triangle_fold:
+    ldx #6                      ; 2
+    jsr mu_fold                 ; 6
+    jmp (music_link+6)          ; 5
+mb_triangle_special:
+    ldx #6                      ; 2
+    jsr mu_special              ; 6 carry set: the frame has ended
+    bcc mb_triangle_cmd         ; 2/3 a reference or a jump: its first command now
+    jmp (music_link+6)          ; 5
+mb_triangle_idle:
+    dec music_wait+6            ; 5
+    jmp (music_link+6)          ; 5
+
+; noise: $400C-$400F, slot 4 (x = 8)
+mb_noise:
+    lda music_wait+8            ; 3
+    bne mb_noise_idle           ; 2/3
+.if MAPPER_UXROM
+    lda music_bank+8            ; 3 the bank of the stream's piece
+    tay                         ; 2
+    sta bank_table,y            ; 5 bus-conflict safe: the ROM byte holds the same value
+.endif
+.ifdef NSF_BANKED
+    lda music_bank+8
+    jsr nsf_select_bank
+.endif
+mb_noise_cmd:
+    ldy music_y+8               ; 3
+    lda (music_ptrs+8),y        ; 5 the command
+    bmi mb_noise_special        ; 2/3
+    iny                         ; 2
+    lsr                         ; 2 bit 0: $400C
+    sta music_hdr               ; 3
+    bcc mb_noise_1              ; 2/3
+    lda (music_ptrs+8),y        ; 5
+    iny                         ; 2
+    sta $400C                   ; 4 $400C halt, constant volume, volume
+    sta apu_shadow+$0C          ; 4 the UI's copy
+mb_noise_1:
+    lsr music_hdr               ; 5 bit 1: $400D
+    bcc mb_noise_2              ; 2/3
+    lda (music_ptrs+8),y        ; 5
+    iny                         ; 2
+    sta $400D                   ; 4 $400D (unused)
+mb_noise_2:
+    lsr music_hdr               ; 5 bit 2: $400E
+    bcc mb_noise_3              ; 2/3
+    lda (music_ptrs+8),y        ; 5
+    iny                         ; 2
+    sta $400E                   ; 4 $400E mode, period
+mb_noise_3:
+    lsr music_hdr               ; 5 bit 3: $400F
+    bcc mb_noise_e              ; 2/3
+    lda (music_ptrs+8),y        ; 5
+    iny                         ; 2
+    sta $400F                   ; 4 $400F length
+mb_noise_e:
+    lda music_hdr               ; 3 E: empty ticks after this one
+    sta music_wait+8            ; 3
+    lda music_refs+8            ; 3
+    bne mb_noise_ref            ; 2/3 inside a back-reference
+mb_noise_keep:
+    sty music_y+8               ; 3
+    cpy #$C0                    ; 2 keep y small: fold it into the address now and then
+    bcs mb_noise_fold           ; 2
+    jmp (music_link+8)          ; 5 the next block
+mb_noise_ref:
+    dec music_refs+8            ; 5 count the command
+    bne mb_noise_keep           ; 2/3
+    ldx #8                      ; 2 the reference is done: go on after it
+    jsr mu_ref_return           ; 6
+    jmp (music_link+8)          ; 5
+mb_noise_fold:
+    ldx #8                      ; 2
+    jsr mu_fold                 ; 6
+    jmp (music_link+8)          ; 5
+mb_noise_special:
+    ldx #8                      ; 2
+    jsr mu_special              ; 6 carry set: the frame has ended
+    bcc mb_noise_cmd            ; 2/3 a reference or a jump: its first command now
+    jmp (music_link+8)          ; 5
+mb_noise_idle:
+    dec music_wait+8            ; 5
+    jmp (music_link+8)          ; 5
+music_blocks_end:
+
+; -----------------------------------------------------------------------------------------------
+; The pairs streams, after the blocks: one loop over music_pairs. On a tick a waiting stream
+; costs 30 cycles; a playing one about 110 plus 32 per write.
+mu_pairs_start:
+    lda #0                      ; 2
+    sta music_pairs_i           ; 3
+mu_pairs_next:
+    ldy music_pairs_i           ; 3
+    cpy music_pairs_n           ; 3
+    bcs mu_pairs_done           ; 2
+    inc music_pairs_i           ; 5
+    ldx music_pairs,y           ; 4 x = 2k: the stream's slot
+    lda music_wait,x            ; 4
+    beq mu_pairs_play           ; 2/3
+    dec music_wait,x            ; 6
+    jmp mu_pairs_next           ; 3
+mu_pairs_done:
+    jmp mu_done                 ; 3
+mu_pairs_play:
 .if MAPPER_UXROM
     lda music_bank,x            ; 4
     tay                         ; 2
@@ -187,25 +637,18 @@ mu_decode:
     lda music_bank,x            ; the NSF's 4 KiB pages at $8000-$BFFF (asm/nsf.s)
     jsr nsf_select_bank
 .endif
-    lda music_lo,x              ; 4
+mu_pairs_cmd:
+    lda music_ptrs,x            ; 4
     sta music_ptr               ; 3
-    lda music_hi,x              ; 4
+    lda music_ptrs+1,x          ; 4
     sta music_ptr+1             ; 3
-    lda music_vec_lo,x          ; 4
-    sta music_vec               ; 3
-    lda music_vec_hi,x          ; 4
-    sta music_vec+1             ; 3
     ldy music_y,x               ; 4
-; Here and below x = the stream index, except inside the write loop.
-mu_command:
     cpy #$C0                    ; 2 keep y small: a command is at most 33 bytes
-    bcs mu_rebase               ; 2
+    bcs mu_pairs_fold           ; 2
     lda (music_ptr),y           ; 5
-    bmi mu_special              ; 2
+    bmi mu_pairs_special        ; 2
     iny                         ; 2
-    sta music_hdr               ; 3
-    jmp (music_vec)             ; 5 mm_group0-5 or mu_pairs
-mu_pairs:                       ; A = EEEE NNNN
+    sta music_hdr               ; 3 EEEE NNNN
     stx music_x                 ; 3 the write loop counts with x
     and #$0F                    ; 2
     tax                         ; 2 x = writes - 1
@@ -226,66 +669,81 @@ music_write_done:
     ldx music_x                 ; 3
     lda music_hdr               ; 3
     cmp #$70                    ; 2
-    bcs mu_counted              ; 2 E = 7: the frame goes on
-    lsr                         ; 8 E = empty frames after this one
+    bcs mu_pairs_counted        ; 2 E = 7: the frame goes on
+    lsr                         ; 8 E = empty ticks after this one
     lsr
     lsr
     lsr
     sta music_wait,x            ; 4
-mu_frame_end:                   ; the frame ends for this stream
-    lda music_refs,x            ; 4
-    bne mu_frame_end_ref        ; 2
-    sty music_y,x               ; 4
-    jmp mu_next_x               ; 3
-mu_frame_end_ref:
-    dec music_refs,x            ; 6
-    beq mu_ref_back_end         ; 2
-    sty music_y,x               ; 4
-    jmp mu_next_x               ; 3
-mu_ref_back_end:                ; the reference is done: go on after it next frame
-    lda music_ret_lo,x
-    sta music_lo,x
-    lda music_ret_hi,x
-    sta music_hi,x
-    lda #0
-    sta music_y,x
-    jmp mu_next_x
+    jsr mu_frame_end            ; 6
+    jmp mu_pairs_next           ; 3
+mu_pairs_counted:               ; the command is done and the frame goes on: count it as a
+    jsr mu_frame_end            ; frame end does (the wait stays 0)
+    jmp mu_pairs_cmd
+mu_pairs_fold:
+    jsr mu_fold
+    jmp mu_pairs_cmd
+mu_pairs_special:
+    jsr mu_special              ; carry set: the frame has ended
+    bcc mu_pairs_cmd
+    jmp mu_pairs_next
 
-mu_counted:                     ; a command ended, the frame goes on
-    lda music_refs,x            ; 4
-    beq mu_command              ; 3
-    dec music_refs,x            ; 6
-    bne mu_command              ; 3
-    lda music_ret_lo,x          ; the reference is done: go on after it now
-    sta music_lo,x
-    sta music_ptr
-    lda music_ret_hi,x
-    sta music_hi,x
-    sta music_ptr+1
-    ldy #0
-    jmp mu_command
+; -----------------------------------------------------------------------------------------------
+; Code shared by the blocks and the pairs loop: x = the stream's slot (2k).
 
-mu_rebase:                      ; fold y into the address (once per 192 bytes)
+; mu_frame_end: the stream ended a command at offset y (its wait is set). Inside a
+; back-reference, counts the command and comes back after the reference when it was the last;
+; else keeps y, folding it into the address once it passes $C0 (so y never wraps: a command is
+; at most 33 bytes). 26 cycles with no reference, 32 counting one, 46 coming back.
+mu_frame_end:
+    lda music_refs,x            ; 4
+    beq mu_keep_y               ; 2/3
+    dec music_refs,x            ; 6
+    bne mu_keep_y               ; 2/3
+mu_ref_return:                  ; the reference is done: go on after it (28 cycles with rts)
+    lda music_ret,x             ; 4
+    sta music_ptrs,x            ; 4
+    lda music_ret+1,x           ; 4
+    sta music_ptrs+1,x          ; 4
+    lda #0                      ; 2
+    sta music_y,x               ; 4
+    rts                         ; 6
+mu_keep_y:
+    sty music_y,x               ; 4
+    cpy #$C0                    ; 2
+    bcs mu_fold                 ; 2/3
+    rts                         ; 6
+mu_fold:                        ; music_ptrs += y, y = 0 (once per 192 bytes of a stream)
     tya
     clc
-    adc music_ptr
-    sta music_ptr
-    sta music_lo,x
-    lda music_ptr+1
+    adc music_ptrs,x
+    sta music_ptrs,x
+    lda music_ptrs+1,x
     adc #0
-    sta music_ptr+1
-    sta music_hi,x
-    ldy #0
-    jmp mu_command
+    sta music_ptrs+1,x
+    lda #0
+    sta music_y,x
+    rts
 
-mu_special:                     ; A = $80-$FF
+; mu_special: A = a command $80-$FF read at offset y. Returns carry set when the stream's frame
+; has ended (a wait, the end of the stream), carry clear when decoding goes on at
+; music_ptrs,x + music_y,x (a back-reference, a phrase, a jump).
+mu_special:
     iny                         ; 2
     cmp #$A0                    ; 2
     bcs mu_ref_or_jump          ; 2/3
-    and #$1F                    ; 2 wait: the frame ends, A more empty ticks
+    and #$1F                    ; 2 a wait: the frame ends, A more empty ticks
     sta music_wait,x            ; 4
-    jmp mu_frame_end            ; 3
+    jsr mu_frame_end            ; 6 + 26
+    sec                         ; 2
+    rts                         ; 6
 mu_ref_or_jump:
+    sta music_hdr               ; 3
+    lda music_ptrs,x            ; 4 the operands are read through music_ptr
+    sta music_ptr               ; 3
+    lda music_ptrs+1,x          ; 4
+    sta music_ptr+1             ; 3
+    lda music_hdr               ; 3
     cmp #$E0                    ; 2
     bcc mu_phrase               ; 2/3
     cmp #$FD                    ; 2
@@ -293,25 +751,24 @@ mu_ref_or_jump:
     sbc #$DE                    ; 2 carry clear: A - $DF = commands to play
     sta music_refs,x            ; 4
 mu_ref_enter:                   ; y = offset of the target address
-    tya
-    clc
-    adc #2
-    adc music_ptr               ; return address = ptr + y + 2
-    sta music_ret_lo,x
-    lda music_ptr+1
-    adc #0
-    sta music_ret_hi,x
-    lda (music_ptr),y
-    sta music_hdr
-    iny
-    lda (music_ptr),y
-    sta music_ptr+1
-    sta music_hi,x
-    lda music_hdr
-    sta music_ptr
-    sta music_lo,x
-    ldy #0
-    jmp mu_command
+    tya                         ; 2
+    clc                         ; 2
+    adc #2                      ; 2
+    adc music_ptr               ; 3 return address = ptr + y + 2
+    sta music_ret,x             ; 4
+    lda music_ptr+1             ; 3
+    adc #0                      ; 2
+    sta music_ret+1,x           ; 4
+    lda (music_ptr),y           ; 5
+    sta music_ptrs,x            ; 4
+    iny                         ; 2
+    lda (music_ptr),y           ; 5
+    sta music_ptrs+1,x          ; 4
+mu_go_on:                       ; decoding goes on at music_ptrs,x
+    lda #0                      ; 2
+    sta music_y,x               ; 4
+    clc                         ; 2
+    rts                         ; 6 about 110 cycles from the block's bmi for a reference
 mu_phrase:                      ; A = $A0 + k, carry clear; y = offset after the command
     sbc #$9F                    ; 2 k = A - $A0
     sta music_phrase_k          ; 3
@@ -322,22 +779,19 @@ mu_phrase:                      ; A = $A0 + k, carry clear; y = offset after the
     lda music_hdr               ; 3 return address = ptr + offset after the command
     clc                         ; 2
     adc music_ptr               ; 3
-    sta music_ret_lo,x          ; 4
+    sta music_ret,x             ; 4
     lda music_ptr+1             ; 3
     adc #0                      ; 2
-    sta music_ret_hi,x          ; 4
+    sta music_ret+1,x           ; 4
     lda (music_phrases),y       ; 5 commands to play
     sta music_refs,x            ; 4
     iny                         ; 2
     lda (music_phrases),y       ; 5 address low
-    sta music_ptr               ; 3
-    sta music_lo,x              ; 4
+    sta music_ptrs,x            ; 4
     iny                         ; 2
     lda (music_phrases),y       ; 5 address high
-    sta music_ptr+1             ; 3
-    sta music_hi,x              ; 4
-    ldy #0                      ; 2
-    jmp mu_command              ; 3 about 90 cycles in all
+    sta music_ptrs+1,x          ; 4
+    jmp mu_go_on                ; 3
 mu_long:
     beq mu_long_ref             ; $FD
     cmp #$FF
@@ -346,14 +800,10 @@ mu_long:
     sta music_bank,x
     iny
     lda (music_ptr),y
-    sta music_hdr
+    sta music_ptrs,x
     iny
     lda (music_ptr),y
-    sta music_ptr+1
-    sta music_hi,x
-    lda music_hdr
-    sta music_ptr
-    sta music_lo,x
+    sta music_ptrs+1,x
 .if MAPPER_UXROM
     lda music_bank,x
     tay
@@ -363,251 +813,19 @@ mu_long:
     lda music_bank,x
     jsr nsf_select_bank
 .endif
-    ldy #0
-    jmp mu_command
+    jmp mu_go_on
 mu_long_ref:
     lda (music_ptr),y
     iny
     sta music_refs,x
     jmp mu_ref_enter
-mu_stop:                        ; stay on the $FF; look again in 255 frames
+mu_stop:                        ; stay on the $FF; look again in 255 ticks
     dey
     lda #$FF
     sta music_wait,x
     sty music_y,x
-    jmp mu_next_x
-
-; Mask-mode write commands, one routine per register group: each set bit of the header's low
-; nibble writes the next value to that register. Four shifts leave E in music_hdr.
-; A write costs 18 cycles, a skipped register 8.
-mm_group0:
-    lsr music_hdr               ; 5
-    bcc mm_g0_0                 ; 2/3
-    lda (music_ptr),y           ; 5
-    iny                         ; 2
-    sta $4000                   ; 4
-    sta apu_shadow+$00          ; 4 the UI's copy (meters, pause)
-mm_g0_0:
-    lsr music_hdr               ; 5
-    bcc mm_g0_1                 ; 2/3
-    lda (music_ptr),y           ; 5
-    iny                         ; 2
-    sta $4001                   ; 4
-    sta apu_shadow+$01          ; 4 the UI's copy (meters, pause)
-mm_g0_1:
-    lsr music_hdr               ; 5
-    bcc mm_g0_2                 ; 2/3
-    lda (music_ptr),y           ; 5
-    iny                         ; 2
-    sta $4002                   ; 4
-    sta apu_shadow+$02          ; 4 the UI's copy (meters, pause)
-mm_g0_2:
-    lsr music_hdr               ; 5
-    bcc mm_g0_3                 ; 2/3
-    lda (music_ptr),y           ; 5
-    iny                         ; 2
-    sta $4003                   ; 4
-    sta apu_shadow+$03          ; 4 the UI's copy (meters, pause)
-mm_g0_3:
-    lda music_hdr               ; 3 E: empty frames after this one (x = stream, unchanged)
-    sta music_wait,x            ; 4
-    lda music_refs,x            ; 4
-    beq mm_g0_end             ; 3
-    jmp mu_frame_end_ref
-mm_g0_end:
-    sty music_y,x               ; 4
-    jmp mu_next_x               ; 3
-mm_group1:
-    lsr music_hdr               ; 5
-    bcc mm_g1_0                 ; 2/3
-    lda (music_ptr),y           ; 5
-    iny                         ; 2
-    sta $4004                   ; 4
-    sta apu_shadow+$04          ; 4 the UI's copy (meters, pause)
-mm_g1_0:
-    lsr music_hdr               ; 5
-    bcc mm_g1_1                 ; 2/3
-    lda (music_ptr),y           ; 5
-    iny                         ; 2
-    sta $4005                   ; 4
-    sta apu_shadow+$05          ; 4 the UI's copy (meters, pause)
-mm_g1_1:
-    lsr music_hdr               ; 5
-    bcc mm_g1_2                 ; 2/3
-    lda (music_ptr),y           ; 5
-    iny                         ; 2
-    sta $4006                   ; 4
-    sta apu_shadow+$06          ; 4 the UI's copy (meters, pause)
-mm_g1_2:
-    lsr music_hdr               ; 5
-    bcc mm_g1_3                 ; 2/3
-    lda (music_ptr),y           ; 5
-    iny                         ; 2
-    sta $4007                   ; 4
-    sta apu_shadow+$07          ; 4 the UI's copy (meters, pause)
-mm_g1_3:
-    lda music_hdr               ; 3 E: empty frames after this one (x = stream, unchanged)
-    sta music_wait,x            ; 4
-    lda music_refs,x            ; 4
-    beq mm_g1_end             ; 3
-    jmp mu_frame_end_ref
-mm_g1_end:
-    sty music_y,x               ; 4
-    jmp mu_next_x               ; 3
-mm_group2:
-    lsr music_hdr               ; 5
-    bcc mm_g2_0                 ; 2/3
-    lda (music_ptr),y           ; 5
-    iny                         ; 2
-    sta $4008                   ; 4
-    sta apu_shadow+$08          ; 4 the UI's copy (meters, pause)
-mm_g2_0:
-    lsr music_hdr               ; 5
-    bcc mm_g2_1                 ; 2/3
-    lda (music_ptr),y           ; 5
-    iny                         ; 2
-    sta $4009                   ; 4
-    sta apu_shadow+$09          ; 4 the UI's copy (meters, pause)
-mm_g2_1:
-    lsr music_hdr               ; 5
-    bcc mm_g2_2                 ; 2/3
-    lda (music_ptr),y           ; 5
-    iny                         ; 2
-    sta $400A                   ; 4
-    sta apu_shadow+$0A          ; 4 the UI's copy (meters, pause)
-mm_g2_2:
-    lsr music_hdr               ; 5
-    bcc mm_g2_3                 ; 2/3
-    lda (music_ptr),y           ; 5
-    iny                         ; 2
-    sta $400B                   ; 4
-    sta apu_shadow+$0B          ; 4 the UI's copy (meters, pause)
-mm_g2_3:
-    lda music_hdr               ; 3 E: empty frames after this one (x = stream, unchanged)
-    sta music_wait,x            ; 4
-    lda music_refs,x            ; 4
-    beq mm_g2_end             ; 3
-    jmp mu_frame_end_ref
-mm_g2_end:
-    sty music_y,x               ; 4
-    jmp mu_next_x               ; 3
-mm_group3:
-    lsr music_hdr               ; 5
-    bcc mm_g3_0                 ; 2/3
-    lda (music_ptr),y           ; 5
-    iny                         ; 2
-    sta $400C                   ; 4
-    sta apu_shadow+$0C          ; 4 the UI's copy (meters, pause)
-mm_g3_0:
-    lsr music_hdr               ; 5
-    bcc mm_g3_1                 ; 2/3
-    lda (music_ptr),y           ; 5
-    iny                         ; 2
-    sta $400D                   ; 4
-    sta apu_shadow+$0D          ; 4 the UI's copy (meters, pause)
-mm_g3_1:
-    lsr music_hdr               ; 5
-    bcc mm_g3_2                 ; 2/3
-    lda (music_ptr),y           ; 5
-    iny                         ; 2
-    sta $400E                   ; 4
-    sta apu_shadow+$0E          ; 4 the UI's copy (meters, pause)
-mm_g3_2:
-    lsr music_hdr               ; 5
-    bcc mm_g3_3                 ; 2/3
-    lda (music_ptr),y           ; 5
-    iny                         ; 2
-    sta $400F                   ; 4
-    sta apu_shadow+$0F          ; 4 the UI's copy (meters, pause)
-mm_g3_3:
-    lda music_hdr               ; 3 E: empty frames after this one (x = stream, unchanged)
-    sta music_wait,x            ; 4
-    lda music_refs,x            ; 4
-    beq mm_g3_end             ; 3
-    jmp mu_frame_end_ref
-mm_g3_end:
-    sty music_y,x               ; 4
-    jmp mu_next_x               ; 3
-mm_group4:
-    lsr music_hdr               ; 5
-    bcc mm_g4_0                 ; 2/3
-    lda (music_ptr),y           ; 5
-    iny                         ; 2
-    sta $4010                   ; 4
-    sta apu_shadow+$10          ; 4 the UI's copy (meters, pause)
-mm_g4_0:
-    lsr music_hdr               ; 5
-    bcc mm_g4_1                 ; 2/3
-    lda (music_ptr),y           ; 5
-    iny                         ; 2
-    sta $4011                   ; 4
-    sta apu_shadow+$11          ; 4 the UI's copy (meters, pause)
-mm_g4_1:
-    lsr music_hdr               ; 5
-    bcc mm_g4_2                 ; 2/3
-    lda (music_ptr),y           ; 5
-    iny                         ; 2
-    sta $4012                   ; 4
-    sta apu_shadow+$12          ; 4 the UI's copy (meters, pause)
-mm_g4_2:
-    lsr music_hdr               ; 5
-    bcc mm_g4_3                 ; 2/3
-    lda (music_ptr),y           ; 5
-    iny                         ; 2
-    sta $4013                   ; 4
-    sta apu_shadow+$13          ; 4 the UI's copy (meters, pause)
-mm_g4_3:
-    lda music_hdr               ; 3 E: empty frames after this one (x = stream, unchanged)
-    sta music_wait,x            ; 4
-    lda music_refs,x            ; 4
-    beq mm_g4_end             ; 3
-    jmp mu_frame_end_ref
-mm_g4_end:
-    sty music_y,x               ; 4
-    jmp mu_next_x               ; 3
-mm_group5:
-    lsr music_hdr               ; 5
-    bcc mm_g5_0                 ; 2/3
-    lda (music_ptr),y           ; 5
-    iny                         ; 2
-    sta $4014                   ; 4
-    sta apu_shadow+$14          ; 4 the UI's copy (meters, pause)
-mm_g5_0:
-    lsr music_hdr               ; 5
-    bcc mm_g5_1                 ; 2/3
-    lda (music_ptr),y           ; 5
-    iny                         ; 2
-    sta $4015                   ; 4
-    sta apu_shadow+$15          ; 4 the UI's copy (meters, pause)
-mm_g5_1:
-    lsr music_hdr               ; 5
-    bcc mm_g5_2                 ; 2/3
-    lda (music_ptr),y           ; 5
-    iny                         ; 2
-    sta $4016                   ; 4
-    sta apu_shadow+$16          ; 4 the UI's copy (meters, pause)
-mm_g5_2:
-    lsr music_hdr               ; 5
-    bcc mm_g5_3                 ; 2/3
-    lda (music_ptr),y           ; 5
-    iny                         ; 2
-    sta $4017                   ; 4
-    sta apu_shadow+$17          ; 4 the UI's copy (meters, pause)
-mm_g5_3:
-    lda music_hdr               ; 3 E: empty frames after this one (x = stream, unchanged)
-    sta music_wait,x            ; 4
-    lda music_refs,x            ; 4
-    beq mm_g5_end             ; 3
-    jmp mu_frame_end_ref
-mm_g5_end:
-    sty music_y,x               ; 4
-    jmp mu_next_x               ; 3
-mm_end:                         ; end of the mask routines
-
-mm_vec_lo:                      ; write-command handlers by header mode byte (group, or pairs)
-    .byte <mm_group0, <mm_group1, <mm_group2, <mm_group3, <mm_group4, <mm_group5, <mu_pairs
-mm_vec_hi:
-    .byte >mm_group0, >mm_group1, >mm_group2, >mm_group3, >mm_group4, >mm_group5, >mu_pairs
+    sec
+    rts
 
 
 .if MAPPER_UXROM

@@ -9,6 +9,7 @@
 use crate::apu_stream::ApuStream;
 use crate::error::{Error, Result};
 use crate::region::Region;
+use crate::rom::decode::decode_cycles_at;
 use crate::rom::emit::{self, Layout};
 use crate::rom::encode::{encode_stream_with, EncodeOptions, EncodedSong};
 use crate::rom::ines::nes2_header;
@@ -80,6 +81,11 @@ pub struct SongSize {
     pub data_bytes: usize,
     /// Frames in one pass.
     pub frames: usize,
+    /// music_update cycles of the song's costliest frame, and their sum over one pass (divide
+    /// by `frames` for the mean), as the reference decoder counts them
+    /// ([`crate::rom::decode::decode_cycles`]: page crossings add a few in the emulator).
+    pub worst_cycles: u32,
+    pub cycles_sum: u64,
 }
 
 /// A built ROM.
@@ -94,11 +100,31 @@ pub struct Rom {
     pub symbols: BTreeMap<String, u16>,
     /// Per-song data sizes, in song order.
     pub songs: Vec<SongSize>,
+    /// The songs in the player's format, in song order (before identical streams are merged
+    /// and the pieces placed): what [`crate::rom::decode`] reads back.
+    pub encoded: Vec<EncodedSong>,
+    /// `piece_addresses[song][stream][piece]`: where the ROM holds each piece (in its bank).
+    pub piece_addresses: Vec<Vec<Vec<u16>>>,
     /// All song data: table, headers, text and streams.
     pub data_bytes: usize,
     /// Bytes of the player code.
     pub player_bytes: usize,
     pub region: Region,
+}
+
+impl Rom {
+    /// music_update's cycles in each of the first `frames` frames of song `song`, as the
+    /// reference decoder counts them with the pieces where this ROM holds them
+    /// ([`decode_cycles_at`]).
+    pub fn music_cycles(&self, song: usize, frames: usize) -> Result<Vec<u32>> {
+        let (s, at) = self
+            .encoded
+            .get(song)
+            .zip(self.piece_addresses.get(song))
+            .ok_or_else(|| Error::Unsupported(format!("the ROM has no song {song}")))?;
+        let at = |stream: usize, piece: usize| at[stream][piece];
+        decode_cycles_at(s, frames, self.mapper == Mapper::Uxrom, &at)
+    }
 }
 
 /// Builds a ROM playing `songs` (song 0 first; Right/Left on the controller change songs)
@@ -403,12 +429,19 @@ fn link(
     crate::rom::chr::use_chr_rom(&mut bytes);
     bytes.extend_from_slice(&linked.image);
     bytes.extend_from_slice(&crate::rom::chr::chr_rom());
+    let (_, addr) = emit::place(layout);
+    let piece_addresses: Vec<Vec<Vec<u16>>> = layout
+        .stream_ids
+        .iter()
+        .map(|ids| ids.iter().map(|&id| addr[id].clone()).collect())
+        .collect();
     let mut counted = vec![false; layout.streams.len()];
     let songs = layout
         .songs
         .iter()
         .zip(&layout.stream_ids)
-        .map(|(s, ids)| {
+        .zip(&piece_addresses)
+        .map(|((s, ids), at)| {
             let mut data = s.header_bytes();
             for &id in ids {
                 if !counted[id] {
@@ -420,19 +453,25 @@ fn link(
                         .sum::<usize>();
                 }
             }
-            SongSize {
+            let at = |stream: usize, piece: usize| at[stream][piece];
+            let cycles = decode_cycles_at(s, s.frames, layout.uxrom, &at)?;
+            Ok(SongSize {
                 name: s.name.clone(),
                 data_bytes: data,
                 frames: s.frames,
-            }
+                worst_cycles: cycles.iter().copied().max().unwrap_or(0),
+                cycles_sum: cycles.iter().map(|&c| u64::from(c)).sum(),
+            })
         })
-        .collect();
+        .collect::<Result<Vec<_>>>()?;
     Ok(Rom {
         bytes,
         mapper,
         prg_size,
         symbols: linked.symbols,
         songs,
+        encoded: layout.songs.to_vec(),
+        piece_addresses,
         data_bytes,
         player_bytes,
         region: opts.region,

@@ -1,9 +1,14 @@
 //! Reference decoder of the player's song format, written the way `asm/music.s` runs it, so
 //! tests can check the encoder (decode(encode(s)) == s) without an emulator.
+//!
+//! It also counts the CPU cycles music_update spends on each frame ([`decode_cycles`]), path by
+//! path as asm/music.s notes them. The count leaves out the one cycle a `(ptr),y` read or a
+//! taken branch adds when it crosses a page, which depends on where the data lands, so the
+//! emulator measures at most a few cycles more (tests check both bounds).
 
 use crate::apu_stream::{ApuStream, RegWrite};
 use crate::error::{Error, Result};
-use crate::rom::encode::{cmd, EncodedSong, EncodedStream, StreamMode};
+use crate::rom::encode::{cmd, player_order_ok, EncodedSong, EncodedStream, StreamMode};
 
 /// Decoder state of one stream, as the player's zero-page variables hold it.
 #[derive(Debug, Clone, Copy)]
@@ -16,6 +21,113 @@ struct StreamState {
     wait: u8,
     ref_count: u8,
     ret: (usize, usize, usize),
+    /// The player's y: bytes read since music_ptrs was last set (folded in at $C0).
+    y: usize,
+}
+
+/// Cycle costs of asm/music.s's paths (NROM; [`Cycles::uxrom`] adds the bank switches).
+mod cost {
+    /// music_update on a frame that is not a tick, from its first instruction to its rts.
+    pub const NO_TICK: u32 = 33;
+    /// music_update with no streams playing (a song without any, or paused).
+    pub const NO_STREAMS: u32 = 12;
+    /// A tick: the clock through `jmp (music_first)`, and mu_done's rts.
+    pub const TICK: u32 = 49 + 6;
+    /// mu_done's bank restore (UxROM).
+    pub const UXROM_DONE: u32 = 10;
+    /// Selecting a stream's bank before it plays (UxROM): a block's, the pairs loop's.
+    pub const UXROM_BLOCK: u32 = 10;
+    pub const UXROM_PAIRS: u32 = 11;
+    /// A voice block whose stream waits.
+    pub const BLOCK_IDLE: u32 = 16;
+    /// A block that plays: the wait check.
+    pub const BLOCK_START: u32 = 5;
+    /// Reading a command: ldy, lda (ptr),y.
+    pub const READ: u32 = 8;
+    /// A mask command: bmi, iny, lsr, sta; the four bits skipped; the end up to the refs test.
+    pub const MASK: u32 = 2 + 7 + 3 + 3 * 8 + 9;
+    /// Per register written, and per write the UI keeps a copy of.
+    pub const MASK_WRITE: u32 = 10;
+    pub const SHADOW: u32 = 4;
+    /// The frame ends with no reference and y below $C0: bne, sty, cpy, bcs, jmp (link).
+    pub const BLOCK_END_FAST: u32 = 14;
+    /// Inside a reference the block counts the command itself (bne taken, dec, bne taken,
+    /// then as above), or comes back from the reference (bne taken, dec, bne, ldx, jsr
+    /// mu_ref_return, jmp (link)).
+    pub const BLOCK_END_COUNT: u32 = 3 + 5 + 3 + 14 - 2;
+    pub const BLOCK_END_RETURN: u32 = 3 + 5 + 2 + 2 + 6 + 28 + 5;
+    /// Folding y into the address at the end of a frame: bcs taken, ldx, jsr mu_fold (34 with
+    /// its rts), jmp (link), instead of bcs and jmp (link).
+    pub const BLOCK_END_FOLD: u32 = 3 + 2 + 6 + 34 + 5 - 2 - 5;
+    /// A special command from a block: bmi taken, ldx, jsr; then bcc taken to read again, or
+    /// bcc and jmp (link) when the frame ended.
+    pub const BLOCK_SPECIAL: u32 = 3 + 2 + 6;
+    pub const SPECIAL_GO_ON: u32 = 3;
+    pub const SPECIAL_ENDED: u32 = 2 + 5;
+    /// mu_frame_end: no reference (21), counting one (29), coming back from one (42); folding
+    /// y into the address adds 29.
+    pub const FRAME_END: u32 = 21;
+    pub const FRAME_END_COUNT: u32 = 29;
+    pub const FRAME_END_RETURN: u32 = 42;
+    pub const FOLD: u32 = 29;
+    /// mu_special, to its rts: a wait (before mu_frame_end), a phrase, a short reference, a
+    /// long one, a jump, the stream's end.
+    pub const WAIT: u32 = 4 + 2 + 2 + 4 + 6 + 2 + 6;
+    pub const PHRASE: u32 = 29 + 73 + 14;
+    pub const SHORT_REF: u32 = 29 + 12 + 42 + 14;
+    pub const LONG_REF: u32 = 29 + 7 + 3 + 14 + 42 + 14;
+    pub const JUMP: u32 = 29 + 7 + 6 + 31 + 3 + 14;
+    pub const UXROM_JUMP: u32 = 11;
+    pub const STOP: u32 = 29 + 7 + 7 + 20;
+    /// The pairs loop: its start (lda, sta) and its end (the loop test, jmp mu_done).
+    pub const PAIRS_LOOP: u32 = 5 + 12;
+    /// Per pairs stream: the loop's step, then waiting or playing.
+    pub const PAIRS_STEP: u32 = 21;
+    pub const PAIRS_IDLE: u32 = 11;
+    pub const PAIRS_PLAY: u32 = 3;
+    /// A pairs command: the address copy and y test; a fold first when y passed $C0.
+    pub const PAIRS_READ: u32 = 20 + 2 + 5;
+    pub const PAIRS_FOLD: u32 = 20 + 3 + 6 + 34 + 3;
+    /// A write command: bmi, the set-up, 46 per write (one less for the last), the end test;
+    /// then the frame ends (bcs, lsr x4, sta, jsr, jmp) or goes on (bcs taken, jsr, jmp).
+    pub const PAIRS_WRITES: u32 = 2 + 12 + 8;
+    pub const PAIRS_WRITE: u32 = 46;
+    pub const PAIRS_ENDS: u32 = 2 + 8 + 4 + 6 + 3;
+    pub const PAIRS_GOES_ON: u32 = 3 + 6 + 3;
+    /// A special command from the pairs loop: bmi taken, jsr; then bcc taken, or bcc, jmp.
+    pub const PAIRS_SPECIAL: u32 = 3 + 6;
+    pub const PAIRS_SPECIAL_GO_ON: u32 = 3;
+    pub const PAIRS_SPECIAL_ENDED: u32 = 2 + 3;
+}
+
+/// The registers whose voice-block writes also go to the UI's copy (asm/music.s).
+const SHADOWED: [u8; 6] = [0x00, 0x04, 0x08, 0x0B, 0x0C, 0x15];
+
+/// Where each piece of a song's streams lies: `(stream, piece) -> address`.
+pub type PieceAddress<'a> = &'a dyn Fn(usize, usize) -> u16;
+
+/// What [`step`] counts cycles for.
+#[derive(Clone, Copy)]
+struct Cycles<'a> {
+    total: u32,
+    uxrom: bool,
+    /// With the pieces' addresses, the page crossings of `(ptr),y` reads are counted too.
+    at: Option<PieceAddress<'a>>,
+}
+
+/// Reads the stream byte at `pos` as the player does, with `lda (ptr),y`: one cycle more when
+/// the pointer plus y crosses a page.
+fn read(song: &EncodedSong, st: &StreamState, pos: usize, cy: &mut Cycles) -> Result<u8> {
+    let b = byte(song, st, pos)?;
+    if let Some(at) = cy.at {
+        // music_ptrs points st.y bytes before st.pos.
+        let ptr = usize::from(at(st.data, st.piece)) + st.pos - st.y;
+        let y = pos - (st.pos - st.y);
+        if (ptr & 0xFF) + y > 0xFF {
+            cy.total += 1;
+        }
+    }
+    Ok(b)
 }
 
 /// Commands one stream may run in one frame before the data is judged broken.
@@ -37,6 +149,43 @@ fn byte(song: &EncodedSong, st: &StreamState, pos: usize) -> Result<u8> {
 
 /// Plays `frames` frames (looping as the song says) and returns each frame's writes.
 pub fn decode_frames(song: &EncodedSong, frames: usize) -> Result<Vec<Vec<RegWrite>>> {
+    Ok(play(song, frames, false, None)?
+        .into_iter()
+        .map(|(w, _)| w)
+        .collect())
+}
+
+/// Plays `frames` frames and returns the cycles music_update spends on each (without page
+/// crossings; see the module comment), on a UxROM board when `uxrom` (bank switches), else on
+/// NROM or an unbanked NSF.
+pub fn decode_cycles(song: &EncodedSong, frames: usize, uxrom: bool) -> Result<Vec<u32>> {
+    Ok(play(song, frames, uxrom, None)?
+        .into_iter()
+        .map(|(_, c)| c)
+        .collect())
+}
+
+/// [`decode_cycles`] with the song's pieces placed at `at(stream, piece)`, so the page crossings
+/// of data reads count as well; what is left out then is only a branch that crosses a page in
+/// the player's code, and the reads of the phrase table.
+pub fn decode_cycles_at(
+    song: &EncodedSong,
+    frames: usize,
+    uxrom: bool,
+    at: PieceAddress,
+) -> Result<Vec<u32>> {
+    Ok(play(song, frames, uxrom, Some(at))?
+        .into_iter()
+        .map(|(_, c)| c)
+        .collect())
+}
+
+fn play(
+    song: &EncodedSong,
+    frames: usize,
+    uxrom: bool,
+    at: Option<PieceAddress>,
+) -> Result<Vec<(Vec<RegWrite>, u32)>> {
     let mut states: Vec<StreamState> = song
         .streams
         .iter()
@@ -48,22 +197,46 @@ pub fn decode_frames(song: &EncodedSong, frames: usize) -> Result<Vec<Vec<RegWri
             wait: 0,
             ref_count: 0,
             ret: (0, 0, 0),
+            y: 0,
         })
         .collect();
+    // The player plays mask streams in its fixed voice-block order, then the pairs streams;
+    // a song laid out otherwise would play in another order than the one written here.
+    if !player_order_ok(&song.streams) {
+        let modes: Vec<_> = song.streams.iter().map(|s| s.mode).collect();
+        return Err(bad(
+            song,
+            format!("streams {modes:?} are not in the player's order"),
+        ));
+    }
     if !song.tick.is_valid() {
         return Err(bad(song, format!("tick rule {:?} out of range", song.tick)));
     }
     let mut acc = song.tick.start();
+    let has_pairs = song.streams.iter().any(|s| s.mode == StreamMode::Pairs);
     let mut out = Vec::with_capacity(frames);
     for _ in 0..frames {
         let mut writes = Vec::new();
+        let mut cy = Cycles {
+            total: cost::NO_TICK,
+            uxrom,
+            at,
+        };
+        if song.streams.is_empty() {
+            out.push((Vec::new(), cost::NO_STREAMS));
+            continue;
+        }
         // The streams run on tick frames only; their waits count ticks.
         if song.tick.advance(&mut acc) {
+            cy.total = cost::TICK + if uxrom { cost::UXROM_DONE } else { 0 };
+            if has_pairs {
+                cy.total += cost::PAIRS_LOOP;
+            }
             for (s, st) in song.streams.iter().zip(states.iter_mut()) {
-                step(song, s, st, &mut writes)?;
+                step(song, s, st, &mut writes, &mut cy)?;
             }
         }
-        out.push(writes);
+        out.push((writes, cy.total));
     }
     Ok(out)
 }
@@ -79,54 +252,141 @@ pub fn decode(song: &EncodedSong) -> Result<ApuStream> {
     Ok(st)
 }
 
+/// mu_frame_end: counts a command of the reference the stream is in, comes back after it
+/// when it was the last, else keeps y (folding it in past $C0). Returns its cycles.
+fn frame_end(st: &mut StreamState) -> u32 {
+    let mut c = if st.ref_count == 0 {
+        cost::FRAME_END
+    } else {
+        st.ref_count -= 1;
+        if st.ref_count == 0 {
+            (st.data, st.piece, st.pos) = st.ret;
+            st.y = 0;
+            return cost::FRAME_END_RETURN;
+        }
+        cost::FRAME_END_COUNT
+    };
+    if st.y >= 0xC0 {
+        st.y = 0;
+        c += cost::FOLD;
+    }
+    c
+}
+
 fn step(
     song: &EncodedSong,
     s: &EncodedStream,
     st: &mut StreamState,
     writes: &mut Vec<RegWrite>,
+    cy: &mut Cycles,
 ) -> Result<()> {
+    let block = matches!(s.mode, StreamMode::Mask { .. });
     if st.wait > 0 {
         st.wait -= 1;
+        cy.total += if block {
+            cost::BLOCK_IDLE
+        } else {
+            cost::PAIRS_STEP + cost::PAIRS_IDLE
+        };
         return Ok(());
     }
+    cy.total += match (block, cy.uxrom) {
+        (true, false) => cost::BLOCK_START,
+        (true, true) => cost::BLOCK_START + cost::UXROM_BLOCK,
+        (false, false) => cost::PAIRS_STEP + cost::PAIRS_PLAY,
+        (false, true) => cost::PAIRS_STEP + cost::PAIRS_PLAY + cost::UXROM_PAIRS,
+    };
     for _ in 0..MAX_COMMANDS_PER_FRAME {
-        let c = byte(song, st, st.pos)?;
+        if block {
+            cy.total += cost::READ;
+        } else {
+            if st.y >= 0xC0 {
+                st.y = 0;
+                cy.total += cost::PAIRS_FOLD;
+            }
+            cy.total += cost::PAIRS_READ;
+        }
+        let c = read(song, st, st.pos, cy)?;
         st.pos += 1;
-        let mut frame_ended = false;
-        match c {
+        st.y += 1;
+        if c >= 0x80 {
+            cy.total += if block {
+                cost::BLOCK_SPECIAL
+            } else {
+                cost::PAIRS_SPECIAL
+            };
+        }
+        // Whether the command ended the stream's frame, and the cycles of its special path.
+        let (ended, special) = match c {
             0x00..=0x7F => match s.mode {
                 StreamMode::Mask { base } => {
+                    cy.total += cost::MASK;
                     for bit in 0..4u8 {
                         if c & (1 << bit) != 0 {
-                            let v = byte(song, st, st.pos)?;
+                            let v = read(song, st, st.pos, cy)?;
                             st.pos += 1;
-                            writes.push(RegWrite::new(0x4000 + u16::from(base + bit), v));
+                            st.y += 1;
+                            let r = base + bit;
+                            writes.push(RegWrite::new(0x4000 + u16::from(r), v));
+                            cy.total += cost::MASK_WRITE;
+                            if SHADOWED.contains(&r) {
+                                cy.total += cost::SHADOW;
+                            }
                         }
                     }
                     st.wait = c >> 4;
-                    frame_ended = true;
+                    cy.total += match st.ref_count {
+                        0 => cost::BLOCK_END_FAST,
+                        1 => cost::BLOCK_END_RETURN,
+                        _ => cost::BLOCK_END_COUNT,
+                    };
+                    if st.ref_count == 1 {
+                        st.ref_count = 0;
+                        (st.data, st.piece, st.pos) = st.ret;
+                        st.y = 0;
+                    } else {
+                        st.ref_count = st.ref_count.saturating_sub(1);
+                        if st.y >= 0xC0 {
+                            st.y = 0;
+                            cy.total += cost::BLOCK_END_FOLD;
+                        }
+                    }
+                    return Ok(());
                 }
                 StreamMode::Pairs => {
                     let n = usize::from(c & 0x0F) + 1;
                     for _ in 0..n {
-                        let r = byte(song, st, st.pos)?;
-                        let v = byte(song, st, st.pos + 1)?;
+                        let r = read(song, st, st.pos, cy)?;
+                        let v = read(song, st, st.pos + 1, cy)?;
                         st.pos += 2;
+                        st.y += 2;
                         if r > 0x17 {
                             return Err(bad(song, format!("register ${r:02X} out of range")));
                         }
                         writes.push(RegWrite::new(0x4000 + u16::from(r), v));
                     }
+                    cy.total += cost::PAIRS_WRITES + cost::PAIRS_WRITE * n as u32 - 1;
                     let e = c >> 4;
-                    if e != cmd::CONTINUE {
+                    let ended = e != cmd::CONTINUE;
+                    if ended {
                         st.wait = e;
-                        frame_ended = true;
                     }
+                    cy.total += if ended {
+                        cost::PAIRS_ENDS
+                    } else {
+                        cost::PAIRS_GOES_ON
+                    };
+                    cy.total += frame_end(st);
+                    if ended {
+                        return Ok(());
+                    }
+                    continue;
                 }
             },
             0x80..=0x9F => {
                 st.wait = c & 0x1F;
-                frame_ended = true;
+                let fe = frame_end(st);
+                (true, cost::WAIT + fe)
             }
             cmd::PHRASE..=0xDF => {
                 if st.ref_count != 0 {
@@ -143,7 +403,8 @@ fn step(
                 st.ret = (st.data, st.piece, st.pos);
                 (st.data, st.piece, st.pos) = (ph.stream, ph.piece, ph.offset);
                 st.ref_count = ph.count;
-                continue;
+                st.y = 0;
+                (false, cost::PHRASE)
             }
             cmd::REF..=cmd::LONG_REF => {
                 if st.ref_count != 0 {
@@ -151,12 +412,13 @@ fn step(
                 }
                 let n = if c == cmd::LONG_REF {
                     st.pos += 1;
-                    byte(song, st, st.pos - 1)?
+                    st.y += 1;
+                    read(song, st, st.pos - 1, cy)?
                 } else {
                     c - cmd::REF + 1
                 };
-                let lo = byte(song, st, st.pos)?;
-                let hi = byte(song, st, st.pos + 1)?;
+                let lo = read(song, st, st.pos, cy)?;
+                let hi = read(song, st, st.pos + 1, cy)?;
                 let here = &song.streams[st.data].pieces[st.piece];
                 let target = here
                     .xrefs
@@ -167,7 +429,13 @@ fn step(
                 (st.data, st.piece) = target;
                 st.pos = usize::from(u16::from_le_bytes([lo, hi]));
                 st.ref_count = n;
-                continue;
+                st.y = 0;
+                let c = if c == cmd::LONG_REF {
+                    cost::LONG_REF
+                } else {
+                    cost::SHORT_REF
+                };
+                (false, c)
             }
             cmd::JUMP => {
                 let target = song.streams[st.data].pieces[st.piece]
@@ -176,24 +444,31 @@ fn step(
                     .find(|&&(p, _)| p == st.pos)
                     .map(|&(_, t)| t)
                     .ok_or_else(|| bad(song, "jump without a target piece".into()))?;
-                let lo = byte(song, st, st.pos + 1)?;
-                let hi = byte(song, st, st.pos + 2)?;
+                read(song, st, st.pos, cy)?; // the bank
+                let lo = read(song, st, st.pos + 1, cy)?;
+                let hi = read(song, st, st.pos + 2, cy)?;
                 st.piece = target;
                 st.pos = usize::from(u16::from_le_bytes([lo, hi]));
-                continue;
+                st.y = 0;
+                let bank = if cy.uxrom { cost::UXROM_JUMP } else { 0 };
+                (false, cost::JUMP + bank)
             }
             cmd::STOP => {
+                // The player stays on the $FF and looks again in 255 ticks.
                 st.pos -= 1;
-                return Ok(());
+                st.y -= 1;
+                st.wait = 0xFF;
+                (true, cost::STOP)
             }
-        }
-        if st.ref_count != 0 {
-            st.ref_count -= 1;
-            if st.ref_count == 0 {
-                (st.data, st.piece, st.pos) = st.ret;
-            }
-        }
-        if frame_ended {
+        };
+        cy.total += special;
+        cy.total += match (block, ended) {
+            (true, false) => cost::SPECIAL_GO_ON,
+            (true, true) => cost::SPECIAL_ENDED,
+            (false, false) => cost::PAIRS_SPECIAL_GO_ON,
+            (false, true) => cost::PAIRS_SPECIAL_ENDED,
+        };
+        if ended {
             return Ok(());
         }
     }

@@ -193,30 +193,56 @@ pub struct EncodeOptions {
     /// Back-references may point into the song's other streams and other pieces: every piece
     /// lands in one address space (NROM, an unbanked NSF).
     pub cross_stream_refs: bool,
+    /// The most music_update cycles any frame may cost, as the reference decoder counts them
+    /// ([`crate::rom::decode::decode_cycles`], which leaves out page crossings: keep some
+    /// cycles spare). Where the encoding goes over, it is done again with a smaller
+    /// `ref_cycle_budget`, a few times at most; 0 turns the check off.
+    pub max_frame_cycles: u32,
 }
 
-/// Cycles the player spends entering a back-reference and coming back from it.
-pub const REF_ENTRY_CYCLES: u32 = 100;
-/// music_update's call, return and tick clock on a tick frame.
-const TICK_CYCLES: u32 = 61;
-/// A stream with nothing to do this tick.
-const IDLE_STREAM_CYCLES: u32 = 22;
-/// What a wait command costs beyond an idle stream.
-const WAIT_COMMAND_CYCLES: u32 = 56;
-/// A mask stream playing a write command: fixed part, and per write.
-const MASK_STREAM_CYCLES: u32 = 124;
-const MASK_WRITE_CYCLES: u32 = 14;
+/// Cycles the player spends entering a back-reference or phrase (mu_special, then the block
+/// reads the command it points at).
+pub const REF_ENTRY_CYCLES: u32 = 140;
+/// music_update's call, return and tick clock on a tick frame, and mu_done.
+const TICK_CYCLES: u32 = 66;
+/// A voice block whose stream waits this tick.
+const IDLE_BLOCK_CYCLES: u32 = 16;
+/// A pairs stream waiting this tick (the pairs loop's own start and end are in
+/// [`PAIRS_LOOP_CYCLES`]).
+const IDLE_PAIRS_CYCLES: u32 = 30;
+/// The pairs loop's start and end, once a song has pairs streams.
+const PAIRS_LOOP_CYCLES: u32 = 20;
+/// What a wait command costs beyond a waiting stream.
+const WAIT_COMMAND_CYCLES: u32 = 70;
+/// What reading the end of a stream ($FF) costs beyond a waiting stream.
+const STOP_COMMAND_CYCLES: u32 = 80;
+/// A voice block playing a mask command: fixed part, per write, and per write the UI keeps a
+/// copy of (`$4000 $4004 $4008 $400B $400C $4015`).
+const MASK_STREAM_CYCLES: u32 = 72;
+const MASK_WRITE_CYCLES: u32 = 10;
+const SHADOW_CYCLES: u32 = 4;
 /// A pairs stream playing a write command: fixed part, and per write.
-const PAIRS_STREAM_CYCLES: u32 = 110;
+const PAIRS_STREAM_CYCLES: u32 = 120;
 const PAIRS_WRITE_CYCLES: u32 = 32;
+/// The registers whose voice-block writes also go to the UI's copy (asm/music.s).
+const SHADOWED: [u16; 6] = [0x4000, 0x4004, 0x4008, 0x400B, 0x400C, 0x4015];
+
+/// The register groups that have a voice block in the player, in the order it plays them:
+/// control (`$4015`), pulse 1, pulse 2, triangle, noise. The DMC group has none.
+pub const BLOCK_ORDER: [u8; 5] = [5, 0, 1, 2, 3];
+
+fn block_rank(group: usize) -> Option<usize> {
+    BLOCK_ORDER.iter().position(|&g| usize::from(g) == group)
+}
 
 impl Default for EncodeOptions {
     fn default() -> Self {
         EncodeOptions {
             max_piece: 0x4000,
             search_depth: 48,
-            ref_cycle_budget: 840,
+            ref_cycle_budget: 690,
             cross_stream_refs: false,
+            max_frame_cycles: 730,
         }
     }
 }
@@ -242,7 +268,33 @@ pub fn encode_stream_with(stream: &ApuStream, opts: &EncodeOptions) -> EncodedSo
 
 /// Encodes a stream with waits counted in the ticks of `tick`, which must fit it
 /// ([`TickRule::fits`]; [`TickRule::EVERY_FRAME`] fits every song).
+///
+/// The back-reference budget is an estimate made while encoding; the reference decoder then
+/// counts each frame's cycles, and where one goes over [`EncodeOptions::max_frame_cycles`] the
+/// song is encoded again with the budget lowered by twice the overshoot (at most six tries;
+/// the last encoding is kept even if a frame with no references at all is over).
 pub fn encode_with_rule(stream: &ApuStream, opts: &EncodeOptions, tick: TickRule) -> EncodedSong {
+    let mut o = *opts;
+    let mut song = encode_once(stream, &o, tick);
+    if opts.max_frame_cycles == 0 {
+        return song;
+    }
+    let banked = !opts.cross_stream_refs;
+    for _ in 0..6 {
+        let worst = crate::rom::decode::decode_cycles(&song, song.frames, banked)
+            .map_or(0, |c| c.into_iter().max().unwrap_or(0));
+        if worst <= opts.max_frame_cycles || o.ref_cycle_budget == 0 {
+            break;
+        }
+        o.ref_cycle_budget = o
+            .ref_cycle_budget
+            .saturating_sub(2 * (worst - opts.max_frame_cycles) + 10);
+        song = encode_once(stream, &o, tick);
+    }
+    song
+}
+
+fn encode_once(stream: &ApuStream, opts: &EncodeOptions, tick: TickRule) -> EncodedSong {
     let loop_frame = effective_loop(stream);
     let groups = plan_streams(stream);
     // The frames the player runs the streams on; the rest have no writes.
@@ -254,21 +306,28 @@ pub fn encode_with_rule(stream: &ApuStream, opts: &EncodeOptions, tick: TickRule
         .map(|(f, _)| f)
         .collect();
     let loop_unit = loop_frame.map(|l| ticks[..l].iter().filter(|&&t| t).count());
+    let modes = plan_modes(&units, &groups);
     // Estimated music_update cycles of each tick frame (asm/music.s): the call and the clock,
-    // then per stream: idle 22; playing, by mode, a fixed part and a part per write. The
+    // then per stream: waiting, or playing (by mode, a fixed part and a part per write). The
     // back-references the streams encoded so far start in a frame are added as they go.
     let mut unit_cycles: Vec<u32> = vec![TICK_CYCLES; units.len()];
-    for regs in &groups {
+    if modes.contains(&StreamMode::Pairs) {
+        unit_cycles.iter_mut().for_each(|c| *c += PAIRS_LOOP_CYCLES);
+    }
+    for (regs, &mode) in groups.iter().zip(&modes) {
         let frames = stream_frames(&units, regs);
-        let (fixed, per_write) = match stream_mode(&frames, regs) {
-            StreamMode::Mask { .. } => (MASK_STREAM_CYCLES, MASK_WRITE_CYCLES),
-            StreamMode::Pairs => (PAIRS_STREAM_CYCLES, PAIRS_WRITE_CYCLES),
+        let (idle, fixed, per_write) = match mode {
+            StreamMode::Mask { .. } => (IDLE_BLOCK_CYCLES, MASK_STREAM_CYCLES, MASK_WRITE_CYCLES),
+            StreamMode::Pairs => (IDLE_PAIRS_CYCLES, PAIRS_STREAM_CYCLES, PAIRS_WRITE_CYCLES),
         };
-        let mode = stream_mode(&frames, regs);
+        let mask = matches!(mode, StreamMode::Mask { .. });
         for (c, f) in unit_cycles.iter_mut().zip(&frames) {
             *c += match f.len() as u32 {
-                0 => IDLE_STREAM_CYCLES,
-                n => fixed + per_write * n,
+                0 => idle,
+                n => {
+                    let shadowed = f.iter().filter(|w| SHADOWED.contains(&w.addr)).count() as u32;
+                    fixed + per_write * n + if mask { SHADOW_CYCLES * shadowed } else { 0 }
+                }
             };
         }
         // Long rests play wait commands, on the same ticks in every silent stream.
@@ -280,6 +339,16 @@ pub fn encode_with_rule(stream: &ApuStream, opts: &EncodeOptions, tick: TickRule
                 }
             }
         }
+        // A stream that stops reads its $FF on the tick after its last write.
+        if loop_unit.is_none() {
+            let end = frames
+                .iter()
+                .rposition(|f| !f.is_empty())
+                .map_or(0, |i| i + 1);
+            if let Some(c) = unit_cycles.get_mut(end) {
+                *c += STOP_COMMAND_CYCLES;
+            }
+        }
     }
     // With one address space, a first pass finds the back-references worth a phrase table
     // entry (used at least twice); the second pass encodes with the table.
@@ -287,15 +356,26 @@ pub fn encode_with_rule(stream: &ApuStream, opts: &EncodeOptions, tick: TickRule
     if opts.cross_stream_refs {
         let mut dict = Dictionary::new(true, None);
         let mut cycles = unit_cycles.clone();
-        for regs in &groups {
-            encode_one(&units, regs, loop_unit, opts, &mut cycles, &mut dict);
+        for (regs, &mode) in groups.iter().zip(&modes) {
+            encode_one(&units, regs, mode, loop_unit, opts, &mut cycles, &mut dict);
         }
         hot = Some(dict.hot_keys());
     }
     let mut dict = Dictionary::new(opts.cross_stream_refs, hot);
     let streams = groups
         .iter()
-        .map(|regs| encode_one(&units, regs, loop_unit, opts, &mut unit_cycles, &mut dict))
+        .zip(&modes)
+        .map(|(regs, &mode)| {
+            encode_one(
+                &units,
+                regs,
+                mode,
+                loop_unit,
+                opts,
+                &mut unit_cycles,
+                &mut dict,
+            )
+        })
         .collect();
     EncodedSong {
         name: stream.name.clone(),
@@ -307,6 +387,57 @@ pub fn encode_with_rule(stream: &ApuStream, opts: &EncodeOptions, tick: TickRule
         streams,
         phrases: dict.phrases,
     }
+}
+
+/// The mode of each planned stream. The player plays the mask streams in its voice blocks, in
+/// [`BLOCK_ORDER`], before the pairs streams; so a stream gets mask mode only while it and
+/// every stream before it are single groups with a block, written in rising order, in block
+/// order. The rest are pairs streams. Our compiler's songs are mask streams throughout.
+pub fn plan_modes(units: &[&[RegWrite]], groups: &[Vec<u8>]) -> Vec<StreamMode> {
+    let mut last_rank = None;
+    let mut blocks_open = true;
+    groups
+        .iter()
+        .map(|regs| {
+            let mode = stream_mode(&stream_frames(units, regs), regs);
+            let rank = match mode {
+                StreamMode::Mask { base } => block_rank(usize::from(base / 4)),
+                StreamMode::Pairs => None,
+            };
+            match rank {
+                Some(r) if blocks_open && last_rank.is_none_or(|l| r > l) => {
+                    last_rank = Some(r);
+                    mode
+                }
+                _ => {
+                    blocks_open = false;
+                    StreamMode::Pairs
+                }
+            }
+        })
+        .collect()
+}
+
+/// Whether a song's streams are laid out as the player plays them: mask streams of groups with
+/// a voice block first, in [`BLOCK_ORDER`], then pairs streams; at most one per group.
+pub fn player_order_ok(streams: &[EncodedStream]) -> bool {
+    let mut last_rank = None;
+    let mut pairs_seen = false;
+    for s in streams {
+        match s.mode {
+            StreamMode::Mask { base } => {
+                let Some(r) = block_rank(usize::from(base / 4)) else {
+                    return false;
+                };
+                if pairs_seen || last_rank.is_some_and(|l| r <= l) {
+                    return false;
+                }
+                last_rank = Some(r);
+            }
+            StreamMode::Pairs => pairs_seen = true,
+        }
+    }
+    streams.len() <= GROUPS
 }
 
 fn group_of(w: &RegWrite) -> usize {
@@ -355,12 +486,13 @@ pub fn plan_streams(stream: &ApuStream) -> Vec<Vec<u8>> {
                 }
             }
         }
-        // Topological order of the roots in use.
+        // Topological order of the roots in use; where several could come next, the player's
+        // block order decides (so the compiler's songs come out in it).
         let mut roots: Vec<usize> = (0..GROUPS)
             .filter(|&g| used[g])
             .map(|g| find(&mut parent, g))
             .collect();
-        roots.sort_unstable();
+        roots.sort_unstable_by_key(|&g| (block_rank(g).unwrap_or(BLOCK_ORDER.len()), g));
         roots.dedup();
         let mut order = Vec::new();
         let mut left = roots.clone();

@@ -268,10 +268,10 @@ fn charge_ref(frame_cycles: &mut [u32], span: &[usize]) {
 }
 
 /// Cycles a stream inside a reference spends per later frame counting the reference's
-/// commands (mu_frame_end_ref).
-const REF_FRAME_CYCLES: u32 = 16;
-/// Cycles of coming back from a reference (mu_ref_back_end).
-const REF_RETURN_CYCLES: u32 = 40;
+/// commands (a voice block counts them inline).
+const REF_FRAME_CYCLES: u32 = 9;
+/// Cycles of coming back from a reference (mu_ref_return), beyond counting.
+const REF_RETURN_CYCLES: u32 = 28;
 
 /// The writes of each unit to `regs`.
 pub fn stream_frames(units: &[&[RegWrite]], regs: &[u8]) -> Vec<Vec<RegWrite>> {
@@ -295,7 +295,8 @@ pub fn stream_frames(units: &[&[RegWrite]], regs: &[u8]) -> Vec<Vec<RegWrite>> {
         .collect()
 }
 
-/// Mask mode for one register group written in rising order every frame, else pairs.
+/// Mask mode for one register group written in rising order every frame, else pairs (the
+/// player may still need pairs: [`crate::rom::encode::plan_modes`]).
 pub fn stream_mode(frames: &[Vec<RegWrite>], regs: &[u8]) -> StreamMode {
     match regs {
         [first, ..]
@@ -341,13 +342,13 @@ pub fn stream_tokens(
 pub fn encode_one(
     units: &[&[RegWrite]],
     regs: &[u8],
+    mode: StreamMode,
     loop_frame: Option<usize>,
     opts: &EncodeOptions,
     frame_cycles: &mut [u32],
     dict: &mut Dictionary,
 ) -> EncodedStream {
     let frames = stream_frames(units, regs);
-    let mode = stream_mode(&frames, regs);
     let mask = matches!(mode, StreamMode::Mask { .. });
     let (tokens, loop_token) = stream_tokens(&frames, loop_frame, mode);
 

@@ -136,7 +136,7 @@ impl Emu {
     /// Whether the player made `w`.
     pub fn is_music(&self, w: &Write) -> bool {
         w.pc == self.sym("music_stub")
-            || (self.sym("mm_group0")..self.sym("mm_end")).contains(&w.pc)
+            || (self.sym("music_blocks")..self.sym("music_blocks_end")).contains(&w.pc)
     }
 
     /// Holds `button` for one frame, then releases it for another; returns both frames' writes.
