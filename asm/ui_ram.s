@@ -1,9 +1,15 @@
 ; RAM of the on-screen player and the APU register shadow. The music player keeps its state in
-; $00-$4F; these live in page $06 (reset clears all RAM, so each starts at 0) and at the top of
-; zero page. Constants, not .res, so every access gets the right addressing mode.
+; $00-$63; these live in page $06 (reset clears all RAM, so each starts at 0) and at the top of
+; zero page. Constants, not .res, so every access gets the right addressing mode: 4 cycles
+; absolute, 3 in zero page. Apart from apu_shadow (written by the player in the NMI) and
+; ui_buf/ui_ready (read by ui_nmi in vblank), only ui_update touches them, in the main loop,
+; where its cost (tests/rom_ui.rs measures it) cannot move the music's writes.
 
-apu_shadow      = $0600 ; 24 bytes: the last value the player wrote to $4000+n
-apu_shadow_y    = $FD   ; scratch: the player's y while it updates the shadow
+apu_shadow      = $0600 ; 24 bytes: the last value the player wrote to $4000+n (the voice
+                        ; blocks keep $4000 $4004 $4008 $400B $400C $4015 only, 4 cycles
+                        ; each; the pairs loop all, 14 per write)
+apu_shadow_y    = $FD   ; scratch: the player's y while it updates the shadow [6 per pairs
+                        ; write]
 ui_ptr          = $FE   ; 2 bytes: text being copied, read with (ui_ptr),y
 
 ui_ready        = $0618 ; 1: ui_buf holds updates for the NMI to copy to the nametable
