@@ -49,6 +49,14 @@ fn build_writes_a_rom_and_reports_sizes() {
         "{text}"
     );
     assert!(text.contains("bytes of song data"), "{text}");
+    // Each song's line gives its worst music_update frame, which stays under the 750 goal.
+    let worst: Vec<u32> = text
+        .lines()
+        .filter_map(|l| l.split("music_update worst ").nth(1))
+        .map(|r| r.split(' ').next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(worst.len(), 2, "{text}");
+    assert!(worst.iter().all(|&w| (100..=750).contains(&w)), "{text}");
     let rom = std::fs::read(&out).unwrap();
     assert_eq!(&rom[0..4], b"NES\x1A");
     assert_eq!(rom[12], 1, "PAL timing byte");

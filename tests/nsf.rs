@@ -97,6 +97,29 @@ fn nsfe_carries_titles_and_times() {
     }
 }
 
+#[test]
+fn nsfe_keeps_long_and_non_ascii_album_text_in_full() {
+    let songs = songs(Region::Ntsc);
+    let title = "Ballades pour la cartouche \u{e0} huit bits \u{266a}";
+    let artist = "Zo\u{eb} Kr\u{f6}ger";
+    let o = NsfOptions {
+        title: title.into(),
+        artist: artist.into(),
+        ..opts(Region::Ntsc)
+    };
+    let built = build_nsf(&songs, &o).unwrap();
+    // The NSF header holds 31 ASCII characters ...
+    assert_eq!(built.nsf.header.title, "Ballades pour la cartouche ? hu");
+    // ... the NSFe's auth chunk all of it, as UTF-8.
+    let bytes = built.nsfe().to_bytes().unwrap();
+    let back = Nsfe::parse(&bytes, Path::new("t.nsfe")).unwrap();
+    assert_eq!(back.nsf.header.title, title);
+    assert_eq!(back.nsf.header.artist, artist);
+    let gme = Gme::open(&bytes, RATE).expect("gme opens our NSFe");
+    let info = gme.track_info(0).expect("gme track info");
+    assert_eq!((info.game.as_str(), info.author.as_str()), (title, artist));
+}
+
 /// gme plays each voice of each song; its RMS envelope (every 10 ms, 30 ms windows) and pitch
 /// track (40 ms windows) must correlate >= 0.98 with our synth's render of the same stream
 /// (noise: its RMS per frame, see below).

@@ -95,8 +95,12 @@ pub fn run(args: BuildArgs) -> anyhow::Result<()> {
     );
     for (i, s) in rom.songs.iter().enumerate() {
         println!(
-            "  {i:3} {:<48} {:6} frames {:6} bytes",
-            s.name, s.frames, s.data_bytes
+            "  {i:3} {:<48} {:6} frames {:6} bytes; music_update worst {} mean {:.0} cycles",
+            s.name,
+            s.frames,
+            s.data_bytes,
+            s.worst_cycles,
+            s.cycles_sum as f64 / s.frames.max(1) as f64
         );
     }
     if let Some(page) = page {

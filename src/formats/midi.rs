@@ -22,7 +22,7 @@
 //! to 24 Hz frames by rounding to the nearest frame start. A note shorter than a frame after that
 //! rounding still sounds for one frame. Parts are (track, channel) pairs holding notes; the rule:
 //! 1. Channel 10 (index 9), from every track, becomes the noise voice; drum notes map to noise
-//!    values by [`drum_to_noise`]; of simultaneous hits the latest onset sounds.
+//!    values by [`crate::formats::drum_to_noise`]; of simultaneous hits the latest onset sounds.
 //! 2. Of the other parts, the one with the lowest mean pitch becomes the triangle (when there are at
 //!    least two parts; a single part goes to pulse 1).
 //! 3. Of the rest, the part with the most notes becomes pulse 1, the next pulse 2 (ties: file order).

@@ -4,7 +4,7 @@
 //! `candle_nn::lstm` builds a graph of a dozen small ops per timestep; on the CPU their overhead
 //! makes it 2-2.6x slower than PyTorch. Here the input projection of all timesteps is one GEMM
 //! (ordinary candle ops, so autograd handles it), and [`Recurrence`] runs the recurrence of
-//! [`super::lstm_recurrence`] on raw slices: per step one `(B,H)x(H,4H)` GEMM plus the gate
+//! `lstm_recurrence` on raw slices: per step one `(B,H)x(H,4H)` GEMM plus the gate
 //! nonlinearities; its backward one `(B,4H)x(4H,H)` GEMM per step and `dW_hh` in a single
 //! GEMM over the window. (Training of the LSTM note models skips candle's autograd altogether,
 //! see [`super::lstm_grad`]; this op serves the VAE and evaluation.)

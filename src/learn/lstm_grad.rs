@@ -5,7 +5,7 @@
 //! gradient into a fresh zero tensor (`zeros_like` + `add`), pads every `narrow` with zeros
 //! and reduces every broadcast; on the CPU that bookkeeping cost as much as the arithmetic.
 //! Here the same maths runs as a fixed sequence of GEMMs and row loops: embeddings, the
-//! layers of [`super::lstm_recurrence`] (input projection plus bias as one GEMM each),
+//! layers of `lstm_recurrence` (input projection plus bias as one GEMM each),
 //! dropout with the masks [`super::lstm::apply_dropout`] draws, the chained voice heads,
 //! log-softmax and the masked mean NLL; then the same backwards. `tests` check the loss and
 //! every gradient against candle's autograd on [`NoteLstm::nll`].

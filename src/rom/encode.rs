@@ -4,9 +4,15 @@
 //! `$4000-$4003`, pulse 2 `$4004-$4007`, triangle `$4008-$400B`, noise `$400C-$400F`, DMC
 //! `$4010-$4013`, control `$4014-$4017`). The player decodes the streams one after the other
 //! each frame, so a frame's writes come out grouped by stream. The encoder picks the stream
-//! order from the song itself (a topological order of the groups as they appear in each frame)
-//! and merges groups whose writes interleave within a frame, down to one stream holding every
-//! register; so the decoded order is always the song's order, whatever order the compiler chose.
+//! order from the song itself (a topological order of the groups as they appear in each frame,
+//! the player's [`BLOCK_ORDER`] where the song leaves a choice) and merges groups whose writes
+//! interleave within a frame, down to one stream holding every register; so the decoded order
+//! is always the song's order, whatever order the compiler chose.
+//!
+//! The player has one straight-line *voice block* per group but the DMC's, played in
+//! [`BLOCK_ORDER`] (control, pulse 1, pulse 2, triangle, noise), then one loop over the
+//! remaining streams ([`plan_modes`]). Our compiler writes `$4015` first and the voices in
+//! order, so its songs are voice blocks throughout.
 //!
 //! The streams run only on *tick* frames ([`TickRule`], a clock in the song header: for a
 //! 24 Hz NES-MDB song on NTSC, frames 0, 3, 5, 8, 10, ...), and every wait below counts ticks,
@@ -15,8 +21,9 @@
 //! in phase ([`TickRule::fits`]), else ticks every frame (waits in frames).
 //!
 //! Each stream is a byte string of commands (see [`cmd`]). A stream of one register group whose
-//! frames write its registers in rising order (what the compiler does) is in *mask* mode; any
-//! other stream is in *pairs* mode. The write command differs:
+//! frames write its registers in rising order (what the compiler does), and that a voice block
+//! can play in its place in the order, is in *mask* mode; any other stream is in *pairs* mode.
+//! The write command differs:
 //!
 //! | byte | meaning |
 //! |---|---|
@@ -37,6 +44,13 @@
 //! they stay inside the piece and there are no phrases.
 //! A stream longer than a bank is cut into pieces joined by `$FE`. Addresses inside a piece are
 //! stored piece-relative here and made absolute when the builder places the piece.
+//!
+//! Back-references cost cycles where they are entered and come back. The encoder estimates
+//! each frame's cost as it goes and skips a reference that would push a frame over
+//! [`EncodeOptions::ref_cycle_budget`]; then the reference decoder counts the cycles exactly
+//! ([`crate::rom::decode::decode_cycles`]) and the song is encoded again with a smaller budget
+//! while a frame is over [`EncodeOptions::max_frame_cycles`] (730: the goal is 750 in the
+//! emulator, and data that crosses a page costs a few more cycles than the count).
 
 use crate::apu_stream::{ApuStream, RegWrite};
 use crate::region::Region;

@@ -264,13 +264,19 @@ pub struct BuiltNsf {
     /// Play time of each song in milliseconds: one pass, plus the looped part once more for
     /// a song that loops.
     pub track_ms: Vec<i32>,
+    /// Album title, artist and copyright in full (UTF-8, any length) for the NSFe's `auth`
+    /// chunk; the NSF header holds them cut to 31 ASCII characters.
+    pub album_text: [String; 3],
 }
 
 impl BuiltNsf {
     /// The same program as an NSFe, with track titles and times.
     pub fn nsfe(&self) -> Nsfe {
+        let mut nsf = self.nsf.clone();
+        let [title, artist, copyright] = self.album_text.clone();
+        (nsf.header.title, nsf.header.artist, nsf.header.copyright) = (title, artist, copyright);
         Nsfe {
-            nsf: self.nsf.clone(),
+            nsf,
             track_titles: self.track_titles.clone(),
             track_ms: self.track_ms.clone(),
             playlist: (0..self.track_titles.len() as u8).collect(),
@@ -349,6 +355,11 @@ pub fn build_nsf_with(songs: &[ApuStream], opts: &NsfOptions, asm: Assembler) ->
         symbols: linked.symbols,
         track_titles: songs.iter().map(|s| s.name.clone()).collect(),
         track_ms: songs.iter().map(track_ms).collect(),
+        album_text: [
+            opts.title.clone(),
+            opts.artist.clone(),
+            opts.copyright.clone(),
+        ],
     })
 }
 

@@ -9,7 +9,8 @@ use std::path::Path;
 /// What an NSFe adds to an NSF: per-track titles and lengths, and the ripper/author line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Nsfe {
-    /// The program and the header fields INFO/BANK/auth carry.
+    /// The program and the header fields INFO/BANK/auth carry (the texts in full, UTF-8: the
+    /// NSFe has no 31-character limit).
     pub nsf: Nsf,
     /// Track titles (`tlbl`), one per song.
     pub track_titles: Vec<String>,
