@@ -74,7 +74,10 @@ fn figures_sizes_and_build_time() {
     // Every song in its own ROM, on every core.
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let t = Instant::now();
-    let sizes: Vec<usize> = std::thread::scope(|scope| {
+    // Per song: data bytes, and music_update's worst frame and cycle sum as the reference
+    // decoder counts them (exact but for page-crossing branches; the emulator's all-songs
+    // test in rom_nesmdb.rs measures them).
+    let sizes: Vec<(usize, u32, u64, usize)> = std::thread::scope(|scope| {
         let chunk = songs.len().div_ceil(threads);
         let handles: Vec<_> = songs
             .chunks(chunk)
@@ -82,10 +85,10 @@ fn figures_sizes_and_build_time() {
                 scope.spawn(move || {
                     part.iter()
                         .map(|s| {
-                            build_rom(std::slice::from_ref(s), &BuildOptions::default())
-                                .unwrap_or_else(|e| panic!("{}: {e}", s.name))
-                                .songs[0]
-                                .data_bytes
+                            let rom = build_rom(std::slice::from_ref(s), &BuildOptions::default())
+                                .unwrap_or_else(|e| panic!("{}: {e}", s.name));
+                            let z = &rom.songs[0];
+                            (z.data_bytes, z.worst_cycles, z.cycles_sum, z.frames)
                         })
                         .collect::<Vec<_>>()
                 })
@@ -97,12 +100,20 @@ fn figures_sizes_and_build_time() {
             .collect()
     });
     let build_secs = t.elapsed().as_secs_f64();
-    let total_data: usize = sizes.iter().sum();
+    let total_data: usize = sizes.iter().map(|z| z.0).sum();
     let mut bps: Vec<f64> = songs
         .iter()
         .zip(&sizes)
-        .map(|(s, &b)| b as f64 / s.duration_secs().max(1e-9))
+        .map(|(s, z)| z.0 as f64 / s.duration_secs().max(1e-9))
         .collect();
+    let (worst, worst_song) = sizes
+        .iter()
+        .zip(&songs)
+        .map(|(z, s)| (z.1, &s.name))
+        .max()
+        .expect("songs");
+    let cycles: u64 = sizes.iter().map(|z| z.2).sum();
+    let frames: usize = sizes.iter().map(|z| z.3).sum();
     let mut xz_bps = Vec::new();
     for s in songs.iter().step_by(5) {
         xz_bps.push(xz_len(&raw_bytes(s)) as f64 / s.duration_secs().max(1e-9));
@@ -122,6 +133,11 @@ fn figures_sizes_and_build_time() {
     println!(
         "built {} single-song ROMs in {build_secs:.2} s on {threads} threads ({total_data} data bytes)",
         songs.len()
+    );
+    println!(
+        "music_update as the reference decoder counts it, {frames} frames: worst {worst} \
+         cycles ({worst_song}), mean {:.1}",
+        cycles as f64 / frames.max(1) as f64
     );
     println!("data bytes/s of music: median {med:.1}, p90 {p90:.1}");
     println!(
