@@ -235,9 +235,10 @@ const STOP_COMMAND_CYCLES: u32 = 80;
 const MASK_STREAM_CYCLES: u32 = 72;
 const MASK_WRITE_CYCLES: u32 = 10;
 const SHADOW_CYCLES: u32 = 4;
-/// A pairs stream playing a write command: fixed part, and per write.
-const PAIRS_STREAM_CYCLES: u32 = 120;
-const PAIRS_WRITE_CYCLES: u32 = 32;
+/// A pairs stream playing a write command: fixed part, and per write (through music_stub,
+/// with the shadow copy).
+const PAIRS_STREAM_CYCLES: u32 = 116;
+const PAIRS_WRITE_CYCLES: u32 = 46;
 /// The registers whose voice-block writes also go to the UI's copy (asm/music.s).
 const SHADOWED: [u16; 6] = [0x4000, 0x4004, 0x4008, 0x400B, 0x400C, 0x4015];
 
