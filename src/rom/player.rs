@@ -13,6 +13,7 @@ pub const PLAYER_SOURCES: &[(&str, &str)] = &[
     ("nes.inc", include_str!("../../asm/nes.inc")),
     ("zeropage.s", include_str!("../../asm/zeropage.s")),
     ("music.s", include_str!("../../asm/music.s")),
+    ("music_blocks.s", include_str!("../../asm/music_blocks.s")),
     ("reset.s", include_str!("../../asm/reset.s")),
     ("nmi.s", include_str!("../../asm/nmi.s")),
     ("main.s", include_str!("../../asm/main.s")),
