@@ -304,12 +304,14 @@ fn encode_all(songs: &[ApuStream], max_piece: usize) -> Vec<EncodedSong> {
     songs.iter().map(|s| encode_stream_with(s, &opts)).collect()
 }
 
-fn sources(layout: &Layout) -> Vec<(String, Vec<u8>)> {
+/// The stream data placed by [`emit::place`]: the binary files and each piece's address.
+type Placed = (Vec<(Option<u8>, Vec<u8>)>, Vec<Vec<u16>>);
+
+fn sources(layout: &Layout, (blobs, addr): &Placed) -> Vec<(String, Vec<u8>)> {
     let mut files: Vec<(String, Vec<u8>)> = player::PLAYER_SOURCES
         .iter()
         .map(|(n, t)| (n.to_string(), t.as_bytes().to_vec()))
         .collect();
-    let (blobs, addr) = emit::place(layout);
     files.push(("songs.inc".into(), emit::songs_inc(layout).into_bytes()));
     let region = layout.songs.first().map_or(Region::Ntsc, |s| s.region);
     files.push((
@@ -318,17 +320,20 @@ fn sources(layout: &Layout) -> Vec<(String, Vec<u8>)> {
     ));
     files.push((
         "songs.s".into(),
-        emit::songs_s(layout, &blobs, &addr).into_bytes(),
+        emit::songs_s(layout, blobs, addr).into_bytes(),
     ));
     for (bank, blob) in blobs {
-        files.push((emit::blob_name(bank), blob));
+        files.push((emit::blob_name(*bank), blob.clone()));
     }
     files
 }
 
 /// The song data alone, with room for the player (see [`player_cache`]).
-fn data_sources(layout: &Layout, player_bytes: usize) -> Vec<(String, Vec<u8>)> {
-    let (blobs, addr) = emit::place(layout);
+fn data_sources(
+    layout: &Layout,
+    (blobs, addr): &Placed,
+    player_bytes: usize,
+) -> Vec<(String, Vec<u8>)> {
     let mut files = vec![
         (
             "data.s".to_string(),
@@ -337,11 +342,11 @@ fn data_sources(layout: &Layout, player_bytes: usize) -> Vec<(String, Vec<u8>)> 
         ("songs.inc".into(), emit::songs_inc(layout).into_bytes()),
         (
             "songs.s".into(),
-            emit::songs_s(layout, &blobs, &addr).into_bytes(),
+            emit::songs_s(layout, blobs, addr).into_bytes(),
         ),
     ];
     for (bank, blob) in blobs {
-        files.push((emit::blob_name(bank), blob));
+        files.push((emit::blob_name(*bank), blob.clone()));
     }
     files
 }
@@ -376,7 +381,7 @@ fn player_code_size(mapper: Mapper, asm: Assembler, song_count: usize) -> Result
         stream_base: 0x8000,
     };
     // The empty layout has no songs, but the player's code depends on the count.
-    let mut files = sources(&empty);
+    let mut files = sources(&empty, &emit::place(&empty));
     if let Some((_, text)) = files.iter_mut().find(|(name, _)| name == "songs.inc") {
         *text = emit::songs_inc_for(empty.uxrom, song_count).into_bytes();
     }
@@ -406,17 +411,18 @@ fn link(
     (asm, cached): (Assembler, bool),
 ) -> Result<Rom> {
     let cfg = config(mapper, banks);
+    let placed = emit::place(layout);
     let linked = if cached {
         let key = (mapper, banks, layout.songs.len(), opts.region);
         player_cache::link_cached(
             key,
-            || sources(layout),
-            &data_sources(layout, player_bytes),
+            || sources(layout, &placed),
+            &data_sources(layout, &placed, player_bytes),
             player::MAIN_SOURCE,
             &cfg,
         )?
     } else {
-        asm(&sources(layout), player::MAIN_SOURCE, &cfg)?
+        asm(&sources(layout, &placed), player::MAIN_SOURCE, &cfg)?
     };
     let prg_size = banks * BANK;
     if linked.image.len() != prg_size {
@@ -429,7 +435,7 @@ fn link(
     crate::rom::chr::use_chr_rom(&mut bytes);
     bytes.extend_from_slice(&linked.image);
     bytes.extend_from_slice(&crate::rom::chr::chr_rom());
-    let (_, addr) = emit::place(layout);
+    let addr = &placed.1;
     let piece_addresses: Vec<Vec<Vec<u16>>> = layout
         .stream_ids
         .iter()
