@@ -8,7 +8,7 @@
 
 use crate::apu_stream::{ApuStream, RegWrite};
 use crate::error::{Error, Result};
-use crate::rom::encode::{cmd, player_order_ok, EncodedSong, EncodedStream, StreamMode};
+use crate::rom::encode::{cmd, player_order_ok, EncodedSong, EncodedStream, StreamMode, SHADOWED};
 
 /// Decoder state of one stream, as the player's zero-page variables hold it.
 #[derive(Debug, Clone, Copy)]
@@ -99,9 +99,6 @@ mod cost {
     pub const PAIRS_SPECIAL_GO_ON: u32 = 3;
     pub const PAIRS_SPECIAL_ENDED: u32 = 2 + 3;
 }
-
-/// The registers whose voice-block writes also go to the UI's copy (asm/music.s).
-const SHADOWED: [u8; 6] = [0x00, 0x04, 0x08, 0x0B, 0x0C, 0x15];
 
 /// Where each piece of a song's streams lies: `(stream, piece) -> address`.
 pub type PieceAddress<'a> = &'a dyn Fn(usize, usize) -> u16;
@@ -252,25 +249,49 @@ pub fn decode(song: &EncodedSong) -> Result<ApuStream> {
     Ok(st)
 }
 
-/// mu_frame_end: counts a command of the reference the stream is in, comes back after it
-/// when it was the last, else keeps y (folding it in past $C0). Returns its cycles.
-fn frame_end(st: &mut StreamState) -> u32 {
-    let mut c = if st.ref_count == 0 {
-        cost::FRAME_END
-    } else {
+/// What ending a command did to a stream's state.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Ended {
+    /// Not inside a reference: y kept (`true`: folded into the address, past $C0).
+    Kept(bool),
+    /// A command of the reference counted, y kept (folded or not).
+    Counted(bool),
+    /// The reference's last command: back after it, y = 0.
+    Returned,
+}
+
+/// Ends a command as mu_frame_end and the voice blocks' inline copy of it do: counts a command
+/// of the reference the stream is in, comes back after it when it was the last, else keeps y
+/// (folding it in past $C0).
+fn end_command(st: &mut StreamState) -> Ended {
+    let in_ref = st.ref_count != 0;
+    if in_ref {
         st.ref_count -= 1;
         if st.ref_count == 0 {
             (st.data, st.piece, st.pos) = st.ret;
             st.y = 0;
-            return cost::FRAME_END_RETURN;
+            return Ended::Returned;
         }
-        cost::FRAME_END_COUNT
-    };
-    if st.y >= 0xC0 {
-        st.y = 0;
-        c += cost::FOLD;
     }
-    c
+    let folded = st.y >= 0xC0;
+    if folded {
+        st.y = 0;
+    }
+    if in_ref {
+        Ended::Counted(folded)
+    } else {
+        Ended::Kept(folded)
+    }
+}
+
+/// mu_frame_end's cycles (with its rts) for the end of a command.
+fn frame_end(st: &mut StreamState) -> u32 {
+    let fold = |f: bool| if f { cost::FOLD } else { 0 };
+    match end_command(st) {
+        Ended::Kept(f) => cost::FRAME_END + fold(f),
+        Ended::Counted(f) => cost::FRAME_END_COUNT + fold(f),
+        Ended::Returned => cost::FRAME_END_RETURN,
+    }
 }
 
 fn step(
@@ -335,22 +356,13 @@ fn step(
                         }
                     }
                     st.wait = c >> 4;
-                    cy.total += match st.ref_count {
-                        0 => cost::BLOCK_END_FAST,
-                        1 => cost::BLOCK_END_RETURN,
-                        _ => cost::BLOCK_END_COUNT,
+                    // The block's own copy of mu_frame_end.
+                    let fold = |f: bool| if f { cost::BLOCK_END_FOLD } else { 0 };
+                    cy.total += match end_command(st) {
+                        Ended::Kept(f) => cost::BLOCK_END_FAST + fold(f),
+                        Ended::Counted(f) => cost::BLOCK_END_COUNT + fold(f),
+                        Ended::Returned => cost::BLOCK_END_RETURN,
                     };
-                    if st.ref_count == 1 {
-                        st.ref_count = 0;
-                        (st.data, st.piece, st.pos) = st.ret;
-                        st.y = 0;
-                    } else {
-                        st.ref_count = st.ref_count.saturating_sub(1);
-                        if st.y >= 0xC0 {
-                            st.y = 0;
-                            cy.total += cost::BLOCK_END_FOLD;
-                        }
-                    }
                     return Ok(());
                 }
                 StreamMode::Pairs => {

@@ -239,8 +239,9 @@ const SHADOW_CYCLES: u32 = 4;
 /// with the shadow copy).
 const PAIRS_STREAM_CYCLES: u32 = 116;
 const PAIRS_WRITE_CYCLES: u32 = 46;
-/// The registers whose voice-block writes also go to the UI's copy (asm/music.s).
-const SHADOWED: [u16; 6] = [0x4000, 0x4004, 0x4008, 0x400B, 0x400C, 0x4015];
+/// Low bytes of the registers whose voice-block writes also go to the UI's copy
+/// (asm/music_blocks.s): `$4000 $4004 $4008 $400B $400C $4015`.
+pub const SHADOWED: [u8; 6] = [0x00, 0x04, 0x08, 0x0B, 0x0C, 0x15];
 
 /// The register groups that have a voice block in the player, in the order it plays them:
 /// control (`$4015`), pulse 1, pulse 2, triangle, noise. The DMC group has none.
@@ -321,7 +322,11 @@ fn encode_once(stream: &ApuStream, opts: &EncodeOptions, tick: TickRule) -> Enco
         .map(|(f, _)| f)
         .collect();
     let loop_unit = loop_frame.map(|l| ticks[..l].iter().filter(|&&t| t).count());
-    let modes = plan_modes(&units, &groups);
+    let group_frames: Vec<Vec<Vec<RegWrite>>> = groups
+        .iter()
+        .map(|regs| stream_frames(&units, regs))
+        .collect();
+    let modes = plan_modes(&group_frames, &groups);
     // Estimated music_update cycles of each tick frame (asm/music.s): the call and the clock,
     // then per stream: waiting, or playing (by mode, a fixed part and a part per write). The
     // back-references the streams encoded so far start in a frame are added as they go.
@@ -329,24 +334,26 @@ fn encode_once(stream: &ApuStream, opts: &EncodeOptions, tick: TickRule) -> Enco
     if modes.contains(&StreamMode::Pairs) {
         unit_cycles.iter_mut().for_each(|c| *c += PAIRS_LOOP_CYCLES);
     }
-    for (regs, &mode) in groups.iter().zip(&modes) {
-        let frames = stream_frames(&units, regs);
+    for (frames, &mode) in group_frames.iter().zip(&modes) {
         let (idle, fixed, per_write) = match mode {
             StreamMode::Mask { .. } => (IDLE_BLOCK_CYCLES, MASK_STREAM_CYCLES, MASK_WRITE_CYCLES),
             StreamMode::Pairs => (IDLE_PAIRS_CYCLES, PAIRS_STREAM_CYCLES, PAIRS_WRITE_CYCLES),
         };
         let mask = matches!(mode, StreamMode::Mask { .. });
-        for (c, f) in unit_cycles.iter_mut().zip(&frames) {
+        for (c, f) in unit_cycles.iter_mut().zip(frames) {
             *c += match f.len() as u32 {
                 0 => idle,
                 n => {
-                    let shadowed = f.iter().filter(|w| SHADOWED.contains(&w.addr)).count() as u32;
+                    let shadowed = f
+                        .iter()
+                        .filter(|w| SHADOWED.contains(&(w.addr.wrapping_sub(0x4000) as u8)))
+                        .count() as u32;
                     fixed + per_write * n + if mask { SHADOW_CYCLES * shadowed } else { 0 }
                 }
             };
         }
         // Long rests play wait commands, on the same ticks in every silent stream.
-        let (tokens, _) = stream_tokens(&frames, loop_unit, mode);
+        let (tokens, _) = stream_tokens(frames, loop_unit, mode);
         for (t, f) in tokens.iter().zip(token_frames(&tokens, mode)) {
             if t.first().is_some_and(|&c| c & 0xE0 == cmd::WAIT) {
                 if let Some(c) = unit_cycles.get_mut(f) {
@@ -408,13 +415,15 @@ fn encode_once(stream: &ApuStream, opts: &EncodeOptions, tick: TickRule) -> Enco
 /// [`BLOCK_ORDER`], before the pairs streams; so a stream gets mask mode only while it and
 /// every stream before it are single groups with a block, written in rising order, in block
 /// order. The rest are pairs streams. Our compiler's songs are mask streams throughout.
-pub fn plan_modes(units: &[&[RegWrite]], groups: &[Vec<u8>]) -> Vec<StreamMode> {
+/// `frames[i]`: the writes of stream `i` (`groups[i]`) in each tick frame.
+pub fn plan_modes(frames: &[Vec<Vec<RegWrite>>], groups: &[Vec<u8>]) -> Vec<StreamMode> {
     let mut last_rank = None;
     let mut blocks_open = true;
     groups
         .iter()
-        .map(|regs| {
-            let mode = stream_mode(&stream_frames(units, regs), regs);
+        .zip(frames)
+        .map(|(regs, frames)| {
+            let mode = stream_mode(frames, regs);
             let rank = match mode {
                 StreamMode::Mask { base } => block_rank(usize::from(base / 4)),
                 StreamMode::Pairs => None,
