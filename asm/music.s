@@ -24,7 +24,11 @@
 ;                      ticks follow; E = 7: the frame goes on
 ;   $80-$9F            frame ends, then (cmd & $1F) empty ticks
 ;   $A0-$DF            play phrase cmd-$A0 of the song's table (count, lo, hi), then come back
-;   $E0-$FC lo hi      play cmd-$DF commands at hi:lo, then come back (no nesting)
+;   $E0-$EF            voice blocks but the control's: the group's first register gets volume
+;                      cmd & $0F, its high 4 bits kept (read from apu_shadow); the frame ends
+;   $F0-$FC lo hi      play cmd-$EF commands at hi:lo, then come back
+;                      (references and phrases nest two deep: a target may hold references
+;                      whose own targets hold none)
 ;   $FD n lo hi        play n commands at hi:lo, then come back
 ;   $FE bank lo hi     go on at bank:hi:lo
 ;   $FF                end of stream
@@ -70,6 +74,7 @@ msm_clear:
     sta music_ptrs,x
     sta music_wait,x            ; and music_y
     sta music_refs,x            ; and music_bank
+    sta music_refs2,x
     dex
     bpl msm_clear
     sta music_pairs_n
@@ -325,20 +330,36 @@ mu_pairs_special:
 ; mu_frame_end: the stream ended a command at offset y (its wait is set). Inside a
 ; back-reference, counts the command and comes back after the reference when it was the last;
 ; else keeps y, folding it into the address once it passes $C0 (so y never wraps: a command is
-; at most 33 bytes). 26 cycles with no reference, 32 counting one, 46 coming back.
+; at most 33 bytes). 26 cycles with no reference, 32 counting one, 52 coming back (more from
+; a nested reference: see mu_ref_return).
 mu_frame_end:
     lda music_refs,x            ; 4
     beq mu_keep_y               ; 2/3
     dec music_refs,x            ; 6
     bne mu_keep_y               ; 2/3
-mu_ref_return:                  ; the reference is done: go on after it (28 cycles with rts)
+mu_ref_return:                  ; the reference is done: go on after it (34 cycles with rts)
     lda music_ret,x             ; 4
     sta music_ptrs,x            ; 4
     lda music_ret+1,x           ; 4
     sta music_ptrs+1,x          ; 4
     lda #0                      ; 2
     sta music_y,x               ; 4
+    lda music_refs2,x           ; 4
+    bne mu_ref_outer            ; 2/3
     rts                         ; 6
+mu_ref_outer:                   ; back in the outer reference, after the command that entered
+    sec                         ; 2 the inner one: that command is done, count it
+    sbc #1                      ; 2
+    sta music_refs,x            ; 4
+    lda music_ret2,x            ; 4 the outer reference's return address
+    sta music_ret,x             ; 4
+    lda music_ret2+1,x          ; 4
+    sta music_ret+1,x           ; 4
+    lda #0                      ; 2
+    sta music_refs2,x           ; 4
+    lda music_refs,x            ; 4
+    beq mu_ref_return           ; 2/3 it was the outer one's last command: back from it too
+    rts                         ; 6 (37 more than above; 66 more when back from both)
 mu_keep_y:
     sty music_y,x               ; 4
     cpy #$C0                    ; 2
@@ -374,12 +395,15 @@ mu_ref_or_jump:
     sta music_ptr               ; 3
     lda music_ptrs+1,x          ; 4
     sta music_ptr+1             ; 3
+    lda music_refs,x            ; 4 a reference (or phrase) inside a reference: keep the
+    bne mu_nest                 ; 2/3 outer one's count and return address
+mu_nested:
     lda music_hdr               ; 3
     cmp #$E0                    ; 2
     bcc mu_phrase               ; 2/3
     cmp #$FD                    ; 2
     bcs mu_long                 ; 2
-    sbc #$DE                    ; 2 carry clear: A - $DF = commands to play
+    sbc #$EE                    ; 2 carry clear: A - $EF = commands to play
     sta music_refs,x            ; 4
 mu_ref_enter:                   ; y = offset of the target address
     tya                         ; 2
@@ -399,7 +423,7 @@ mu_go_on:                       ; decoding goes on at music_ptrs,x
     lda #0                      ; 2
     sta music_y,x               ; 4
     clc                         ; 2
-    rts                         ; 6 about 110 cycles from the block's bmi for a reference
+    rts                         ; 6 about 120 cycles from the block's bmi for a reference
 mu_phrase:                      ; A = $A0 + k, carry clear; y = offset after the command
     sbc #$9F                    ; 2 k = A - $A0
     sta music_phrase_k          ; 3
@@ -423,6 +447,13 @@ mu_phrase:                      ; A = $A0 + k, carry clear; y = offset after the
     lda (music_phrases),y       ; 5 address high
     sta music_ptrs+1,x          ; 4
     jmp mu_go_on                ; 3
+mu_nest:                        ; (24 cycles more than not nested; jumps and the stream's end
+    sta music_refs2,x           ; 4 never come here: no reference target holds them)
+    lda music_ret,x             ; 4
+    sta music_ret2,x            ; 4
+    lda music_ret+1,x           ; 4
+    sta music_ret2+1,x          ; 4
+    jmp mu_nested               ; 3
 mu_long:
     beq mu_long_ref             ; $FD
     cmp #$FF

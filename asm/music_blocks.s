@@ -7,10 +7,17 @@
 ; shared commands below. A block whose stream waits costs 16 cycles. One that plays a write
 ; command costs 72 plus, per register written, 10 (14 where the UI keeps a copy in apu_shadow:
 ; the meters and pause read $4000, $4004, $4008, $400B, $400C and $4015 only); inside a
-; back-reference 9 more to count the command, 37 more in the frame that comes back from it.
+; back-reference 9 more to count the command, 43 more in the frame that comes back from it.
+; The voice blocks (not the control's) also play a volume command ($E0-$EF), which writes
+; only the low 4 bits of the group's first register: about 56 cycles in all, the most common
+; command of NES-MDB songs (a volume envelope step) in one byte instead of two. Other special
+; commands pay 5 cycles ($80-$DF) or 9 ($F0-$FF) for the test.
 music_blocks:
 
 ; control: $4014-$4017, slot 0 (x = 0)
+mb_control_idle:                 ; before the block, in reach of its first branch
+    dec music_wait+0            ; 5
+    jmp (music_link+0)          ; 5
 mb_control:
     lda music_wait+0            ; 3
     bne mb_control_idle         ; 2/3
@@ -78,11 +85,11 @@ mb_control_special:
     jsr mu_special              ; 6 carry set: the frame has ended
     bcc mb_control_cmd          ; 2/3 a reference or a jump: its first command now
     jmp (music_link+0)          ; 5
-mb_control_idle:
-    dec music_wait+0            ; 5
-    jmp (music_link+0)          ; 5
 
 ; pulse1: $4000-$4003, slot 1 (x = 2)
+mb_pulse1_idle:                 ; before the block, in reach of its first branch
+    dec music_wait+2            ; 5
+    jmp (music_link+2)          ; 5
 mb_pulse1:
     lda music_wait+2            ; 3
     bne mb_pulse1_idle          ; 2/3
@@ -128,6 +135,7 @@ mb_pulse1_3:
 mb_pulse1_e:
     lda music_hdr               ; 3 E: empty ticks after this one
     sta music_wait+2            ; 3
+mb_pulse1_ends:                  ; the frame has ended (a write or volume command)
     lda music_refs+2            ; 3
     bne mb_pulse1_ref           ; 2/3 inside a back-reference
 mb_pulse1_keep:
@@ -146,15 +154,27 @@ mb_pulse1_fold:
     jsr mu_fold                 ; 6
     jmp (music_link+2)          ; 5
 mb_pulse1_special:
+    cmp #$E0                    ; 2
+    bcc mb_pulse1_shared        ; 2/3
+    cmp #$F0                    ; 2
+    bcs mb_pulse1_shared        ; 2/3
+    eor apu_shadow+$00          ; 4 $E0-$EF: volume (cmd & $0F); $4000's high bits kept
+    and #$0F                    ; 2
+    eor apu_shadow+$00          ; 4
+    sta $4000                   ; 4
+    sta apu_shadow+$00          ; 4
+    iny                         ; 2
+    jmp mb_pulse1_ends          ; 3 music_wait is 0: no empty ticks follow
+mb_pulse1_shared:
     ldx #2                      ; 2
     jsr mu_special              ; 6 carry set: the frame has ended
     bcc mb_pulse1_cmd           ; 2/3 a reference or a jump: its first command now
     jmp (music_link+2)          ; 5
-mb_pulse1_idle:
-    dec music_wait+2            ; 5
-    jmp (music_link+2)          ; 5
 
 ; pulse2: $4004-$4007, slot 2 (x = 4)
+mb_pulse2_idle:                 ; before the block, in reach of its first branch
+    dec music_wait+4            ; 5
+    jmp (music_link+4)          ; 5
 mb_pulse2:
     lda music_wait+4            ; 3
     bne mb_pulse2_idle          ; 2/3
@@ -200,6 +220,7 @@ mb_pulse2_3:
 mb_pulse2_e:
     lda music_hdr               ; 3 E: empty ticks after this one
     sta music_wait+4            ; 3
+mb_pulse2_ends:                  ; the frame has ended (a write or volume command)
     lda music_refs+4            ; 3
     bne mb_pulse2_ref           ; 2/3 inside a back-reference
 mb_pulse2_keep:
@@ -218,15 +239,27 @@ mb_pulse2_fold:
     jsr mu_fold                 ; 6
     jmp (music_link+4)          ; 5
 mb_pulse2_special:
+    cmp #$E0                    ; 2
+    bcc mb_pulse2_shared        ; 2/3
+    cmp #$F0                    ; 2
+    bcs mb_pulse2_shared        ; 2/3
+    eor apu_shadow+$04          ; 4 $E0-$EF: volume (cmd & $0F); $4004's high bits kept
+    and #$0F                    ; 2
+    eor apu_shadow+$04          ; 4
+    sta $4004                   ; 4
+    sta apu_shadow+$04          ; 4
+    iny                         ; 2
+    jmp mb_pulse2_ends          ; 3 music_wait is 0: no empty ticks follow
+mb_pulse2_shared:
     ldx #4                      ; 2
     jsr mu_special              ; 6 carry set: the frame has ended
     bcc mb_pulse2_cmd           ; 2/3 a reference or a jump: its first command now
     jmp (music_link+4)          ; 5
-mb_pulse2_idle:
-    dec music_wait+4            ; 5
-    jmp (music_link+4)          ; 5
 
 ; triangle: $4008-$400B, slot 3 (x = 6)
+mb_triangle_idle:                 ; before the block, in reach of its first branch
+    dec music_wait+6            ; 5
+    jmp (music_link+6)          ; 5
 mb_triangle:
     lda music_wait+6            ; 3
     bne mb_triangle_idle        ; 2/3
@@ -273,6 +306,7 @@ mb_triangle_3:
 mb_triangle_e:
     lda music_hdr               ; 3 E: empty ticks after this one
     sta music_wait+6            ; 3
+mb_triangle_ends:                  ; the frame has ended (a write or volume command)
     lda music_refs+6            ; 3
     bne mb_triangle_ref         ; 2/3 inside a back-reference
 mb_triangle_keep:
@@ -291,15 +325,27 @@ mb_triangle_fold:
     jsr mu_fold                 ; 6
     jmp (music_link+6)          ; 5
 mb_triangle_special:
+    cmp #$E0                    ; 2
+    bcc mb_triangle_shared        ; 2/3
+    cmp #$F0                    ; 2
+    bcs mb_triangle_shared        ; 2/3
+    eor apu_shadow+$08          ; 4 $E0-$EF: volume (cmd & $0F); $4008's high bits kept
+    and #$0F                    ; 2
+    eor apu_shadow+$08          ; 4
+    sta $4008                   ; 4
+    sta apu_shadow+$08          ; 4
+    iny                         ; 2
+    jmp mb_triangle_ends          ; 3 music_wait is 0: no empty ticks follow
+mb_triangle_shared:
     ldx #6                      ; 2
     jsr mu_special              ; 6 carry set: the frame has ended
     bcc mb_triangle_cmd         ; 2/3 a reference or a jump: its first command now
     jmp (music_link+6)          ; 5
-mb_triangle_idle:
-    dec music_wait+6            ; 5
-    jmp (music_link+6)          ; 5
 
 ; noise: $400C-$400F, slot 4 (x = 8)
+mb_noise_idle:                 ; before the block, in reach of its first branch
+    dec music_wait+8            ; 5
+    jmp (music_link+8)          ; 5
 mb_noise:
     lda music_wait+8            ; 3
     bne mb_noise_idle           ; 2/3
@@ -345,6 +391,7 @@ mb_noise_3:
 mb_noise_e:
     lda music_hdr               ; 3 E: empty ticks after this one
     sta music_wait+8            ; 3
+mb_noise_ends:                  ; the frame has ended (a write or volume command)
     lda music_refs+8            ; 3
     bne mb_noise_ref            ; 2/3 inside a back-reference
 mb_noise_keep:
@@ -363,11 +410,20 @@ mb_noise_fold:
     jsr mu_fold                 ; 6
     jmp (music_link+8)          ; 5
 mb_noise_special:
+    cmp #$E0                    ; 2
+    bcc mb_noise_shared        ; 2/3
+    cmp #$F0                    ; 2
+    bcs mb_noise_shared        ; 2/3
+    eor apu_shadow+$0C          ; 4 $E0-$EF: volume (cmd & $0F); $400C's high bits kept
+    and #$0F                    ; 2
+    eor apu_shadow+$0C          ; 4
+    sta $400C                   ; 4
+    sta apu_shadow+$0C          ; 4
+    iny                         ; 2
+    jmp mb_noise_ends          ; 3 music_wait is 0: no empty ticks follow
+mb_noise_shared:
     ldx #8                      ; 2
     jsr mu_special              ; 6 carry set: the frame has ended
     bcc mb_noise_cmd            ; 2/3 a reference or a jump: its first command now
-    jmp (music_link+8)          ; 5
-mb_noise_idle:
-    dec music_wait+8            ; 5
     jmp (music_link+8)          ; 5
 music_blocks_end:

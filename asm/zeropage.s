@@ -56,3 +56,7 @@ music_ret       = $44   ; 2 bytes per slot: where a back-reference returns to
 music_link      = $50   ; 2 bytes per slot: where a voice block goes when it is done (the next
                         ; block of the song, the pairs streams or mu_done) [5: jmp (link)]
 music_pairs     = $5C   ; 6 bytes: slots (2k) of the pairs-mode streams, in play order
+music_refs2     = $62   ; 1 byte per slot (+2k): inside a back-reference entered from another
+                        ; one, the outer reference's commands left (its own command counted);
+                        ; 0 = not nested [4 per reference come back from]
+music_ret2      = $6E   ; 2 bytes per slot: where the outer reference returns to, while nested

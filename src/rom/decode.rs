@@ -9,6 +9,7 @@
 use crate::apu_stream::{ApuStream, RegWrite};
 use crate::error::{Error, Result};
 use crate::rom::encode::{cmd, player_order_ok, EncodedSong, EncodedStream, StreamMode, SHADOWED};
+use crate::rom::lz::has_volume_command;
 
 /// Decoder state of one stream, as the player's zero-page variables hold it.
 #[derive(Debug, Clone, Copy)]
@@ -21,6 +22,9 @@ struct StreamState {
     wait: u8,
     ref_count: u8,
     ret: (usize, usize, usize),
+    /// Inside a reference entered from another: the outer one's count and return.
+    ref2_count: u8,
+    ret2: (usize, usize, usize),
     /// The player's y: bytes read since music_ptrs was last set (folded in at $C0).
     y: usize,
 }
@@ -55,30 +59,44 @@ mod cost {
     /// then as above), or comes back from the reference (bne taken, dec, bne, ldx, jsr
     /// mu_ref_return, jmp (link)).
     pub const BLOCK_END_COUNT: u32 = 3 + 5 + 3 + 14 - 2;
-    pub const BLOCK_END_RETURN: u32 = 3 + 5 + 2 + 2 + 6 + 28 + 5;
+    pub const BLOCK_END_RETURN: u32 = 3 + 5 + 2 + 2 + 6 + 34 + 5;
+    /// Coming back from a reference entered inside another (mu_ref_outer): more, to the
+    /// outer reference, and more again when that was the outer one's last command.
+    pub const RETURN_TO_OUTER: u32 = 37;
+    pub const RETURN_FROM_BOTH: u32 = 66;
+    /// Entering a reference or phrase inside another (mu_nest).
+    pub const NEST: u32 = 24;
     /// Folding y into the address at the end of a frame: bcs taken, ldx, jsr mu_fold (34 with
     /// its rts), jmp (link), instead of bcs and jmp (link).
     pub const BLOCK_END_FOLD: u32 = 3 + 2 + 6 + 34 + 5 - 2 - 5;
     /// A special command from a block: bmi taken, ldx, jsr; then bcc taken to read again, or
     /// bcc and jmp (link) when the frame ended.
     pub const BLOCK_SPECIAL: u32 = 3 + 2 + 6;
+    /// What a voice block (not the control's) adds before mu_special to look for a volume
+    /// command: cmp, bcc taken ($80-$DF); cmp, bcc, cmp, bcs taken ($F0-$FF).
+    pub const VOLUME_TEST_LOW: u32 = 2 + 3;
+    pub const VOLUME_TEST_HIGH: u32 = 2 + 2 + 2 + 3;
+    /// A volume command from the block's bmi to its refs test: bmi taken, cmp, bcc, cmp, bcs,
+    /// eor, and, eor, sta, sta, iny, jmp, lda music_refs.
+    pub const VOLUME: u32 = 3 + 2 + 2 + 2 + 2 + 4 + 2 + 4 + 4 + 4 + 2 + 3 + 3;
     pub const SPECIAL_GO_ON: u32 = 3;
     pub const SPECIAL_ENDED: u32 = 2 + 5;
-    /// mu_frame_end: no reference (21), counting one (29), coming back from one (42); folding
+    /// mu_frame_end: no reference (21), counting one (29), coming back from one (48); folding
     /// y into the address adds 29.
     pub const FRAME_END: u32 = 21;
     pub const FRAME_END_COUNT: u32 = 29;
-    pub const FRAME_END_RETURN: u32 = 42;
+    pub const FRAME_END_RETURN: u32 = 48;
     pub const FOLD: u32 = 29;
     /// mu_special, to its rts: a wait (before mu_frame_end), a phrase, a short reference, a
-    /// long one, a jump, the stream's end.
+    /// long one, a jump, the stream's end (each but the wait with mu_ref_or_jump's nesting
+    /// test, 6).
     pub const WAIT: u32 = 4 + 2 + 2 + 4 + 6 + 2 + 6;
-    pub const PHRASE: u32 = 29 + 73 + 14;
-    pub const SHORT_REF: u32 = 29 + 12 + 42 + 14;
-    pub const LONG_REF: u32 = 29 + 7 + 3 + 14 + 42 + 14;
-    pub const JUMP: u32 = 29 + 7 + 6 + 31 + 3 + 14;
+    pub const PHRASE: u32 = 29 + 6 + 73 + 14;
+    pub const SHORT_REF: u32 = 29 + 6 + 12 + 42 + 14;
+    pub const LONG_REF: u32 = 29 + 6 + 7 + 3 + 14 + 42 + 14;
+    pub const JUMP: u32 = 29 + 6 + 7 + 6 + 31 + 3 + 14;
     pub const UXROM_JUMP: u32 = 11;
-    pub const STOP: u32 = 29 + 7 + 7 + 20;
+    pub const STOP: u32 = 29 + 6 + 7 + 7 + 20;
     /// The pairs loop: its start (lda, sta) and its end (the loop test, jmp mu_done).
     pub const PAIRS_LOOP: u32 = 5 + 12;
     /// Per pairs stream: the loop's step, then waiting or playing.
@@ -194,6 +212,8 @@ fn play(
             wait: 0,
             ref_count: 0,
             ret: (0, 0, 0),
+            ref2_count: 0,
+            ret2: (0, 0, 0),
             y: 0,
         })
         .collect();
@@ -208,6 +228,14 @@ fn play(
     }
     if !song.tick.is_valid() {
         return Err(bad(song, format!("tick rule {:?} out of range", song.tick)));
+    }
+    // apu_shadow: the last value written to each register, as far as the song's data sets it
+    // (volume commands read it).
+    let mut shadow = [0u8; 0x18];
+    for w in &song.init {
+        if let Some(r) = shadow.get_mut(usize::from(w.addr.wrapping_sub(0x4000))) {
+            *r = w.value;
+        }
     }
     let mut acc = song.tick.start();
     let has_pairs = song.streams.iter().any(|s| s.mode == StreamMode::Pairs);
@@ -230,7 +258,11 @@ fn play(
                 cy.total += cost::PAIRS_LOOP;
             }
             for (s, st) in song.streams.iter().zip(states.iter_mut()) {
-                step(song, s, st, &mut writes, &mut cy)?;
+                let first = writes.len();
+                step(song, s, st, &shadow, &mut writes, &mut cy)?;
+                for w in &writes[first..] {
+                    shadow[usize::from(w.addr - 0x4000)] = w.value;
+                }
             }
         }
         out.push((writes, cy.total));
@@ -256,8 +288,9 @@ enum Ended {
     Kept(bool),
     /// A command of the reference counted, y kept (folded or not).
     Counted(bool),
-    /// The reference's last command: back after it, y = 0.
-    Returned,
+    /// The reference's last command: back after it, y = 0; into the outer reference (1) when
+    /// it was entered from one, and out of that too (2) when this was its last command.
+    Returned(u8),
 }
 
 /// Ends a command as mu_frame_end and the voice blocks' inline copy of it do: counts a command
@@ -270,7 +303,18 @@ fn end_command(st: &mut StreamState) -> Ended {
         if st.ref_count == 0 {
             (st.data, st.piece, st.pos) = st.ret;
             st.y = 0;
-            return Ended::Returned;
+            if st.ref2_count == 0 {
+                return Ended::Returned(0);
+            }
+            // Back in the outer reference, whose command that entered this one is done too.
+            st.ref_count = st.ref2_count - 1;
+            st.ret = st.ret2;
+            st.ref2_count = 0;
+            if st.ref_count == 0 {
+                (st.data, st.piece, st.pos) = st.ret;
+                return Ended::Returned(2);
+            }
+            return Ended::Returned(1);
         }
     }
     let folded = st.y >= 0xC0;
@@ -284,13 +328,36 @@ fn end_command(st: &mut StreamState) -> Ended {
     }
 }
 
+/// What coming back from a nested reference adds (see [`Ended::Returned`]).
+fn nested_return(n: u8) -> u32 {
+    match n {
+        0 => 0,
+        1 => cost::RETURN_TO_OUTER,
+        _ => cost::RETURN_FROM_BOTH,
+    }
+}
+
+/// Keeps the outer reference's count and return address when a reference or phrase is entered
+/// inside one (mu_nest); the player has room for two levels. Returns the extra cycles.
+fn nest(song: &EncodedSong, st: &mut StreamState) -> Result<u32> {
+    if st.ref_count == 0 {
+        return Ok(0);
+    }
+    if st.ref2_count != 0 {
+        return Err(bad(song, "back-references nest more than two deep".into()));
+    }
+    st.ref2_count = st.ref_count;
+    st.ret2 = st.ret;
+    Ok(cost::NEST)
+}
+
 /// mu_frame_end's cycles (with its rts) for the end of a command.
 fn frame_end(st: &mut StreamState) -> u32 {
     let fold = |f: bool| if f { cost::FOLD } else { 0 };
     match end_command(st) {
         Ended::Kept(f) => cost::FRAME_END + fold(f),
         Ended::Counted(f) => cost::FRAME_END_COUNT + fold(f),
-        Ended::Returned => cost::FRAME_END_RETURN,
+        Ended::Returned(n) => cost::FRAME_END_RETURN + nested_return(n),
     }
 }
 
@@ -298,10 +365,12 @@ fn step(
     song: &EncodedSong,
     s: &EncodedStream,
     st: &mut StreamState,
+    shadow: &[u8; 0x18],
     writes: &mut Vec<RegWrite>,
     cy: &mut Cycles,
 ) -> Result<()> {
     let block = matches!(s.mode, StreamMode::Mask { .. });
+    let volume = has_volume_command(s.mode);
     if st.wait > 0 {
         st.wait -= 1;
         cy.total += if block {
@@ -331,10 +400,12 @@ fn step(
         st.pos += 1;
         st.y += 1;
         if c >= 0x80 {
-            cy.total += if block {
-                cost::BLOCK_SPECIAL
-            } else {
-                cost::PAIRS_SPECIAL
+            cy.total += match (block, volume, c) {
+                (false, _, _) => cost::PAIRS_SPECIAL,
+                (true, false, _) => cost::BLOCK_SPECIAL,
+                (true, true, 0x80..=0xDF) => cost::BLOCK_SPECIAL + cost::VOLUME_TEST_LOW,
+                (true, true, cmd::VOLUME..=0xEF) => 0,
+                (true, true, _) => cost::BLOCK_SPECIAL + cost::VOLUME_TEST_HIGH,
             };
         }
         // Whether the command ended the stream's frame, and the cycles of its special path.
@@ -361,7 +432,7 @@ fn step(
                     cy.total += match end_command(st) {
                         Ended::Kept(f) => cost::BLOCK_END_FAST + fold(f),
                         Ended::Counted(f) => cost::BLOCK_END_COUNT + fold(f),
-                        Ended::Returned => cost::BLOCK_END_RETURN,
+                        Ended::Returned(n) => cost::BLOCK_END_RETURN + nested_return(n),
                     };
                     return Ok(());
                 }
@@ -401,9 +472,7 @@ fn step(
                 (true, cost::WAIT + fe)
             }
             cmd::PHRASE..=0xDF => {
-                if st.ref_count != 0 {
-                    return Err(bad(song, "nested back-reference".into()));
-                }
+                let nested = nest(song, st)?;
                 let k = usize::from(c - cmd::PHRASE);
                 let ph = song
                     .phrases
@@ -416,12 +485,38 @@ fn step(
                 (st.data, st.piece, st.pos) = (ph.stream, ph.piece, ph.offset);
                 st.ref_count = ph.count;
                 st.y = 0;
-                (false, cost::PHRASE)
+                (false, cost::PHRASE + nested)
+            }
+            cmd::VOLUME..=0xEF => {
+                let StreamMode::Mask { base } = s.mode else {
+                    return Err(bad(
+                        song,
+                        format!("volume command ${c:02X} in a pairs stream"),
+                    ));
+                };
+                if !volume {
+                    return Err(bad(
+                        song,
+                        format!("volume command ${c:02X} in the stream of $40{base:02X}"),
+                    ));
+                }
+                let old = shadow[usize::from(base)];
+                writes.push(RegWrite::new(
+                    0x4000 + u16::from(base),
+                    (old & 0xF0) | (c & 0x0F),
+                ));
+                // music_wait is 0: no empty ticks follow. The block's own copy of mu_frame_end.
+                let fold = |f: bool| if f { cost::BLOCK_END_FOLD } else { 0 };
+                cy.total += cost::VOLUME
+                    + match end_command(st) {
+                        Ended::Kept(f) => cost::BLOCK_END_FAST + fold(f),
+                        Ended::Counted(f) => cost::BLOCK_END_COUNT + fold(f),
+                        Ended::Returned(n) => cost::BLOCK_END_RETURN + nested_return(n),
+                    };
+                return Ok(());
             }
             cmd::REF..=cmd::LONG_REF => {
-                if st.ref_count != 0 {
-                    return Err(bad(song, "nested back-reference".into()));
-                }
+                let nested = nest(song, st)?;
                 let n = if c == cmd::LONG_REF {
                     st.pos += 1;
                     st.y += 1;
@@ -447,7 +542,11 @@ fn step(
                 } else {
                     cost::SHORT_REF
                 };
-                (false, c)
+                (false, c + nested)
+            }
+            cmd::JUMP | cmd::STOP if st.ref_count != 0 => {
+                // The player would take it for a nested reference (mu_ref_or_jump).
+                return Err(bad(song, format!("${c:02X} inside a back-reference")));
             }
             cmd::JUMP => {
                 let target = song.streams[st.data].pieces[st.piece]

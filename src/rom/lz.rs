@@ -31,13 +31,78 @@ impl Hasher for Fnv {
     }
 }
 
+/// Where a command was stored: as plain bytes, or as the first of the commands a
+/// back-reference stored there plays. The commands inside a reference, and references that
+/// hold references (which nothing may reference: the player nests two deep), have none.
+#[derive(Debug, Clone, Copy)]
+struct Placed {
+    piece: usize,
+    offset: usize,
+    /// Entries of one run were stored back to back, so a reference may span them.
+    run: u32,
+    /// Commands played from here: 1 for a plain command, more for a back-reference.
+    span: usize,
+    /// A back-reference (of one command or more).
+    is_ref: bool,
+}
+
+/// The commands of one stream so far, as a back-reference source.
+struct Source<'a> {
+    ids: &'a [u32],
+    placed: &'a [Option<Placed>],
+    /// Commands that may be referenced (the current stream: those before the one being
+    /// encoded).
+    len: usize,
+}
+
+/// An entry of a reference's target, as [`match_units`] finds it.
+#[derive(Debug, Clone, Copy)]
+struct Unit {
+    /// Offset of its first command from the reference's.
+    at: usize,
+    /// Commands it plays.
+    span: usize,
+    is_ref: bool,
+}
+
+/// The stored entries (plain commands and references) from command `p` of `src` on that play
+/// the same commands as `cur[i..]`, back to back in one run: each as (offset from `i`,
+/// commands it plays, whether it is a reference). At most 255 entries (a reference's count is
+/// a byte).
+fn match_units(src: &Source, p: usize, cur: &[u32], i: usize) -> Vec<Unit> {
+    let mut units = Vec::new();
+    let Some(first) = src.placed[p] else {
+        return units;
+    };
+    let mut k = 0;
+    while units.len() < 255 {
+        let q = p + k;
+        let Some(u) = src.placed.get(q).copied().flatten() else {
+            break;
+        };
+        if u.run != first.run
+            || q + u.span > src.len
+            || i + k + u.span > cur.len()
+            || src.ids[q..q + u.span] != cur[i + k..i + k + u.span]
+        {
+            break;
+        }
+        units.push(Unit {
+            at: k,
+            span: u.span,
+            is_ref: u.is_ref,
+        });
+        k += u.span;
+    }
+    units
+}
+
 /// One encoded stream as back-references see it.
 struct DictStream {
     /// Token id of each command.
     tok_id: Vec<u32>,
-    /// Where each command was stored as plain bytes: (piece, offset, run). Commands of one
-    /// run were stored back to back, so a reference may span them.
-    placed: Vec<Option<(usize, usize, u32)>>,
+    /// How each command was stored.
+    placed: Vec<Option<Placed>>,
     /// Mask-mode commands only play right in mask streams (and pairs in pairs streams).
     mask: bool,
 }
@@ -93,8 +158,9 @@ impl Dictionary {
             .collect()
     }
 
-    /// Bytes a reference to `key` costs: one for a phrase, else 3 or 4.
-    fn ref_cost(&self, key: RefKey) -> usize {
+    /// Bytes a reference to `key`, `units` commands as the player counts them, costs: one
+    /// for a phrase, else 3 or 4.
+    fn ref_cost(&self, key: RefKey, units: usize) -> usize {
         let phrase = self.phrase_of.contains_key(&key)
             || match &self.hot {
                 Some(hot) => hot.contains(&key) && self.phrases.len() < cmd::MAX_PHRASES,
@@ -102,7 +168,7 @@ impl Dictionary {
             };
         if phrase {
             1
-        } else if key.2 <= cmd::MAX_SHORT_REF {
+        } else if units <= cmd::MAX_SHORT_REF {
             3
         } else {
             4
@@ -120,13 +186,23 @@ impl Dictionary {
     }
 }
 
+/// Whether a stream's blocks play volume commands ([`cmd::VOLUME`]): mask streams of the
+/// voices, whose first register the player keeps a copy of.
+pub fn has_volume_command(mode: StreamMode) -> bool {
+    matches!(mode, StreamMode::Mask { base } if base < 0x10)
+}
+
 /// Turns frames `range` of one stream into commands (each a byte string with no addresses).
+/// `first_reg`: the value the group's first register holds before `range` as far as the
+/// player knows it (`None`: unknown), kept up to date.
 fn tokenize(
     frames: &[Vec<RegWrite>],
     range: std::ops::Range<usize>,
     mode: StreamMode,
+    first_reg: &mut Option<u8>,
     out: &mut Vec<Vec<u8>>,
 ) {
+    let volume = has_volume_command(mode);
     let mut f = range.start;
     // Leading empty frames.
     let first = (range.clone()).find(|&i| !frames[i].is_empty());
@@ -141,6 +217,24 @@ fn tokenize(
         }
         let mut empties = next - f - 1;
         if let StreamMode::Mask { base } = mode {
+            let first = writes
+                .iter()
+                .find(|w| w.addr == 0x4000 + u16::from(base))
+                .map(|w| w.value);
+            // A frame that only changes the volume of a voice, right before its next write
+            // (the step of an envelope): one byte.
+            let only_volume = writes.len() == 1
+                && empties == 0
+                && volume
+                && first.is_some_and(|v| first_reg.is_some_and(|p| p & 0xF0 == v & 0xF0));
+            if first.is_some() {
+                *first_reg = first;
+            }
+            if only_volume {
+                out.push(vec![cmd::VOLUME | (writes[0].value & 0x0F)]);
+                f = next;
+                continue;
+            }
             let e = empties.min(cmd::MAX_MASK_TRAILING);
             empties -= e;
             let mut t = vec![(e as u8) << 4];
@@ -224,6 +318,7 @@ pub fn token_frames(tokens: &[Vec<u8>], mode: StreamMode) -> Vec<usize> {
                 (0x00..=0x7F, StreamMode::Mask { .. }) => 1 + usize::from(c >> 4),
                 (0x00..=0x7F, StreamMode::Pairs) if c >> 4 == cmd::CONTINUE => 0,
                 (0x00..=0x7F, StreamMode::Pairs) => 1 + usize::from(c >> 4),
+                (cmd::VOLUME..=0xEF, _) => 1,
                 _ => 1 + usize::from(c & 0x1F),
             };
             at
@@ -255,23 +350,54 @@ fn ref_frame_costs(span: &[usize]) -> impl Iterator<Item = (usize, u32)> + '_ {
     })
 }
 
-fn ref_fits(frame_cycles: &[u32], span: &[usize], budget: u32) -> bool {
-    ref_frame_costs(span).all(|(f, add)| frame_cycles.get(f).is_none_or(|&c| c + add <= budget))
+/// What the references of `spans` add to each frame: the first span is the reference being
+/// placed, the others the references it holds (entered and left nested, at a higher cost).
+fn refs_costs(spans: &[&[usize]]) -> Vec<(usize, u32)> {
+    let mut costs: Vec<(usize, u32)> = spans
+        .iter()
+        .enumerate()
+        .flat_map(|(n, span)| {
+            let last = span.last().copied();
+            let first = span.first().copied();
+            ref_frame_costs(span).map(move |(f, add)| {
+                let nested = n > 0 && (Some(f) == first || Some(f) == last);
+                (f, add + if nested { NESTED_REF_CYCLES } else { 0 })
+            })
+        })
+        .collect();
+    costs.sort_unstable();
+    costs.dedup_by(|b, a| {
+        let same = a.0 == b.0;
+        if same {
+            a.1 += b.1;
+        }
+        same
+    });
+    costs
 }
 
-fn charge_ref(frame_cycles: &mut [u32], span: &[usize]) {
-    for (f, add) in ref_frame_costs(span) {
+fn refs_fit(frame_cycles: &[u32], spans: &[&[usize]], budget: u32) -> bool {
+    refs_costs(spans)
+        .into_iter()
+        .all(|(f, add)| frame_cycles.get(f).is_none_or(|&c| c + add <= budget))
+}
+
+fn charge_refs(frame_cycles: &mut [u32], spans: &[&[usize]]) {
+    for (f, add) in refs_costs(spans) {
         if let Some(c) = frame_cycles.get_mut(f) {
             *c += add;
         }
     }
 }
 
+/// What entering or leaving a reference held by another adds (mu_nest, mu_ref_outer).
+const NESTED_REF_CYCLES: u32 = 37;
+
 /// Cycles a stream inside a reference spends per later frame counting the reference's
 /// commands (a voice block counts them inline).
 const REF_FRAME_CYCLES: u32 = 9;
 /// Cycles of coming back from a reference (mu_ref_return), beyond counting.
-const REF_RETURN_CYCLES: u32 = 28;
+const REF_RETURN_CYCLES: u32 = 34;
 
 /// The writes of each unit to `regs`.
 pub fn stream_frames(units: &[&[RegWrite]], regs: &[u8]) -> Vec<Vec<RegWrite>> {
@@ -313,17 +439,31 @@ pub fn stream_mode(frames: &[Vec<RegWrite>], regs: &[u8]) -> StreamMode {
 }
 
 /// A stream's commands before back-references, and the index of the loop point's command.
+/// `init`: the writes done before the first frame (the song's init), which the player's copy
+/// of each voice's first register starts from.
 pub fn stream_tokens(
     frames: &[Vec<RegWrite>],
     loop_frame: Option<usize>,
     mode: StreamMode,
+    init: &[RegWrite],
 ) -> (Vec<Vec<u8>>, Option<usize>) {
     let mut tokens = Vec::new();
+    let mut first_reg = match mode {
+        StreamMode::Mask { base } => init
+            .iter()
+            .rev()
+            .find(|w| w.addr == 0x4000 + u16::from(base))
+            .map(|w| w.value),
+        StreamMode::Pairs => None,
+    };
     let loop_token = match loop_frame {
         Some(l) => {
-            tokenize(frames, 0..l, mode, &mut tokens);
+            tokenize(frames, 0..l, mode, &mut first_reg, &mut tokens);
             let t = tokens.len();
-            tokenize(frames, l..frames.len(), mode, &mut tokens);
+            // The loop point is reached from frame l - 1 and from the last frame, with
+            // different values: the first write after it must be in full.
+            first_reg = None;
+            tokenize(frames, l..frames.len(), mode, &mut first_reg, &mut tokens);
             Some(t)
         }
         None => {
@@ -331,26 +471,36 @@ pub fn stream_tokens(
                 .iter()
                 .rposition(|f| !f.is_empty())
                 .map_or(0, |i| i + 1);
-            tokenize(frames, 0..end, mode, &mut tokens);
+            tokenize(frames, 0..end, mode, &mut first_reg, &mut tokens);
             None
         }
     };
     (tokens, loop_token)
 }
 
-/// Encodes the writes to `regs` of `units` (the song's tick frames) as one stream.
+/// What every stream of a song is encoded from.
+#[derive(Clone, Copy)]
+pub struct SongUnits<'a> {
+    /// The writes of the song's tick frames.
+    pub units: &'a [&'a [RegWrite]],
+    /// The tick frame the song loops to.
+    pub loop_unit: Option<usize>,
+    /// The song's init writes.
+    pub init: &'a [RegWrite],
+}
+
+/// Encodes the writes to `regs` of the song's tick frames as one stream.
 pub fn encode_one(
-    units: &[&[RegWrite]],
+    song: SongUnits,
     regs: &[u8],
     mode: StreamMode,
-    loop_frame: Option<usize>,
     opts: &EncodeOptions,
     frame_cycles: &mut [u32],
     dict: &mut Dictionary,
 ) -> EncodedStream {
-    let frames = stream_frames(units, regs);
+    let frames = stream_frames(song.units, regs);
     let mask = matches!(mode, StreamMode::Mask { .. });
-    let (tokens, loop_token) = stream_tokens(&frames, loop_frame, mode);
+    let (tokens, loop_token) = stream_tokens(&frames, song.loop_unit, mode, song.init);
 
     let me = dict.streams.len();
     let tok_id: Vec<u32> = tokens.iter().map(|t| dict.id(t)).collect();
@@ -360,8 +510,8 @@ pub fn encode_one(
         prefix[i + 1] = prefix[i] + t.len();
     }
 
-    // Where each command of this stream was stored as plain bytes: (piece, offset, run).
-    let mut placed: Vec<Option<(usize, usize, u32)>> = vec![None; tokens.len()];
+    // How each command of this stream was stored.
+    let mut placed: Vec<Option<Placed>> = vec![None; tokens.len()];
     let mut w = StreamWriter {
         pieces: vec![Piece::default()],
         max_piece: opts.max_piece.max(64),
@@ -377,10 +527,11 @@ pub fn encode_one(
             Some(l) if i < l => l,
             _ => tokens.len(),
         };
-        // Longest earlier plain run equal to tokens[i..]:
-        // (stream, first command, piece, offset, count, saving).
+        // Longest earlier stored run equal to tokens[i..]: (stream, first command, piece,
+        // offset, the run's commands as (token offset, tokens played), saving).
         let piece = w.pieces.len() - 1;
-        let mut best: Option<(usize, usize, usize, usize, usize, usize)> = None;
+        let mut best_flat: Option<(usize, usize, usize, usize, Vec<Unit>, usize)> = None;
+        let mut best_nested = None;
         let cands = dict
             .seen
             .get(tok_id[i] as usize)
@@ -395,52 +546,80 @@ pub fn encode_one(
                 }
                 (&d.tok_id[..], &d.placed[..], d.tok_id.len())
             };
-            let Some((pp, off, prun)) = src_placed[p] else {
+            let Some(first) = src_placed[p] else {
                 continue;
             };
-            if (s != me || pp != piece) && !dict.cross {
+            if (s != me || first.piece != piece) && !dict.cross {
                 continue;
             }
-            let mut k = 0;
-            while i + k < limit
-                && p + k < src_len
-                && k < 255
-                && src_ids[p + k] == tok_id[i + k]
-                && src_placed[p + k].is_some_and(|(_, _, r)| r == prun)
-            {
-                k += 1;
-            }
-            let bytes = prefix[i + k] - prefix[i];
-            let cost = dict.ref_cost((s, p, k));
-            if bytes > cost && best.is_none_or(|b| bytes - cost > b.4) {
-                best = Some((s, p, pp, off, k, bytes - cost));
+            let src = Source {
+                ids: src_ids,
+                placed: src_placed,
+                len: src_len,
+            };
+            let units = match_units(&src, p, &tok_id[..limit], i);
+            // The same run up to its first reference, which can be referenced in turn.
+            let flat = units.iter().position(|u| u.is_ref).unwrap_or(units.len());
+            for (n, best) in [(flat, &mut best_flat), (units.len(), &mut best_nested)] {
+                let Some(last) = units[..n].last() else {
+                    continue;
+                };
+                let k = last.at + last.span;
+                let bytes = prefix[i + k] - prefix[i];
+                let cost = dict.ref_cost((s, p, k), n);
+                if bytes > cost && best.as_ref().is_none_or(|b| bytes - cost > b.5) {
+                    let run = units[..n].to_vec();
+                    *best = Some((s, p, first.piece, first.offset, run, bytes - cost));
+                }
             }
         }
-        // A reference costs cycles in each frame it plays in: shorten it until none of them
-        // goes over the budget (the worst frame is the goal), or drop it.
-        if let Some((s, p, pp, off, k, _)) = best {
-            best = None;
-            for k2 in (1..=k).rev() {
-                let bytes = prefix[i + k2] - prefix[i];
-                let cost = dict.ref_cost((s, p, k2));
-                let span = &tok_frame[i..i + k2];
-                if bytes > cost && ref_fits(frame_cycles, span, opts.ref_cycle_budget) {
-                    charge_ref(frame_cycles, span);
-                    best = Some((s, p, pp, off, k2, bytes - cost));
+        // A reference that holds references cannot be referenced itself (the player nests
+        // two deep), so later repeats of its commands must be referenced piece by piece: it
+        // is taken only where it saves half as much again as the best one without (1.5 was
+        // the best of 1 to 3 over every 5th NES-MDB song).
+        let best = match (best_flat, best_nested) {
+            (Some(f), Some(n)) if n.5 * 2 > f.5 * 3 => Some(n),
+            (Some(f), _) => Some(f),
+            (None, n) => n,
+        };
+        // A reference costs cycles in each frame it plays in (and so do the references it
+        // holds): shorten it until none of them goes over the budget (the worst frame is the
+        // goal), or drop it.
+        let mut chosen = None;
+        if let Some((s, p, pp, off, units, _)) = best {
+            for m in (1..=units.len()).rev() {
+                let k = units[m - 1].at + units[m - 1].span;
+                let bytes = prefix[i + k] - prefix[i];
+                let cost = dict.ref_cost((s, p, k), m);
+                let spans: Vec<&[usize]> = std::iter::once(&tok_frame[i..i + k])
+                    .chain(
+                        units[..m]
+                            .iter()
+                            .filter(|u| u.is_ref)
+                            .map(|u| &tok_frame[i + u.at..i + u.at + u.span]),
+                    )
+                    .collect();
+                if bytes > cost && refs_fit(frame_cycles, &spans, opts.ref_cycle_budget) {
+                    charge_refs(frame_cycles, &spans);
+                    let nests = units[..m].iter().any(|u| u.is_ref);
+                    chosen = Some((s, p, pp, off, k, m, nests));
                     break;
                 }
             }
         }
-        if let Some((s, p, pp, off, k, _)) = best {
+        if let Some((s, p, pp, off, k, units, nests)) = chosen {
             let key = (s, p, k);
             // The first pass only counts uses: it writes every reference inline.
-            let phrase = dict.ref_cost(key) == 1 && dict.hot.is_some();
-            let cost = match (phrase, k <= cmd::MAX_SHORT_REF) {
+            let phrase = dict.ref_cost(key, units) == 1 && dict.hot.is_some();
+            let cost = match (phrase, units <= cmd::MAX_SHORT_REF) {
                 (true, _) => 1,
                 (false, true) => 3,
                 (false, false) => 4,
             };
             let new_piece = w.reserve(cost);
+            if new_piece {
+                run += 1;
+            }
             // A new piece began: a source in the old piece is out of reach unless references
             // may cross pieces.
             if !new_piece || dict.cross {
@@ -456,16 +635,16 @@ pub fn encode_one(
                             stream: s,
                             piece: pp,
                             offset: off,
-                            count: k as u8,
+                            count: units as u8,
                         });
                     }
                     pc.bytes.push(cmd::PHRASE + index);
                 } else {
-                    if k <= cmd::MAX_SHORT_REF {
-                        pc.bytes.push(cmd::REF + (k as u8 - 1));
+                    if units <= cmd::MAX_SHORT_REF {
+                        pc.bytes.push(cmd::REF + (units as u8 - 1));
                     } else {
                         pc.bytes.push(cmd::LONG_REF);
-                        pc.bytes.push(k as u8);
+                        pc.bytes.push(units as u8);
                     }
                     pc.bytes.push(off as u8);
                     pc.bytes.push((off >> 8) as u8);
@@ -475,11 +654,23 @@ pub fn encode_one(
                         pc.xrefs.push((pos + cost - 2, s, pp));
                     }
                 }
-                run += 1;
+                if nests {
+                    // It holds references: the player nests two deep, so nothing may
+                    // reference it.
+                    run += 1;
+                } else {
+                    // Later references may play it as one of their commands.
+                    placed[i] = Some(Placed {
+                        piece: cur,
+                        offset: pos,
+                        run,
+                        span: k,
+                        is_ref: true,
+                    });
+                }
                 i += k;
                 continue;
             }
-            run += 1;
         }
         if w.reserve(tokens[i].len()) {
             run += 1;
@@ -487,7 +678,13 @@ pub fn encode_one(
         let pc_idx = w.pieces.len() - 1;
         let off = w.cur().bytes.len();
         w.cur().bytes.extend_from_slice(&tokens[i]);
-        placed[i] = Some((pc_idx, off, run));
+        placed[i] = Some(Placed {
+            piece: pc_idx,
+            offset: off,
+            run,
+            span: 1,
+            is_ref: false,
+        });
         dict.seen[tok_id[i] as usize].push((me, i));
         i += 1;
     }
