@@ -22,7 +22,9 @@
 ;                      register), in rising order; the frame ends, E empty ticks follow
 ;   $00-$7F EEEE NNNN  pairs streams: N+1 (register, value) pairs; E = 0..6: frame ends, E empty
 ;                      ticks follow; E = 7: the frame goes on
-;   $80-$9F            frame ends, then (cmd & $1F) empty ticks
+;   $80-$8F            frame ends, then (cmd & $0F) empty ticks
+;   $90-$9F d          play cmd-$8F commands from d (1-253) bytes before this command, then
+;                      come back (a near reference: two bytes, and no address to relocate)
 ;   $A0-$DF            play phrase cmd-$A0 of the song's table (count, lo, hi), then come back
 ;   $E0-$EF            voice blocks but the control's: the group's first register gets volume
 ;                      cmd & $0F, its high 4 bits kept (read from apu_shadow); the frame ends
@@ -382,9 +384,9 @@ mu_fold:                        ; music_ptrs += y, y = 0 (once per 192 bytes of 
 ; music_ptrs,x + music_y,x (a back-reference, a phrase, a jump).
 mu_special:
     iny                         ; 2
-    cmp #$A0                    ; 2
+    cmp #$90                    ; 2
     bcs mu_ref_or_jump          ; 2/3
-    and #$1F                    ; 2 a wait: the frame ends, A more empty ticks
+    and #$0F                    ; 2 a wait: the frame ends, A more empty ticks
     sta music_wait,x            ; 4
     jsr mu_frame_end            ; 6 + 26
     sec                         ; 2
@@ -399,6 +401,8 @@ mu_ref_or_jump:
     bne mu_nest                 ; 2/3 outer one's count and return address
 mu_nested:
     lda music_hdr               ; 3
+    cmp #$A0                    ; 2
+    bcc mu_near                 ; 2/3
     cmp #$E0                    ; 2
     bcc mu_phrase               ; 2/3
     cmp #$FD                    ; 2
@@ -424,6 +428,28 @@ mu_go_on:                       ; decoding goes on at music_ptrs,x
     sta music_y,x               ; 4
     clc                         ; 2
     rts                         ; 6 about 120 cycles from the block's bmi for a reference
+mu_near:                        ; A = $90 + count - 1, carry clear; y = offset of d
+    sbc #$8E                    ; 2 carry clear: A - $8F = commands to play
+    sta music_refs,x            ; 4
+    tya                         ; 2
+    sec                         ; 2
+    adc music_ptr               ; 3 return address = ptr + y + 1, after d
+    sta music_ret,x             ; 4
+    lda music_ptr+1             ; 3
+    adc #0                      ; 2
+    sta music_ret+1,x           ; 4
+    lda (music_ptr),y           ; 5 d (1-253): the target is d bytes before the command,
+    clc                         ; 2 d + 2 before the return address
+    adc #2                      ; 2
+    sta music_hdr               ; 3
+    lda music_ret,x             ; 4
+    sec                         ; 2
+    sbc music_hdr               ; 3
+    sta music_ptrs,x            ; 4
+    lda music_ret+1,x           ; 4
+    sbc #0                      ; 2
+    sta music_ptrs+1,x          ; 4
+    jmp mu_go_on                ; 3
 mu_phrase:                      ; A = $A0 + k, carry clear; y = offset after the command
     sbc #$9F                    ; 2 k = A - $A0
     sta music_phrase_k          ; 3

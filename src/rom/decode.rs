@@ -90,13 +90,16 @@ mod cost {
     /// mu_special, to its rts: a wait (before mu_frame_end), a phrase, a short reference, a
     /// long one, a jump, the stream's end (each but the wait with mu_ref_or_jump's nesting
     /// test, 6).
+    /// The references' and later commands' dispatch also passes the near reference's test
+    /// (cmp, bcc: 4), which a near reference takes (bcc taken).
     pub const WAIT: u32 = 4 + 2 + 2 + 4 + 6 + 2 + 6;
-    pub const PHRASE: u32 = 29 + 6 + 73 + 14;
-    pub const SHORT_REF: u32 = 29 + 6 + 12 + 42 + 14;
-    pub const LONG_REF: u32 = 29 + 6 + 7 + 3 + 14 + 42 + 14;
-    pub const JUMP: u32 = 29 + 6 + 7 + 6 + 31 + 3 + 14;
+    pub const NEAR_REF: u32 = 29 + 6 + 3 + 64 + 14;
+    pub const PHRASE: u32 = 29 + 6 + 4 + 73 + 14;
+    pub const SHORT_REF: u32 = 29 + 6 + 4 + 12 + 42 + 14;
+    pub const LONG_REF: u32 = 29 + 6 + 4 + 7 + 3 + 14 + 42 + 14;
+    pub const JUMP: u32 = 29 + 6 + 4 + 7 + 6 + 31 + 3 + 14;
     pub const UXROM_JUMP: u32 = 11;
-    pub const STOP: u32 = 29 + 6 + 7 + 7 + 20;
+    pub const STOP: u32 = 29 + 6 + 4 + 7 + 7 + 20;
     /// The pairs loop: its start (lda, sta) and its end (the loop test, jmp mu_done).
     pub const PAIRS_LOOP: u32 = 5 + 12;
     /// Per pairs stream: the loop's step, then waiting or playing.
@@ -466,8 +469,21 @@ fn step(
                     continue;
                 }
             },
-            0x80..=0x9F => {
-                st.wait = c & 0x1F;
+            cmd::NEAR_REF..=0x9F => {
+                let nested = nest(song, st)?;
+                let d = usize::from(read(song, st, st.pos, cy)?);
+                let at = st.pos - 1;
+                if d == 0 || d > cmd::MAX_NEAR_DISTANCE || d > at {
+                    return Err(bad(song, format!("near reference {d} bytes back at {at}")));
+                }
+                st.ret = (st.data, st.piece, st.pos + 1);
+                st.pos = at - d;
+                st.ref_count = c - cmd::NEAR_REF + 1;
+                st.y = 0;
+                (false, cost::NEAR_REF + nested)
+            }
+            0x80..=0x8F => {
+                st.wait = c & 0x0F;
                 let fe = frame_end(st);
                 (true, cost::WAIT + fe)
             }

@@ -23,7 +23,9 @@
 //! The volume command (`$E0-$EF`) exists because the most common frame of an NES-MDB voice
 //! changes only its volume (an envelope step): one byte instead of a mask and a value; it cut
 //! NES-MDB's song data by 9% (9,042,611 to 8,259,395 bytes; median 60.2 to 55.4 bytes per
-//! second). Nested references then cut 3% more (7,986,648 bytes).
+//! second). Nested references then cut 3% more (7,986,648 bytes), and near references
+//! (`$90-$9F`: two bytes, the target `d` bytes back; waits shrank to 16 ticks per command to
+//! make room) 3% more again (7,730,814 bytes, median 52.6 bytes per second).
 //!
 //! Each stream is a byte string of commands (see [`cmd`]). A stream of one register group whose
 //! frames write its registers in rising order (what the compiler does), and that a voice block
@@ -34,7 +36,8 @@
 //! |---|---|
 //! | mask: `$00-$7F` `0EEE MMMM` | one value follows for each set bit of `M` (bit 0 = the group's first register), written in rising register order; then the frame ends and `E` (0..7) empty ticks follow |
 //! | pairs: `$00-$7F` `EEEE NNNN` | `N+1` writes follow as (register `$40rr` low byte, value) pairs; then, for `E` 0..6, the frame ends and `E` empty ticks follow; `E = 7` the frame goes on |
-//! | `$80-$9F` | the frame ends with no (more) writes and `cmd & $1F` empty ticks follow |
+//! | `$80-$8F` | the frame ends with no (more) writes and `cmd & $0F` empty ticks follow |
+//! | `$90-$9F` d | play `cmd - $8F` commands from `d` (1-253) bytes before this command, then come back |
 //! | `$A0-$DF` | play phrase `cmd - $A0` of the song's phrase table (count, address), then come back |
 //! | `$E0-$EF` | mask streams of a voice (not the control group): the group's first register gets `cmd & $0F` as its low 4 bits, its high 4 bits as last written; then the frame ends |
 //! | `$F0-$FC` lo hi | play `cmd - $EF` commands from address hi:lo, then come back |
@@ -42,7 +45,7 @@
 //! | `$FE` bank lo hi | go on at bank:hi:lo (next piece of a long stream, or the loop point) |
 //! | `$FF` | the stream has ended: nothing more is written |
 //!
-//! Back-references (`$A0-$DF`, `$F0-$FD`) point at earlier commands, found with a hash of
+//! Back-references (`$90-$9F`, `$A0-$DF`, `$F0-$FD`) point at earlier commands, found with a hash of
 //! whole commands. A reference's target may hold references whose own targets hold none: the
 //! player keeps two return addresses per stream. The encoder takes a reference that holds
 //! references only where it saves half as much again as the best one without, since nothing
@@ -80,7 +83,13 @@ pub mod cmd {
     /// `$80 | (ticks - 1)`: the frame ends, then more empty ticks.
     pub const WAIT: u8 = 0x80;
     /// Most ticks one wait covers.
-    pub const MAX_WAIT: usize = 32;
+    pub const MAX_WAIT: usize = 16;
+    /// `$90 + count - 1`, d: near back-reference to the commands d bytes before it.
+    pub const NEAR_REF: u8 = 0x90;
+    /// Most commands a near back-reference covers.
+    pub const MAX_NEAR_REF: usize = 16;
+    /// Farthest a near back-reference reaches back, in bytes.
+    pub const MAX_NEAR_DISTANCE: usize = 253;
     /// `$A0 + k`: play phrase `k` of the song's phrase table.
     pub const PHRASE: u8 = 0xA0;
     /// Most phrases a song's table holds.
@@ -246,6 +255,8 @@ const STOP_COMMAND_CYCLES: u32 = 80;
 const MASK_STREAM_CYCLES: u32 = 72;
 const MASK_WRITE_CYCLES: u32 = 10;
 const SHADOW_CYCLES: u32 = 4;
+/// A voice block playing a volume command.
+const VOLUME_CYCLES: u32 = 56;
 /// A pairs stream playing a write command: fixed part, and per write (through music_stub,
 /// with the shadow copy).
 const PAIRS_STREAM_CYCLES: u32 = 116;
@@ -363,13 +374,19 @@ fn encode_once(stream: &ApuStream, opts: &EncodeOptions, tick: TickRule) -> Enco
                 }
             };
         }
-        // Long rests play wait commands, on the same ticks in every silent stream.
+        // Long rests play wait commands, on the same ticks in every silent stream; a volume
+        // command costs less than the write command counted above.
         let (tokens, _) = stream_tokens(frames, loop_unit, mode, &stream.init);
         for (t, f) in tokens.iter().zip(token_frames(&tokens, mode)) {
-            if t.first().is_some_and(|&c| c & 0xE0 == cmd::WAIT) {
-                if let Some(c) = unit_cycles.get_mut(f) {
-                    *c += WAIT_COMMAND_CYCLES;
+            let Some(c) = unit_cycles.get_mut(f) else {
+                continue;
+            };
+            match t.first() {
+                Some(&b) if b & 0xF0 == cmd::WAIT => *c += WAIT_COMMAND_CYCLES,
+                Some(cmd::VOLUME..=0xEF) => {
+                    *c -= MASK_STREAM_CYCLES + MASK_WRITE_CYCLES + SHADOW_CYCLES - VOLUME_CYCLES
                 }
+                _ => {}
             }
         }
         // A stream that stops reads its $FF on the tick after its last write.

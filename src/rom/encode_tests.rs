@@ -147,9 +147,11 @@ fn music_streams_round_trip_and_compress() {
     let s = music_stream(&mut rng, 2000);
     let e = encode_stream(&s);
     let raw = 2 * s.write_count() + s.len();
+    // 7x: this song writes every voice on every step, so the frame-cycle budget, not the
+    // repeats, limits its back-references (4,133 bytes; 1,571 with no budget at all).
     assert!(
-        e.stream_bytes() * 8 < raw,
-        "a repeating song should compress 8x: {} of {raw}",
+        e.stream_bytes() * 7 < raw,
+        "a repeating song should compress 7x: {} of {raw}",
         e.stream_bytes()
     );
     assert!(e.streams.len() >= 4, "voices get their own streams");

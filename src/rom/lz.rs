@@ -55,6 +55,22 @@ struct Source<'a> {
     len: usize,
 }
 
+/// A back-reference the encoder may write.
+struct Candidate {
+    /// The stream, and the index of the command, it plays from.
+    stream: usize,
+    first: usize,
+    /// Where that command is stored.
+    piece: usize,
+    offset: usize,
+    /// The entries it plays.
+    units: Vec<Unit>,
+    /// Bytes saved against writing its commands out.
+    saving: usize,
+    /// The target lies close before, in the piece being written: a near reference.
+    near: bool,
+}
+
 /// An entry of a reference's target, as [`match_units`] finds it.
 #[derive(Debug, Clone, Copy)]
 struct Unit {
@@ -159,8 +175,9 @@ impl Dictionary {
     }
 
     /// Bytes a reference to `key`, `units` commands as the player counts them, costs: one
-    /// for a phrase, else 3 or 4.
-    fn ref_cost(&self, key: RefKey, units: usize) -> usize {
+    /// for a phrase, 2 for a near one (`near`: the target lies close before, in the piece
+    /// being written), else 3 or 4.
+    fn ref_cost(&self, key: RefKey, units: usize, near: bool) -> usize {
         let phrase = self.phrase_of.contains_key(&key)
             || match &self.hot {
                 Some(hot) => hot.contains(&key) && self.phrases.len() < cmd::MAX_PHRASES,
@@ -168,6 +185,8 @@ impl Dictionary {
             };
         if phrase {
             1
+        } else if near && units <= cmd::MAX_NEAR_REF {
+            2
         } else if units <= cmd::MAX_SHORT_REF {
             3
         } else {
@@ -319,7 +338,7 @@ pub fn token_frames(tokens: &[Vec<u8>], mode: StreamMode) -> Vec<usize> {
                 (0x00..=0x7F, StreamMode::Pairs) if c >> 4 == cmd::CONTINUE => 0,
                 (0x00..=0x7F, StreamMode::Pairs) => 1 + usize::from(c >> 4),
                 (cmd::VOLUME..=0xEF, _) => 1,
-                _ => 1 + usize::from(c & 0x1F),
+                _ => 1 + usize::from(c & 0x0F),
             };
             at
         })
@@ -527,11 +546,10 @@ pub fn encode_one(
             Some(l) if i < l => l,
             _ => tokens.len(),
         };
-        // Longest earlier stored run equal to tokens[i..]: (stream, first command, piece,
-        // offset, the run's commands as (token offset, tokens played), saving).
+        // Longest earlier stored run equal to tokens[i..], without references in it and with.
         let piece = w.pieces.len() - 1;
-        let mut best_flat: Option<(usize, usize, usize, usize, Vec<Unit>, usize)> = None;
-        let mut best_nested = None;
+        let mut best_flat: Option<Candidate> = None;
+        let mut best_nested: Option<Candidate> = None;
         let cands = dict
             .seen
             .get(tok_id[i] as usize)
@@ -558,6 +576,9 @@ pub fn encode_one(
                 len: src_len,
             };
             let units = match_units(&src, p, &tok_id[..limit], i);
+            let near = s == me
+                && first.piece == piece
+                && w.cur().bytes.len() - first.offset <= cmd::MAX_NEAR_DISTANCE;
             // The same run up to its first reference, which can be referenced in turn.
             let flat = units.iter().position(|u| u.is_ref).unwrap_or(units.len());
             for (n, best) in [(flat, &mut best_flat), (units.len(), &mut best_nested)] {
@@ -566,10 +587,17 @@ pub fn encode_one(
                 };
                 let k = last.at + last.span;
                 let bytes = prefix[i + k] - prefix[i];
-                let cost = dict.ref_cost((s, p, k), n);
-                if bytes > cost && best.as_ref().is_none_or(|b| bytes - cost > b.5) {
-                    let run = units[..n].to_vec();
-                    *best = Some((s, p, first.piece, first.offset, run, bytes - cost));
+                let cost = dict.ref_cost((s, p, k), n, near);
+                if bytes > cost && best.as_ref().is_none_or(|b| bytes - cost > b.saving) {
+                    *best = Some(Candidate {
+                        stream: s,
+                        first: p,
+                        piece: first.piece,
+                        offset: first.offset,
+                        units: units[..n].to_vec(),
+                        saving: bytes - cost,
+                        near,
+                    });
                 }
             }
         }
@@ -578,7 +606,7 @@ pub fn encode_one(
         // is taken only where it saves half as much again as the best one without (1.5 was
         // the best of 1 to 3 over every 5th NES-MDB song).
         let best = match (best_flat, best_nested) {
-            (Some(f), Some(n)) if n.5 * 2 > f.5 * 3 => Some(n),
+            (Some(f), Some(n)) if n.saving * 2 > f.saving * 3 => Some(n),
             (Some(f), _) => Some(f),
             (None, n) => n,
         };
@@ -586,11 +614,20 @@ pub fn encode_one(
         // holds): shorten it until none of them goes over the budget (the worst frame is the
         // goal), or drop it.
         let mut chosen = None;
-        if let Some((s, p, pp, off, units, _)) = best {
+        if let Some(Candidate {
+            stream: s,
+            first: p,
+            piece: pp,
+            offset: off,
+            units,
+            near,
+            ..
+        }) = best
+        {
             for m in (1..=units.len()).rev() {
                 let k = units[m - 1].at + units[m - 1].span;
                 let bytes = prefix[i + k] - prefix[i];
-                let cost = dict.ref_cost((s, p, k), m);
+                let cost = dict.ref_cost((s, p, k), m, near);
                 let spans: Vec<&[usize]> = std::iter::once(&tok_frame[i..i + k])
                     .chain(
                         units[..m]
@@ -602,24 +639,28 @@ pub fn encode_one(
                 if bytes > cost && refs_fit(frame_cycles, &spans, opts.ref_cycle_budget) {
                     charge_refs(frame_cycles, &spans);
                     let nests = units[..m].iter().any(|u| u.is_ref);
-                    chosen = Some((s, p, pp, off, k, m, nests));
+                    chosen = Some((s, p, pp, off, k, m, nests, near));
                     break;
                 }
             }
         }
-        if let Some((s, p, pp, off, k, units, nests)) = chosen {
+        if let Some((s, p, pp, off, k, units, nests, near)) = chosen {
             let key = (s, p, k);
             // The first pass only counts uses: it writes every reference inline.
-            let phrase = dict.ref_cost(key, units) == 1 && dict.hot.is_some();
-            let cost = match (phrase, units <= cmd::MAX_SHORT_REF) {
-                (true, _) => 1,
-                (false, true) => 3,
-                (false, false) => 4,
+            let phrase = dict.ref_cost(key, units, false) == 1 && dict.hot.is_some();
+            let near = near && units <= cmd::MAX_NEAR_REF;
+            let cost = match (phrase, near, units <= cmd::MAX_SHORT_REF) {
+                (true, _, _) => 1,
+                (false, true, _) => 2,
+                (false, false, true) => 3,
+                (false, false, false) => 4,
             };
             let new_piece = w.reserve(cost);
             if new_piece {
                 run += 1;
             }
+            // In a new piece the target is no longer near.
+            let near = near && !new_piece;
             // A new piece began: a source in the old piece is out of reach unless references
             // may cross pieces.
             if !new_piece || dict.cross {
@@ -639,6 +680,10 @@ pub fn encode_one(
                         });
                     }
                     pc.bytes.push(cmd::PHRASE + index);
+                } else if near {
+                    // Relative: nothing to relocate.
+                    pc.bytes.push(cmd::NEAR_REF + (units as u8 - 1));
+                    pc.bytes.push((pos - off) as u8);
                 } else {
                     if units <= cmd::MAX_SHORT_REF {
                         pc.bytes.push(cmd::REF + (units as u8 - 1));
@@ -648,10 +693,11 @@ pub fn encode_one(
                     }
                     pc.bytes.push(off as u8);
                     pc.bytes.push((off >> 8) as u8);
+                    let at = pc.bytes.len() - 2;
                     if s == me && pp == cur {
-                        pc.refs.push(pos + cost - 2);
+                        pc.refs.push(at);
                     } else {
-                        pc.xrefs.push((pos + cost - 2, s, pp));
+                        pc.xrefs.push((at, s, pp));
                     }
                 }
                 if nests {
