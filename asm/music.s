@@ -87,7 +87,8 @@ msm_clear:
     pha                         ; music_streams, once the song is set up
     sta music_tmp
     ldx #0
-msm_clock:                      ; tick step, modulus, phrase table address: 16 bits each
+msm_clock:                      ; tick step, modulus, init list address: 16 bits each (the
+                                ; address waits in music_phrases until the streams are read)
     lda (music_ptr),y
     iny
     sta music_tick_step,x
@@ -103,7 +104,7 @@ msm_clock:                      ; tick step, modulus, phrase table address: 16 b
     sta music_tick+1
     lda music_tmp
     beq msm_links
-msm_stream:                     ; mode, bank, address low, address high of each stream
+msm_stream:                     ; mode, bank (banked data only), address of each stream
     lda (music_ptr),y           ; mode: register group 0-5 (mask), 6 (pairs)
     iny
     tax
@@ -129,9 +130,16 @@ msm_pairs:
     inc music_pairs_n
     tax
 msm_slot:                       ; x = 2k
+.if MAPPER_UXROM
+    lda (music_ptr),y           ; banked data only: the bank (NROM and unbanked NSF headers
+    iny                         ; leave it out; music_bank stays 0)
+    sta music_bank,x
+.endif
+.ifdef NSF_BANKED
     lda (music_ptr),y
     iny
     sta music_bank,x
+.endif
     lda (music_ptr),y
     iny
     sta music_ptrs,x
@@ -170,7 +178,22 @@ msm_link_next:
     dex
     dex
     bpl msm_link
-    ldy music_tmp
+    lda music_phrases+1         ; the init list, shared by the songs that have the same
+    pha
+    lda music_phrases
+    pha
+    lda music_tmp               ; the phrase table follows the stream entries
+    clc
+    adc music_ptr
+    sta music_phrases
+    lda music_ptr+1
+    adc #0
+    sta music_phrases+1
+    pla
+    sta music_ptr
+    pla
+    sta music_ptr+1
+    ldy #0
 msm_init:                       ; init writes: count, then (register, value) pairs
     lda (music_ptr),y
     iny

@@ -77,7 +77,7 @@ fn figures_sizes_and_build_time() {
     // Per song: data bytes, and music_update's worst frame and cycle sum as the reference
     // decoder counts them (exact but for page-crossing branches; the emulator's all-songs
     // test in rom_nesmdb.rs measures them).
-    let sizes: Vec<(usize, u32, u64, usize)> = std::thread::scope(|scope| {
+    let sizes: Vec<(usize, u32, u64, usize, Vec<u8>)> = std::thread::scope(|scope| {
         let chunk = songs.len().div_ceil(threads);
         let handles: Vec<_> = songs
             .chunks(chunk)
@@ -88,7 +88,8 @@ fn figures_sizes_and_build_time() {
                             let rom = build_rom(std::slice::from_ref(s), &BuildOptions::default())
                                 .unwrap_or_else(|e| panic!("{}: {e}", s.name));
                             let z = &rom.songs[0];
-                            (z.data_bytes, z.worst_cycles, z.cycles_sum, z.frames)
+                            let init = rom.encoded[0].init_list();
+                            (z.data_bytes, z.worst_cycles, z.cycles_sum, z.frames, init)
                         })
                         .collect::<Vec<_>>()
                 })
@@ -120,6 +121,18 @@ fn figures_sizes_and_build_time() {
     }
     let med = percentile(&mut bps, 0.5);
     let p90 = percentile(&mut bps, 0.9);
+    // In a ROM of many songs those with the same init writes share one init list: what each
+    // song adds is its data without the list, and the ROM holds the distinct lists once.
+    let mut lists: Vec<&Vec<u8>> = sizes.iter().map(|z| &z.4).collect();
+    lists.sort();
+    lists.dedup();
+    let lists_bytes: usize = lists.iter().map(|l| l.len()).sum();
+    let mut marginal_bps: Vec<f64> = songs
+        .iter()
+        .zip(&sizes)
+        .map(|(s, z)| (z.0 - z.4.len()) as f64 / s.duration_secs().max(1e-9))
+        .collect();
+    let marginal_med = percentile(&mut marginal_bps, 0.5);
     let xz_med = percentile(&mut xz_bps, 0.5);
     let xz_p90 = percentile(&mut xz_bps, 0.9);
     let lawn: Vec<ApuStream> = songs
@@ -144,9 +157,13 @@ fn figures_sizes_and_build_time() {
         "xz -9e of the raw stream (every 5th song): median {xz_med:.1} B/s, p90 {xz_p90:.1} B/s"
     );
     println!(
-        "one NROM ({room} bytes free beside the {}-byte player) holds {:.1} min of median music",
+        "one NROM ({room} bytes free beside the {}-byte player) holds {:.1} min of median music \
+         with an init list per song; {:.1} min sharing them ({} distinct lists in NES-MDB, \
+         {lists_bytes} bytes, all held once; {marginal_med:.1} B/s median without the list)",
         album.player_bytes,
-        room as f64 / med / 60.0
+        room as f64 / med / 60.0,
+        (room - lists_bytes) as f64 / marginal_med / 60.0,
+        lists.len()
     );
     println!(
         "Lawn Mower (5 songs): {} bytes of song data in the ROM ({} bytes of streams; \

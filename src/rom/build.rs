@@ -76,8 +76,8 @@ impl Default for BuildOptions {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SongSize {
     pub name: String,
-    /// Header plus the streams first stored for this song (streams shared with an earlier
-    /// song are counted there).
+    /// Header plus the init list and streams first stored for this song (those shared with
+    /// an earlier song are counted there).
     pub data_bytes: usize,
     /// Frames in one pass.
     pub frames: usize,
@@ -192,7 +192,7 @@ fn build(songs: &[ApuStream], opts: &BuildOptions, asm: Assembler, cached: bool)
         let encoded = encode_all(songs, 0x7FFF);
         let code = player_code_size(Mapper::Nrom, asm, songs.len())?;
         let (ids, distinct) = emit::dedup_streams(&encoded);
-        let data = emit::table_bytes(&encoded, &opts.title)
+        let data = emit::table_bytes(&encoded, &opts.title, false)
             + distinct
                 .iter()
                 .flat_map(|s| &s.pieces)
@@ -209,8 +209,10 @@ fn build(songs: &[ApuStream], opts: &BuildOptions, asm: Assembler, cached: bool)
                 streams: distinct,
                 banks,
                 uxrom: false,
+                banked: false,
                 title: &opts.title,
-                stream_base: (0x8000 + code + emit::table_bytes(&encoded, &opts.title)) as u16,
+                stream_base: (0x8000 + code + emit::table_bytes(&encoded, &opts.title, false))
+                    as u16,
             };
             return link(&layout, Mapper::Nrom, 2, data, code, opts, (asm, cached));
         }
@@ -218,7 +220,7 @@ fn build(songs: &[ApuStream], opts: &BuildOptions, asm: Assembler, cached: bool)
     let encoded = encode_all(songs, BANK);
     let code = player_code_size(Mapper::Uxrom, asm, songs.len())?;
     let (ids, distinct) = emit::dedup_streams(&encoded);
-    let fixed = emit::table_bytes(&encoded, &opts.title);
+    let fixed = emit::table_bytes(&encoded, &opts.title, true);
     if fixed + code + 6 > BANK {
         return Err(Error::Unsupported(format!(
             "the song table and player need {} bytes but UxROM's fixed bank holds {BANK}: \
@@ -280,6 +282,7 @@ fn build(songs: &[ApuStream], opts: &BuildOptions, asm: Assembler, cached: bool)
         streams: distinct,
         banks,
         uxrom: true,
+        banked: true,
         title: &opts.title,
         stream_base: (0xC000 + code + fixed) as u16,
     };
@@ -377,6 +380,7 @@ fn player_code_size(mapper: Mapper, asm: Assembler, song_count: usize) -> Result
         streams: vec![],
         banks: vec![],
         uxrom: mapper == Mapper::Uxrom,
+        banked: mapper == Mapper::Uxrom,
         title: "",
         stream_base: 0x8000,
     };
@@ -442,13 +446,20 @@ fn link(
         .map(|ids| ids.iter().map(|&id| addr[id].clone()).collect())
         .collect();
     let mut counted = vec![false; layout.streams.len()];
+    let (lists, list_of) = emit::init_lists(layout.songs);
+    let mut list_counted = vec![false; lists.len()];
     let songs = layout
         .songs
         .iter()
         .zip(&layout.stream_ids)
         .zip(&piece_addresses)
-        .map(|((s, ids), at)| {
-            let mut data = s.header_bytes();
+        .zip(&list_of)
+        .map(|(((s, ids), at), &list)| {
+            let mut data = s.header_bytes(layout.banked);
+            if !list_counted[list] {
+                list_counted[list] = true;
+                data += lists[list].len();
+            }
             for &id in ids {
                 if !counted[id] {
                     counted[id] = true;

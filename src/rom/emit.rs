@@ -17,6 +17,8 @@ pub struct Layout<'a> {
     pub banks: Vec<Vec<Option<u8>>>,
     /// Whether the board is UxROM.
     pub uxrom: bool,
+    /// Whether song headers hold each stream's bank (UxROM, a banked NSF).
+    pub banked: bool,
     /// The ROM's title.
     pub title: &'a str,
     /// Where stream pieces without a bank go: after the song table, headers and text
@@ -66,10 +68,29 @@ pub fn text_bytes(songs: &[EncodedSong], title: &str) -> usize {
             .sum::<usize>()
 }
 
-/// Bytes of the song table, headers and text (what the fixed bank holds besides the player).
-pub fn table_bytes(songs: &[EncodedSong], title: &str) -> usize {
+/// The distinct init lists of `songs` (songs with the same init writes share one), and
+/// which one each song uses.
+pub fn init_lists(songs: &[EncodedSong]) -> (Vec<Vec<u8>>, Vec<usize>) {
+    let mut lists: Vec<Vec<u8>> = Vec::new();
+    let ids = songs
+        .iter()
+        .map(|s| {
+            let list = s.init_list();
+            lists.iter().position(|l| *l == list).unwrap_or_else(|| {
+                lists.push(list);
+                lists.len() - 1
+            })
+        })
+        .collect();
+    (lists, ids)
+}
+
+/// Bytes of the song table, headers, init lists and text (what the fixed bank holds besides
+/// the player).
+pub fn table_bytes(songs: &[EncodedSong], title: &str, banked: bool) -> usize {
     4 * songs.len()
-        + songs.iter().map(|s| s.header_bytes()).sum::<usize>()
+        + songs.iter().map(|s| s.header_bytes(banked)).sum::<usize>()
+        + init_lists(songs).0.iter().map(Vec::len).sum::<usize>()
         + text_bytes(songs, title)
 }
 
@@ -160,6 +181,14 @@ pub fn songs_s(layout: &Layout, blobs: &[(Option<u8>, Vec<u8>)], addr: &[Vec<u16
         t.push(0);
         byte_lines(&mut o, &t);
     }
+    let (lists, list_of) = init_lists(layout.songs);
+    for (k, list) in lists.iter().enumerate() {
+        let _ = writeln!(
+            o,
+            "music_init_{k}:              ; init writes: count, (register, value)"
+        );
+        byte_lines(&mut o, list);
+    }
     for (i, song) in layout.songs.iter().enumerate() {
         let _ = writeln!(
             o,
@@ -178,33 +207,22 @@ pub fn songs_s(layout: &Layout, blobs: &[(Option<u8>, Vec<u8>)], addr: &[Vec<u16
             "    .word {}, {}             ; tick clock: step, modulus",
             song.tick.step, song.tick.modulus
         );
-        if song.phrases.is_empty() {
-            o.push_str("    .word 0                  ; no phrase table\n");
-        } else {
-            let _ = writeln!(o, "    .word music_phrases_{i}");
-        }
+        let _ = writeln!(o, "    .word music_init_{}", list_of[i]);
         for &sid in &layout.stream_ids[i] {
-            let bank = layout.banks[sid][0].unwrap_or(0);
             let mode = layout.streams[sid].mode.header_byte();
+            if layout.banked {
+                let bank = layout.banks[sid][0].unwrap_or(0);
+                let _ = writeln!(o, "    .byte ${mode:02X}, {bank}");
+            } else {
+                let _ = writeln!(o, "    .byte ${mode:02X}");
+            }
+            let _ = writeln!(o, "    .word ${:04X}", addr[sid][0]);
+        }
+        if !song.phrases.is_empty() {
             let _ = writeln!(
                 o,
-                "    .byte ${mode:02X}, {bank}\n    .word ${:04X}",
-                addr[sid][0]
+                "music_phrases_{i}:          ; right after the header: commands, address"
             );
-        }
-        let _ = writeln!(
-            o,
-            "    .byte {}                 ; init writes",
-            song.init.len()
-        );
-        let init: Vec<u8> = song
-            .init
-            .iter()
-            .flat_map(|w| [(w.addr.wrapping_sub(0x4000)) as u8, w.value])
-            .collect();
-        byte_lines(&mut o, &init);
-        if !song.phrases.is_empty() {
-            let _ = writeln!(o, "music_phrases_{i}:          ; commands, address");
         }
         for ph in &song.phrases {
             let sid = layout.stream_ids[i].get(ph.stream).copied().unwrap_or(0);

@@ -198,17 +198,30 @@ impl EncodedSong {
             .sum()
     }
 
-    /// Bytes of the song header the builder emits: stream count, tick step and modulus
-    /// (16 bits each), phrase table address, 4 bytes per stream (mode, bank, address), init
-    /// count and 2 bytes per init write; then the phrase table, 3 bytes per phrase (count,
-    /// address).
-    pub fn header_bytes(&self) -> usize {
-        8 + 4 * self.streams.len() + 2 * self.init.len() + 3 * self.phrases.len()
+    /// Bytes of the song header the builder emits: stream count, tick step and modulus and
+    /// the init list's address (16 bits each), per stream its mode, its bank where the data
+    /// is banked (`banked`: UxROM, a banked NSF) and its address; then the phrase table,
+    /// 3 bytes per phrase (count, address).
+    pub fn header_bytes(&self, banked: bool) -> usize {
+        7 + (3 + usize::from(banked)) * self.streams.len() + 3 * self.phrases.len()
     }
 
-    /// Everything the song costs in ROM (header + streams), without the 2-byte song table entry.
+    /// The init list: its count, then 2 bytes per write. Songs of one ROM with the same init
+    /// writes share one list.
+    pub fn init_list(&self) -> Vec<u8> {
+        std::iter::once(self.init.len() as u8)
+            .chain(
+                self.init
+                    .iter()
+                    .flat_map(|w| [(w.addr.wrapping_sub(0x4000)) as u8, w.value]),
+            )
+            .collect()
+    }
+
+    /// Everything the song costs in an NROM of its own (header, init list, streams), without
+    /// the 2-byte song table entry.
     pub fn rom_bytes(&self) -> usize {
-        self.header_bytes() + self.stream_bytes()
+        self.header_bytes(false) + self.init_list().len() + self.stream_bytes()
     }
 }
 

@@ -428,9 +428,10 @@ fn link_nsf(
         streams,
         banks,
         uxrom: false,
+        banked: bank.is_some(),
         title: &opts.title,
         // asm/nsf.cfg: SONGS first, the stream data after the table.
-        stream_base: (0x8000 + emit::table_bytes(&encoded, &opts.title)) as u16,
+        stream_base: (0x8000 + emit::table_bytes(&encoded, &opts.title, bank.is_some())) as u16,
     };
     let mut files: Vec<(String, Vec<u8>)> = player::PLAYER_SOURCES
         .iter()
