@@ -7,7 +7,7 @@ mod common;
 use common::emu::{check_song, expected_frame, Console};
 use nesmm::compile::{compile, CompileOptions};
 use nesmm::formats::nesmdb::{self, ScoreKind, Split};
-use nesmm::rom::{build_rom, decode, encode_stream, BuildOptions, Mapper};
+use nesmm::rom::{build_rom, decode, decode_census, encode_stream, BuildOptions, Mapper};
 use nesmm::{ApuStream, Region};
 use tetanes_core::input::JoypadBtnState;
 use tetanes_core::memory::RamState;
@@ -154,6 +154,20 @@ fn nesmdb_sample_plays_exactly() {
         busy(busiest)
     );
     play_all(std::slice::from_ref(busiest), Some(4000));
+    // Those 4,000 frames take every path of the voice blocks' decoder: volume commands,
+    // phrases, near and far back-references, and references nested in references.
+    let rom = build_rom(std::slice::from_ref(busiest), &BuildOptions::default()).expect("builds");
+    let census = decode_census(&rom.encoded[0], 4000).expect("decodes");
+    println!("busiest, first 4,000 frames: {census:?}");
+    assert!(
+        census.volumes > 0
+            && census.phrases > 0
+            && census.near_refs > 0
+            && census.refs > 0
+            && census.nested > 0
+            && census.waits > 0,
+        "{census:?}"
+    );
 }
 
 #[test]

@@ -131,6 +131,40 @@ struct Cycles<'a> {
     uxrom: bool,
     /// With the pieces' addresses, the page crossings of `(ptr),y` reads are counted too.
     at: Option<PieceAddress<'a>>,
+    /// The commands this frame ran.
+    census: Census,
+}
+
+/// How many commands of each kind a song ran (back-references count where they are entered),
+/// so a test can tell which of the player's paths a stretch of music takes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Census {
+    /// Write commands of mask and pairs streams.
+    pub mask_writes: u32,
+    pub pairs_writes: u32,
+    /// Volume commands ($E0-$EF).
+    pub volumes: u32,
+    /// Waits ($80-$8F).
+    pub waits: u32,
+    /// Phrases, near references, short and long references.
+    pub phrases: u32,
+    pub near_refs: u32,
+    pub refs: u32,
+    /// References and phrases entered inside another.
+    pub nested: u32,
+}
+
+impl Census {
+    fn add(&mut self, o: &Census) {
+        self.mask_writes += o.mask_writes;
+        self.pairs_writes += o.pairs_writes;
+        self.volumes += o.volumes;
+        self.waits += o.waits;
+        self.phrases += o.phrases;
+        self.near_refs += o.near_refs;
+        self.refs += o.refs;
+        self.nested += o.nested;
+    }
 }
 
 /// Reads the stream byte at `pos` as the player does, with `lda (ptr),y`: one cycle more when
@@ -167,7 +201,7 @@ fn byte(song: &EncodedSong, st: &StreamState, pos: usize) -> Result<u8> {
 
 /// Plays `frames` frames (looping as the song says) and returns each frame's writes.
 pub fn decode_frames(song: &EncodedSong, frames: usize) -> Result<Vec<Vec<RegWrite>>> {
-    Ok(play(song, frames, false, None)?
+    Ok(play(song, frames, false, None, &mut Census::default())?
         .into_iter()
         .map(|(w, _)| w)
         .collect())
@@ -177,7 +211,7 @@ pub fn decode_frames(song: &EncodedSong, frames: usize) -> Result<Vec<Vec<RegWri
 /// crossings; see the module comment), on a UxROM board when `uxrom` (bank switches), else on
 /// NROM or an unbanked NSF.
 pub fn decode_cycles(song: &EncodedSong, frames: usize, uxrom: bool) -> Result<Vec<u32>> {
-    Ok(play(song, frames, uxrom, None)?
+    Ok(play(song, frames, uxrom, None, &mut Census::default())?
         .into_iter()
         .map(|(_, c)| c)
         .collect())
@@ -192,10 +226,17 @@ pub fn decode_cycles_at(
     uxrom: bool,
     at: PieceAddress,
 ) -> Result<Vec<u32>> {
-    Ok(play(song, frames, uxrom, Some(at))?
+    Ok(play(song, frames, uxrom, Some(at), &mut Census::default())?
         .into_iter()
         .map(|(_, c)| c)
         .collect())
+}
+
+/// Plays `frames` frames and returns the commands of each kind they ran.
+pub fn decode_census(song: &EncodedSong, frames: usize) -> Result<Census> {
+    let mut census = Census::default();
+    play(song, frames, false, None, &mut census)?;
+    Ok(census)
 }
 
 fn play(
@@ -203,6 +244,7 @@ fn play(
     frames: usize,
     uxrom: bool,
     at: Option<PieceAddress>,
+    census: &mut Census,
 ) -> Result<Vec<(Vec<RegWrite>, u32)>> {
     let mut states: Vec<StreamState> = song
         .streams
@@ -249,6 +291,7 @@ fn play(
             total: cost::NO_TICK,
             uxrom,
             at,
+            census: Census::default(),
         };
         if song.streams.is_empty() {
             out.push((Vec::new(), cost::NO_STREAMS));
@@ -268,6 +311,7 @@ fn play(
                 }
             }
         }
+        census.add(&cy.census);
         out.push((writes, cy.total));
     }
     Ok(out)
@@ -342,10 +386,11 @@ fn nested_return(n: u8) -> u32 {
 
 /// Keeps the outer reference's count and return address when a reference or phrase is entered
 /// inside one (mu_nest); the player has room for two levels. Returns the extra cycles.
-fn nest(song: &EncodedSong, st: &mut StreamState) -> Result<u32> {
+fn nest(song: &EncodedSong, st: &mut StreamState, census: &mut Census) -> Result<u32> {
     if st.ref_count == 0 {
         return Ok(0);
     }
+    census.nested += 1;
     if st.ref2_count != 0 {
         return Err(bad(song, "back-references nest more than two deep".into()));
     }
@@ -415,6 +460,7 @@ fn step(
         let (ended, special) = match c {
             0x00..=0x7F => match s.mode {
                 StreamMode::Mask { base } => {
+                    cy.census.mask_writes += 1;
                     cy.total += cost::MASK;
                     for bit in 0..4u8 {
                         if c & (1 << bit) != 0 {
@@ -440,6 +486,7 @@ fn step(
                     return Ok(());
                 }
                 StreamMode::Pairs => {
+                    cy.census.pairs_writes += 1;
                     let n = usize::from(c & 0x0F) + 1;
                     for _ in 0..n {
                         let r = read(song, st, st.pos, cy)?;
@@ -470,7 +517,8 @@ fn step(
                 }
             },
             cmd::NEAR_REF..=0x9F => {
-                let nested = nest(song, st)?;
+                cy.census.near_refs += 1;
+                let nested = nest(song, st, &mut cy.census)?;
                 let d = usize::from(read(song, st, st.pos, cy)?);
                 let at = st.pos - 1;
                 if d == 0 || d > cmd::MAX_NEAR_DISTANCE || d > at {
@@ -483,12 +531,14 @@ fn step(
                 (false, cost::NEAR_REF + nested)
             }
             0x80..=0x8F => {
+                cy.census.waits += 1;
                 st.wait = c & 0x0F;
                 let fe = frame_end(st);
                 (true, cost::WAIT + fe)
             }
             cmd::PHRASE..=0xDF => {
-                let nested = nest(song, st)?;
+                cy.census.phrases += 1;
+                let nested = nest(song, st, &mut cy.census)?;
                 let k = usize::from(c - cmd::PHRASE);
                 let ph = song
                     .phrases
@@ -516,6 +566,7 @@ fn step(
                         format!("volume command ${c:02X} in the stream of $40{base:02X}"),
                     ));
                 }
+                cy.census.volumes += 1;
                 let old = shadow[usize::from(base)];
                 writes.push(RegWrite::new(
                     0x4000 + u16::from(base),
@@ -532,7 +583,8 @@ fn step(
                 return Ok(());
             }
             cmd::REF..=cmd::LONG_REF => {
-                let nested = nest(song, st)?;
+                cy.census.refs += 1;
+                let nested = nest(song, st, &mut cy.census)?;
                 let n = if c == cmd::LONG_REF {
                     st.pos += 1;
                     st.y += 1;

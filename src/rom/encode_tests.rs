@@ -393,3 +393,87 @@ fn one_address_space_shares_across_streams_with_phrases() {
     assert!(xrefs > 0 || calls_other, "pulse 2 reuses pulse 1's bytes");
     check(&dup, &EncodeOptions::default());
 }
+
+#[test]
+fn volume_steps_take_one_byte_and_the_loop_point_writes_in_full() {
+    use crate::rom::encode::{cmd, StreamMode};
+    use crate::rom::lz::{stream_frames, stream_tokens};
+    // A decay on duty 2 from the init's duty 2, then the same on duty 1; loops to frame 16.
+    let mut s = ApuStream::new("envelope", Region::Ntsc);
+    s.init = vec![RegWrite::new(0x4000, 0xB0)];
+    for f in 0..64u8 {
+        let duty = if f < 32 { 0x80 } else { 0x40 };
+        s.push_frame(&[RegWrite::new(0x4000, duty | 0x30 | (15 - f % 16))]);
+    }
+    s.loop_frame = Some(16);
+    let units: Vec<&[RegWrite]> = s.frames().collect();
+    let frames = stream_frames(&units, &[0, 1, 2, 3]);
+    let (tokens, loop_token) =
+        stream_tokens(&frames, Some(16), StreamMode::Mask { base: 0 }, &s.init);
+    assert_eq!(loop_token, Some(16));
+    for (f, t) in tokens.iter().enumerate() {
+        let value = 0x30 | if f < 32 { 0x80 } else { 0x40 } | (15 - f as u8 % 16);
+        // In full: the loop point (reached from two places) and the change of duty.
+        let full = f == 16 || f == 32;
+        let want = if full {
+            vec![0x01, value]
+        } else {
+            vec![cmd::VOLUME | (value & 0x0F)]
+        };
+        assert_eq!(t, &want, "frame {f}");
+    }
+    check(&s, &EncodeOptions::default());
+    // Not for the control group, whose first register ($4014) has no volume.
+    let units: Vec<&[RegWrite]> = (0..4).map(|_| &[][..]).collect();
+    let control = stream_frames(&units, &[0x14, 0x15, 0x16, 0x17]);
+    let (tokens, _) = stream_tokens(&control, None, StreamMode::Mask { base: 0x14 }, &[]);
+    assert!(tokens.iter().all(|t| !(cmd::VOLUME..=0xEF).contains(&t[0])));
+}
+
+/// A one-stream pulse 1 song from hand-written bytes, for the decoder's own checks.
+fn hand_song(bytes: &[u8], frames: usize) -> crate::rom::encode::EncodedSong {
+    use crate::rom::encode::{EncodedSong, EncodedStream, Piece, StreamMode};
+    EncodedSong {
+        name: "hand".into(),
+        frames,
+        init: vec![RegWrite::new(0x4000, 0xB0)],
+        streams: vec![EncodedStream {
+            registers: vec![0, 1, 2, 3],
+            mode: StreamMode::Mask { base: 0 },
+            pieces: vec![Piece {
+                bytes: bytes.to_vec(),
+                ..Default::default()
+            }],
+        }],
+        ..Default::default()
+    }
+}
+
+#[test]
+fn near_references_nest_two_deep_and_no_more() {
+    use crate::rom::decode::decode_census;
+    let values = |bytes: &[u8], frames: usize| -> Vec<u8> {
+        decode_frames(&hand_song(bytes, frames), frames)
+            .expect("decodes")
+            .into_iter()
+            .map(|f| f.first().map_or(0, |w| w.value))
+            .collect()
+    };
+    // $4000 = $B5; volume 4; play those two again (3 bytes back); then the three commands
+    // from the start again, the near reference among them (5 bytes back): nested.
+    let song = [0x01, 0xB5, 0xE4, 0x91, 0x03, 0x92, 0x05, 0xFF];
+    assert_eq!(
+        values(&song, 9),
+        [0xB5, 0xB4, 0xB5, 0xB4, 0xB5, 0xB4, 0xB5, 0xB4, 0]
+    );
+    let census = decode_census(&hand_song(&song, 9), 9).unwrap();
+    assert_eq!((census.volumes, census.near_refs, census.nested), (4, 3, 1));
+    // A reference to a reference to a reference: three deep, which the player cannot hold.
+    let deep = [0x01, 0xB5, 0x90, 0x02, 0x90, 0x02, 0x90, 0x02, 0xFF];
+    let err = decode_frames(&hand_song(&deep, 6), 6).unwrap_err();
+    assert!(err.to_string().contains("nest more than two deep"), "{err}");
+    // A near reference before the piece's start.
+    let before = [0x01, 0xB5, 0x90, 0x05, 0xFF];
+    let err = decode_frames(&hand_song(&before, 3), 3).unwrap_err();
+    assert!(err.to_string().contains("near reference"), "{err}");
+}

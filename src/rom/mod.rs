@@ -22,5 +22,5 @@ pub mod ui;
 mod encode_tests;
 
 pub use build::{build_rom, build_rom_with, BuildOptions, Mapper, Rom, SongSize};
-pub use decode::{decode, decode_cycles, decode_frames};
+pub use decode::{decode, decode_census, decode_cycles, decode_frames, Census};
 pub use encode::{encode_stream, encode_stream_with, EncodeOptions, EncodedSong};
