@@ -638,3 +638,47 @@ fn random_programs_match_ca65() {
         assert_same(&files, "r.s", &cfg);
     }
 }
+
+#[test]
+fn org_assembles_for_another_address_like_ca65() {
+    // Code copied to RAM at run time: assembled for $0300, stored in ROM after `start`; `*`,
+    // labels, branches and jumps inside it use $03xx; `.reloc` goes back; another segment
+    // keeps its own mode.
+    let src = "
+.segment \"CODE\"
+start:
+    ldx #ram_end - ram_code
+    jmp start
+.org $0300
+ram_code:
+    lda #<ram_code
+    ldx #>*
+    bne @skip
+    jmp ram_code
+@skip:
+    sta ram_var
+ram_var:
+    .byte 0
+    .word ram_var, *
+ram_end:
+.reloc
+after:
+    jmp after
+.segment \"RODATA\"
+table:
+    .word table, ram_code, after
+";
+    let files = SourceSet::new().with("org.s", src);
+    let ours = assert_same(&files, "org.s", SNIPPET_CFG)
+        .unwrap_or_else(|| assemble_and_link(&files, "org.s", SNIPPET_CFG).unwrap());
+    assert_eq!(ours.symbols["ram_code"], 0x0300);
+    assert_eq!(ours.symbols["start"], 0x8000);
+    // start: ldx # (2 bytes) + jmp (3), then 17 bytes assembled for $0300.
+    assert_eq!(ours.symbols["ram_end"], 0x0300 + 17);
+    assert_eq!(ours.symbols["after"], 0x8000 + 5 + 17);
+    assert_eq!(ours.image[5..8], [0xA9, 0x00, 0xA2]);
+    // The .org address must be a number the assembler knows.
+    let bad = SourceSet::new().with("bad.s", ".org later\nlater:\n");
+    let err = assemble_and_link(&bad, "bad.s", SNIPPET_CFG).unwrap_err();
+    assert!(err.to_string().contains("bad.s:1"), "{err}");
+}

@@ -51,6 +51,10 @@ pub struct Segment {
     pub data: Vec<u8>,
     pub fills: Vec<(u32, u32)>,
     pub fixups: Vec<Fixup>,
+    /// `.org` (absolute mode, until `.reloc`): the segment offset where it was given and the
+    /// address the bytes from there are assembled for (they still go where the segment is
+    /// placed, as ca65).
+    pub org: Option<(u32, i64)>,
 }
 
 /// The assembled translation unit, ready to link.
@@ -144,6 +148,7 @@ impl<'s> Assembler<'s> {
             data: Vec::new(),
             fills: Vec::new(),
             fixups: Vec::new(),
+            org: None,
         });
         self.syms.seg_addr.push(addr);
         self.seg_index.insert(name.to_string(), id);
@@ -152,6 +157,17 @@ impl<'s> Assembler<'s> {
 
     pub(super) fn seg(&mut self) -> &mut Segment {
         &mut self.segs[self.cur_seg as usize]
+    }
+
+    /// The address `extra` bytes past the current one: an offset in the segment, or after
+    /// `.org` a number.
+    pub(super) fn pc_plus(&self, extra: i64) -> Expr {
+        let seg = &self.segs[self.cur_seg as usize];
+        let off = i64::from(self.offset());
+        match seg.org {
+            Some((at, addr)) => Expr::Lit(addr + off - i64::from(at) + extra),
+            None => Expr::SegOff(self.cur_seg, off + extra),
+        }
     }
 
     /// The current offset in the current segment.
@@ -285,7 +301,7 @@ impl<'s> Assembler<'s> {
         };
         match mode {
             Mode::Rel => {
-                let after = Expr::SegOff(self.cur_seg, i64::from(self.offset()) + 1);
+                let after = self.pc_plus(1);
                 let dist = Expr::Bin(Bin::Sub, Box::new(e), Box::new(after));
                 self.emit_expr(dist, FixKind::Branch, col)
             }
@@ -437,7 +453,7 @@ impl Resolver for Assembler<'_> {
     }
 
     fn pc(&self) -> Expr {
-        Expr::SegOff(self.cur_seg, i64::from(self.offset()))
+        self.pc_plus(0)
     }
 
     fn easy_const(&self, e: &Expr) -> Option<i64> {

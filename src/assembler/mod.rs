@@ -16,6 +16,8 @@
 //!   `.rodata`, `.data`, `.bss`, `.zeropage`; `.byte`/`.byt` (numbers and strings),
 //!   `.asciiz`, `.word`/`.addr`, `.dbyt`, `.lobytes`/`.hibytes`/`.bankbytes`,
 //!   `.res n[, fill]`, `.align n[, fill]` (relative to the segment start, as ca65),
+//!   `.org addr` / `.reloc` (per segment: the following bytes are assembled for `addr` on,
+//!   still stored in order in the segment),
 //!   `.include "f"`, `.incbin "f"[, start[, size]]`, `.proc`/`.endproc`,
 //!   `.scope`/`.endscope`, `name::sym`, `.if`/`.elseif`/`.else`/`.endif` on constants,
 //!   `.ifdef`/`.ifndef`, `.error`, `.warning`/`.out` (ignored), `.p02`, `.setcpu "6502"`;

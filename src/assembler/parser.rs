@@ -161,13 +161,13 @@ impl Assembler<'_> {
             (Some(Tok::Ident(name)), Some(Tok::Op(Op::Colon))) => {
                 let name = name.clone();
                 c.pos += 2;
-                let pc = Expr::SegOff(self.cur_seg, i64::from(self.offset()));
+                let pc = self.pc_plus(0);
                 self.define(&name, false, pc, col)?;
             }
             (Some(Tok::Local(name)), Some(Tok::Op(Op::Colon))) => {
                 let name = name.clone();
                 c.pos += 2;
-                let pc = Expr::SegOff(self.cur_seg, i64::from(self.offset()));
+                let pc = self.pc_plus(0);
                 self.define(&name, true, pc, col)?;
             }
             (Some(Tok::Local(name)), Some(Tok::Op(Op::Eq | Op::Assign))) => {
@@ -334,6 +334,18 @@ impl Assembler<'_> {
             "hibytes" => self.byte_parts(c, &[Un::Hi])?,
             "bankbytes" => self.byte_parts(c, &[Un::Bank])?,
             "dbyt" => self.byte_parts(c, &[Un::Hi, Un::Lo])?,
+            "org" => {
+                let addr = self.const_arg(c, "address")?;
+                if !(0..=0xFFFF).contains(&addr) {
+                    return Err(LineError::Here(
+                        col,
+                        format!(".org address {addr} is not in $0000-$FFFF"),
+                    ));
+                }
+                let at = self.offset();
+                self.seg().org = Some((at, addr));
+            }
+            "reloc" => self.seg().org = None,
             "res" => {
                 let count = self.const_arg(c, "count")?;
                 let count = u32::try_from(count)
@@ -429,7 +441,7 @@ impl Assembler<'_> {
                     _ => return Err(LineError::Here(ncol, format!(".{d} needs a name"))),
                 };
                 if d == "proc" {
-                    let pc = Expr::SegOff(self.cur_seg, i64::from(self.offset()));
+                    let pc = self.pc_plus(0);
                     self.define(&name, false, pc, ncol)?;
                 }
                 let scope = self
