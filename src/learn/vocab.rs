@@ -3,7 +3,7 @@
 //! Each voice's notes are mapped to a contiguous token range counted from the training data:
 //! token 0 is the rest, tokens `1..=hi-lo+1` are the notes `lo..=hi` that the training split
 //! holds (NES-MDB: P1/P2 33..108 = 77 values with the rest, TR 21..108 = 89, NO 1..16 = 17), and
-//! one more token, [`Vocab::boundary`], marks a song boundary: it is the input of the first step
+//! one more token, [`VoiceVocab::boundary`], marks a song boundary: it is the input of the first step
 //! (BOS) and the target after the last frame (EOS). The ranges are stored in the model's
 //! `config.json`, so a model always decodes with the vocabulary it was trained with.
 //!

@@ -101,7 +101,7 @@ pub struct Rom {
     /// Per-song data sizes, in song order.
     pub songs: Vec<SongSize>,
     /// The songs in the player's format, in song order (before identical streams are merged
-    /// and the pieces placed): what [`crate::rom::decode`] reads back.
+    /// and the pieces placed): what [`mod@crate::rom::decode`] reads back.
     pub encoded: Vec<EncodedSong>,
     /// `piece_addresses[song][stream][piece]`: where the ROM holds each piece (in its bank).
     pub piece_addresses: Vec<Vec<Vec<u16>>>,

@@ -1,6 +1,6 @@
 //! `nesmm export-ca65`: the ROM as a cc65 project (player sources, song data as `.byte`
 //! source, the CHR font as `.byte` source, `nes.cfg` and a Makefile) that ca65 + ld65 turn into
-//! the very ROM [`build_rom`] makes. The project files come from askama templates in
+//! the very ROM [`crate::rom::build_rom`] makes. The project files come from askama templates in
 //! `templates/`; the sources and linker layout are the ones the build itself assembled.
 
 use crate::apu_stream::ApuStream;

@@ -1,4 +1,4 @@
-//! The ROM builder: the song data format ([`encode`]), its reference decoder ([`decode`]),
+//! The ROM builder: the song data format ([`encode`]), its reference decoder ([`mod@decode`]),
 //! the 6502 player sources (`asm/`), the iNES header ([`ines`]) and the NROM / UxROM build
 //! ([`build`]).
 

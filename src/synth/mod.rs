@@ -4,7 +4,7 @@
 //! One file per hardware unit, as on the nesdev wiki: [`pulse`], [`triangle`], [`noise`],
 //! [`envelope`], [`length_counter`], [`frame_counter`], [`mixer`], [`filter`]; [`apu`] routes
 //! register writes to them and advances the channels from one output change to the next;
-//! [`band_limited`] turns those changes into alias-free samples; [`render`] times a stream's
+//! [`band_limited`] turns those changes into alias-free samples; [`mod@render`] times a stream's
 //! frames; [`wav`] writes the result.
 
 pub mod apu;
