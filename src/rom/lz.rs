@@ -83,12 +83,12 @@ struct Unit {
 
 /// The stored entries (plain commands and references) from command `p` of `src` on that play
 /// the same commands as `cur[i..]`, back to back in one run: each as (offset from `i`,
-/// commands it plays, whether it is a reference). At most 255 entries (a reference's count is
-/// a byte).
-fn match_units(src: &Source, p: usize, cur: &[u32], i: usize) -> Vec<Unit> {
-    let mut units = Vec::new();
+/// commands it plays, whether it is a reference), into `units` (cleared first: one buffer
+/// serves every candidate). At most 255 entries (a reference's count is a byte).
+fn match_units(src: &Source, p: usize, cur: &[u32], i: usize, units: &mut Vec<Unit>) {
+    units.clear();
     let Some(first) = src.placed[p] else {
-        return units;
+        return;
     };
     let mut k = 0;
     while units.len() < 255 {
@@ -110,7 +110,6 @@ fn match_units(src: &Source, p: usize, cur: &[u32], i: usize) -> Vec<Unit> {
         });
         k += u.span;
     }
-    units
 }
 
 /// One encoded stream as back-references see it.
@@ -369,44 +368,44 @@ fn ref_frame_costs(span: &[usize]) -> impl Iterator<Item = (usize, u32)> + '_ {
     })
 }
 
-/// What the references of `spans` add to each frame: the first span is the reference being
-/// placed, the others the references it holds (entered and left nested, at a higher cost).
-fn refs_costs(spans: &[&[usize]]) -> Vec<(usize, u32)> {
-    let mut costs: Vec<(usize, u32)> = spans
-        .iter()
-        .enumerate()
-        .flat_map(|(n, span)| {
-            let last = span.last().copied();
-            let first = span.first().copied();
-            ref_frame_costs(span).map(move |(f, add)| {
-                let nested = n > 0 && (Some(f) == first || Some(f) == last);
-                (f, add + if nested { NESTED_REF_CYCLES } else { 0 })
-            })
-        })
-        .collect();
-    costs.sort_unstable();
-    costs.dedup_by(|b, a| {
-        let same = a.0 == b.0;
-        if same {
-            a.1 += b.1;
-        }
-        same
-    });
-    costs
-}
-
-fn refs_fit(frame_cycles: &[u32], spans: &[&[usize]], budget: u32) -> bool {
-    refs_costs(spans)
-        .into_iter()
-        .all(|(f, add)| frame_cycles.get(f).is_none_or(|&c| c + add <= budget))
-}
-
-fn charge_refs(frame_cycles: &mut [u32], spans: &[&[usize]]) {
-    for (f, add) in refs_costs(spans) {
-        if let Some(c) = frame_cycles.get_mut(f) {
-            *c += add;
+/// What the references of `spans` add to each frame, into `add` from the first span's first
+/// frame on (returned): the first span is the reference being placed, the others the
+/// references it holds (entered and left nested, at a higher cost), all within the first.
+fn refs_costs(spans: &[&[usize]], add: &mut Vec<u32>) -> usize {
+    let (f0, f1) = (spans[0][0], spans[0][spans[0].len() - 1]);
+    add.clear();
+    add.resize(f1 - f0 + 1, 0);
+    for (n, span) in spans.iter().enumerate() {
+        let (first, last) = (span.first().copied(), span.last().copied());
+        for (f, a) in ref_frame_costs(span) {
+            let nested = n > 0 && (Some(f) == first || Some(f) == last);
+            add[f - f0] += a + if nested { NESTED_REF_CYCLES } else { 0 };
         }
     }
+    f0
+}
+
+/// Whether the references of `spans` keep every frame they play in within `budget`; if so,
+/// they are charged to `frame_cycles`.
+fn charge_refs_if_fit(
+    frame_cycles: &mut [u32],
+    spans: &[&[usize]],
+    budget: u32,
+    add: &mut Vec<u32>,
+) -> bool {
+    let f0 = refs_costs(spans, add);
+    let fits = add
+        .iter()
+        .enumerate()
+        .all(|(j, &a)| a == 0 || frame_cycles.get(f0 + j).is_none_or(|&c| c + a <= budget));
+    if fits {
+        for (j, &a) in add.iter().enumerate() {
+            if let Some(c) = frame_cycles.get_mut(f0 + j) {
+                *c += a;
+            }
+        }
+    }
+    fits
 }
 
 /// What entering or leaving a reference held by another adds (mu_nest, mu_ref_outer).
@@ -537,6 +536,8 @@ pub fn encode_one(
     };
     let mut run: u32 = 0;
     let mut loop_target = (0usize, 0usize);
+    let mut units: Vec<Unit> = Vec::new();
+    let mut add: Vec<u32> = Vec::new();
     let mut i = 0;
     while i < tokens.len() {
         if loop_token == Some(i) {
@@ -575,7 +576,7 @@ pub fn encode_one(
                 placed: src_placed,
                 len: src_len,
             };
-            let units = match_units(&src, p, &tok_id[..limit], i);
+            match_units(&src, p, &tok_id[..limit], i, &mut units);
             let near = s == me
                 && first.piece == piece
                 && w.cur().bytes.len() - first.offset <= cmd::MAX_NEAR_DISTANCE;
@@ -624,10 +625,61 @@ pub fn encode_one(
             ..
         }) = best
         {
+            // The plain part (before the first reference in the run) is checked in O(1) per
+            // length: a reference adds REF_ENTRY_CYCLES in its first frame, REF_FRAME_CYCLES
+            // in each later one, REF_RETURN_CYCLES more in its last ([`ref_frame_costs`]).
+            let first_ref = units.iter().position(|u| u.is_ref).unwrap_or(units.len());
+            let plain = units[..first_ref].last().map_or(0, |u| u.at + u.span);
+            let span = &tok_frame[i..i + plain];
+            let budget = opts.ref_cycle_budget;
+            let fits_at =
+                |f: usize, add: u32| frame_cycles.get(f).is_none_or(|&c| c + add <= budget);
+            // mid_ok[t]: the frames of span[1..=t] after its first all take REF_FRAME_CYCLES;
+            // first_of[t]: the first token in span's frame t.
+            let (mut mid_ok, mut first_of) = (Vec::with_capacity(plain), Vec::with_capacity(plain));
+            let mut ok = true;
+            for t in 0..plain {
+                let new_frame = t == 0 || span[t] != span[t - 1];
+                if new_frame && t > 0 {
+                    ok &= fits_at(span[t], REF_FRAME_CYCLES);
+                }
+                mid_ok.push(ok);
+                first_of.push(if new_frame { t } else { first_of[t - 1] });
+            }
+            let plain_fits = |k: usize| {
+                let (f0, t) = (span[0], k - 1);
+                if span[t] == f0 {
+                    fits_at(f0, REF_ENTRY_CYCLES + REF_RETURN_CYCLES)
+                } else {
+                    fits_at(f0, REF_ENTRY_CYCLES)
+                        && mid_ok[first_of[t] - 1]
+                        && fits_at(span[t], REF_FRAME_CYCLES + REF_RETURN_CYCLES)
+                }
+            };
+            // By units: whether the first m fit (plain runs only).
+            let plain_fit: Vec<bool> = units[..first_ref]
+                .iter()
+                .map(|u| plain_fits(u.at + u.span))
+                .collect();
             for m in (1..=units.len()).rev() {
                 let k = units[m - 1].at + units[m - 1].span;
                 let bytes = prefix[i + k] - prefix[i];
                 let cost = dict.ref_cost((s, p, k), m, near);
+                if bytes <= cost {
+                    continue;
+                }
+                if m <= first_ref {
+                    if plain_fit[m - 1] {
+                        for (f, add) in ref_frame_costs(&tok_frame[i..i + k]) {
+                            if let Some(c) = frame_cycles.get_mut(f) {
+                                *c += add;
+                            }
+                        }
+                        chosen = Some((s, p, pp, off, k, m, false, near));
+                        break;
+                    }
+                    continue;
+                }
                 let spans: Vec<&[usize]> = std::iter::once(&tok_frame[i..i + k])
                     .chain(
                         units[..m]
@@ -636,10 +688,8 @@ pub fn encode_one(
                             .map(|u| &tok_frame[i + u.at..i + u.at + u.span]),
                     )
                     .collect();
-                if bytes > cost && refs_fit(frame_cycles, &spans, opts.ref_cycle_budget) {
-                    charge_refs(frame_cycles, &spans);
-                    let nests = units[..m].iter().any(|u| u.is_ref);
-                    chosen = Some((s, p, pp, off, k, m, nests, near));
+                if charge_refs_if_fit(frame_cycles, &spans, opts.ref_cycle_budget, &mut add) {
+                    chosen = Some((s, p, pp, off, k, m, true, near));
                     break;
                 }
             }
