@@ -211,5 +211,7 @@ pub fn check_song(rom: &Rom, s: &ApuStream, frames: usize, ram: RamState) -> Vec
 }
 
 /// Most cycles page crossings add to one frame's music_update beyond what
-/// `Rom::music_cycles` counts.
-pub const MAX_PAGE_CROSSING_CYCLES: u32 = 12;
+/// `Rom::music_cycles` counts: 15 measured over 1,650 whole NES-MDB songs (shards 0-4/16) with
+/// nested and near references, whose paths have more branches that may cross a page. With the
+/// encoder's cap of 730 counted cycles this keeps every frame within 750.
+pub const MAX_PAGE_CROSSING_CYCLES: u32 = 16;
