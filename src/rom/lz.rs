@@ -605,7 +605,7 @@ pub fn encode_one(
         // A reference that holds references cannot be referenced itself (the player nests
         // two deep), so later repeats of its commands must be referenced piece by piece: it
         // is taken only where it saves half as much again as the best one without (1.5 was
-        // the best of 1 to 3 over every 5th NES-MDB song).
+        // the best of 1 to 3 over every 25th NES-MDB song).
         let best = match (best_flat, best_nested) {
             (Some(f), Some(n)) if n.saving * 2 > f.saving * 3 => Some(n),
             (Some(f), _) => Some(f),
