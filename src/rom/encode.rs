@@ -65,9 +65,7 @@
 
 use crate::apu_stream::{ApuStream, RegWrite};
 use crate::region::Region;
-use crate::rom::lz::{
-    encode_one, stream_frames, stream_mode, stream_tokens, token_frames, Dictionary, SongUnits,
-};
+use crate::rom::lz::{encode_one, stream_frames, stream_mode, Dictionary, Tokenized};
 use crate::rom::tick::TickRule;
 
 /// Command bytes of the stream format.
@@ -325,8 +323,9 @@ pub fn encode_stream_with(stream: &ApuStream, opts: &EncodeOptions) -> EncodedSo
 /// song is encoded again with the budget lowered by twice the overshoot (at most six tries;
 /// the last encoding is kept even if a frame with no references at all is over).
 pub fn encode_with_rule(stream: &ApuStream, opts: &EncodeOptions, tick: TickRule) -> EncodedSong {
+    let plan = plan_song(stream, tick);
     let mut o = *opts;
-    let mut song = encode_once(stream, &o, tick);
+    let mut song = encode_once(stream, &plan, &o, tick);
     if opts.max_frame_cycles == 0 {
         return song;
     }
@@ -340,12 +339,19 @@ pub fn encode_with_rule(stream: &ApuStream, opts: &EncodeOptions, tick: TickRule
         o.ref_cycle_budget = o
             .ref_cycle_budget
             .saturating_sub(2 * (worst - opts.max_frame_cycles) + 10);
-        song = encode_once(stream, &o, tick);
+        song = encode_once(stream, &plan, &o, tick);
     }
     song
 }
 
-fn encode_once(stream: &ApuStream, opts: &EncodeOptions, tick: TickRule) -> EncodedSong {
+/// What every encoding pass of a song starts from: its streams' commands, and each tick
+/// frame's estimated music_update cycles before back-references.
+struct SongPlan {
+    streams: Vec<Tokenized>,
+    unit_cycles: Vec<u32>,
+}
+
+fn plan_song(stream: &ApuStream, tick: TickRule) -> SongPlan {
     let loop_frame = effective_loop(stream);
     let groups = plan_streams(stream);
     // The frames the player runs the streams on; the rest have no writes.
@@ -369,7 +375,9 @@ fn encode_once(stream: &ApuStream, opts: &EncodeOptions, tick: TickRule) -> Enco
     if modes.contains(&StreamMode::Pairs) {
         unit_cycles.iter_mut().for_each(|c| *c += PAIRS_LOOP_CYCLES);
     }
-    for (frames, &mode) in group_frames.iter().zip(&modes) {
+    let mut streams = Vec::with_capacity(groups.len());
+    for ((frames, &mode), regs) in group_frames.iter().zip(&modes).zip(&groups) {
+        let tokenized = Tokenized::new(frames, regs, mode, loop_unit, &stream.init);
         let (idle, fixed, per_write) = match mode {
             StreamMode::Mask { .. } => (IDLE_BLOCK_CYCLES, MASK_STREAM_CYCLES, MASK_WRITE_CYCLES),
             StreamMode::Pairs => (IDLE_PAIRS_CYCLES, PAIRS_STREAM_CYCLES, PAIRS_WRITE_CYCLES),
@@ -389,8 +397,7 @@ fn encode_once(stream: &ApuStream, opts: &EncodeOptions, tick: TickRule) -> Enco
         }
         // Long rests play wait commands, on the same ticks in every silent stream; a volume
         // command costs less than the write command counted above.
-        let (tokens, _) = stream_tokens(frames, loop_unit, mode, &stream.init);
-        for (t, f) in tokens.iter().zip(token_frames(&tokens, mode)) {
+        for (t, &f) in tokenized.tokens.iter().zip(&tokenized.tok_frame) {
             let Some(c) = unit_cycles.get_mut(f) else {
                 continue;
             };
@@ -412,35 +419,45 @@ fn encode_once(stream: &ApuStream, opts: &EncodeOptions, tick: TickRule) -> Enco
                 *c += STOP_COMMAND_CYCLES;
             }
         }
+        streams.push(tokenized);
     }
-    let song_units = SongUnits {
-        units: &units,
-        loop_unit,
-        init: &stream.init,
-    };
+    SongPlan {
+        streams,
+        unit_cycles,
+    }
+}
+
+/// One encoding of a planned song with `opts`' budget.
+fn encode_once(
+    stream: &ApuStream,
+    plan: &SongPlan,
+    opts: &EncodeOptions,
+    tick: TickRule,
+) -> EncodedSong {
     // With one address space, a first pass finds the back-references worth a phrase table
     // entry (used at least twice); the second pass encodes with the table.
     let mut hot = None;
     if opts.cross_stream_refs {
         let mut dict = Dictionary::new(true, None);
-        let mut cycles = unit_cycles.clone();
-        for (regs, &mode) in groups.iter().zip(&modes) {
-            encode_one(song_units, regs, mode, opts, &mut cycles, &mut dict);
+        let mut cycles = plan.unit_cycles.clone();
+        for s in &plan.streams {
+            encode_one(s, opts, &mut cycles, &mut dict);
         }
         hot = Some(dict.hot_keys());
     }
     let mut dict = Dictionary::new(opts.cross_stream_refs, hot);
-    let streams = groups
+    let mut cycles = plan.unit_cycles.clone();
+    let streams = plan
+        .streams
         .iter()
-        .zip(&modes)
-        .map(|(regs, &mode)| encode_one(song_units, regs, mode, opts, &mut unit_cycles, &mut dict))
+        .map(|s| encode_one(s, opts, &mut cycles, &mut dict))
         .collect();
     EncodedSong {
         name: stream.name.clone(),
         region: stream.region,
         init: stream.init.clone(),
         frames: stream.len(),
-        loop_frame,
+        loop_frame: effective_loop(stream),
         tick,
         streams,
         phrases: dict.phrases,

@@ -10,6 +10,7 @@ pub mod encode;
 pub mod export;
 pub mod ines;
 pub mod lz;
+mod lz_refs;
 pub mod nsf;
 pub mod nsfe;
 pub mod pipeline;
