@@ -229,35 +229,9 @@ fn build(songs: &[ApuStream], opts: &BuildOptions, asm: Assembler, cached: bool)
         )));
     }
     // First-fit decreasing into 16 KiB banks.
-    let mut pieces: Vec<(usize, usize, usize)> = distinct
-        .iter()
-        .enumerate()
-        .flat_map(|(s, st)| {
-            st.pieces
-                .iter()
-                .enumerate()
-                .map(move |(p, pc)| (pc.bytes.len(), s, p))
-        })
-        .collect();
-    pieces.sort_by(|a, b| b.cmp(a));
-    let mut free: Vec<usize> = Vec::new();
-    let mut banks: Vec<Vec<Option<u8>>> = distinct
-        .iter()
-        .map(|s| vec![None; s.pieces.len()])
-        .collect();
-    for &(len, s, p) in &pieces {
-        let b = match free.iter().position(|&f| f >= len) {
-            Some(b) => b,
-            None => {
-                free.push(BANK);
-                free.len() - 1
-            }
-        };
-        free[b] -= len;
-        banks[s][p] = Some(b as u8);
-    }
-    let stream_data: usize = pieces.iter().map(|p| p.0).sum();
-    let total_banks = (free.len() + 1).max(2).next_power_of_two();
+    let (banks, used) = emit::pack_banks(&distinct, BANK);
+    let stream_data: usize = used.iter().sum();
+    let total_banks = (used.len() + 1).max(2).next_power_of_two();
     if total_banks > MAX_UXROM_BANKS {
         // MMC3 boards reach 512 KiB of PRG; past that no common board holds the data.
         let mmc3_room = 512 * 1024 - BANK;
@@ -271,7 +245,7 @@ fn build(songs: &[ApuStream], opts: &BuildOptions, asm: Assembler, cached: bool)
              UxROM (mapper 2) holds at most {} KiB in a {} KiB ROM; {bigger}: split the songs \
              over several ROMs",
             stream_data.div_ceil(1024),
-            free.len(),
+            used.len(),
             (MAX_UXROM_BANKS - 1) * BANK / 1024,
             MAX_UXROM_BANKS * BANK / 1024
         )));

@@ -26,6 +26,40 @@ pub struct Layout<'a> {
     pub stream_base: u16,
 }
 
+/// Packs the pieces of `streams` into banks of `bank_size` bytes, first fit, longest first:
+/// returns `banks[stream][piece]` (the bank of each piece) and the bytes used in each bank.
+pub fn pack_banks(
+    streams: &[&EncodedStream],
+    bank_size: usize,
+) -> (Vec<Vec<Option<u8>>>, Vec<usize>) {
+    let mut pieces: Vec<(usize, usize, usize)> = streams
+        .iter()
+        .enumerate()
+        .flat_map(|(s, st)| {
+            st.pieces
+                .iter()
+                .enumerate()
+                .map(move |(p, pc)| (pc.bytes.len(), s, p))
+        })
+        .collect();
+    pieces.sort_by(|a, b| b.cmp(a));
+    let mut banks: Vec<Vec<Option<u8>>> =
+        streams.iter().map(|s| vec![None; s.pieces.len()]).collect();
+    let mut used: Vec<usize> = Vec::new();
+    for (len, s, p) in pieces {
+        let b = match used.iter().position(|&u| u + len <= bank_size) {
+            Some(b) => b,
+            None => {
+                used.push(0);
+                used.len() - 1
+            }
+        };
+        used[b] += len;
+        banks[s][p] = Some(b as u8);
+    }
+    (banks, used)
+}
+
 /// Groups identical streams: returns (stream_ids, distinct streams). A stream with
 /// back-references into its song's other streams is the same only where those are too.
 #[allow(clippy::type_complexity)]

@@ -392,28 +392,7 @@ fn link_nsf(
         streams.iter().map(|s| vec![None; s.pieces.len()]).collect();
     let mut used: Vec<usize> = Vec::new();
     if let Some(size) = bank {
-        let mut pieces: Vec<(usize, usize, usize)> = streams
-            .iter()
-            .enumerate()
-            .flat_map(|(s, st)| {
-                st.pieces
-                    .iter()
-                    .enumerate()
-                    .map(move |(p, pc)| (pc.bytes.len(), s, p))
-            })
-            .collect();
-        pieces.sort_by(|a, b| b.cmp(a));
-        for (len, s, p) in pieces {
-            let b = match used.iter().position(|&u| u + len <= size) {
-                Some(b) => b,
-                None => {
-                    used.push(0);
-                    used.len() - 1
-                }
-            };
-            used[b] += len;
-            banks[s][p] = Some(b as u8);
-        }
+        (banks, used) = emit::pack_banks(&streams, size);
         if used.len() > MAX_NSF_BANKS {
             return Err(Error::Unsupported(format!(
                 "the songs need {} banks of 16 KiB; an NSF holds {MAX_NSF_BANKS} plus the \
