@@ -57,6 +57,12 @@ fn register_tokens(score: &Score) -> (Vec<Vec<u8>>, nesmm::ApuStream, usize) {
     (tokens, s, bytes)
 }
 
+/// Token elements (one byte each in the priced format): the note is 0-127; these mark an
+/// instrument index and a length.
+const INSTRUMENT: u16 = 0x1000;
+const LENGTH: u16 = 0x2000;
+const LENGTH_MORE: u16 = 0x3000;
+
 /// One voice's (velocity, timbre) in a score frame.
 type Sound = (u8, u8);
 
@@ -114,12 +120,12 @@ fn trimmed(sounds: &[Sound]) -> Vec<Sound> {
 /// Bytes of `tokens` after a greedy back-reference parse: at each token the longest run equal
 /// to an earlier one (latest 64 starts) that saves bytes, a reference costing `near` bytes
 /// within 253 bytes and 16 tokens, else `far`.
-fn parsed_bytes(tokens: &[Vec<u8>], near: usize, far: usize) -> usize {
+fn parsed_bytes<T: Eq + std::hash::Hash>(tokens: &[Vec<T>], near: usize, far: usize) -> usize {
     let mut at = vec![0usize; tokens.len() + 1];
     for (i, t) in tokens.iter().enumerate() {
         at[i + 1] = at[i] + t.len();
     }
-    let mut starts: HashMap<&[u8], Vec<usize>> = HashMap::new();
+    let mut starts: HashMap<&[T], Vec<usize>> = HashMap::new();
     let (mut i, mut out) = (0, 0);
     while i < tokens.len() {
         let mut best = (0usize, 0usize); // (tokens, bytes saved)
@@ -182,14 +188,16 @@ fn lawn_mower_in_a_score_level_format() {
         compiled.push(stream);
         reg_parsed += parsed_bytes(&reg_tokens, 2, 3);
         reg_encoded += encoded;
-        let mut song_tokens: Vec<Vec<u8>> = Vec::new();
+        // One element per byte; kinds kept apart in the high bits so that no two different
+        // instruments or lengths look alike to the parse.
+        let mut song_tokens: Vec<Vec<u16>> = Vec::new();
         for v in 0..4 {
             let (mut inst, mut len) = (None, None);
             // Played back from the tokens and instruments, for the round trip.
             let mut replay: Vec<(u8, Sound)> = Vec::new();
             for e in events(score, v) {
                 n_events += 1;
-                let mut token = vec![e.note];
+                let mut token = vec![u16::from(e.note)];
                 if e.note != 0 {
                     let fitting: Vec<usize> = (0..instruments.len())
                         .filter(|&k| fits(&instruments[k], &e.sounds))
@@ -202,12 +210,15 @@ fn lawn_mower_in_a_score_level_format() {
                         }),
                     };
                     if inst != Some(k) {
-                        token.push(0xC0 | (k & 0x3F) as u8);
+                        token.push(INSTRUMENT | k as u16);
                         inst = Some(k);
                     }
                 }
                 if len != Some(e.sounds.len()) {
-                    token.push(0x80 | e.sounds.len().min(63) as u8);
+                    // A byte holds lengths 1-255; each further 255 costs one more.
+                    let n = e.sounds.len();
+                    token.push(LENGTH | (n % 255) as u16);
+                    token.extend(std::iter::repeat_n(LENGTH_MORE, (n - 1) / 255));
                     len = Some(e.sounds.len());
                 }
                 for t in 0..e.sounds.len() {
