@@ -131,7 +131,7 @@ struct Cycles<'a> {
     uxrom: bool,
     /// With the pieces' addresses, the page crossings of `(ptr),y` reads are counted too.
     at: Option<PieceAddress<'a>>,
-    /// The commands this frame ran.
+    /// The commands run so far.
     census: Census,
 }
 
@@ -152,19 +152,6 @@ pub struct Census {
     pub refs: u32,
     /// References and phrases entered inside another.
     pub nested: u32,
-}
-
-impl Census {
-    fn add(&mut self, o: &Census) {
-        self.mask_writes += o.mask_writes;
-        self.pairs_writes += o.pairs_writes;
-        self.volumes += o.volumes;
-        self.waits += o.waits;
-        self.phrases += o.phrases;
-        self.near_refs += o.near_refs;
-        self.refs += o.refs;
-        self.nested += o.nested;
-    }
 }
 
 /// Reads the stream byte at `pos` as the player does, with `lda (ptr),y`: one cycle more when
@@ -285,14 +272,15 @@ fn play(
     let mut acc = song.tick.start();
     let has_pairs = song.streams.iter().any(|s| s.mode == StreamMode::Pairs);
     let mut out = Vec::with_capacity(frames);
+    let mut cy = Cycles {
+        total: 0,
+        uxrom,
+        at,
+        census: Census::default(),
+    };
     for _ in 0..frames {
         let mut writes = Vec::new();
-        let mut cy = Cycles {
-            total: cost::NO_TICK,
-            uxrom,
-            at,
-            census: Census::default(),
-        };
+        cy.total = cost::NO_TICK;
         if song.streams.is_empty() {
             out.push((Vec::new(), cost::NO_STREAMS));
             continue;
@@ -311,9 +299,9 @@ fn play(
                 }
             }
         }
-        census.add(&cy.census);
         out.push((writes, cy.total));
     }
+    *census = cy.census;
     Ok(out)
 }
 

@@ -325,7 +325,7 @@ pub fn encode_stream_with(stream: &ApuStream, opts: &EncodeOptions) -> EncodedSo
 pub fn encode_with_rule(stream: &ApuStream, opts: &EncodeOptions, tick: TickRule) -> EncodedSong {
     let plan = plan_song(stream, tick);
     let mut o = *opts;
-    let mut song = encode_once(stream, &plan, &o, tick);
+    let mut song = encode_once(stream, &plan, &o);
     if opts.max_frame_cycles == 0 {
         return song;
     }
@@ -339,7 +339,7 @@ pub fn encode_with_rule(stream: &ApuStream, opts: &EncodeOptions, tick: TickRule
         o.ref_cycle_budget = o
             .ref_cycle_budget
             .saturating_sub(2 * (worst - opts.max_frame_cycles) + 10);
-        song = encode_once(stream, &plan, &o, tick);
+        song = encode_once(stream, &plan, &o);
     }
     song
 }
@@ -347,6 +347,8 @@ pub fn encode_with_rule(stream: &ApuStream, opts: &EncodeOptions, tick: TickRule
 /// What every encoding pass of a song starts from: its streams' commands, and each tick
 /// frame's estimated music_update cycles before back-references.
 struct SongPlan {
+    tick: TickRule,
+    loop_frame: Option<usize>,
     streams: Vec<Tokenized>,
     unit_cycles: Vec<u32>,
 }
@@ -422,18 +424,15 @@ fn plan_song(stream: &ApuStream, tick: TickRule) -> SongPlan {
         streams.push(tokenized);
     }
     SongPlan {
+        tick,
+        loop_frame,
         streams,
         unit_cycles,
     }
 }
 
 /// One encoding of a planned song with `opts`' budget.
-fn encode_once(
-    stream: &ApuStream,
-    plan: &SongPlan,
-    opts: &EncodeOptions,
-    tick: TickRule,
-) -> EncodedSong {
+fn encode_once(stream: &ApuStream, plan: &SongPlan, opts: &EncodeOptions) -> EncodedSong {
     // With one address space, a first pass finds the back-references worth a phrase table
     // entry (used at least twice); the second pass encodes with the table.
     let mut hot = None;
@@ -457,8 +456,8 @@ fn encode_once(
         region: stream.region,
         init: stream.init.clone(),
         frames: stream.len(),
-        loop_frame: effective_loop(stream),
-        tick,
+        loop_frame: plan.loop_frame,
+        tick: plan.tick,
         streams,
         phrases: dict.phrases,
     }

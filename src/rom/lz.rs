@@ -119,7 +119,7 @@ impl StreamWriter {
     /// Makes room for `len` more bytes plus a closing 4-byte jump; returns true when a new
     /// piece was started.
     fn reserve(&mut self, len: usize) -> bool {
-        let used = self.pieces.last().map_or(0, |p| p.bytes.len());
+        let used = self.cur_len();
         if used > 0 && used + len + 4 > self.max_piece {
             let next = self.pieces.len();
             let p = self.cur();

@@ -388,18 +388,19 @@ fn link_nsf(
         .map(|s| encode_stream_with(s, &encode))
         .collect();
     let (stream_ids, streams) = emit::dedup_streams(&encoded);
-    let mut banks: Vec<Vec<Option<u8>>> =
-        streams.iter().map(|s| vec![None; s.pieces.len()]).collect();
-    let mut used: Vec<usize> = Vec::new();
-    if let Some(size) = bank {
-        (banks, used) = emit::pack_banks(&streams, size);
-        if used.len() > MAX_NSF_BANKS {
-            return Err(Error::Unsupported(format!(
-                "the songs need {} banks of 16 KiB; an NSF holds {MAX_NSF_BANKS} plus the \
-                 player's: split the songs over several NSFs",
-                used.len()
-            )));
-        }
+    let (banks, used) = match bank {
+        Some(size) => emit::pack_banks(&streams, size),
+        None => (
+            streams.iter().map(|s| vec![None; s.pieces.len()]).collect(),
+            Vec::new(),
+        ),
+    };
+    if used.len() > MAX_NSF_BANKS {
+        return Err(Error::Unsupported(format!(
+            "the songs need {} banks of 16 KiB; an NSF holds {MAX_NSF_BANKS} plus the \
+             player's: split the songs over several NSFs",
+            used.len()
+        )));
     }
     let layout = Layout {
         songs: &encoded,
