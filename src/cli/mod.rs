@@ -17,6 +17,7 @@ mod plot;
 mod render;
 mod stats;
 mod train;
+mod train_transformer;
 mod vary;
 
 use clap::{Parser, Subcommand};

@@ -20,7 +20,7 @@ use std::path::PathBuf;
 pub struct TrainArgs {
     /// Which model.
     #[arg(long, value_enum, default_value = "lstm-full")]
-    pub model: ModelKind,
+    pub model: TrainModel,
     /// NES-MDB archive (.tar.gz) or folder [default: the seprsco archive in NESMDB_DIR].
     #[arg(long)]
     pub data: Option<PathBuf>,
@@ -38,6 +38,27 @@ pub struct TrainArgs {
     /// Frames per training window (truncated BPTT length; the VAE's window).
     #[arg(long)]
     pub seq: Option<usize>,
+    /// Transformer: tokens per training window (the context it learns to use).
+    #[arg(long)]
+    pub context: Option<usize>,
+    /// Transformer: model width.
+    #[arg(long)]
+    pub d_model: Option<usize>,
+    /// Transformer: attention heads.
+    #[arg(long)]
+    pub heads: Option<usize>,
+    /// Transformer: width of each block's MLP.
+    #[arg(long)]
+    pub d_ff: Option<usize>,
+    /// Transformer: validate on a fixed sample of valid windows every N steps.
+    #[arg(long)]
+    pub valid_every: Option<usize>,
+    /// Transformer: save a checkpoint generation at least this often (minutes).
+    #[arg(long, default_value_t = 10.0)]
+    pub checkpoint_minutes: f64,
+    /// Start over in a folder that already holds a model (its files are replaced).
+    #[arg(long)]
+    pub force: bool,
     #[arg(long)]
     pub hidden: Option<usize>,
     #[arg(long)]
@@ -106,11 +127,41 @@ pub struct TrainArgs {
     pub kl_warmup: Option<usize>,
 }
 
+/// The models `train` knows: the LSTMs and VAEs, and the event Transformer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TrainModel {
+    /// Pulse 1 only.
+    LstmReduced,
+    /// All four voices, chained within a frame.
+    LstmFull,
+    /// Sequence VAE over fixed windows, pulse 1 only.
+    VaeReduced,
+    /// Sequence VAE over fixed windows, all four voices.
+    VaeFull,
+    /// Decoder-only Transformer over note-on / note-off / wait events.
+    Transformer,
+}
+
+impl TrainModel {
+    fn kind(self) -> Option<ModelKind> {
+        match self {
+            TrainModel::LstmReduced => Some(ModelKind::LstmReduced),
+            TrainModel::LstmFull => Some(ModelKind::LstmFull),
+            TrainModel::VaeReduced => Some(ModelKind::VaeReduced),
+            TrainModel::VaeFull => Some(ModelKind::VaeFull),
+            TrainModel::Transformer => None,
+        }
+    }
+}
+
 pub fn run(a: TrainArgs) -> anyhow::Result<()> {
     if let Some(t) = a.threads {
         std::env::set_var("RAYON_NUM_THREADS", t.max(1).to_string());
     }
-    let d = TrainOptions::new(a.model);
+    let Some(kind) = a.model.kind() else {
+        return super::train_transformer::run(a);
+    };
+    let d = TrainOptions::new(kind);
     let opts = TrainOptions {
         epochs: a.epochs.unwrap_or(d.epochs),
         batch: a.batch.unwrap_or(d.batch),
@@ -147,7 +198,7 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
     };
     let out = a
         .out
-        .unwrap_or_else(|| PathBuf::from("models").join(a.model.name()));
+        .unwrap_or_else(|| PathBuf::from("models").join(kind.name()));
     if !data.exists() {
         anyhow::bail!(
             "{}: no such file or folder (expected an NES-MDB .tar.gz, or a folder of \
@@ -166,7 +217,7 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
             .model
             .vocab
     } else {
-        count_vocab(&a.model.voices(), &notes[0])?
+        count_vocab(&kind.voices(), &notes[0])?
     };
     let train_set = notes[0].encode(&vocab);
     let valid_set = notes[1].encode(&vocab);
@@ -174,7 +225,7 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
     drop(notes);
     eprintln!(
         "{}: {} train songs ({} frames), {} valid songs; writing {}",
-        a.model.name(),
+        kind.name(),
         train_set.songs.len(),
         train_set.frames(),
         valid_set.songs.len(),

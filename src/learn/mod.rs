@@ -23,6 +23,7 @@ pub mod optim;
 pub mod report;
 pub mod stats;
 pub mod train;
+pub mod transformer;
 pub mod vae;
 pub mod vae_decode;
 pub mod vae_eval;

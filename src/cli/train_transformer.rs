@@ -1,0 +1,166 @@
+//! `nesmm train --model transformer`: the event Transformer's options, data and run.
+
+use super::train::TrainArgs;
+use nesmm::formats::nesmdb::Split;
+use nesmm::learn::data::{default_data_path, load_notes};
+use nesmm::learn::transformer::data::{Augment, EventSet};
+use nesmm::learn::transformer::events::EventVocab;
+use nesmm::learn::transformer::store;
+use nesmm::learn::transformer::train::{train, Run, RunLimits, RunOptions};
+use std::path::PathBuf;
+
+/// The run's options: the CPU recipe with every given option applied.
+fn options(a: &TrainArgs) -> RunOptions {
+    let d = RunOptions::cpu_default(EventVocab::size());
+    let mut o = d.clone();
+    o.model.d_model = a.d_model.unwrap_or(d.model.d_model);
+    o.model.layers = a.layers.unwrap_or(d.model.layers);
+    o.model.heads = a.heads.unwrap_or(d.model.heads);
+    o.model.d_ff = a.d_ff.unwrap_or(d.model.d_ff);
+    o.model.dropout = a.dropout.unwrap_or(d.model.dropout);
+    o.model.context = a.context.unwrap_or(d.model.context);
+    o.epochs = a.epochs.unwrap_or(d.epochs);
+    o.batch = a.batch.unwrap_or(d.batch);
+    o.lr = a.lr.unwrap_or(d.lr);
+    o.warmup = a.warmup.unwrap_or(d.warmup);
+    o.clip = a.clip.unwrap_or(d.clip);
+    o.weight_decay = a.weight_decay.unwrap_or(d.weight_decay);
+    if let Some(t) = a.augment {
+        o.augment = if t == 0 {
+            Augment::none()
+        } else {
+            Augment {
+                transpose: t,
+                ..d.augment.clone()
+            }
+        };
+    }
+    o.seed = a.seed;
+    o.max_songs = a.max_songs;
+    o.valid_every = a.valid_every.unwrap_or(d.valid_every);
+    o
+}
+
+/// The options that differ between a stored run and this invocation, by name.
+fn differences(stored: &RunOptions, now: &RunOptions) -> Vec<String> {
+    let (a, b) = (
+        serde_json::to_value(stored).unwrap_or_default(),
+        serde_json::to_value(now).unwrap_or_default(),
+    );
+    let mut out = Vec::new();
+    diff("", &a, &b, &mut out);
+    out
+}
+
+fn diff(prefix: &str, a: &serde_json::Value, b: &serde_json::Value, out: &mut Vec<String>) {
+    match (a, b) {
+        (serde_json::Value::Object(x), serde_json::Value::Object(y)) => {
+            for (k, va) in x {
+                let vb = y.get(k).unwrap_or(&serde_json::Value::Null);
+                diff(&format!("{prefix}{k}."), va, vb, out);
+            }
+        }
+        _ if a != b => out.push(format!(
+            "{} (stored {a}, given {b})",
+            prefix.trim_end_matches('.')
+        )),
+        _ => {}
+    }
+}
+
+pub fn run(a: TrainArgs) -> anyhow::Result<()> {
+    let out = a
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("models/transformer"));
+    let mut opts = options(&a);
+    opts.check().map_err(|e| anyhow::anyhow!("{e}"))?;
+    if a.device != nesmm::learn::train::TrainDevice::Cpu && !cfg!(feature = "cuda") {
+        anyhow::bail!("--device {:?} needs a build with --features cuda", a.device);
+    }
+    let stored = store::stored_options(&out)?;
+    if a.resume {
+        if let Some(s) = &stored {
+            // Options not given take the stored values; given ones must agree with them.
+            let given = differences(s, &opts)
+                .into_iter()
+                .filter(|d| given_option(&a, d))
+                .collect::<Vec<_>>();
+            if !given.is_empty() {
+                anyhow::bail!(
+                    "{}: --resume with options that differ from the stored run: {}\nhint: leave them out to continue the run as it was started, or start a new run in another --out",
+                    out.display(),
+                    given.join(", ")
+                );
+            }
+            opts = s.clone();
+        }
+    } else if !a.force && (stored.is_some() || out.join("config.json").exists()) {
+        anyhow::bail!(
+            "{} already holds a model or a run\nhint: --resume continues it, --force starts over in it, or choose another --out",
+            out.display()
+        );
+    }
+    let data = match &a.data {
+        Some(p) => p.clone(),
+        None => default_data_path()?,
+    };
+    eprintln!("reading {} ...", data.display());
+    let notes = load_notes(&data, &[Split::Train, Split::Valid], opts.max_songs)?;
+    let mut sets = notes
+        .into_iter()
+        .map(|s| EventSet::new(s.songs).map_err(|e| anyhow::anyhow!("{}: {e}", data.display())));
+    let train_set = sets.next().expect("train split")?;
+    let valid_set = sets.next().expect("valid split")?;
+    eprintln!(
+        "transformer ({} weights): {} train songs ({} tokens, {:.1} tokens/s of music), {} valid songs; writing {}",
+        opts.model.parameters(),
+        train_set.songs.len(),
+        train_set.tokens,
+        train_set.tokens_per_second(),
+        valid_set.songs.len(),
+        out.display()
+    );
+    let dev = a.device.open()?;
+    let mut run = Run::open(opts, &train_set, &valid_set, &dev, &out, a.resume)?;
+    let limits = RunLimits {
+        max_steps: a.max_steps,
+        max_minutes: a.max_minutes,
+        checkpoint_minutes: a.checkpoint_minutes,
+        progress: !a.quiet,
+    };
+    train(&mut run, &out, &limits)?;
+    eprintln!(
+        "done: {} of {} steps, {:.0} tokens/s, best sampled valid NLL {:.4} nats/token",
+        run.state.step,
+        run.total_steps(),
+        run.state.tokens_seen as f64 / run.state.train_seconds.max(1e-9),
+        run.state.best_valid.unwrap_or(f64::NAN)
+    );
+    Ok(())
+}
+
+/// Whether the option a difference names was given on this command line.
+fn given_option(a: &TrainArgs, difference: &str) -> bool {
+    let name = difference.split(' ').next().unwrap_or("");
+    match name {
+        "model.d_model" => a.d_model.is_some(),
+        "model.layers" => a.layers.is_some(),
+        "model.heads" => a.heads.is_some(),
+        "model.d_ff" => a.d_ff.is_some(),
+        "model.dropout" => a.dropout.is_some(),
+        "model.context" => a.context.is_some(),
+        "epochs" => a.epochs.is_some(),
+        "batch" => a.batch.is_some(),
+        "lr" => a.lr.is_some(),
+        "warmup" => a.warmup.is_some(),
+        "clip" => a.clip.is_some(),
+        "weight_decay" => a.weight_decay.is_some(),
+        "valid_every" => a.valid_every.is_some(),
+        n if n.starts_with("augment") => a.augment.is_some(),
+        // Always on the command line (with a default): a difference is a real one.
+        "max_songs" => a.max_songs.is_some(),
+        "seed" => true,
+        _ => true,
+    }
+}

@@ -1,0 +1,8 @@
+//! The event-based Transformer: event tokens, the model, its training windows and run.
+
+pub mod data;
+pub mod events;
+pub mod model;
+pub mod softmax;
+pub mod store;
+pub mod train;
