@@ -47,6 +47,12 @@ pub struct EvalArgs {
     /// lstm-reduced matching the VAE, when present].
     #[arg(long)]
     pub lstm: Option<PathBuf>,
+    /// Transformer: tokens it attends to (a sliding window) [default: its training context].
+    #[arg(long)]
+    pub window: Option<usize>,
+    /// Threads for scoring the Transformer [default: all cores].
+    #[arg(long)]
+    pub threads: Option<usize>,
 }
 
 pub fn run(a: EvalArgs) -> anyhow::Result<()> {
@@ -61,9 +67,18 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
     } else {
         a.model
             .iter()
-            .map(|d| vae_decode::resolve_model_dir(d))
+            .map(|d| match d.to_str() {
+                Some("transformer") if !d.is_dir() => bundled_model_dir("transformer"),
+                _ => vae_decode::resolve_model_dir(d),
+            })
             .collect::<Result<Vec<_>, _>>()?
     };
+    for d in &dirs {
+        nesmm::learn::transformer::store::check_architecture(d)?;
+    }
+    if dirs.iter().any(|d| nesmm::learn::transformer::store::is_transformer(d)) {
+        return super::eval_transformer::run(&a, split, &dirs);
+    }
     if dirs.len() == 1 && vae_decode::is_vae_dir(&dirs[0])? {
         return run_vae(
             &a.data,

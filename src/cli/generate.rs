@@ -31,12 +31,26 @@ pub struct GenerateArgs {
     pub primer_seconds: f64,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Softmax temperature (lower = safer, higher = wilder).
+    /// Softmax temperature (lower = safer, higher = wilder) [default: 1 for the LSTMs and
+    /// VAEs, the model's own for the Transformer].
+    #[arg(long)]
+    pub temperature: Option<f32>,
+    /// Sample among the K most likely notes (Transformer: tokens) only (0 = all) [default: 0
+    /// for the LSTMs and VAEs, the model's own for the Transformer].
+    #[arg(long)]
+    pub top_k: Option<usize>,
+    /// Transformer: sample among the most likely tokens whose probabilities sum to P (1 = all).
     #[arg(long, default_value_t = 1.0)]
-    pub temperature: f32,
-    /// Sample among the K most likely notes only (0 = all).
-    #[arg(long, default_value_t = 0)]
-    pub top_k: usize,
+    pub top_p: f32,
+    /// Transformer: tokens the model attends to (a sliding window) [default: its training
+    /// context].
+    #[arg(long)]
+    pub window: Option<usize>,
+    /// Transformer: write an intro and a loop body whose end flows back into the loop start
+    /// (the loop point that `build` and `nsf` honour), chosen where the model finds the jump
+    /// back most likely.
+    #[arg(long = "loop")]
+    pub looped: bool,
     /// Length in seconds (primer included).
     #[arg(long, default_value_t = 30.0)]
     pub seconds: f64,
@@ -63,9 +77,17 @@ pub struct GenerateArgs {
 
 pub fn run(a: GenerateArgs) -> anyhow::Result<()> {
     let dir = match &a.model {
+        Some(d) if d.as_os_str() == "transformer" && !d.is_dir() => bundled_model_dir("transformer")?,
         Some(d) => vae_decode::resolve_model_dir(d)?,
         None => bundled_model_dir("lstm-full")?,
     };
+    nesmm::learn::transformer::store::check_architecture(&dir)?;
+    if nesmm::learn::transformer::store::is_transformer(&dir) {
+        return super::generate_transformer::run(&a, &dir);
+    }
+    if a.looped || a.window.is_some() || a.top_p != 1.0 {
+        anyhow::bail!("--loop, --window and --top-p work with the Transformer only (--model transformer)");
+    }
     if vae_decode::is_vae_dir(&dir)? {
         return run_vae(&a, &dir);
     }
@@ -80,8 +102,8 @@ pub fn run(a: GenerateArgs) -> anyhow::Result<()> {
     let opts = GenerateOptions {
         seconds: a.seconds,
         seed: a.seed,
-        temperature: a.temperature,
-        top_k: a.top_k,
+        temperature: a.temperature.unwrap_or(1.0),
+        top_k: a.top_k.unwrap_or(0),
         primer,
         primer_seconds: a.primer_seconds,
         name,
@@ -98,7 +120,7 @@ pub fn run(a: GenerateArgs) -> anyhow::Result<()> {
 }
 
 /// The song's name: the first output file's name up to its first dot.
-fn output_name(a: &GenerateArgs) -> String {
+pub(crate) fn output_name(a: &GenerateArgs) -> String {
     a.output
         .first()
         .and_then(|p| p.file_name())
@@ -120,8 +142,8 @@ fn run_vae(a: &GenerateArgs, dir: &std::path::Path) -> anyhow::Result<()> {
     let model = vae_decode::VaeModel::load(dir)?;
     let opts = vae_decode::VaeOptions {
         seed: a.seed,
-        temperature: a.temperature,
-        top_k: a.top_k,
+        temperature: a.temperature.unwrap_or(1.0),
+        top_k: a.top_k.unwrap_or(0),
         walk: a.walk,
     };
     let score = vae_decode::generate(&model, a.seconds, &output_name(a), &opts)?;
@@ -134,7 +156,7 @@ fn run_vae(a: &GenerateArgs, dir: &std::path::Path) -> anyhow::Result<()> {
 }
 
 /// Writes the song to every output file, in order (each one atomically).
-fn write_all(
+pub(crate) fn write_all(
     a: &GenerateArgs,
     score: &nesmm::score::Score,
     out: &OutputOptions,

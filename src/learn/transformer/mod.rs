@@ -6,3 +6,7 @@ pub mod model;
 pub mod softmax;
 pub mod store;
 pub mod train;
+pub mod infer;
+pub mod sample;
+pub mod eval;
+pub mod ngram;

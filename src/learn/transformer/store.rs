@@ -48,6 +48,27 @@ pub fn is_transformer(dir: &Path) -> bool {
         .unwrap_or(false)
 }
 
+/// An error naming `dir/config.json` when it describes no architecture this nesmm knows
+/// (an LSTM or VAE `model`, or `architecture: transformer`).
+pub fn check_architecture(dir: &Path) -> Result<()> {
+    let path = dir.join("config.json");
+    let bytes = crate::io::read_file(&path)?;
+    let v: serde_json::Value = serde_json::from_slice(&bytes)
+        .map_err(|e| Error::format(&path, format!("not a model config (bad JSON: {e})")))?;
+    match (v.get("architecture"), v.get("model")) {
+        (Some(a), _) if a.as_str() == Some(ARCHITECTURE) => Ok(()),
+        (Some(a), _) => Err(Error::format(
+            &path,
+            format!("unknown architecture {a}: this nesmm reads transformer, lstm-* and vae-* models"),
+        )),
+        (None, Some(_)) => Ok(()),
+        (None, None) => Err(Error::format(
+            &path,
+            "names no architecture (neither `architecture` nor `model`): not a folder written by `nesmm train`",
+        )),
+    }
+}
+
 /// Writes `config.json`, `training.json` and the best weights.
 pub fn save_best(out: &Path, opts: &RunOptions, varmap: &VarMap) -> Result<()> {
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;

@@ -1,0 +1,94 @@
+//! `nesmm eval --model transformer`: nats per second of music for event models, beside the
+//! event n-grams, uniform, the frame models (lstm-full and the frame n-grams) and LakhNES.
+
+use super::eval::EvalArgs;
+use nesmm::formats::nesmdb::Split;
+use nesmm::learn::data::{default_data_path, load_notes};
+use nesmm::learn::generate::{bundled_model_dir, Model};
+use nesmm::learn::report::evaluate_models;
+use nesmm::learn::transformer::eval::{evaluate, markdown, EventEval, TransformerScorer, UniformScorer};
+use nesmm::learn::transformer::infer::Decoder;
+use nesmm::learn::transformer::ngram::EventNGram;
+use nesmm::learn::transformer::store;
+use std::path::PathBuf;
+
+/// What `--json` holds.
+#[derive(serde::Serialize)]
+struct Report {
+    split: String,
+    event_models: Vec<EventEval>,
+    /// Frame models as (model, nats per 24 Hz frame, nats per second).
+    frame_models: Vec<(String, f64, f64)>,
+    lakhnes_published_nats_per_second: Vec<(String, f64)>,
+}
+
+pub fn run(a: &EvalArgs, split: Split, dirs: &[PathBuf]) -> anyhow::Result<()> {
+    let data = match &a.data {
+        Some(p) => p.clone(),
+        None => default_data_path()?,
+    };
+    let threads = a.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let splits = if a.no_baselines { vec![split] } else { vec![split, Split::Train] };
+    eprintln!("reading {} ...", data.display());
+    let notes = load_notes(&data, &splits, a.max_songs)?;
+    let songs: Vec<Vec<[u8; 4]>> = notes[0].songs.iter().map(|s| s.1.clone()).collect();
+    let mut results = Vec::new();
+    let mut frame_models = Vec::new();
+    let mut lstms = Vec::new();
+    for dir in dirs {
+        if !store::is_transformer(dir) {
+            lstms.push(Model::load(dir)?);
+            continue;
+        }
+        let model = store::load(dir)?;
+        let window = a.window.unwrap_or(model.config.context);
+        if window == 0 || window > 4 * model.config.context {
+            anyhow::bail!(
+                "--window {window} must be in 1..={} for {} (4 x its training context)",
+                4 * model.config.context,
+                dir.display()
+            );
+        }
+        let decoder = Decoder::new(&model).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
+        eprintln!("scoring {} on {} songs ({threads} threads) ...", dir.display(), songs.len());
+        let scorer = TransformerScorer { decoder: &decoder, window };
+        results.push(evaluate(&dir.display().to_string(), &scorer, &songs, threads));
+    }
+    if !a.no_baselines {
+        let train: Vec<Vec<[u8; 4]>> = notes[1].songs.iter().map(|s| s.1.clone()).collect();
+        for order in [3, 5] {
+            let g = EventNGram::train(&train, order);
+            results.push(evaluate(&format!("event {order}-gram"), &g, &songs, threads));
+        }
+        results.push(evaluate("uniform over events", &UniformScorer, &songs, 1));
+        if lstms.is_empty() {
+            if let Ok(d) = bundled_model_dir("lstm-full") {
+                lstms.push(Model::load(&d)?);
+            }
+        }
+    }
+    if !lstms.is_empty() || !a.no_baselines {
+        eprintln!("scoring the frame models ...");
+        for r in evaluate_models(&data, &lstms, split, a.max_songs, !a.no_baselines, a.refresh)? {
+            frame_models.push((r.model.clone(), r.nll_total));
+        }
+    }
+    print!("{}", markdown(&results, &frame_models));
+    if let Some(p) = &a.json {
+        let report = Report {
+            split: split.dir_name().to_string(),
+            event_models: results,
+            frame_models: frame_models
+                .iter()
+                .map(|(m, f)| (m.clone(), *f, f * nesmm::score::NESMDB_RATE))
+                .collect(),
+            lakhnes_published_nats_per_second: nesmm::learn::transformer::eval::LAKHNES
+                .iter()
+                .map(|(l, v)| (l.to_string(), *v))
+                .collect(),
+        };
+        nesmm::io::write_atomic(p, serde_json::to_string_pretty(&report)?.as_bytes())?;
+        eprintln!("wrote {}", p.display());
+    }
+    Ok(())
+}
