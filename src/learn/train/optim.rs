@@ -4,7 +4,7 @@
 //! exactly; this one is the same update (decoupled weight decay, bias-corrected moments) with
 //! its state saved next to the model.
 
-use super::lstm_grad::ParamGrads;
+use crate::learn::models::lstm_grad::ParamGrads;
 use candle_core::backprop::GradStore;
 use candle_core::{Result, Tensor, Var};
 use std::borrow::Cow;

@@ -3,20 +3,20 @@
 //! reconstruction accuracy of windows decoded greedily from their posterior means, and
 //! statistics of sampled songs.
 //!
-//! The windows are those training uses ([`super::dataset::TokenSet::windows`]); the LSTM is
-//! scored on them with its state reset per window ([`super::train::window_nll`]), so both
+//! The windows are those training uses ([`crate::learn::data::dataset::TokenSet::windows`]); the LSTM is
+//! scored on them with its state reset per window ([`crate::learn::models::scoring::window_nll`]), so both
 //! numbers are nats per frame of the same frames with the same context (none before the
 //! window). A latent dimension is active when its posterior mean varies across windows:
 //! `Var_x(E[z_d | x]) > 0.01` (Burda et al. 2016).
 
-use super::checkpoint;
-use super::data::load_notes;
-use super::dataset::{make_batch, TokenSet};
 use super::stats::{corpus_stats, CorpusStats};
-use super::vae::{active_dims, score_windows};
-use super::vae_decode::{decode, generate, Choice, VaeModel, VaeOptions};
 use crate::error::{Error, Result};
 use crate::formats::nesmdb::Split;
+use crate::learn::data::dataset::{make_batch, TokenSet};
+use crate::learn::data::load_notes;
+use crate::learn::models::model_dir;
+use crate::learn::models::vae::{active_dims, score_windows};
+use crate::learn::sample::vae_decode::{decode, generate, Choice, VaeModel, VaeOptions};
 use crate::score::Score;
 use candle_core::{Device, Tensor};
 use serde::{Deserialize, Serialize};
@@ -121,7 +121,7 @@ pub fn evaluate_vae(
     model: &VaeModel,
     set: &TokenSet,
     split: &str,
-    lstm: Option<(&checkpoint::LoadedModel, &TokenSet)>,
+    lstm: Option<(&model_dir::LoadedModel, &TokenSet)>,
     batch: usize,
 ) -> Result<VaeEval> {
     let s = score_windows(&model.net, set, batch, 0)
@@ -131,7 +131,8 @@ pub fn evaluate_vae(
     let (acc, frame_acc) = reconstruction_accuracy(model, set, batch)?;
     let lstm = match lstm {
         Some((l, lset)) => {
-            let (nll, per) = super::train::window_nll(&l.model, lset, model.window(), batch)?;
+            let (nll, per) =
+                crate::learn::models::scoring::window_nll(&l.model, lset, model.window(), batch)?;
             Some(LstmOnWindows {
                 model: l.dir.display().to_string(),
                 nll,
@@ -181,7 +182,7 @@ pub fn evaluate_vae_on(
     let set = notes[0].encode(model.vocab());
     let lstm = match lstm_dir {
         Some(d) => {
-            let l = checkpoint::load_model(d)?;
+            let l = model_dir::load_model(d)?;
             if l.model.config.vocab.voices != model.vocab().voices {
                 return Err(Error::Unsupported(format!(
                     "{} models other voices than the VAE; compare vae-full with lstm-full and vae-reduced with lstm-reduced",

@@ -518,7 +518,7 @@ mod tests {
                 .iter()
                 .map(|v| {
                     let (lo, hi) = v.note_range();
-                    crate::learn::vocab::VoiceVocab { lo, hi }
+                    crate::learn::data::vocab::VoiceVocab { lo, hi }
                 })
                 .collect(),
         };

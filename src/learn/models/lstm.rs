@@ -13,111 +13,12 @@
 //! Every head also has the boundary token (EOS) as an outcome.
 
 use super::fused_lstm::FusedLstm;
-use super::vocab::Vocab;
 use candle_core::{DType, Device, Module, Result, Tensor, D};
 use candle_nn::{Embedding, Init, Linear, VarBuilder};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use serde::{Deserialize, Serialize};
 
-/// Which model.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "kebab-case")]
-pub enum ModelKind {
-    /// Pulse 1 only.
-    LstmReduced,
-    /// All four voices, chained within a frame.
-    LstmFull,
-    /// Sequence VAE over fixed windows, pulse 1 only (see [`super::vae`]).
-    VaeReduced,
-    /// Sequence VAE over fixed windows, all four voices chained as in `lstm-full`.
-    VaeFull,
-}
-
-impl ModelKind {
-    /// Voices the model predicts.
-    pub fn voices(self) -> Vec<crate::score::Voice> {
-        match self {
-            ModelKind::LstmReduced | ModelKind::VaeReduced => vec![crate::score::Voice::Pulse1],
-            ModelKind::LstmFull | ModelKind::VaeFull => crate::score::Voice::ALL.to_vec(),
-        }
-    }
-
-    /// Whether the model is one of the VAEs of [`super::vae`].
-    pub fn is_vae(self) -> bool {
-        matches!(self, ModelKind::VaeReduced | ModelKind::VaeFull)
-    }
-
-    /// Name as the CLI and `config.json` write it.
-    pub fn name(self) -> &'static str {
-        match self {
-            ModelKind::LstmReduced => "lstm-reduced",
-            ModelKind::LstmFull => "lstm-full",
-            ModelKind::VaeReduced => "vae-reduced",
-            ModelKind::VaeFull => "vae-full",
-        }
-    }
-}
-
-/// Architecture of a model (stored in `config.json`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ModelConfig {
-    pub kind: ModelKind,
-    pub vocab: Vocab,
-    /// Embedding size of each voice's input note.
-    pub embed: usize,
-    /// LSTM hidden size.
-    pub hidden: usize,
-    /// Number of stacked LSTM layers.
-    pub layers: usize,
-    /// Hidden size of each voice's head.
-    pub head_hidden: usize,
-    /// Dropout after each LSTM layer (training only).
-    pub dropout: f32,
-    /// Encoder and latent sizes of the VAE kinds (absent for the LSTMs).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub vae: Option<super::vae::VaeConfig>,
-}
-
-impl ModelConfig {
-    /// Checks the layer sizes and dropout; an error is the field at fault and what is wrong.
-    pub fn check_sizes(&self) -> std::result::Result<(), (&'static str, String)> {
-        for (name, v, max) in [
-            ("embed", self.embed, 4096),
-            ("hidden", self.hidden, 8192),
-            ("layers", self.layers, 16),
-            ("head_hidden", self.head_hidden, 8192),
-        ] {
-            if v == 0 || v > max {
-                return Err((name, format!("{name} = {v} is outside 1..{max}")));
-            }
-        }
-        if !(0.0..1.0).contains(&self.dropout) {
-            return Err((
-                "dropout",
-                format!("dropout {} is outside 0..1", self.dropout),
-            ));
-        }
-        Ok(())
-    }
-
-    /// Checks sizes read from a file.
-    pub fn check(&self, path: &std::path::Path) -> crate::Result<()> {
-        self.vocab.check(path)?;
-        let bad = |w: &str| Err(crate::Error::format(path, w.to_string()));
-        if self.vocab.voices.len() != self.kind.voices().len() {
-            return bad("vocabulary voices do not match the model kind");
-        }
-        if let Err((_, e)) = self.check_sizes() {
-            return bad(&e);
-        }
-        match (&self.vae, self.kind.is_vae()) {
-            (Some(v), true) => v.check(path),
-            (None, false) => Ok(()),
-            _ => bad("the 'vae' section must be present exactly for the vae-* kinds"),
-        }
-    }
-}
+pub use super::config::{ModelConfig, ModelKind};
 
 /// One voice's output head.
 #[derive(Debug, Clone)]
@@ -387,7 +288,8 @@ pub fn init_from_seed(varmap: &candle_nn::VarMap, config: &ModelConfig, seed: u6
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::learn::dataset::{make_batch, TokenSet};
+    use crate::learn::data::dataset::{make_batch, TokenSet};
+    use crate::learn::data::vocab::Vocab;
     use crate::score::Score;
     use candle_nn::VarMap;
 

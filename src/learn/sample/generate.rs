@@ -4,20 +4,20 @@
 //! Each frame is sampled voice by voice in the model's order (P1, P2, TR, NO), each voice
 //! conditioned on the voices already drawn for the frame, with temperature and top-k. The
 //! boundary token (end of song) is never drawn: the length is fixed by `seconds`. Sampling uses
-//! [`super::infer::FastLstm`] and a generator seeded from `seed`, so the same model, options and
+//! [`crate::learn::models::infer::FastLstm`] and a generator seeded from `seed`, so the same model, options and
 //! seed always give the same song.
 
-use super::checkpoint;
-use super::infer::{FastLstm, Stepper};
-use super::lstm::{ModelKind, NoteLstm};
 use crate::error::{Error, Result};
+use crate::learn::models::infer::{FastLstm, Stepper};
+use crate::learn::models::lstm::{ModelKind, NoteLstm};
+use crate::learn::models::model_dir;
 use crate::score::{Score, NESMDB_RATE};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::path::{Path, PathBuf};
 
 /// How often (frames) the sampling state of a model trained with the state reset per window
-/// (`--reset-state`) is rebuilt over recent frames; see [`super::infer::Stepper`]. Half the
+/// (`--reset-state`) is rebuilt over recent frames; see [`crate::learn::models::infer::Stepper`]. Half the
 /// default training window; such a model trained on other windows refreshes at half of its
 /// own, and a model trained with the state carried never does ([`Model::refresh`]).
 pub const REFRESH: usize = 32;
@@ -55,7 +55,7 @@ impl Model {
 
     /// Loads `dir` (`config.json` + `model.safetensors`).
     pub fn load(dir: &Path) -> Result<Model> {
-        let loaded = checkpoint::load_model(dir)?;
+        let loaded = model_dir::load_model(dir)?;
         let fast = FastLstm::new(&loaded.model)
             .map_err(|e| Error::format(dir.join("model.safetensors"), e.to_string()))?;
         let training = &loaded.file.training;

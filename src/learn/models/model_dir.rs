@@ -1,7 +1,8 @@
 //! Model directories: `config.json` (architecture with vocabularies, and the training
-//! hyper-parameters), `model.safetensors` (the best weights by validation NLL) and, while
-//! training, `last/` (latest weights, optimizer moments and progress, for exact resume).
-//! Every file is written to a temporary name and renamed into place.
+//! hyper-parameters) and `model.safetensors` (the best weights by validation NLL), with the
+//! safetensors reading and writing that training's checkpoints
+//! ([`crate::learn::train::checkpoint`]) use too. Every file is written to a temporary name
+//! and renamed into place.
 
 use super::lstm::{ModelConfig, NoteLstm};
 use crate::error::{Error, Result};

@@ -3,8 +3,8 @@
 //! seconds earlier). [`distance`] folds the differences into one number so samplers can be
 //! ranked against a reference split.
 
-use super::dataset::TokenSet;
-use super::ngram::Predictor;
+use crate::learn::data::dataset::TokenSet;
+use crate::learn::models::ngram::Predictor;
 use crate::score::{Score, Voice, NESMDB_RATE};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -208,8 +208,8 @@ pub fn markdown_table(rows: &[(String, CorpusStats)], reference: &CorpusStats) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::learn::ngram::NGram;
-    use crate::learn::vocab::Vocab;
+    use crate::learn::data::vocab::Vocab;
+    use crate::learn::models::ngram::NGram;
 
     #[test]
     fn statistics_of_a_known_song() {
@@ -244,7 +244,7 @@ mod tests {
         let reference = corpus_stats([&s]);
         let bi = sample_predictor(&mut NGram::fit(&set, 2, 0.75), &set, 400, 1, "bi");
         let uni = sample_predictor(
-            &mut crate::learn::ngram::Uniform::new(&set),
+            &mut crate::learn::models::ngram::Uniform::new(&set),
             &set,
             400,
             1,

@@ -14,13 +14,13 @@
 //! Every random draw comes from a generator seeded from the caller's seed, so the same model,
 //! input and options always give the same notes.
 
-use super::checkpoint;
-use super::dataset::{make_batch, TokenSet};
 use super::generate::sample;
-use super::lstm::ModelKind;
-use super::vae::{embed_rows, standard_normal, NoteVae};
-use super::vocab::Vocab;
 use crate::error::{Error, Result};
+use crate::learn::data::dataset::{make_batch, TokenSet};
+use crate::learn::data::vocab::Vocab;
+use crate::learn::models::lstm::ModelKind;
+use crate::learn::models::model_dir;
+use crate::learn::models::vae::{embed_rows, standard_normal, NoteVae};
 use crate::score::{Score, NESMDB_RATE};
 use candle_core::{DType, Device, Module, Tensor};
 use candle_nn::{VarBuilder, VarMap};
@@ -53,7 +53,7 @@ impl VaeModel {
                 std::io::Error::new(std::io::ErrorKind::NotFound, "no such model folder"),
             ));
         }
-        let file = checkpoint::read_config(dir)?;
+        let file = model_dir::read_config(dir)?;
         if !file.model.kind.is_vae() {
             return Err(Error::Unsupported(format!(
                 "{} holds an {} model; this command needs a VAE (vae-reduced or vae-full)",
@@ -65,7 +65,7 @@ impl VaeModel {
         let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
         let net = NoteVae::new(file.model, vb)
             .map_err(|e| Error::format(dir.join("config.json"), e.to_string()))?;
-        checkpoint::set_varmap(&varmap, &checkpoint::load_tensors(weights)?, weights)?;
+        model_dir::set_varmap(&varmap, &model_dir::load_tensors(weights)?, weights)?;
         Ok(VaeModel {
             dir: dir.to_path_buf(),
             net,
@@ -103,7 +103,7 @@ pub fn resolve_model_dir(arg: &Path) -> Result<PathBuf> {
 
 /// Whether the model folder `dir` holds a VAE (reads its `config.json`).
 pub fn is_vae_dir(dir: &Path) -> Result<bool> {
-    Ok(checkpoint::read_config(dir)?.model.kind.is_vae())
+    Ok(model_dir::read_config(dir)?.model.kind.is_vae())
 }
 
 /// How each note is chosen from the decoder's distribution.
@@ -457,16 +457,6 @@ pub fn interpolate(
         )?);
     }
     Ok(out)
-}
-
-/// One ROM with the interpolation's steps as its songs, in order (NTSC, each song looping).
-pub fn interpolation_rom(steps: &[Score], title: &str) -> Result<crate::rom::build::Rom> {
-    let req = crate::rom::pipeline::RomRequest {
-        region: crate::Region::Ntsc,
-        loop_mode: crate::rom::pipeline::LoopMode::Loop,
-        title: title.to_string(),
-    };
-    crate::rom::pipeline::build_rom_from_scores(steps, &req)
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 //! one over the note tokens, so the result is a proper distribution (the boundary token gets no
 //! mass: evaluation never asks for it).
 
-use super::dataset::TokenSet;
+use crate::learn::data::dataset::TokenSet;
 use std::collections::HashMap;
 
 /// Something that assigns each voice of each frame a distribution, given the song so far.
@@ -231,7 +231,7 @@ impl Predictor for NGram {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::learn::vocab::Vocab;
+    use crate::learn::data::vocab::Vocab;
     use crate::score::{Score, Voice};
 
     fn set() -> TokenSet {

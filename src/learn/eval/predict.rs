@@ -1,6 +1,6 @@
 //! Evaluation on a split: negative log-likelihood in nats per frame for each voice and summed,
 //! frame accuracy, and NLL on the frames where a voice changes, for the LSTMs and the baselines
-//! of [`super::ngram`] alike.
+//! of [`crate::learn::models::ngram`] alike.
 //!
 //! Every song is scored from its start with the model's state carried across the whole song
 //! (as generation runs it). A voice's NLL on a frame is `-ln p(note | song so far, notes of the
@@ -10,9 +10,9 @@
 //! previous frame's (the first frame compares with a rest); the change NLL of a voice averages
 //! over its change frames, the summed change NLL over frames where any voice changes.
 
-use super::dataset::TokenSet;
-use super::infer::{log_softmax, FastLstm, Stepper};
-use super::ngram::Predictor;
+use crate::learn::data::dataset::TokenSet;
+use crate::learn::models::infer::{log_softmax, FastLstm, Stepper};
+use crate::learn::models::ngram::Predictor;
 use serde::{Deserialize, Serialize};
 
 /// The LSTM as a [`Predictor`].
@@ -22,7 +22,7 @@ pub struct LstmPredictor<'a> {
 }
 
 impl<'a> LstmPredictor<'a> {
-    /// `refresh`: see [`Stepper`] (the models' own setting is [`super::generate::REFRESH`]).
+    /// `refresh`: see [`Stepper`] (the models' own setting is [`crate::learn::sample::generate::REFRESH`]).
     pub fn new(model: &'a FastLstm, label: impl Into<String>, refresh: usize) -> Self {
         LstmPredictor {
             stepper: Stepper::new(model, refresh),
@@ -184,8 +184,8 @@ pub fn markdown_table(results: &[EvalResult]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::learn::ngram::{NGram, RepeatPrevious, Uniform};
-    use crate::learn::vocab::Vocab;
+    use crate::learn::data::vocab::Vocab;
+    use crate::learn::models::ngram::{NGram, RepeatPrevious, Uniform};
     use crate::score::{Score, Voice};
 
     fn set() -> TokenSet {

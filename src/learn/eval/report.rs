@@ -1,18 +1,18 @@
 //! The `eval` and `stats` reports on NES-MDB: models and baselines scored on one split, and
 //! statistics of sampled songs next to the split's.
 
-use super::data::{load_notes, SplitNotes};
-use super::eval::{evaluate, EvalResult, LstmPredictor};
-use super::generate::{generate, GenerateOptions, Model};
-use super::ngram::{NGram, Predictor, RepeatPrevious, Uniform};
+use super::predict::{evaluate, EvalResult, LstmPredictor};
 use super::stats::{corpus_stats, sample_predictor, CorpusStats};
 use crate::error::{Error, Result};
 use crate::formats::nesmdb::Split;
+use crate::learn::data::{load_notes, SplitNotes};
+use crate::learn::models::ngram::{NGram, Predictor, RepeatPrevious, Uniform};
+use crate::learn::sample::generate::{generate, GenerateOptions, Model};
 use crate::score::Score;
 use std::path::Path;
 
 /// Baselines fitted on the train split, in table order.
-pub fn baselines(train: &super::dataset::TokenSet) -> Vec<Box<dyn Predictor>> {
+pub fn baselines(train: &crate::learn::data::dataset::TokenSet) -> Vec<Box<dyn Predictor>> {
     vec![
         Box::new(Uniform::new(train)),
         Box::new(RepeatPrevious::fit(train)),
@@ -24,7 +24,7 @@ pub fn baselines(train: &super::dataset::TokenSet) -> Vec<Box<dyn Predictor>> {
 
 /// Scores `models` (which must share one vocabulary) and, with `with_baselines`, the
 /// baselines on `split` of the data at `data` (at most `max_songs` songs per split). The LSTMs
-/// run with the state refresh period `refresh` (see [`super::infer::Stepper`]; `None` = each
+/// run with the state refresh period `refresh` (see [`crate::learn::models::infer::Stepper`]; `None` = each
 /// model's own, [`Model::refresh`]).
 pub fn evaluate_models(
     data: &Path,
@@ -126,7 +126,7 @@ pub fn sample_stats(
     for p in parts {
         lstm.extend(p?);
     }
-    let vocab = crate::learn::vocab::Vocab::from_notes(
+    let vocab = crate::learn::data::vocab::Vocab::from_notes(
         &crate::score::Voice::ALL,
         notes[0].songs.iter().flat_map(|s| s.1.iter().copied()),
     )?;

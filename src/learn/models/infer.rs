@@ -444,10 +444,10 @@ pub fn candle_logits(model: &NoteLstm, inputs: &Tensor, targets: &Tensor) -> Res
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::learn::dataset::{make_batch, TokenSet};
-    use crate::learn::lstm::{init_from_seed, ModelKind};
-    use crate::learn::lstm_cell::fast_exp;
-    use crate::learn::vocab::Vocab;
+    use crate::learn::data::dataset::{make_batch, TokenSet};
+    use crate::learn::data::vocab::Vocab;
+    use crate::learn::models::lstm::{init_from_seed, ModelKind};
+    use crate::learn::models::lstm_cell::fast_exp;
     use crate::score::{Score, Voice};
     use candle_core::{DType, Device};
     use candle_nn::{VarBuilder, VarMap};

@@ -1,11 +1,13 @@
-//! The model-kind switch of training: the LSTMs of [`super::lstm`] and the VAEs of
-//! [`super::vae`] behind one type, so [`super::train::train`] (options, batches, optimizer,
-//! checkpoints, resume, progress) is shared by every kind.
+//! The model-kind switch of training: the LSTMs of [`crate::learn::models::lstm`] and the VAEs
+//! of [`crate::learn::models::vae`] behind one type, so [`super::train`] (options, batches,
+//! optimizer, checkpoints, resume, progress) is shared by every kind.
 
-use super::dataset::TokenSet;
-use super::lstm::{ModelConfig, NoteLstm};
 use super::optim::Gradients;
-use super::vae::NoteVae;
+use crate::learn::data::dataset::TokenSet;
+use crate::learn::models::lstm::{self, NoteLstm};
+use crate::learn::models::scoring::{carried_nll, window_nll};
+use crate::learn::models::vae::{self, NoteVae};
+use crate::learn::models::ModelConfig;
 use candle_core::{Result, Tensor};
 use candle_nn::{VarBuilder, VarMap};
 use rand::rngs::StdRng;
@@ -33,8 +35,8 @@ impl Net {
     /// Re-draws the weights from `seed`.
     pub fn init_from_seed(&self, varmap: &VarMap, seed: u64) -> Result<()> {
         match self {
-            Net::Lstm(m) => super::lstm::init_from_seed(varmap, &m.config, seed),
-            Net::Vae(_) => super::vae::init_from_seed(varmap, seed),
+            Net::Lstm(m) => lstm::init_from_seed(varmap, &m.config, seed),
+            Net::Vae(_) => vae::init_from_seed(varmap, seed),
         }
     }
 
@@ -137,9 +139,9 @@ impl Net {
         carry_state: bool,
     ) -> crate::Result<(f64, Vec<f64>)> {
         match self {
-            Net::Lstm(model) if carry_state => super::train::carried_nll(model, set, seq, batch),
-            Net::Lstm(model) => super::train::window_nll(model, set, seq, batch),
-            Net::Vae(model) => super::vae::window_elbo(model, set, batch),
+            Net::Lstm(model) if carry_state => carried_nll(model, set, seq, batch),
+            Net::Lstm(model) => window_nll(model, set, seq, batch),
+            Net::Vae(model) => vae::window_elbo(model, set, batch),
         }
     }
 }

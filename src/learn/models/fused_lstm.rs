@@ -206,7 +206,7 @@ mod tests {
     use candle_nn::VarMap;
 
     fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
-        crate::learn::checkpoint::max_abs_diff(a, b).unwrap()
+        crate::learn::models::model_dir::max_abs_diff(a, b).unwrap()
     }
 
     /// Forward and every gradient of the fused op match candle's autograd on the unfused

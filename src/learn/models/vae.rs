@@ -2,7 +2,7 @@
 //! four voices).
 //!
 //! A window is `window` consecutive frames cut from a song exactly as the LSTMs' training
-//! windows are ([`super::dataset::TokenSet::windows`]): the targets of the window are its frames,
+//! windows are ([`crate::learn::data::dataset::TokenSet::windows`]): the targets of the window are its frames,
 //! the decoder's inputs are the same frames shifted by one, so the first input is BOS at a song's
 //! start and the previous window's last frame otherwise.
 //!
@@ -27,97 +27,17 @@
 //! tail of each song's last window is 5.4% of the frames against 12.0%, and training ran at
 //! 1495 against 1392 frames/s (30-song run, same machine).
 
-use super::dataset::{make_batch, TokenSet};
 use super::fused_lstm::FusedLstm;
 use super::lstm::{
     apply_dropout, chain_logits, embedding, linear, voice_heads, ModelConfig, VoiceHead,
 };
-use super::train::TrainOptions;
+use crate::learn::data::dataset::{make_batch, TokenSet};
 use candle_core::{DType, Device, Module, Result, Tensor, D};
 use candle_nn::{Embedding, Linear, VarBuilder};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use serde::{Deserialize, Serialize};
 
-/// The VAE-specific part of a model's configuration (`config.json` -> `model.vae`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct VaeConfig {
-    /// Frames per window (at 24 Hz).
-    pub window: usize,
-    /// Latent dimensions.
-    pub latent: usize,
-    /// Hidden size of each encoder direction.
-    pub enc_hidden: usize,
-    /// Free bits: the least KL (nats) charged per latent dimension (batch mean).
-    pub free_bits: f32,
-    /// Optimizer steps over which the KL weight rises from 0 to 1.
-    pub kl_warmup: usize,
-}
-
-impl Default for VaeConfig {
-    fn default() -> Self {
-        VaeConfig {
-            window: 64,
-            latent: 32,
-            enc_hidden: 128,
-            free_bits: 0.125,
-            kl_warmup: 1000,
-        }
-    }
-}
-
-impl VaeConfig {
-    /// Checks sizes read from a file.
-    pub fn check(&self, path: &std::path::Path) -> crate::Result<()> {
-        for (name, v, max) in [
-            ("window", self.window, 4096),
-            ("latent", self.latent, 1024),
-            ("enc_hidden", self.enc_hidden, 8192),
-        ] {
-            if v == 0 || v > max {
-                return Err(crate::Error::format(
-                    path,
-                    format!("vae.{name} = {v} is outside 1..{max}"),
-                ));
-            }
-        }
-        if !(self.free_bits.is_finite() && self.free_bits >= 0.0) {
-            return Err(crate::Error::format(
-                path,
-                format!("vae.free_bits {} must be >= 0", self.free_bits),
-            ));
-        }
-        Ok(())
-    }
-
-    /// KL weight at optimizer step `step`: linear from `1/kl_warmup` to 1.
-    pub fn beta(&self, step: usize) -> f64 {
-        if self.kl_warmup == 0 {
-            1.0
-        } else {
-            ((step + 1) as f64 / self.kl_warmup as f64).min(1.0)
-        }
-    }
-}
-
-impl TrainOptions {
-    /// The VAE kinds' defaults (one decoder layer, a lower learning rate); others unchanged.
-    pub fn with_vae_defaults(self) -> TrainOptions {
-        if !self.kind.is_vae() {
-            return self;
-        }
-        TrainOptions {
-            seq: 64,
-            embed: 16,
-            hidden: 192,
-            layers: 1,
-            head_hidden: 96,
-            dropout: 0.1,
-            lr: 2e-3,
-            ..self
-        }
-    }
-}
+pub use super::config::VaeConfig;
 
 /// A sequence VAE (reduced or full).
 #[derive(Debug, Clone)]
@@ -489,8 +409,7 @@ pub fn window_elbo(
     set: &TokenSet,
     batch: usize,
 ) -> crate::Result<(f64, Vec<f64>)> {
-    let s = score_windows(model, set, batch, 0)
-        .map_err(|e| crate::Error::Unsupported(format!("validation: {e}")))?;
+    let s = score_windows(model, set, batch, 0).map_err(crate::Error::model("validation"))?;
     Ok((s.neg_elbo_per_frame(), s.recon_per_frame()))
 }
 
