@@ -2,8 +2,8 @@
 //! backward and AdamW step. `cargo run --release --example transformer_speed -- D L H FF CTX B STEPS`
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{VarBuilder, VarMap};
-use nesmm::learn::optim::{AdamW, AdamWParams};
-use nesmm::learn::transformer::model::{init_from_seed, Transformer, TransformerConfig};
+use nesmm::learn::models::transformer::{init_from_seed, Transformer, TransformerConfig};
+use nesmm::learn::train::optim::{AdamW, AdamWParams};
 use std::time::Instant;
 
 fn main() -> anyhow::Result<()> {

@@ -27,6 +27,13 @@ pub enum Error {
     /// Something the user asked for cannot be done (too long for a mapper, unknown option, ...).
     #[error("{0}")]
     Unsupported(String),
+    /// A model computation failed (candle: a shape, device or kernel error) while doing `what`.
+    #[error("{what}: {source}")]
+    Model {
+        what: String,
+        #[source]
+        source: candle_core::Error,
+    },
 }
 
 /// Result with the library's [`Error`].
@@ -39,6 +46,12 @@ impl Error {
             path: path.as_ref().to_path_buf(),
             source,
         }
+    }
+
+    /// Wraps a candle error of a model computation, for `map_err(Error::model("step"))`.
+    pub fn model(what: impl Into<String>) -> impl FnOnce(candle_core::Error) -> Self {
+        let what = what.into();
+        move |source| Error::Model { what, source }
     }
 
     /// A format error about `path`.

@@ -4,9 +4,9 @@
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{VarBuilder, VarMap};
-use nesmm::learn::checkpoint;
 use nesmm::learn::dataset::{make_batch, TokenSet};
 use nesmm::learn::lstm::ModelKind;
+use nesmm::learn::models::model_dir;
 use nesmm::learn::train::{train, TrainOptions};
 use nesmm::learn::vae::{init_from_seed, NoteVae, VaeConfig};
 use nesmm::learn::vae_decode::{encode_song, generate, interpolate, vary, VaeModel, VaeOptions};
@@ -188,10 +188,10 @@ fn tiny_vae_trains_and_keeps_its_latents_active() {
         ..tiny(ModelKind::LstmFull)
     };
     train(&tr, &va, &o, ldir.path(), false).unwrap();
-    let lstm = checkpoint::load_model(ldir.path()).unwrap();
+    let lstm = model_dir::load_model(ldir.path()).unwrap();
     let with = evaluate_vae(&model, &set, "train", Some((&lstm, &tr)), 8).unwrap();
     let l = with.lstm.as_ref().unwrap();
-    let (direct, _) = nesmm::learn::train::window_nll(&lstm.model, &tr, 16, 8).unwrap();
+    let (direct, _) = nesmm::learn::models::scoring::window_nll(&lstm.model, &tr, 16, 8).unwrap();
     assert!(
         (l.nll - direct).abs() < 1e-9 && l.nll_voices.len() == 4,
         "{l:?}"
@@ -318,20 +318,20 @@ fn vae_resume_continues_exactly() {
     o.max_steps = Some(6);
     let r = train(&tr, &va, &o, b.path(), true).unwrap();
     assert_eq!(r.state.step, 6);
-    let ta = checkpoint::load_tensors(&a.path().join("last/model.safetensors")).unwrap();
-    let tb = checkpoint::load_tensors(&b.path().join("last/model.safetensors")).unwrap();
+    let ta = model_dir::load_tensors(&a.path().join("last/model.safetensors")).unwrap();
+    let tb = model_dir::load_tensors(&b.path().join("last/model.safetensors")).unwrap();
     assert!(
         ta.keys().any(|k| k.starts_with("enc.")),
         "the encoder is saved"
     );
     for (k, x) in &ta {
-        let d = checkpoint::max_abs_diff(x, &tb[k]).unwrap();
+        let d = model_dir::max_abs_diff(x, &tb[k]).unwrap();
         assert!(d <= 1e-6, "{k}: {d}");
     }
     let c = tempfile::tempdir().unwrap();
     o.max_steps = Some(3);
     train(&tr, &va, &o, c.path(), false).unwrap();
-    let tc = checkpoint::load_tensors(&c.path().join("last/model.safetensors")).unwrap();
+    let tc = model_dir::load_tensors(&c.path().join("last/model.safetensors")).unwrap();
     assert!(ta.iter().any(|(k, x)| x
         .sub(&tc[k])
         .unwrap()
@@ -382,10 +382,7 @@ fn errors_name_the_problem() {
     .to_string();
     assert!(e.contains("--walk"), "{e}");
     // A VAE folder is not an LSTM and the other way round.
-    let e = checkpoint::load_model(dir.path())
-        .err()
-        .unwrap()
-        .to_string();
+    let e = model_dir::load_model(dir.path()).err().unwrap().to_string();
     assert!(e.contains("vae-full") && e.contains("not an LSTM"), "{e}");
     let lstm = tempfile::tempdir().unwrap();
     let (tr, va) = sets(ModelKind::LstmReduced, songs);

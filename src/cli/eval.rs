@@ -74,9 +74,12 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
             .collect::<Result<Vec<_>, _>>()?
     };
     for d in &dirs {
-        nesmm::learn::transformer::store::check_architecture(d)?;
+        nesmm::learn::models::transformer_dir::check_architecture(d)?;
     }
-    if dirs.iter().any(|d| nesmm::learn::transformer::store::is_transformer(d)) {
+    if dirs
+        .iter()
+        .any(|d| nesmm::learn::models::transformer_dir::is_transformer(d))
+    {
         return super::eval_transformer::run(&a, split, &dirs);
     }
     if dirs.len() == 1 && vae_decode::is_vae_dir(&dirs[0])? {

@@ -4,12 +4,14 @@
 use super::eval::EvalArgs;
 use nesmm::formats::nesmdb::Split;
 use nesmm::learn::data::{default_data_path, load_notes};
+use nesmm::learn::eval::event_eval::{
+    evaluate, markdown, EventEval, TransformerScorer, UniformScorer,
+};
 use nesmm::learn::generate::{bundled_model_dir, Model};
+use nesmm::learn::models::event_ngram::EventNGram;
+use nesmm::learn::models::transformer_decoder::Decoder;
+use nesmm::learn::models::transformer_dir as store;
 use nesmm::learn::report::evaluate_models;
-use nesmm::learn::transformer::eval::{evaluate, markdown, EventEval, TransformerScorer, UniformScorer};
-use nesmm::learn::transformer::infer::Decoder;
-use nesmm::learn::transformer::ngram::EventNGram;
-use nesmm::learn::transformer::store;
 use std::path::PathBuf;
 
 /// What `--json` holds.
@@ -27,8 +29,14 @@ pub fn run(a: &EvalArgs, split: Split, dirs: &[PathBuf]) -> anyhow::Result<()> {
         Some(p) => p.clone(),
         None => default_data_path()?,
     };
-    let threads = a.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let splits = if a.no_baselines { vec![split] } else { vec![split, Split::Train] };
+    let threads = a
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let splits = if a.no_baselines {
+        vec![split]
+    } else {
+        vec![split, Split::Train]
+    };
     eprintln!("reading {} ...", data.display());
     let notes = load_notes(&data, &splits, a.max_songs)?;
     let songs: Vec<Vec<[u8; 4]>> = notes[0].songs.iter().map(|s| s.1.clone()).collect();
@@ -49,16 +57,34 @@ pub fn run(a: &EvalArgs, split: Split, dirs: &[PathBuf]) -> anyhow::Result<()> {
                 dir.display()
             );
         }
-        let decoder = Decoder::new(&model).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
-        eprintln!("scoring {} on {} songs ({threads} threads) ...", dir.display(), songs.len());
-        let scorer = TransformerScorer { decoder: &decoder, window };
-        results.push(evaluate(&dir.display().to_string(), &scorer, &songs, threads));
+        let decoder =
+            Decoder::new(&model).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
+        eprintln!(
+            "scoring {} on {} songs ({threads} threads) ...",
+            dir.display(),
+            songs.len()
+        );
+        let scorer = TransformerScorer {
+            decoder: &decoder,
+            window,
+        };
+        results.push(evaluate(
+            &dir.display().to_string(),
+            &scorer,
+            &songs,
+            threads,
+        ));
     }
     if !a.no_baselines {
         let train: Vec<Vec<[u8; 4]>> = notes[1].songs.iter().map(|s| s.1.clone()).collect();
         for order in [3, 5] {
             let g = EventNGram::train(&train, order);
-            results.push(evaluate(&format!("event {order}-gram"), &g, &songs, threads));
+            results.push(evaluate(
+                &format!("event {order}-gram"),
+                &g,
+                &songs,
+                threads,
+            ));
         }
         results.push(evaluate("uniform over events", &UniformScorer, &songs, 1));
         if lstms.is_empty() {
@@ -69,7 +95,14 @@ pub fn run(a: &EvalArgs, split: Split, dirs: &[PathBuf]) -> anyhow::Result<()> {
     }
     if !lstms.is_empty() || !a.no_baselines {
         eprintln!("scoring the frame models ...");
-        for r in evaluate_models(&data, &lstms, split, a.max_songs, !a.no_baselines, a.refresh)? {
+        for r in evaluate_models(
+            &data,
+            &lstms,
+            split,
+            a.max_songs,
+            !a.no_baselines,
+            a.refresh,
+        )? {
             frame_models.push((r.model.clone(), r.nll_total));
         }
     }
@@ -82,7 +115,7 @@ pub fn run(a: &EvalArgs, split: Split, dirs: &[PathBuf]) -> anyhow::Result<()> {
                 .iter()
                 .map(|(m, f)| (m.clone(), *f, f * nesmm::score::NESMDB_RATE))
                 .collect(),
-            lakhnes_published_nats_per_second: nesmm::learn::transformer::eval::LAKHNES
+            lakhnes_published_nats_per_second: nesmm::learn::eval::event_eval::LAKHNES
                 .iter()
                 .map(|(l, v)| (l.to_string(), *v))
                 .collect(),

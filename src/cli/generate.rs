@@ -77,16 +77,20 @@ pub struct GenerateArgs {
 
 pub fn run(a: GenerateArgs) -> anyhow::Result<()> {
     let dir = match &a.model {
-        Some(d) if d.as_os_str() == "transformer" && !d.is_dir() => bundled_model_dir("transformer")?,
+        Some(d) if d.as_os_str() == "transformer" && !d.is_dir() => {
+            bundled_model_dir("transformer")?
+        }
         Some(d) => vae_decode::resolve_model_dir(d)?,
         None => bundled_model_dir("lstm-full")?,
     };
-    nesmm::learn::transformer::store::check_architecture(&dir)?;
-    if nesmm::learn::transformer::store::is_transformer(&dir) {
+    nesmm::learn::models::transformer_dir::check_architecture(&dir)?;
+    if nesmm::learn::models::transformer_dir::is_transformer(&dir) {
         return super::generate_transformer::run(&a, &dir);
     }
     if a.looped || a.window.is_some() || a.top_p != 1.0 {
-        anyhow::bail!("--loop, --window and --top-p work with the Transformer only (--model transformer)");
+        anyhow::bail!(
+            "--loop, --window and --top-p work with the Transformer only (--model transformer)"
+        );
     }
     if vae_decode::is_vae_dir(&dir)? {
         return run_vae(&a, &dir);

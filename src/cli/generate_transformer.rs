@@ -1,9 +1,9 @@
 //! `nesmm generate --model transformer`: sample a song from the event Transformer.
 
 use super::generate::{output_name, write_all, GenerateArgs};
-use nesmm::learn::transformer::infer::Decoder;
-use nesmm::learn::transformer::sample::{sample, SampleOptions};
-use nesmm::learn::transformer::store;
+use nesmm::learn::models::transformer_decoder::Decoder;
+use nesmm::learn::models::transformer_dir as store;
+use nesmm::learn::sample::transformer_sample::{sample, SampleOptions};
 use nesmm::output::OutputOptions;
 use nesmm::Region;
 use std::path::Path;

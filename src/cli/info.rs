@@ -62,6 +62,7 @@ pub fn with_hint(e: nesmm::Error, format: FileFormat) -> anyhow::Error {
             "the file holds a value its voice cannot play; fix it in the source".to_string()
         }
         nesmm::Error::Unsupported(_) => "see `nesmm convert --help` for what is supported".into(),
+        nesmm::Error::Model { .. } => "a model computation failed (shape, device or memory): check the model folder and --device".into(),
     };
     anyhow::anyhow!("{e}\nhint: {hint}")
 }

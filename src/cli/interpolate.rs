@@ -3,10 +3,10 @@
 use clap::Args;
 use nesmm::formats;
 use nesmm::learn::generate::bundled_model_dir;
-use nesmm::learn::vae_decode::{
-    interpolate, interpolation_rom, resolve_model_dir, VaeModel, VaeOptions,
-};
+use nesmm::learn::vae_decode::{interpolate, resolve_model_dir, VaeModel, VaeOptions};
 use nesmm::output::{write_songs, OutputOptions};
+use nesmm::rom::pipeline::{build_rom_from_scores, LoopMode, RomRequest};
+use nesmm::score::Score;
 use nesmm::viz::preview::{render_album_page, Audio, Download, EmbedMode, TrackPreview};
 use std::path::{Path, PathBuf};
 
@@ -66,7 +66,7 @@ pub fn run(a: InterpolateArgs) -> anyhow::Result<()> {
         let p = a.output.join(format!("{}.seprsco.pkl", s.name));
         formats::save_score(s, &p)?;
     }
-    let rom = interpolation_rom(&scores, "nesmm interpolation")?;
+    let rom = interpolation_rom(&scores)?;
     let rom_path = a.output.join("interpolation.nes");
     nesmm::io::write_atomic(&rom_path, &rom.bytes)?;
     // One album page: every step's piano roll, its WAV (linked, beside the page) and downloads.
@@ -112,4 +112,14 @@ pub fn vae_hint(e: nesmm::Error, dir: &Path) -> anyhow::Error {
          vae-full --out DIR`, or a bundled name (vae-full, vae-reduced)",
         dir.display()
     )
+}
+
+/// One ROM with the interpolation's steps as its songs, in order (NTSC, each song looping).
+fn interpolation_rom(steps: &[Score]) -> nesmm::Result<nesmm::rom::build::Rom> {
+    let req = RomRequest {
+        region: nesmm::Region::Ntsc,
+        loop_mode: LoopMode::Loop,
+        title: "nesmm interpolation".to_string(),
+    };
+    build_rom_from_scores(steps, &req)
 }

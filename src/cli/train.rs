@@ -210,7 +210,7 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
     eprintln!("reading {} ...", data.display());
     let notes = load_notes(&data, &[Split::Train, Split::Valid], a.max_songs)?;
     let vocab = if a.resume {
-        nesmm::learn::checkpoint::read_config(&out)
+        nesmm::learn::models::model_dir::read_config(&out)
             .map_err(|e| {
                 anyhow::anyhow!("{e}\nhint: --resume needs the folder of an earlier run (--out)")
             })?

@@ -2,11 +2,11 @@
 
 use super::train::TrainArgs;
 use nesmm::formats::nesmdb::Split;
+use nesmm::learn::data::event_windows::{Augment, EventSet};
+use nesmm::learn::data::events::EventVocab;
 use nesmm::learn::data::{default_data_path, load_notes};
-use nesmm::learn::transformer::data::{Augment, EventSet};
-use nesmm::learn::transformer::events::EventVocab;
-use nesmm::learn::transformer::store;
-use nesmm::learn::transformer::train::{train, Run, RunLimits, RunOptions};
+use nesmm::learn::train::transformer_checkpoint as store;
+use nesmm::learn::train::transformer_run::{train, Run, RunLimits, RunOptions};
 use std::path::PathBuf;
 
 /// The run's options: the CPU recipe with every given option applied.

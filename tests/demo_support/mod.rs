@@ -3,8 +3,8 @@
 
 use candle_core::{DType, Device};
 use candle_nn::{VarBuilder, VarMap};
-use nesmm::learn::checkpoint::{save_tensors, varmap_tensors, write_config, ModelFile};
 use nesmm::learn::lstm::{init_from_seed, ModelConfig, ModelKind, NoteLstm};
+use nesmm::learn::models::model_dir::{save_tensors, varmap_tensors, write_config, ModelFile};
 use nesmm::learn::vocab::Vocab;
 use nesmm::{Score, Voice};
 use std::path::Path;

@@ -1,0 +1,10 @@
+//! Data and tokens: NES-MDB songs read as notes ([`notes`]), encoded in a per-voice
+//! vocabulary ([`vocab`]) and cut into training windows and batches ([`dataset`]).
+
+pub mod dataset;
+pub mod event_windows;
+pub mod events;
+pub mod notes;
+pub mod vocab;
+
+pub use notes::{count_vocab, default_data_path, load_notes, SplitNotes};

@@ -1,0 +1,11 @@
+//! Evaluation: next-frame NLL of the models against the n-gram baselines ([`predict`]), the
+//! statistics of generated songs against the data's ([`stats`]), the reports that combine
+//! them ([`report`]) and the VAE's evaluation ([`vae_eval`]).
+
+pub mod event_eval;
+pub mod predict;
+pub mod report;
+pub mod stats;
+pub mod vae_eval;
+
+pub use predict::{evaluate, markdown_table, EvalResult, LstmPredictor};

@@ -1,0 +1,23 @@
+//! The note models: their configuration ([`config`]), the LSTMs ([`lstm`] with its fused
+//! recurrence, hand-written gradients and fast inference), the sequence VAEs ([`vae`]), the
+//! n-gram baselines ([`ngram`]), how a model scores a token set ([`scoring`]) and model
+//! directories on disk ([`model_dir`]). Nothing here imports training, sampling or evaluation.
+
+pub mod causal_softmax;
+pub mod config;
+pub mod event_ngram;
+pub mod fused_lstm;
+pub mod infer;
+pub mod lstm;
+pub(crate) mod lstm_cell;
+pub mod lstm_grad;
+pub(crate) mod lstm_recurrence;
+pub mod model_dir;
+pub mod ngram;
+pub mod scoring;
+pub mod transformer;
+pub mod transformer_decoder;
+pub mod transformer_dir;
+pub mod vae;
+
+pub use config::{ModelConfig, ModelKind, VaeConfig};

@@ -1,0 +1,20 @@
+//! Training: the options of a run ([`options`]), the model-kind switch ([`net`]), AdamW
+//! ([`optim`]), the device ([`device`]), the checkpoint ([`checkpoint`]) and progress
+//! ([`progress`]) that make resume exact, and the run itself ([`run`]).
+
+pub mod checkpoint;
+pub mod device;
+pub mod net;
+pub mod optim;
+pub mod options;
+pub mod progress;
+pub mod run;
+#[cfg(test)]
+mod tests;
+pub mod transformer_checkpoint;
+pub mod transformer_run;
+
+pub use device::TrainDevice;
+pub use options::TrainOptions;
+pub use progress::{EpochRecord, TrainState};
+pub use run::{train, TrainReport};

@@ -1,0 +1,575 @@
+//! Training the event Transformer: AdamW with warmup + cosine decay and global-norm clipping
+//! (the LSTM trainer's [`crate::learn::optim`]), windows of event tokens in an order drawn from
+//! `(seed, epoch)`, augmentation and dropout drawn from `(seed, step)`, validation on a fixed
+//! sample of valid-split windows every `valid_every` steps and on all of them after each epoch.
+//!
+//! Checkpoints are generations: `last/gen-STEP/` (weights, optimizer moments, progress) is
+//! written complete under a temporary name and renamed into place, so a kill leaves the old
+//! generation or the new one, never a mix; `--resume` continues from the newest one exactly.
+
+use super::transformer_checkpoint as store;
+use crate::error::{Error, Result};
+use crate::learn::data::event_windows::{
+    epoch_order, make_batch, Augment, EventSet, TokenBatch, Window,
+};
+use crate::learn::models::transformer::{init_from_seed, Transformer, TransformerConfig};
+use crate::learn::train::optim::{learning_rate, AdamW, AdamWParams};
+use candle_core::{DType, Device, Tensor};
+use candle_nn::{VarBuilder, VarMap};
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use std::time::Instant;
+
+/// Everything that shapes a run; stored in `training.json` and compared on `--resume`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunOptions {
+    pub model: TransformerConfig,
+    pub epochs: usize,
+    pub batch: usize,
+    pub lr: f64,
+    pub lr_floor: f64,
+    pub warmup: usize,
+    pub weight_decay: f64,
+    pub clip: f64,
+    pub seed: u64,
+    pub augment: Augment,
+    /// Songs per split used (None = all).
+    pub max_songs: Option<usize>,
+    /// Validate on the fixed sample every this many steps.
+    pub valid_every: usize,
+    /// Windows in the fixed validation sample.
+    pub valid_sample: usize,
+}
+
+impl RunOptions {
+    /// The CPU recipe: the model this 2-core machine trains in about 8 hours.
+    pub fn cpu_default(vocab: usize) -> RunOptions {
+        RunOptions {
+            model: TransformerConfig {
+                vocab,
+                d_model: 256,
+                layers: 4,
+                heads: 4,
+                d_ff: 1024,
+                dropout: 0.1,
+                context: 1024,
+                rope_base: 10000.0,
+            },
+            epochs: 4,
+            batch: 8,
+            lr: 1e-3,
+            lr_floor: 0.05,
+            warmup: 300,
+            weight_decay: 0.01,
+            clip: 1.0,
+            seed: 1,
+            augment: Augment::lakhnes(),
+            max_songs: None,
+            valid_every: 250,
+            valid_sample: 64,
+        }
+    }
+
+    /// Every option checked before any work; the message names the option and its range.
+    pub fn check(&self) -> std::result::Result<(), String> {
+        self.model.check()?;
+        let positive = [
+            ("--epochs", self.epochs),
+            ("--batch", self.batch),
+            ("--valid-every", self.valid_every),
+            ("--valid-sample", self.valid_sample),
+        ];
+        for (name, v) in positive {
+            if v == 0 {
+                return Err(format!("{name} 0 must be at least 1"));
+            }
+        }
+        if !(self.lr.is_finite() && self.lr > 0.0 && self.lr <= 1.0) {
+            return Err(format!("--lr {} must be in (0, 1]", self.lr));
+        }
+        if !(0.0..=1.0).contains(&self.lr_floor) || !(0.0..1.0).contains(&self.weight_decay) {
+            return Err("lr floor must be in 0..=1 and --weight-decay in 0..1".into());
+        }
+        if !(self.clip >= 0.0 && self.clip.is_finite()) {
+            return Err(format!("--clip {} must be 0 (off) or positive", self.clip));
+        }
+        if !(0..=12).contains(&self.augment.transpose) {
+            return Err(format!(
+                "--augment {} must be in 0..=12 semitones",
+                self.augment.transpose
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// One point of the training curve.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CurvePoint {
+    pub step: usize,
+    pub epoch: usize,
+    pub seconds: f64,
+    pub tokens_seen: u64,
+    /// Mean training NLL per token since the previous point.
+    pub train_nats_per_token: f64,
+    /// NLL per token and per second of music on the validation windows (the fixed sample, or
+    /// all windows when `full`).
+    pub valid_nats_per_token: f64,
+    pub valid_nats_per_second: f64,
+    pub full: bool,
+}
+
+/// Progress, saved in every checkpoint generation.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunState {
+    pub epoch: usize,
+    pub batch_in_epoch: usize,
+    pub step: usize,
+    pub best_valid: Option<f64>,
+    pub curve: Vec<CurvePoint>,
+    pub train_seconds: f64,
+    pub tokens_seen: u64,
+    /// Loss summed since the last curve point, and its token count.
+    pub pending_loss: f64,
+    pub pending_tokens: u64,
+}
+
+/// Limits of one invocation.
+#[derive(Debug, Clone, Default)]
+pub struct RunLimits {
+    pub max_steps: Option<usize>,
+    pub max_minutes: Option<f64>,
+    pub checkpoint_minutes: f64,
+    pub progress: bool,
+}
+
+/// Token NLL of `set`'s windows (no augmentation, no dropout): (nats per token, nats per
+/// second of music counted by the windows' frames).
+pub fn window_nll(
+    model: &Transformer,
+    set: &EventSet,
+    windows: &[Window],
+    batch: usize,
+) -> Result<(f64, f64)> {
+    let ctx = model.config.context;
+    let mut rng = StdRng::seed_from_u64(0);
+    let (mut nll, mut tokens, mut frames) = (0f64, 0usize, 0usize);
+    for chunk in windows.chunks(batch.max(1)) {
+        let rows: Vec<Vec<u16>> = chunk
+            .iter()
+            .map(|w| set.window_tokens(w, ctx, &Augment::none(), &mut rng))
+            .collect();
+        for row in &rows {
+            frames += row
+                .iter()
+                .skip(1)
+                .map(|&t| crate::learn::data::events::EventVocab::frames(t))
+                .sum::<usize>();
+        }
+        let b = make_batch(&rows, ctx);
+        let (x, y, m) = tensors(&b, &model.device()).map_err(Error::model("validation batch"))?;
+        let loss = model
+            .nll(&x, &y, &m, None)
+            .map_err(Error::model("validation"))?;
+        nll += loss
+            .to_scalar::<f32>()
+            .map_err(Error::model("validation"))? as f64;
+        tokens += b.count();
+    }
+    let seconds = frames as f64 / crate::score::NESMDB_RATE;
+    Ok((nll / tokens.max(1) as f64, nll / seconds.max(1e-9)))
+}
+
+fn tensors(b: &TokenBatch, dev: &Device) -> candle_core::Result<(Tensor, Tensor, Tensor)> {
+    let shape = (b.batch, b.context);
+    Ok((
+        Tensor::from_vec(b.inputs.clone(), shape, dev)?,
+        Tensor::from_vec(b.targets.clone(), shape, dev)?,
+        Tensor::from_vec(b.mask.clone(), shape, dev)?,
+    ))
+}
+
+/// A run in progress: the model, its optimizer, data and progress.
+pub struct Run<'a> {
+    pub opts: RunOptions,
+    pub state: RunState,
+    pub varmap: VarMap,
+    pub model: Transformer,
+    pub optim: AdamW,
+    train: &'a EventSet,
+    valid: &'a EventSet,
+    windows: Vec<Window>,
+    valid_windows: Vec<Window>,
+    valid_sample: Vec<Window>,
+}
+
+impl<'a> Run<'a> {
+    /// A new run, or the newest checkpoint generation in `out` when `resume`.
+    pub fn open(
+        opts: RunOptions,
+        train: &'a EventSet,
+        valid: &'a EventSet,
+        dev: &Device,
+        out: &Path,
+        resume: bool,
+    ) -> Result<Run<'a>> {
+        opts.check().map_err(|e| Error::Unsupported(e))?;
+        let varmap = VarMap::new();
+        let vb = VarBuilder::from_varmap(&varmap, DType::F32, dev);
+        let model =
+            Transformer::new(opts.model.clone(), vb).map_err(Error::model("building the model"))?;
+        init_from_seed(&varmap, &opts.model, opts.seed).map_err(Error::model("initialising"))?;
+        let params = AdamWParams {
+            weight_decay: opts.weight_decay,
+            clip_norm: opts.clip,
+            ..AdamWParams::default()
+        };
+        let mut optim = AdamW::new(&varmap, params).map_err(Error::model("optimizer"))?;
+        let mut state = RunState::default();
+        if resume {
+            match store::newest_generation(out)? {
+                Some(gen) => {
+                    state = store::load_generation(&gen, &varmap, &mut optim)?;
+                    eprintln!("resuming from {} (step {})", gen.display(), state.step);
+                }
+                None => eprintln!(
+                    "{}: no checkpoint yet; starting the run from the beginning",
+                    out.display()
+                ),
+            }
+        }
+        let ctx = opts.model.context;
+        let windows = train.windows(ctx);
+        let valid_windows = valid.windows(ctx);
+        let n = opts.valid_sample.min(valid_windows.len()).max(1);
+        let valid_sample = (0..n)
+            .map(|i| valid_windows[i * valid_windows.len() / n].clone())
+            .collect();
+        Ok(Run {
+            opts,
+            state,
+            varmap,
+            model,
+            optim,
+            train,
+            valid,
+            windows,
+            valid_windows,
+            valid_sample,
+        })
+    }
+
+    /// Optimizer steps per epoch.
+    pub fn steps_per_epoch(&self) -> usize {
+        self.windows.len().div_ceil(self.opts.batch)
+    }
+
+    /// Optimizer steps of the whole run.
+    pub fn total_steps(&self) -> usize {
+        self.steps_per_epoch() * self.opts.epochs
+    }
+
+    /// Whether every epoch is done.
+    pub fn finished(&self) -> bool {
+        self.state.epoch >= self.opts.epochs
+    }
+
+    /// One optimizer step on the next batch; returns its mean NLL per token.
+    pub fn step(&mut self) -> Result<f64> {
+        let o = &self.opts;
+        let order = epoch_order(self.windows.len(), o.seed, self.state.epoch);
+        let from = self.state.batch_in_epoch * o.batch;
+        let mut rng = StdRng::seed_from_u64(
+            o.seed ^ (self.state.step as u64).wrapping_mul(0xA076_1D64_78BD_642F),
+        );
+        let rows: Vec<Vec<u16>> = order[from..(from + o.batch).min(order.len())]
+            .iter()
+            .map(|&i| {
+                self.train.window_tokens(
+                    &self.windows[i as usize],
+                    o.model.context,
+                    &o.augment,
+                    &mut rng,
+                )
+            })
+            .collect();
+        let b = make_batch(&rows, o.model.context);
+        let (x, y, m) = tensors(&b, &self.model.device()).map_err(Error::model("batch"))?;
+        let count = b.count().max(1);
+        let loss = (self
+            .model
+            .nll(&x, &y, &m, Some(&mut rng))
+            .map_err(Error::model("forward"))?
+            / count as f64)
+            .map_err(Error::model("forward"))?;
+        let value = loss.to_scalar::<f32>().map_err(Error::model("loss"))? as f64;
+        let grads = loss.backward().map_err(Error::model("backward"))?;
+        let lr = learning_rate(
+            self.state.step,
+            self.total_steps(),
+            o.warmup,
+            o.lr,
+            o.lr_floor,
+        );
+        self.optim
+            .step(&grads, lr)
+            .map_err(Error::model("optimizer step"))?;
+        self.state.step += 1;
+        self.state.batch_in_epoch += 1;
+        self.state.tokens_seen += count as u64;
+        self.state.pending_loss += value * count as f64;
+        self.state.pending_tokens += count as u64;
+        if self.state.batch_in_epoch >= self.steps_per_epoch() {
+            self.state.epoch += 1;
+            self.state.batch_in_epoch = 0;
+        }
+        Ok(value)
+    }
+
+    /// Validates (the fixed sample, or every valid window when `full`) and adds a curve
+    /// point; returns whether the weights are the best so far.
+    pub fn validate(&mut self, full: bool) -> Result<bool> {
+        let windows = if full {
+            &self.valid_windows
+        } else {
+            &self.valid_sample
+        };
+        let (per_token, per_second) =
+            window_nll(&self.model, self.valid, windows, self.opts.batch)?;
+        let s = &mut self.state;
+        let train = match (full, s.curve.last()) {
+            // The full pass follows the sampled one at the epoch's end: the same training figure.
+            (true, Some(p)) if p.step == s.step => p.train_nats_per_token,
+            _ => s.pending_loss / s.pending_tokens.max(1) as f64,
+        };
+        s.curve.push(CurvePoint {
+            step: s.step,
+            epoch: s.epoch,
+            seconds: s.train_seconds,
+            tokens_seen: s.tokens_seen,
+            train_nats_per_token: train,
+            valid_nats_per_token: per_token,
+            valid_nats_per_second: per_second,
+            full,
+        });
+        s.pending_loss = 0.0;
+        s.pending_tokens = 0;
+        // Best is judged on the fixed sample, the one measure taken throughout the run.
+        let best = !full && s.best_valid.is_none_or(|b| per_token < b);
+        if best {
+            s.best_valid = Some(per_token);
+        }
+        Ok(best)
+    }
+}
+
+/// Trains until the run is finished or a limit is reached, checkpointing into `out`.
+pub fn train(run: &mut Run, out: &Path, limits: &RunLimits) -> Result<()> {
+    let started = Instant::now();
+    let mut last_save = Instant::now();
+    let mut tick = Instant::now();
+    let bar = limits.progress.then(|| {
+        let bar = indicatif::ProgressBar::new(run.total_steps() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{elapsed_precise} [{bar:30}] {pos}/{len} steps {msg}",
+            )
+            .expect("valid template"),
+        );
+        bar.set_position(run.state.step as u64);
+        bar
+    });
+    store::write_run(out, &run.opts, &run.state)?;
+    while !run.finished() {
+        if limits.max_steps.is_some_and(|m| run.state.step >= m)
+            || limits
+                .max_minutes
+                .is_some_and(|m| started.elapsed().as_secs_f64() >= m * 60.0)
+        {
+            break;
+        }
+        let epoch = run.state.epoch;
+        let loss = run.step()?;
+        run.state.train_seconds += tick.elapsed().as_secs_f64();
+        if let Some(bar) = &bar {
+            bar.set_position(run.state.step as u64);
+            bar.set_message(format!("epoch {} loss {loss:.3} nats/token", epoch + 1));
+        }
+        let epoch_done = run.state.epoch != epoch;
+        if run.state.step % run.opts.valid_every == 0 || epoch_done {
+            if run.validate(false)? {
+                store::save_best(out, &run.opts, &run.varmap)?;
+            }
+            if epoch_done {
+                run.validate(true)?;
+            }
+            let p = run.state.curve.last().expect("just pushed");
+            let line = format!(
+                "step {} epoch {}: train {:.4} valid {:.4} nats/token ({:.2} nats/s)",
+                p.step,
+                p.epoch,
+                p.train_nats_per_token,
+                p.valid_nats_per_token,
+                p.valid_nats_per_second
+            );
+            match &bar {
+                Some(bar) => bar.println(line),
+                None => eprintln!("{line}"),
+            }
+        }
+        if epoch_done || last_save.elapsed().as_secs_f64() >= limits.checkpoint_minutes * 60.0 {
+            store::save_generation(out, &run.opts, &run.state, &run.varmap, &run.optim)?;
+            last_save = Instant::now();
+        }
+        tick = Instant::now();
+    }
+    store::save_generation(out, &run.opts, &run.state, &run.varmap, &run.optim)?;
+    if !out.join("model.safetensors").exists() {
+        store::save_best(out, &run.opts, &run.varmap)?;
+    }
+    if let Some(bar) = bar {
+        bar.finish();
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::learn::models::model_dir::varmap_tensors;
+
+    fn set(n: usize, salt: usize) -> EventSet {
+        let songs = (0..n)
+            .map(|s| {
+                let notes = (0..150 + 40 * s)
+                    .map(|i| {
+                        let k = i + s * salt;
+                        [
+                            40 + (k / 3 % 12) as u8,
+                            50 + (k / 5 % 7) as u8,
+                            30 + (k / 7 % 5) as u8,
+                            (k % 3) as u8,
+                        ]
+                    })
+                    .collect();
+                (format!("song{s}"), notes)
+            })
+            .collect();
+        EventSet::new(songs).unwrap()
+    }
+
+    fn opts() -> RunOptions {
+        let mut o = RunOptions::cpu_default(crate::learn::data::events::EventVocab::size());
+        o.model.d_model = 16;
+        o.model.layers = 1;
+        o.model.heads = 2;
+        o.model.d_ff = 32;
+        o.model.context = 48;
+        o.batch = 3;
+        o.warmup = 2;
+        o.epochs = 2;
+        o.valid_every = 2;
+        o.valid_sample = 2;
+        o
+    }
+
+    fn weights(run: &Run) -> Vec<(String, Vec<f32>)> {
+        let mut w: Vec<(String, Vec<f32>)> = varmap_tensors(&run.varmap)
+            .into_iter()
+            .map(|(k, t)| (k, t.flatten_all().unwrap().to_vec1::<f32>().unwrap()))
+            .collect();
+        w.sort_by(|a, b| a.0.cmp(&b.0));
+        w
+    }
+
+    #[test]
+    fn a_resumed_run_ends_with_the_same_weights_bit_for_bit() {
+        let (train_set, valid_set) = (set(4, 1), set(2, 5));
+        let dir = tempfile::tempdir().unwrap();
+        let limits = |steps| RunLimits {
+            max_steps: Some(steps),
+            checkpoint_minutes: 1e9,
+            ..RunLimits::default()
+        };
+        let straight_dir = dir.path().join("straight");
+        let mut straight = Run::open(
+            opts(),
+            &train_set,
+            &valid_set,
+            &Device::Cpu,
+            &straight_dir,
+            false,
+        )
+        .unwrap();
+        train(&mut straight, &straight_dir, &limits(20)).unwrap();
+        assert_eq!(straight.state.step, 20);
+        assert!(straight.steps_per_epoch() < 20, "the run crosses an epoch");
+
+        let broken_dir = dir.path().join("broken");
+        for stop in [5, 13, 20] {
+            let mut run = Run::open(
+                opts(),
+                &train_set,
+                &valid_set,
+                &Device::Cpu,
+                &broken_dir,
+                stop > 5,
+            )
+            .unwrap();
+            train(&mut run, &broken_dir, &limits(stop)).unwrap();
+            assert_eq!(run.state.step, stop);
+            if stop == 20 {
+                assert_eq!(weights(&run), weights(&straight));
+                let key = |r: &Run| -> Vec<(usize, u64, String)> {
+                    let c = &r.state.curve;
+                    c.iter()
+                        .map(|p| {
+                            (
+                                p.step,
+                                p.tokens_seen,
+                                format!("{:.9}", p.valid_nats_per_token),
+                            )
+                        })
+                        .collect()
+                };
+                assert_eq!(key(&run), key(&straight));
+            }
+        }
+        // One complete generation is kept; a half-written one is ignored and removed.
+        let last = broken_dir.join("last");
+        std::fs::create_dir_all(last.join(".tmp-gen-000000029-1")).unwrap();
+        let gen = store::newest_generation(&broken_dir).unwrap().unwrap();
+        assert!(gen.ends_with("gen-000000020"), "{gen:?}");
+        assert_eq!(std::fs::read_dir(&last).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn the_loss_falls_on_real_structure() {
+        let (train_set, valid_set) = (set(4, 1), set(2, 1));
+        let dir = tempfile::tempdir().unwrap();
+        let mut o = opts();
+        o.lr = 3e-3;
+        o.epochs = 30;
+        o.augment = Augment::none();
+        o.model.dropout = 0.0;
+        let mut run =
+            Run::open(o, &train_set, &valid_set, &Device::Cpu, dir.path(), false).unwrap();
+        let first = run.validate(false).unwrap();
+        assert!(first);
+        let before = run.state.curve[0].valid_nats_per_token;
+        train(
+            &mut run,
+            dir.path(),
+            &RunLimits {
+                max_steps: Some(60),
+                checkpoint_minutes: 1e9,
+                ..RunLimits::default()
+            },
+        )
+        .unwrap();
+        let after = run.state.curve.last().unwrap().valid_nats_per_token;
+        assert!(after < before * 0.6, "{before} -> {after}");
+    }
+}
