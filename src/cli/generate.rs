@@ -27,7 +27,7 @@ pub struct GenerateArgs {
     #[arg(long)]
     pub primer: Option<PathBuf>,
     /// How much of the primer to keep.
-    #[arg(long, default_value_t = 4.0)]
+    #[arg(long, default_value_t = 4.0, allow_negative_numbers = true)]
     pub primer_seconds: f64,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -38,7 +38,7 @@ pub struct GenerateArgs {
     #[arg(long, default_value_t = 0)]
     pub top_k: usize,
     /// Length in seconds (primer included).
-    #[arg(long, default_value_t = 30.0)]
+    #[arg(long, default_value_t = 30.0, allow_negative_numbers = true)]
     pub seconds: f64,
     /// VAE: correlation of successive windows' latents (0 = independent windows).
     #[arg(long, default_value_t = 0.8)]
@@ -62,6 +62,13 @@ pub struct GenerateArgs {
 }
 
 pub fn run(a: GenerateArgs) -> anyhow::Result<()> {
+    GenerateOptions {
+        seconds: a.seconds,
+        primer_seconds: a.primer_seconds,
+        temperature: a.temperature,
+        ..Default::default()
+    }
+    .check()?;
     let dir = match &a.model {
         Some(d) => vae_decode::resolve_model_dir(d)?,
         None => bundled_model_dir("lstm-full")?,
