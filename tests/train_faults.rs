@@ -122,6 +122,21 @@ fn a_run_killed_at_any_checkpoint_operation_resumes_to_the_same_bytes() {
         }
         assert_eq!(o.status.code(), Some(KILLED_EXIT), "k={k}: {}", stderr(&o));
         killed += 1;
+        if !out.join("model.safetensors").exists() {
+            // Killed before the first validation: generate says what the folder lacks.
+            let g = Command::new(env!("CARGO_BIN_EXE_nesmm"))
+                .args(["generate", "--seconds", "1", "--model"])
+                .arg(&out)
+                .arg("-o")
+                .arg(base.path().join("g.mid"))
+                .output()
+                .unwrap();
+            assert!(
+                stderr(&g).contains("no trained weights yet"),
+                "{}",
+                stderr(&g)
+            );
+        }
         let r = nesmm(data.path(), &out, &["--max-steps", "6", "--resume"], None);
         assert!(r.status.success(), "k={k}: {}", stderr(&r));
         let said = stderr(&r);
@@ -256,7 +271,7 @@ fn numbers_are_checked_before_the_data_is_read() {
     let missing = d.path().join("no-data-here");
     for (flag, value, accepted) in [
         ("--lr", "-1", "1e-9 to 10"),
-        ("--max-steps", "0", "1 to"),
+        ("--max-steps", "0", "at least 1"),
         ("--batch", "0", "1 to 4096"),
         ("--dropout", "1.5", "0 to 0.999"),
     ] {

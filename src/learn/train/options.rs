@@ -156,8 +156,14 @@ impl TrainOptions {
     /// Checks every number before any work is done; an error names the flag and the accepted
     /// range.
     pub fn check(&self) -> Result<()> {
-        let pos =
-            |name: &str, v: usize, hi: usize| check_range(name, v, 1, hi, &format!("1 to {hi}"));
+        let pos = |name: &str, v: usize, hi: usize| {
+            let accepted = if hi == usize::MAX {
+                "at least 1".to_string()
+            } else {
+                format!("1 to {hi}")
+            };
+            check_range(name, v, 1, hi, &accepted)
+        };
         pos("epochs", self.epochs, 1_000_000)?;
         pos("batch", self.batch, 4096)?;
         pos("seq", self.seq, 4096)?;
