@@ -89,7 +89,7 @@ pub const DEMO_SAMPLE_RATE: u32 = 44_100;
 pub fn make_demo(opts: &DemoOptions, step: &mut dyn FnMut(usize)) -> Result<DemoFiles> {
     step(0);
     let model_dir = match &opts.model {
-        Some(d) => d.clone(),
+        Some(d) => crate::learn::sample::vae_decode::resolve_model_dir(d)?,
         None => bundled_model_dir("lstm-full")?,
     };
     if !model_dir.join("config.json").is_file() {

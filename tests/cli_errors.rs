@@ -414,7 +414,7 @@ fn lengths_out_of_range() {
     ] {
         let e = fails(&args, &[]);
         assert!(
-            e.contains("--seconds") && e.contains("0..3600"),
+            e.contains("--seconds") && e.contains("accepted: more than 0, at most 3600"),
             "{args:?}: {e}"
         );
     }

@@ -163,6 +163,35 @@ fn demo_with_the_bundled_model() {
         .contains("nesmm-demo-11"));
 }
 
+/// `--model` takes the bundled names as `generate` does.
+#[test]
+fn demo_takes_a_bundled_model_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo");
+    let args = [
+        "demo",
+        "--model",
+        "lstm-reduced",
+        "--seed",
+        "3",
+        "--seconds",
+        "4",
+        "-o",
+    ];
+    let o = nesmm(&[&args[..], &[out.to_str().unwrap()]].concat());
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    let score = nesmm::formats::load_score(&out.join("nesmm-demo-3.mid")).unwrap();
+    // The reduced model plays pulse 1 only.
+    assert_eq!(
+        score
+            .notes(nesmm::Voice::Triangle)
+            .filter(|n| *n != 0)
+            .count(),
+        0
+    );
+}
+
 #[test]
 fn demo_with_a_folder_that_is_not_a_model_says_so() {
     let dir = tempfile::tempdir().unwrap();

@@ -40,12 +40,33 @@ fn fails(args: &[&str]) -> String {
 }
 
 const TINY: [&str; 16] = [
-    "--max-songs", "3", "--d-model", "32", "--layers", "1", "--heads", "2", "--d-ff", "64",
-    "--context", "64", "--batch", "2", "--valid-every", "4",
+    "--max-songs",
+    "3",
+    "--d-model",
+    "32",
+    "--layers",
+    "1",
+    "--heads",
+    "2",
+    "--d-ff",
+    "64",
+    "--context",
+    "64",
+    "--batch",
+    "2",
+    "--valid-every",
+    "4",
 ];
 
 fn train(out: &Path, extra: &[&str]) -> String {
-    let mut args = vec!["train", "--model", "transformer", "--quiet", "--out", out.to_str().unwrap()];
+    let mut args = vec![
+        "train",
+        "--model",
+        "transformer",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ];
     args.extend_from_slice(&TINY);
     args.extend_from_slice(extra);
     ok(&args)
@@ -53,7 +74,12 @@ fn train(out: &Path, extra: &[&str]) -> String {
 
 fn weights(dir: &Path) -> Vec<u8> {
     let last = dir.join("last");
-    let gen = std::fs::read_dir(&last).unwrap().next().unwrap().unwrap().path();
+    let gen = std::fs::read_dir(&last)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
     std::fs::read(gen.join("model.safetensors")).unwrap()
 }
 
@@ -67,26 +93,63 @@ fn a_tiny_transformer_trains_resumes_generates_and_is_scored() {
     // Stopped at 4 steps, resumed to 10: the same weights, byte for byte.
     train(&broken, &["--max-steps", "4"]);
     let refused = fails(&[
-        "train", "--model", "transformer", "--out", broken.to_str().unwrap(), "--max-steps", "10",
+        "train",
+        "--model",
+        "transformer",
+        "--out",
+        broken.to_str().unwrap(),
+        "--max-steps",
+        "10",
     ]);
-    assert!(refused.contains("already holds") && refused.contains("--resume"), "{refused}");
+    assert!(
+        refused.contains("already holds") && refused.contains("--resume"),
+        "{refused}"
+    );
     let refused = fails(&[
-        "train", "--model", "transformer", "--resume", "--d-model", "48", "--out",
+        "train",
+        "--model",
+        "transformer",
+        "--resume",
+        "--d-model",
+        "48",
+        "--out",
         broken.to_str().unwrap(),
     ]);
-    assert!(refused.contains("model.d_model (stored 32, given 48)"), "{refused}");
+    assert!(
+        refused.contains("model.d_model (stored 32, given 48)"),
+        "{refused}"
+    );
     let resumed = ok(&[
-        "train", "--model", "transformer", "--resume", "--quiet", "--max-steps", "10", "--out",
+        "train",
+        "--model",
+        "transformer",
+        "--resume",
+        "--quiet",
+        "--max-steps",
+        "10",
+        "--out",
         broken.to_str().unwrap(),
     ]);
-    assert!(resumed.contains("resuming from") && resumed.contains("(step 4)"), "{resumed}");
+    assert!(
+        resumed.contains("resuming from") && resumed.contains("(step 4)"),
+        "{resumed}"
+    );
     assert_eq!(weights(&straight), weights(&broken));
 
     // Generation: deterministic by seed, the length asked, a loop point with --loop.
     let dir = straight.to_str().unwrap();
     let song = |seed: &str, name: &str, extra: &[&str]| -> (String, Vec<u8>) {
         let path = tmp.path().join(name);
-        let mut args = vec!["generate", "--model", dir, "--seconds", "6", "--seed", seed, "-o"];
+        let mut args = vec![
+            "generate",
+            "--model",
+            dir,
+            "--seconds",
+            "6",
+            "--seed",
+            seed,
+            "-o",
+        ];
         args.push(path.to_str().unwrap());
         args.extend_from_slice(extra);
         let log = ok(&args);
@@ -98,38 +161,100 @@ fn a_tiny_transformer_trains_resumes_generates_and_is_scored() {
     assert_eq!(a, b);
     assert_ne!(a, c);
     let (log, _) = song("5", "l.mid", &["--loop", "--top-p", "0.9"]);
-    assert!(log.contains("loop: intro") && log.contains("nats/token against the song's mean"), "{log}");
+    assert!(
+        log.contains("loop: intro") && log.contains("nats/token against the song's mean"),
+        "{log}"
+    );
     let info = ok(&["info", tmp.path().join("l.mid").to_str().unwrap()]);
     assert!(info.contains("loop"), "{info}");
 
     // Evaluation in nats per second, as JSON.
     let json = tmp.path().join("eval.json");
-    ok(&["eval", "--model", dir, "--max-songs", "2", "--no-baselines", "--json", json.to_str().unwrap()]);
+    ok(&[
+        "eval",
+        "--model",
+        dir,
+        "--max-songs",
+        "2",
+        "--no-baselines",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     let m = &v["event_models"][0];
-    let (per_s, per_f) = (m["nats_per_second"].as_f64().unwrap(), m["nats_per_frame"].as_f64().unwrap());
+    let (per_s, per_f) = (
+        m["nats_per_second"].as_f64().unwrap(),
+        m["nats_per_frame"].as_f64().unwrap(),
+    );
     assert!(per_s > 1.0 && (per_s / 24.0 - per_f).abs() < 1e-9, "{m}");
 
     // Bad input: a window past what the model allows, a primer shorter than asked, a
     // checkpoint of the wrong shape, an unknown architecture.
-    let e = fails(&["generate", "--model", dir, "--window", "100000", "-o", "/tmp/x.mid"]);
-    assert!(e.contains("--window 100000 is longer than the model allows"), "{e}");
+    let e = fails(&[
+        "generate",
+        "--model",
+        dir,
+        "--window",
+        "100000",
+        "-o",
+        "/tmp/x.mid",
+    ]);
+    assert!(
+        e.contains("--window 100000 is longer than the model allows"),
+        "{e}"
+    );
     let primer = tmp.path().join("a.mid");
     let e = fails(&[
-        "generate", "--model", dir, "--primer", primer.to_str().unwrap(), "--primer-seconds", "60",
-        "-o", "/tmp/x.mid",
+        "generate",
+        "--model",
+        dir,
+        "--primer",
+        primer.to_str().unwrap(),
+        "--primer-seconds",
+        "60",
+        "-o",
+        "/tmp/x.mid",
     ]);
-    assert!(e.contains("shorter than the 60 s asked") && e.contains("a.mid"), "{e}");
+    assert!(
+        e.contains("shorter than the 60 s asked") && e.contains("a.mid"),
+        "{e}"
+    );
     let wrong = tmp.path().join("wrong");
     std::fs::create_dir_all(&wrong).unwrap();
     let cfg = std::fs::read_to_string(straight.join("config.json")).unwrap();
-    std::fs::write(wrong.join("config.json"), cfg.replace("\"d_model\": 32", "\"d_model\": 16")).unwrap();
-    std::fs::copy(straight.join("model.safetensors"), wrong.join("model.safetensors")).unwrap();
-    let e = fails(&["generate", "--model", wrong.to_str().unwrap(), "-o", "/tmp/x.mid"]);
-    assert!(e.contains("model.safetensors") && e.contains("shape"), "{e}");
+    std::fs::write(
+        wrong.join("config.json"),
+        cfg.replace("\"d_model\": 32", "\"d_model\": 16"),
+    )
+    .unwrap();
+    std::fs::copy(
+        straight.join("model.safetensors"),
+        wrong.join("model.safetensors"),
+    )
+    .unwrap();
+    let e = fails(&[
+        "generate",
+        "--model",
+        wrong.to_str().unwrap(),
+        "-o",
+        "/tmp/x.mid",
+    ]);
+    assert!(
+        e.contains("model.safetensors") && e.contains("shape"),
+        "{e}"
+    );
     std::fs::write(wrong.join("config.json"), "{\"architecture\": \"mamba\"}").unwrap();
-    let e = fails(&["generate", "--model", wrong.to_str().unwrap(), "-o", "/tmp/x.mid"]);
-    assert!(e.contains("config.json") && e.contains("unknown architecture \"mamba\""), "{e}");
+    let e = fails(&[
+        "generate",
+        "--model",
+        wrong.to_str().unwrap(),
+        "-o",
+        "/tmp/x.mid",
+    ]);
+    assert!(
+        e.contains("config.json") && e.contains("unknown architecture \"mamba\""),
+        "{e}"
+    );
 }
 
 #[test]
@@ -143,7 +268,15 @@ fn bad_transformer_options_are_refused_before_any_work() {
         (vec!["--batch", "0"], "--batch 0 must be at least 1"),
         (vec!["--context", "1"], "context 1 must be at least 2"),
     ] {
-        let mut full = vec!["train", "--model", "transformer", "--out", out, "--data", "/nonexistent.tar.gz"];
+        let mut full = vec![
+            "train",
+            "--model",
+            "transformer",
+            "--out",
+            out,
+            "--data",
+            "/nonexistent.tar.gz",
+        ];
         full.extend(args);
         let e = fails(&full);
         assert!(e.contains(said), "{e}");

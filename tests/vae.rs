@@ -147,18 +147,12 @@ fn shapes_of_encoder_decoder_and_loss_parts() {
 #[test]
 fn tiny_vae_trains_and_keeps_its_latents_active() {
     let (dir, songs) = trained();
-    let state: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join("last/state.json")).unwrap())
-            .unwrap();
+    let state: serde_json::Value = latest(dir.path()).state().unwrap();
     let hist = state["history"].as_array().unwrap();
     let first = hist[0]["valid_nll"].as_f64().unwrap();
     let last = hist[hist.len() - 1]["valid_nll"].as_f64().unwrap();
     assert!(last < 0.5 * first, "-ELBO/frame {first} -> {last}");
-    for f in [
-        "config.json",
-        "model.safetensors",
-        "last/optimizer.safetensors",
-    ] {
+    for f in ["config.json", "model.safetensors", "checkpoints"] {
         assert!(dir.path().join(f).exists(), "{f}");
     }
     let model = VaeModel::load(dir.path()).unwrap();
@@ -318,8 +312,8 @@ fn vae_resume_continues_exactly() {
     o.max_steps = Some(6);
     let r = train(&tr, &va, &o, b.path(), true).unwrap();
     assert_eq!(r.state.step, 6);
-    let ta = model_dir::load_tensors(&a.path().join("last/model.safetensors")).unwrap();
-    let tb = model_dir::load_tensors(&b.path().join("last/model.safetensors")).unwrap();
+    let ta = latest(a.path()).tensors("model").unwrap();
+    let tb = latest(b.path()).tensors("model").unwrap();
     assert!(
         ta.keys().any(|k| k.starts_with("enc.")),
         "the encoder is saved"
@@ -331,7 +325,7 @@ fn vae_resume_continues_exactly() {
     let c = tempfile::tempdir().unwrap();
     o.max_steps = Some(3);
     train(&tr, &va, &o, c.path(), false).unwrap();
-    let tc = model_dir::load_tensors(&c.path().join("last/model.safetensors")).unwrap();
+    let tc = latest(c.path()).tensors("model").unwrap();
     assert!(ta.iter().any(|(k, x)| x
         .sub(&tc[k])
         .unwrap()
@@ -605,4 +599,10 @@ fn bundled_vae_on_nesmdb_test_songs() {
     assert_eq!(reference.songs, 3);
     let table = nesmm::learn::stats::markdown_table(&rows, &reference);
     assert!(table.contains("vae-full samples"), "{table}");
+}
+
+/// The newest checkpoint generation of a training folder.
+fn latest(dir: &std::path::Path) -> nesmm::learn::train::checkpoint::Generation {
+    let ck = nesmm::learn::train::checkpoint::Checkpoints::open(dir).unwrap();
+    ck.latest().expect("a checkpoint").clone()
 }

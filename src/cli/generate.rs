@@ -27,7 +27,7 @@ pub struct GenerateArgs {
     #[arg(long)]
     pub primer: Option<PathBuf>,
     /// How much of the primer to keep.
-    #[arg(long, default_value_t = 4.0)]
+    #[arg(long, default_value_t = 4.0, allow_negative_numbers = true)]
     pub primer_seconds: f64,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -52,7 +52,7 @@ pub struct GenerateArgs {
     #[arg(long = "loop")]
     pub looped: bool,
     /// Length in seconds (primer included).
-    #[arg(long, default_value_t = 30.0)]
+    #[arg(long, default_value_t = 30.0, allow_negative_numbers = true)]
     pub seconds: f64,
     /// VAE: correlation of successive windows' latents (0 = independent windows).
     #[arg(long, default_value_t = 0.8)]
@@ -76,6 +76,13 @@ pub struct GenerateArgs {
 }
 
 pub fn run(a: GenerateArgs) -> anyhow::Result<()> {
+    GenerateOptions {
+        seconds: a.seconds,
+        primer_seconds: a.primer_seconds,
+        temperature: a.temperature,
+        ..Default::default()
+    }
+    .check()?;
     let dir = match &a.model {
         Some(d) if d.as_os_str() == "transformer" && !d.is_dir() => {
             bundled_model_dir("transformer")?

@@ -35,7 +35,7 @@ fn options(a: &TrainArgs) -> RunOptions {
             }
         };
     }
-    o.seed = a.seed;
+    o.seed = a.seed.unwrap_or(d.seed);
     o.max_songs = a.max_songs;
     o.valid_every = a.valid_every.unwrap_or(d.valid_every);
     o
@@ -78,6 +78,8 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
     if a.device != nesmm::learn::train::TrainDevice::Cpu && !cfg!(feature = "cuda") {
         anyhow::bail!("--device {:?} needs a build with --features cuda", a.device);
     }
+    // One writer per folder, taken before anything in it is read.
+    let _lock = nesmm::learn::train::lock::FolderLock::acquire(&out)?;
     let stored = store::stored_options(&out)?;
     if a.resume {
         if let Some(s) = &stored {
@@ -126,10 +128,11 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
     let limits = RunLimits {
         max_steps: a.max_steps,
         max_minutes: a.max_minutes,
-        checkpoint_minutes: a.checkpoint_minutes,
+        checkpoint_minutes: a.checkpoint_minutes.unwrap_or(10.0),
         progress: !a.quiet,
     };
-    train(&mut run, &out, &limits)?;
+    nesmm::learn::train::stop::catch_signals()?;
+    let stopped = train(&mut run, &out, &limits)?;
     eprintln!(
         "done: {} of {} steps, {:.0} tokens/s, best sampled valid NLL {:.4} nats/token",
         run.state.step,
@@ -137,6 +140,13 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
         run.state.tokens_seen as f64 / run.state.train_seconds.max(1e-9),
         run.state.best_valid.unwrap_or(f64::NAN)
     );
+    if let Some(sig) = stopped {
+        eprintln!(
+            "checkpoint saved; continue with --resume --out {}",
+            out.display()
+        );
+        std::process::exit(128 + sig);
+    }
     Ok(())
 }
 
@@ -160,7 +170,7 @@ fn given_option(a: &TrainArgs, difference: &str) -> bool {
         n if n.starts_with("augment") => a.augment.is_some(),
         // Always on the command line (with a default): a difference is a real one.
         "max_songs" => a.max_songs.is_some(),
-        "seed" => true,
+        "seed" => a.seed.is_some(),
         _ => true,
     }
 }

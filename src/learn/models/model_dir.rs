@@ -128,6 +128,13 @@ pub fn load_model_weights(dir: &Path, weights: &Path) -> Result<LoadedModel> {
     let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
     let model = NoteLstm::new(file.model.clone(), vb)
         .map_err(|e| Error::format(dir.join("config.json"), e.to_string()))?;
+    if !weights.exists() {
+        return Err(Error::format(
+            weights,
+            "no trained weights yet: a training run writes them after its first validation \
+             (continue it with `nesmm train --resume --out <folder>`)",
+        ));
+    }
     let tensors = load_tensors(weights)?;
     set_varmap(&varmap, &tensors, weights)?;
     Ok(LoadedModel {

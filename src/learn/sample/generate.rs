@@ -138,6 +138,27 @@ pub struct GenerateOptions {
     pub restart_after_silence: usize,
 }
 
+impl GenerateOptions {
+    /// Checks the numbers before any work; an error names the flag and the accepted range.
+    pub fn check(&self) -> Result<()> {
+        let bad = |flag: &str, v: f64, accepted: &str| {
+            Err(Error::Unsupported(format!(
+                "{flag} {v} is out of range (accepted: {accepted})"
+            )))
+        };
+        if !(self.temperature.is_finite() && self.temperature > 0.0) {
+            return bad("--temperature", self.temperature as f64, "more than 0");
+        }
+        if !(self.seconds > 0.0 && self.seconds <= 3600.0) {
+            return bad("--seconds", self.seconds, "more than 0, at most 3600");
+        }
+        if !(self.primer_seconds >= 0.0 && self.primer_seconds <= 3600.0) {
+            return bad("--primer-seconds", self.primer_seconds, "0 to 3600");
+        }
+        Ok(())
+    }
+}
+
 impl Default for GenerateOptions {
     fn default() -> Self {
         GenerateOptions {
@@ -191,18 +212,7 @@ pub(crate) fn sample(
 
 /// Samples a score from `model`.
 pub fn generate(model: &Model, opts: &GenerateOptions) -> Result<Score> {
-    if !(opts.temperature.is_finite() && opts.temperature > 0.0) {
-        return Err(Error::Unsupported(format!(
-            "temperature {} must be above 0",
-            opts.temperature
-        )));
-    }
-    if !(opts.seconds.is_finite() && opts.seconds > 0.0 && opts.seconds <= 3600.0) {
-        return Err(Error::Unsupported(format!(
-            "--seconds {} must be in 0..3600",
-            opts.seconds
-        )));
-    }
+    opts.check()?;
     let fast = &model.fast;
     let vocab = &fast.config.vocab;
     let w = fast.voices();

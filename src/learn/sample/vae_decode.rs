@@ -345,7 +345,7 @@ pub fn generate(model: &VaeModel, seconds: f64, name: &str, opts: &VaeOptions) -
     opts.check()?;
     if !(seconds.is_finite() && seconds > 0.0 && seconds <= 3600.0) {
         return Err(Error::Unsupported(format!(
-            "--seconds {seconds} must be in 0..3600"
+            "--seconds {seconds} is out of range (accepted: more than 0, at most 3600)"
         )));
     }
     let total = (seconds * NESMDB_RATE).round().max(1.0) as usize;

@@ -1,14 +1,17 @@
 //! Training: the options of a run ([`options`]), the model-kind switch ([`net`]), AdamW
-//! ([`optim`]), the device ([`device`]), the checkpoint ([`checkpoint`]) and progress
-//! ([`progress`]) that make resume exact, and the run itself ([`run`]).
+//! ([`optim`]), the device ([`device`]), the checkpoint generations ([`checkpoint`]) and
+//! progress ([`progress`]) that make resume exact, one writer per folder ([`lock`]), a clean
+//! stop on SIGINT / SIGTERM ([`stop`]), and the run itself ([`run`]).
 
 pub mod checkpoint;
 pub mod device;
+pub mod lock;
 pub mod net;
 pub mod optim;
 pub mod options;
 pub mod progress;
 pub mod run;
+pub mod stop;
 #[cfg(test)]
 mod tests;
 pub mod transformer_checkpoint;

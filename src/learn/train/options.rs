@@ -2,9 +2,11 @@
 //! the run are stored in the model's `config.json` (`training`), so `--resume` continues it.
 
 use super::device::TrainDevice;
+use crate::error::{Error, Result};
 use crate::learn::data::vocab::Vocab;
 use crate::learn::models::{ModelConfig, ModelKind, VaeConfig};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// Hyper-parameters and limits of a training run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -50,6 +52,52 @@ pub struct TrainOptions {
     /// `--resume` of a VAE only: a new free-bits floor from here on (written to config.json).
     #[serde(skip)]
     pub free_bits_on_resume: Option<f32>,
+    /// The data: at most this many songs of each split (stored, so a resume reads the same
+    /// songs).
+    #[serde(default)]
+    pub max_songs: Option<usize>,
+    /// Replace the model already in the output folder (not stored).
+    #[serde(skip)]
+    pub force: bool,
+}
+
+/// Options that limit or show a run without changing what it computes: a resume may change
+/// them. Every other stored option shapes the run. (`epochs` may be raised on resume: that
+/// stretches the learning-rate schedule from there on, as the README says.)
+const NOT_SHAPING: [&str; 5] = [
+    "max_steps",
+    "max_minutes",
+    "checkpoint_minutes",
+    "progress",
+    "epochs",
+];
+
+/// The CLI flag of a stored option.
+fn flag(key: &str) -> String {
+    match key {
+        "kind" => "--model".into(),
+        "carry_state" => "--reset-state".into(),
+        "vae.window" => "--seq".into(),
+        _ => format!("--{}", key.trim_start_matches("vae.").replace('_', "-")),
+    }
+}
+
+fn check_range<T: PartialOrd + std::fmt::Display>(
+    name: &str,
+    v: T,
+    lo: T,
+    hi: T,
+    accepted: &str,
+) -> Result<()> {
+    // NaN fails both comparisons and is refused too.
+    if v >= lo && v <= hi {
+        Ok(())
+    } else {
+        Err(Error::Unsupported(format!(
+            "{} {v} is out of range (accepted: {accepted})",
+            flag(name)
+        )))
+    }
 }
 
 impl TrainOptions {
@@ -83,6 +131,8 @@ impl TrainOptions {
             vae: VaeConfig::default(),
             device: TrainDevice::Cpu,
             free_bits_on_resume: None,
+            max_songs: None,
+            force: false,
         }
         .with_vae_defaults()
     }
@@ -101,6 +151,111 @@ impl TrainOptions {
                 ..self.vae.clone()
             }),
         }
+    }
+
+    /// Checks every number before any work is done; an error names the flag and the accepted
+    /// range.
+    pub fn check(&self) -> Result<()> {
+        let pos = |name: &str, v: usize, hi: usize| {
+            let accepted = if hi == usize::MAX {
+                "at least 1".to_string()
+            } else {
+                format!("1 to {hi}")
+            };
+            check_range(name, v, 1, hi, &accepted)
+        };
+        pos("epochs", self.epochs, 1_000_000)?;
+        pos("batch", self.batch, 4096)?;
+        pos("seq", self.seq, 4096)?;
+        pos("embed", self.embed, 4096)?;
+        pos("hidden", self.hidden, 8192)?;
+        pos("layers", self.layers, 16)?;
+        pos("head_hidden", self.head_hidden, 8192)?;
+        check_range("dropout", self.dropout, 0.0, 0.999, "0 to 0.999")?;
+        check_range("lr", self.lr, 1e-9, 10.0, "1e-9 to 10")?;
+        check_range("lr_floor", self.lr_floor, 0.0, 1.0, "0 to 1")?;
+        check_range("weight_decay", self.weight_decay, 0.0, 10.0, "0 to 10")?;
+        check_range("clip", self.clip, 0.0, 1e6, "0 (off) to 1e6")?;
+        check_range("augment", self.augment, 0, 24, "0 (off) to 24 semitones")?;
+        if let Some(s) = self.max_steps {
+            pos("max_steps", s, usize::MAX)?;
+        }
+        if let Some(m) = self.max_minutes {
+            check_range("max_minutes", m, 1e-3, 1e7, "0.001 to 1e7")?;
+        }
+        check_range(
+            "checkpoint_minutes",
+            self.checkpoint_minutes,
+            0.0,
+            1e7,
+            "0 to 1e7",
+        )?;
+        if let Some(n) = self.max_songs {
+            pos("max_songs", n, usize::MAX)?;
+        }
+        if self.kind.is_vae() {
+            pos("vae.latent", self.vae.latent, 1024)?;
+            pos("vae.enc_hidden", self.vae.enc_hidden, 8192)?;
+            check_range("vae.free_bits", self.vae.free_bits, 0.0, 100.0, "0 to 100")?;
+        }
+        if let Some(fb) = self.free_bits_on_resume {
+            check_range("vae.free_bits", fb, 0.0, 100.0, "0 to 100")?;
+        }
+        Ok(())
+    }
+
+    /// Refuses to resume the run stored in `config` (its `config.json`) with these options
+    /// when any option that shapes the run differs, naming each.
+    pub fn check_resume(&self, stored: &TrainOptions, config: &std::path::Path) -> Result<()> {
+        let differ = self.shaping_differences(stored);
+        if differ.is_empty() {
+            return Ok(());
+        }
+        Err(Error::Unsupported(format!(
+            "--resume: {} from the run stored in {}: {}\nhint: leave them out to continue \
+             that run, or start a new one with --force or another --out",
+            if differ.len() == 1 {
+                "an option differs"
+            } else {
+                "options differ"
+            },
+            config.display(),
+            differ.join(", ")
+        )))
+    }
+
+    /// The options that shape the run and differ from `stored` (the run's `config.json`), as
+    /// `--flag new (stored: old)`.
+    pub fn shaping_differences(&self, stored: &TrainOptions) -> Vec<String> {
+        let flat = |o: &TrainOptions| {
+            let mut map = BTreeMap::new();
+            if let Ok(serde_json::Value::Object(m)) = serde_json::to_value(o) {
+                for (k, v) in m {
+                    match v {
+                        serde_json::Value::Object(inner) => {
+                            for (ik, iv) in inner {
+                                map.insert(format!("{k}.{ik}"), iv);
+                            }
+                        }
+                        v => {
+                            map.insert(k, v);
+                        }
+                    }
+                }
+            }
+            map
+        };
+        let (mine, theirs) = (flat(self), flat(stored));
+        let free_bits_changes = self.free_bits_on_resume.is_some();
+        mine.iter()
+            .filter(|(k, _)| !NOT_SHAPING.contains(&k.as_str()))
+            .filter(|(k, _)| !(free_bits_changes && k.as_str() == "vae.free_bits"))
+            .filter(|(k, v)| theirs.get(*k) != Some(v))
+            .map(|(k, v)| {
+                let old = theirs.get(k).map_or("none".to_string(), |o| o.to_string());
+                format!("{} {v} (stored: {old})", flag(k))
+            })
+            .collect()
     }
 
     /// The VAE kinds' defaults (one decoder layer, a lower learning rate); others unchanged.

@@ -6,15 +6,17 @@
 //!
 //! A run is a pure function of its options and data: weights are drawn from `seed`, the window
 //! (or song) order of epoch `e` from `(seed, e)`, the dropout masks and transpositions of step
-//! `s` from `(seed, s)`. The `last/` checkpoint stores weights, optimizer moments, `(epoch,
+//! `s` from `(seed, s)`. Each checkpoint generation stores weights, optimizer moments, `(epoch,
 //! batch, step)` and the carried state, so `--resume` continues with exactly the batches and
 //! states an uninterrupted run would see.
 
-use super::checkpoint;
+use super::checkpoint::{self, Checkpoints};
+use super::lock::FolderLock;
 use super::net::Net;
 use super::optim::{learning_rate, AdamW, AdamWParams};
 use super::options::TrainOptions;
 use super::progress::{EpochRecord, TrainState};
+use super::stop;
 use crate::error::{Error, Result};
 use crate::learn::data::dataset::{
     epoch_order, make_batch, make_lane_batch, Batch, LanePlan, TokenSet, Window, MAX_RUN_WINDOWS,
@@ -22,11 +24,12 @@ use crate::learn::data::dataset::{
 use crate::learn::models::model_dir::{self, ModelFile};
 use crate::learn::models::scoring::{batch_tensors, reset_lanes};
 use crate::learn::models::ModelConfig;
-use candle_core::{DType, Device};
+use candle_core::{DType, Device, Tensor};
 use candle_nn::{VarBuilder, VarMap};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
+use std::collections::HashMap;
 use std::path::Path;
 use std::time::Instant;
 
@@ -37,11 +40,17 @@ pub struct TrainReport {
     /// Training frames per second of this invocation.
     pub frames_per_sec: f64,
     pub last_valid_nll: Option<f64>,
+    /// The signal (SIGINT, SIGTERM) that stopped the run after a checkpoint, if one did.
+    pub interrupted: Option<i32>,
+    /// The checkpoint generation the run resumed from (`None`: it started from the beginning).
+    pub resumed_from: Option<u64>,
 }
 
 /// Trains on `train`, validating on `valid` (both in the same vocabulary), writing checkpoints
-/// under `out`. With `resume`, continues the run saved in `out` (its `config.json` and `last/`
-/// fix the architecture and hyper-parameters; `opts` only supplies the new limits).
+/// under `out`. With `resume`, continues the run saved in `out` (its `config.json` and newest
+/// checkpoint fix the architecture and hyper-parameters; `opts` must agree with them and only supplies
+/// the new limits). The folder is locked for the run; a folder that already holds a model is
+/// refused unless `resume` or `opts.force`.
 pub fn train(
     train: &TokenSet,
     valid: &TokenSet,
@@ -50,22 +59,59 @@ pub fn train(
     resume: bool,
 ) -> Result<TrainReport> {
     check_request(train, opts)?;
+    let config = (!resume)
+        .then(|| new_model_config(opts, train))
+        .transpose()?;
     let dev = opts.device.open()?;
-    let (opts, config, state) = if resume {
-        resumed_run(opts, out)?
-    } else {
-        (
-            opts.clone(),
-            new_model_config(opts, train)?,
-            TrainState::default(),
-        )
+    let _lock = FolderLock::acquire(out)?;
+    checkpoint::remove_temp_files(out)?;
+    let (opts, config) = match config {
+        Some(config) => {
+            replace_or_refuse(out, opts.force)?;
+            (opts.clone(), config)
+        }
+        None => resumed_run(opts, out)?,
     };
+    let checkpoints = Checkpoints::open(out)?;
     if config.vocab != train.vocab || valid.vocab != train.vocab {
         return Err(Error::Unsupported(
             "the data was encoded with a different vocabulary than the model's".into(),
         ));
     }
-    Run::start(train, valid, opts, config, state, out, resume, dev)?.run()
+    Run::start(train, valid, opts, config, checkpoints, out, resume, dev)?.run()
+}
+
+/// Refuses to start a new run in a folder that holds a model, unless `force`, which removes
+/// the model and its checkpoints first.
+fn replace_or_refuse(out: &Path, force: bool) -> Result<()> {
+    let held: Vec<&str> = [
+        "config.json",
+        "model.safetensors",
+        checkpoint::CHECKPOINTS,
+        "last",
+    ]
+    .into_iter()
+    .filter(|f| out.join(f).exists())
+    .collect();
+    if held.is_empty() {
+        return Ok(());
+    }
+    if !force {
+        return Err(Error::Unsupported(format!(
+            "{} already holds a model ({}); pass --resume to continue its run, --force to \
+             replace it, or choose another --out",
+            out.display(),
+            held.join(", ")
+        )));
+    }
+    Checkpoints::remove_all(out)?;
+    for f in ["config.json", "model.safetensors"] {
+        let p = out.join(f);
+        if p.exists() {
+            std::fs::remove_file(&p).map_err(|e| Error::io(&p, e))?;
+        }
+    }
+    Ok(())
 }
 
 /// Refuses a run that could not train before anything is read or written.
@@ -75,12 +121,7 @@ fn check_request(train: &TokenSet, opts: &TrainOptions) -> Result<()> {
             "no training songs: check --data and --max-songs".into(),
         ));
     }
-    if opts.batch == 0 || opts.seq == 0 || opts.epochs == 0 {
-        return Err(Error::Unsupported(
-            "--batch, --seq and --epochs must be at least 1".into(),
-        ));
-    }
-    Ok(())
+    opts.check()
 }
 
 /// The architecture a new run builds, its sizes checked.
@@ -95,9 +136,10 @@ fn new_model_config(opts: &TrainOptions, train: &TokenSet) -> Result<ModelConfig
     Ok(config)
 }
 
-/// The stored options, architecture and progress of the run in `out`, with the new limits of
-/// `opts` (and a VAE's new free-bits floor, written to `config.json` once all is read).
-fn resumed_run(opts: &TrainOptions, out: &Path) -> Result<(TrainOptions, ModelConfig, TrainState)> {
+/// The stored options and architecture of the run in `out`, with the new limits of `opts`
+/// (and a VAE's new free-bits floor, written to `config.json` once all is read). Options of
+/// `opts` that shape the run and differ from the stored ones are refused.
+fn resumed_run(opts: &TrainOptions, out: &Path) -> Result<(TrainOptions, ModelConfig)> {
     let mut file = model_dir::read_config(out)?;
     if let Some(fb) = opts.free_bits_on_resume {
         let Some(v) = file.model.vae.as_mut() else {
@@ -111,17 +153,18 @@ fn resumed_run(opts: &TrainOptions, out: &Path) -> Result<(TrainOptions, ModelCo
     }
     let mut stored: TrainOptions = serde_json::from_value(file.training.clone())
         .map_err(|e| Error::format(out.join("config.json"), format!("training options: {e}")))?;
+    opts.check_resume(&stored, &out.join("config.json"))?;
     stored.max_steps = opts.max_steps;
     stored.max_minutes = opts.max_minutes;
+    stored.checkpoint_minutes = opts.checkpoint_minutes;
     stored.progress = opts.progress;
     stored.device = opts.device;
     stored.epochs = opts.epochs.max(stored.epochs);
-    let state = checkpoint::read_state(out)?;
     // Written only once the run is known to resume: a failed resume changes nothing.
     if opts.free_bits_on_resume.is_some() {
         model_dir::write_config(out, &file)?;
     }
-    Ok((stored, file.model, state))
+    Ok((stored, file.model))
 }
 
 /// How the batches of one epoch are drawn.
@@ -152,6 +195,7 @@ struct Run<'a> {
     varmap: VarMap,
     model: Net,
     opt: AdamW,
+    checkpoints: Checkpoints,
     state: TrainState,
     windows: Vec<Window>,
     /// Optimizer steps of the whole run (the learning-rate schedule's length).
@@ -164,18 +208,20 @@ struct Run<'a> {
     frames_now: u64,
     loss_avg: f64,
     last_valid: Option<f64>,
+    interrupted: Option<i32>,
+    resumed_from: Option<u64>,
 }
 
 impl<'a> Run<'a> {
-    /// Builds the model and optimizer, then loads the checkpoint of `out` (`resume`) or draws
-    /// the weights from the seed and writes `config.json`.
+    /// Builds the model and optimizer, then loads the newest checkpoint of `out` (`resume`)
+    /// or draws the weights from the seed (and, for a new run, writes `config.json`).
     #[allow(clippy::too_many_arguments)]
     fn start(
         train: &'a TokenSet,
         valid: &'a TokenSet,
         opts: TrainOptions,
         config: ModelConfig,
-        state: TrainState,
+        checkpoints: Checkpoints,
         out: &'a Path,
         resume: bool,
         dev: Device,
@@ -190,15 +236,34 @@ impl<'a> Run<'a> {
         };
         let mut opt = AdamW::new(&varmap, params).map_err(Error::model("optimizer"))?;
         let mut carry = vec![vec![0f32; 2 * config.hidden * opts.batch]; config.layers];
-        if resume {
-            checkpoint::load_weights(out, &varmap, &mut opt, state.step)?;
-            if opts.carry_state {
-                checkpoint::load_carry(out, &mut carry)?;
+        let latest = checkpoints.latest().filter(|_| resume);
+        let state = match latest {
+            Some(g) => {
+                let state = restore(g, &varmap, &mut opt, opts.carry_state, &mut carry)?;
+                eprintln!(
+                    "{}: resuming from checkpoint generation {} (step {}, epoch {})",
+                    out.display(),
+                    g.number(),
+                    state.step,
+                    state.epoch + 1
+                );
+                state
             }
-        } else {
-            model
-                .init_from_seed(&varmap, opts.seed)
-                .map_err(Error::model("initialising"))?;
+            None => {
+                if resume {
+                    eprintln!(
+                        "{}: no complete checkpoint yet: starting the run from the beginning",
+                        out.display()
+                    );
+                }
+                model
+                    .init_from_seed(&varmap, opts.seed)
+                    .map_err(Error::model("initialising"))?;
+                TrainState::default()
+            }
+        };
+        let resumed_from = latest.map(|g| g.number());
+        if !resume {
             let training = serde_json::to_value(&opts)
                 .map_err(|e| Error::format(out.join("config.json"), e.to_string()))?;
             model_dir::write_config(
@@ -222,6 +287,7 @@ impl<'a> Run<'a> {
             varmap,
             model,
             opt,
+            checkpoints,
             state,
             windows,
             total,
@@ -232,6 +298,8 @@ impl<'a> Run<'a> {
             frames_now: 0,
             loss_avg: f64::NAN,
             last_valid: None,
+            interrupted: None,
+            resumed_from,
         })
     }
 
@@ -252,16 +320,22 @@ impl<'a> Run<'a> {
 
     /// Epochs until the last one or a limit; validates and saves after each.
     fn run(mut self) -> Result<TrainReport> {
-        let mut stop = false;
-        while self.state.epoch < self.opts.epochs && !stop {
+        let mut stop = self.finished();
+        'epochs: while self.state.epoch < self.opts.epochs && !stop {
             let plan = Self::plan_of(&self.opts, &self.windows, self.state.epoch);
             let per_epoch = plan.steps(self.windows.len(), self.opts.batch);
             self.bar.set_prefix(format!("{}", self.state.epoch + 1));
             while self.state.batch_in_epoch < per_epoch {
-                self.step(&plan)?;
+                // Checked before the step, so a run resumed at its limit takes no step more.
                 if self.limit_reached() {
                     stop = true;
                     break;
+                }
+                self.step(&plan)?;
+                if let Some(sig) = stop::pending() {
+                    self.save()?;
+                    self.interrupted = Some(sig);
+                    break 'epochs;
                 }
                 if self.last_save.elapsed().as_secs_f64() >= self.opts.checkpoint_minutes * 60.0 {
                     self.save()?;
@@ -274,6 +348,7 @@ impl<'a> Run<'a> {
             // Validate after each epoch and when stopping early.
             self.validate()?;
             self.save()?;
+            stop = stop || self.limit_reached();
         }
         self.bar.finish_and_clear();
         let secs = self.started.elapsed().as_secs_f64().max(1e-9);
@@ -281,6 +356,8 @@ impl<'a> Run<'a> {
             frames_per_sec: self.frames_now as f64 / secs,
             state: self.state,
             last_valid_nll: self.last_valid,
+            interrupted: self.interrupted,
+            resumed_from: self.resumed_from,
         })
     }
 
@@ -354,6 +431,12 @@ impl<'a> Run<'a> {
         Ok(())
     }
 
+    /// Whether a resumed run had already reached its limit and validated there.
+    fn finished(&self) -> bool {
+        let validated = self.state.history.last().map(|h| h.step);
+        self.limit_reached() && validated == Some(self.state.step)
+    }
+
     /// Whether `--max-steps` or `--max-minutes` is reached.
     fn limit_reached(&self) -> bool {
         let secs = self.started.elapsed().as_secs_f64();
@@ -382,19 +465,68 @@ impl<'a> Run<'a> {
         if state.best_valid.is_none_or(|b| vn < b) {
             state.best_valid = Some(vn);
             let best = self.out.join("model.safetensors");
+            checkpoint::file_op();
             model_dir::save_tensors(&model_dir::varmap_tensors(&self.varmap), &best)?;
         }
         Ok(())
     }
 
-    /// Writes the `last/` checkpoint.
+    /// Writes a checkpoint generation: weights, optimizer moments, carried state, progress.
     fn save(&mut self) -> Result<()> {
         self.state.train_seconds += self.last_save.elapsed().as_secs_f64();
-        let carry = self.opts.carry_state.then_some(self.carry.as_slice());
-        checkpoint::save_last(self.out, &self.varmap, &self.opt, &self.state, carry)?;
+        let model = model_dir::varmap_tensors(&self.varmap);
+        let optimizer = self.opt.state();
+        let carry = carry_tensors(&self.carry).map_err(Error::model("carried state"))?;
+        let mut files = vec![("model", &model), ("optimizer", &optimizer)];
+        if self.opts.carry_state {
+            files.push(("carry", &carry));
+        }
+        let state = serde_json::to_value(&self.state)
+            .map_err(|e| Error::format(self.out, format!("training state: {e}")))?;
+        self.checkpoints.write(&files, &state)?;
         self.last_save = Instant::now();
         Ok(())
     }
+}
+
+/// Loads generation `g` into the variables, the optimizer and (`carry_state`) the lanes'
+/// carried state, and returns its progress.
+fn restore(
+    g: &checkpoint::Generation,
+    varmap: &VarMap,
+    opt: &mut AdamW,
+    carry_state: bool,
+    carry: &mut [Vec<f32>],
+) -> Result<TrainState> {
+    let state: TrainState = g.state()?;
+    let model = g.dir.join("model.safetensors");
+    model_dir::set_varmap(varmap, &g.tensors("model")?, &model)?;
+    let op = g.dir.join("optimizer.safetensors");
+    opt.load_state(&g.tensors("optimizer")?, state.step)
+        .map_err(|e| Error::format(&op, e.to_string()))?;
+    if carry_state {
+        let cp = g.dir.join("carry.safetensors");
+        let t = g.tensors("carry")?;
+        for (l, c) in carry.iter_mut().enumerate() {
+            *c = t
+                .get(&format!("carry.{l}"))
+                .and_then(|t| t.to_vec1::<f32>().ok())
+                .filter(|v| v.len() == c.len())
+                .ok_or_else(|| Error::format(&cp, format!("carry.{l} missing or wrong size")))?;
+        }
+    }
+    Ok(state)
+}
+
+fn carry_tensors(carry: &[Vec<f32>]) -> candle_core::Result<HashMap<String, Tensor>> {
+    carry
+        .iter()
+        .enumerate()
+        .map(|(l, c)| {
+            let t = Tensor::from_slice(c, c.len(), &Device::Cpu)?;
+            Ok((format!("carry.{l}"), t))
+        })
+        .collect()
 }
 
 fn progress_bar(shown: bool, total: usize, position: usize) -> ProgressBar {

@@ -365,8 +365,10 @@ impl<'a> Run<'a> {
     }
 }
 
-/// Trains until the run is finished or a limit is reached, checkpointing into `out`.
-pub fn train(run: &mut Run, out: &Path, limits: &RunLimits) -> Result<()> {
+/// Trains until the run is finished, a limit is reached or SIGINT / SIGTERM arrives (after
+/// [`super::stop::catch_signals`]), checkpointing into `out`. Returns the signal that stopped
+/// the run, if one did.
+pub fn train(run: &mut Run, out: &Path, limits: &RunLimits) -> Result<Option<i32>> {
     let started = Instant::now();
     let mut last_save = Instant::now();
     let mut tick = Instant::now();
@@ -382,6 +384,7 @@ pub fn train(run: &mut Run, out: &Path, limits: &RunLimits) -> Result<()> {
         bar
     });
     store::write_run(out, &run.opts, &run.state)?;
+    let mut stopped = None;
     while !run.finished() {
         if limits.max_steps.is_some_and(|m| run.state.step >= m)
             || limits
@@ -423,6 +426,16 @@ pub fn train(run: &mut Run, out: &Path, limits: &RunLimits) -> Result<()> {
             store::save_generation(out, &run.opts, &run.state, &run.varmap, &run.optim)?;
             last_save = Instant::now();
         }
+        if let Some(sig) = super::stop::pending() {
+            // The step is done: the checkpoint below holds it, and the run resumes after it.
+            eprintln!(
+                "{}: stopping after step {}",
+                super::stop::signal_name(sig),
+                run.state.step
+            );
+            stopped = Some(sig);
+            break;
+        }
         tick = Instant::now();
     }
     store::save_generation(out, &run.opts, &run.state, &run.varmap, &run.optim)?;
@@ -432,7 +445,7 @@ pub fn train(run: &mut Run, out: &Path, limits: &RunLimits) -> Result<()> {
     if let Some(bar) = bar {
         bar.finish();
     }
-    Ok(())
+    Ok(stopped)
 }
 
 #[cfg(test)]
