@@ -17,6 +17,8 @@ pub mod lstm;
 pub(crate) mod lstm_cell;
 pub mod lstm_grad;
 pub(crate) mod lstm_recurrence;
+pub mod music_stats;
+pub mod music_stats_recurrence;
 pub mod net;
 pub mod ngram;
 pub mod optim;
