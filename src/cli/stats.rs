@@ -3,19 +3,29 @@
 use clap::Args;
 use nesmm::formats::nesmdb::Split;
 use nesmm::learn::data::default_data_path;
+use nesmm::learn::data::{load_notes, SplitNotes};
 use nesmm::learn::generate::{bundled_model_dir, GenerateOptions, Model};
-use nesmm::learn::report::sample_stats;
-use nesmm::learn::stats::markdown_table;
-use std::path::PathBuf;
+use nesmm::learn::music_stats::{self, excerpts, music_stats, notes_at_24hz, MusicStats};
+use nesmm::learn::report::sample_songs;
+use nesmm::learn::stats::{corpus_rows, markdown_table, NamedSongs};
+use nesmm::score::Score;
+use std::path::{Path, PathBuf};
 
 /// Compare songs sampled from a model and from a bigram with an NES-MDB split.
 #[derive(Args)]
 #[command(
-    long_about = "Sample songs from a model and from a bigram baseline and compare their \
-                  statistics (note changes per second, rest share per voice, repetition at 1-8 s \
-                  lags, pitch-class histogram) with an NES-MDB split. The last column is the \
-                  mean distance to the split (lower is closer).",
-    after_help = "Example: nesmm stats --songs 20 --seconds 30"
+    long_about = "Sample songs from a model and from a bigram baseline (or read every score of \
+                  --folder) and compare their statistics (note changes per second, rest share \
+                  per voice, repetition at 1-8 s lags, pitch-class histogram) with an NES-MDB \
+                  split; the last column of that table is the mean distance to the split (lower \
+                  is closer). A second table gives the musical statistics of \
+                  ../shared/docs/music-metrics.md (beat strength, phrase recurrence, key fit, \
+                  held notes, noise hiss, ...), each the mean over songs +- its standard error, \
+                  against random excerpts of --seconds from the split's songs that long (one \
+                  per song, drawn with --seed); * marks a mean more than two combined standard \
+                  errors from the excerpts'.",
+    after_help = "Examples:\n  nesmm stats --songs 40 --seconds 30 --json stats.json\n  \
+                  nesmm stats --folder my_songs/"
 )]
 pub struct StatsArgs {
     /// Model folder [default: the bundled models/lstm-full].
@@ -29,8 +39,8 @@ pub struct StatsArgs {
     /// Use only the first N songs of each split.
     #[arg(long)]
     pub max_songs: Option<usize>,
-    /// Songs to sample from each generator.
-    #[arg(long, default_value_t = 20)]
+    /// Songs to sample from each generator, and split excerpts to compare with.
+    #[arg(long, default_value_t = 40)]
     pub songs: usize,
     #[arg(long, default_value_t = 30.0)]
     pub seconds: f64,
@@ -50,6 +60,13 @@ pub struct StatsArgs {
     /// LSTM top-k (0 = all).
     #[arg(long, default_value_t = 0)]
     pub top_k: usize,
+    /// Measure every score file in this folder (.seprsco.pkl, .exprsco.pkl, .mid, .vgm; whole
+    /// songs, at 24 Hz) instead of sampling a model.
+    #[arg(long, conflicts_with = "model")]
+    pub folder: Option<PathBuf>,
+    /// Also write the musical statistics of every set as JSON to this file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
 }
 
 pub fn run(a: StatsArgs) -> anyhow::Result<()> {
@@ -59,13 +76,49 @@ pub fn run(a: StatsArgs) -> anyhow::Result<()> {
             a.split
         )
     })?;
-    let dir = match a.model {
-        Some(d) => nesmm::learn::vae_decode::resolve_model_dir(&d)?,
-        None => bundled_model_dir("lstm-full")?,
+    let data = || match &a.data {
+        Some(p) => Ok(p.clone()),
+        None => default_data_path(),
     };
-    let data = match a.data {
-        Some(p) => p,
-        None => default_data_path()?,
+    let (split_notes, sets) = match &a.folder {
+        Some(folder) => {
+            // The folder is read first: a bad file is reported before NES-MDB is looked for.
+            let songs = read_folder(folder)?;
+            let split_notes = load_notes(&data()?, &[split], a.max_songs)?.remove(0);
+            (split_notes, vec![(folder.display().to_string(), songs)])
+        }
+        None => sample_model(&a, &data()?, split)?,
+    };
+    let (reference, rows) = corpus_rows(&split_notes, &sets);
+    print!("{}", markdown_table(&rows, &reference));
+    let split_songs: Vec<Vec<[u8; 4]>> = split_notes.songs.into_iter().map(|s| s.1).collect();
+    let frames = (a.seconds * nesmm::score::NESMDB_RATE).round() as usize;
+    let mut named = vec![(
+        format!("{} split, {} s excerpts", split.dir_name(), a.seconds),
+        music_stats(&excerpts(&split_songs, frames, a.songs, a.seed)),
+    )];
+    for (name, songs) in &sets {
+        let notes: Vec<Vec<[u8; 4]>> = songs.iter().map(notes_at_24hz).collect();
+        named.push((name.clone(), music_stats(&notes)));
+    }
+    println!("\nMusical statistics (mean over songs ± standard error):\n");
+    print!("{}", music_stats::markdown_table(&named));
+    if let Some(path) = &a.json {
+        write_json(path, &named)?;
+    }
+    Ok(())
+}
+
+/// The split's songs and the named sets sampled from the model of `a` (and a bigram for the
+/// LSTMs).
+fn sample_model(
+    a: &StatsArgs,
+    data: &Path,
+    split: Split,
+) -> anyhow::Result<(SplitNotes, NamedSongs)> {
+    let dir = match &a.model {
+        Some(d) => nesmm::learn::vae_decode::resolve_model_dir(d)?,
+        None => bundled_model_dir("lstm-full")?,
     };
     if nesmm::learn::vae_decode::is_vae_dir(&dir)? {
         let model = nesmm::learn::vae_decode::VaeModel::load(&dir)?;
@@ -75,21 +128,19 @@ pub fn run(a: StatsArgs) -> anyhow::Result<()> {
             top_k: a.top_k,
             ..Default::default()
         };
-        let (reference, rows) = nesmm::learn::vae_eval::sample_stats(
-            &data,
+        return Ok(nesmm::learn::vae_eval::sample_songs(
+            data,
             &model,
             split,
             a.max_songs,
             a.songs,
             a.seconds,
             &opts,
-        )?;
-        print!("{}", markdown_table(&rows, &reference));
-        return Ok(());
+        )?);
     }
     let model = Model::load(&dir)?;
-    let (reference, rows) = sample_stats(
-        &data,
+    Ok(sample_songs(
+        data,
         &model,
         split,
         a.max_songs,
@@ -103,7 +154,47 @@ pub fn run(a: StatsArgs) -> anyhow::Result<()> {
             restart_after_silence: a.restart_after_silence,
             ..Default::default()
         },
-    )?;
-    print!("{}", markdown_table(&rows, &reference));
+    )?)
+}
+
+/// Every score file of `folder`, in name order; a file that does not read is an error naming
+/// it, an empty folder too.
+fn read_folder(folder: &Path) -> anyhow::Result<Vec<Score>> {
+    let entries = std::fs::read_dir(folder)
+        .map_err(|e| anyhow::anyhow!("{}: cannot list the folder: {e}", folder.display()))?;
+    let mut paths = Vec::new();
+    for e in entries {
+        let path = e
+            .map_err(|e| anyhow::anyhow!("{}: cannot list the folder: {e}", folder.display()))?
+            .path();
+        let name = path.to_string_lossy().to_ascii_lowercase();
+        let is_score = [".pkl", ".mid", ".midi", ".vgm"]
+            .iter()
+            .any(|x| name.ends_with(x));
+        if path.is_file() && is_score {
+            paths.push(path);
+        }
+    }
+    paths.sort();
+    if paths.is_empty() {
+        anyhow::bail!(
+            "{}: no score files (.seprsco.pkl, .exprsco.pkl, .mid, .vgm) in the folder",
+            folder.display()
+        );
+    }
+    paths
+        .iter()
+        .map(|p| Ok(nesmm::formats::load_score(p)?))
+        .collect()
+}
+
+/// Writes the named sets' statistics as `{"sets": [{"name", "stats"}]}`.
+fn write_json(path: &Path, sets: &[(String, MusicStats)]) -> anyhow::Result<()> {
+    let sets: Vec<serde_json::Value> = sets
+        .iter()
+        .map(|(name, stats)| serde_json::json!({ "name": name, "stats": stats }))
+        .collect();
+    let text = serde_json::to_string_pretty(&serde_json::json!({ "sets": sets }))?;
+    nesmm::io::write_atomic(path, text.as_bytes())?;
     Ok(())
 }

@@ -3,6 +3,8 @@
 //! them ([`report`]) and the VAE's evaluation ([`vae_eval`]).
 
 pub mod event_eval;
+pub mod music_stats;
+pub mod music_stats_recurrence;
 pub mod predict;
 pub mod report;
 pub mod stats;

@@ -2,7 +2,7 @@
 //! statistics of sampled songs next to the split's.
 
 use super::predict::{evaluate, EvalResult, LstmPredictor};
-use super::stats::{corpus_stats, sample_predictor, CorpusStats};
+use super::stats::{corpus_rows, sample_predictor, CorpusStats, NamedSongs};
 use crate::error::{Error, Result};
 use crate::formats::nesmdb::Split;
 use crate::learn::data::{load_notes, SplitNotes};
@@ -71,10 +71,10 @@ pub fn evaluate_models(
     Ok(out)
 }
 
-/// Statistics of `split`, of `songs` songs sampled from `model` and from a bigram fitted on
-/// the train split, each `seconds` long; `sampling` gives the LSTM's temperature, top-k,
-/// refresh and first seed. Returns `(reference, rows)`.
-pub fn sample_stats(
+/// Songs of `split` and the named sets of `songs` songs sampled from `model` and from a bigram
+/// fitted on the train split, each `seconds` long; `sampling` gives the LSTM's temperature,
+/// top-k, refresh and first seed. Returns `(split, [(model samples), (bigram samples)])`.
+pub fn sample_songs(
     data: &Path,
     model: &Model,
     split: Split,
@@ -82,15 +82,9 @@ pub fn sample_stats(
     songs: usize,
     seconds: f64,
     sampling: &GenerateOptions,
-) -> Result<(CorpusStats, Vec<(String, CorpusStats)>)> {
+) -> Result<(SplitNotes, NamedSongs)> {
     let seed = sampling.seed;
-    let notes: Vec<SplitNotes> = load_notes(data, &[Split::Train, split], max_songs)?;
-    let reference: Vec<Score> = notes[1]
-        .songs
-        .iter()
-        .map(|(n, f)| Score::from_notes(n.clone(), 24.0, f))
-        .collect();
-    let ref_stats = corpus_stats(&reference);
+    let mut notes: Vec<SplitNotes> = load_notes(data, &[Split::Train, split], max_songs)?;
     // Sample i depends only on seed + i: the samples are drawn on every core, in order.
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
@@ -136,15 +130,25 @@ pub fn sample_stats(
     let bi: Vec<Score> = (0..songs)
         .map(|i| sample_predictor(&mut bigram, &train, frames, seed + i as u64, "bigram"))
         .collect();
+    let name = format!("{} samples", model.kind().name());
+    let target = notes.remove(1);
     Ok((
-        ref_stats.clone(),
-        vec![
-            (format!("{} split", split.dir_name()), ref_stats),
-            (
-                format!("{} samples", model.kind().name()),
-                corpus_stats(&lstm),
-            ),
-            ("bigram samples".to_string(), corpus_stats(&bi)),
-        ],
+        target,
+        vec![(name, lstm), ("bigram samples".to_string(), bi)],
     ))
+}
+
+/// Statistics of `split`, of `songs` songs sampled from `model` and from a bigram (see
+/// [`sample_songs`]). Returns `(reference, rows)`.
+pub fn sample_stats(
+    data: &Path,
+    model: &Model,
+    split: Split,
+    max_songs: Option<usize>,
+    songs: usize,
+    seconds: f64,
+    sampling: &GenerateOptions,
+) -> Result<(CorpusStats, Vec<(String, CorpusStats)>)> {
+    let (target, sets) = sample_songs(data, model, split, max_songs, songs, seconds, sampling)?;
+    Ok(corpus_rows(&target, &sets))
 }

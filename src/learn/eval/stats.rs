@@ -4,11 +4,15 @@
 //! ranked against a reference split.
 
 use crate::learn::data::dataset::TokenSet;
+use crate::learn::data::SplitNotes;
 use crate::learn::models::ngram::Predictor;
 use crate::score::{Score, Voice, NESMDB_RATE};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
+
+/// Named sets of songs (for example a model's samples), as the `stats` reports take them.
+pub type NamedSongs = Vec<(String, Vec<Score>)>;
 
 /// Lags (seconds) of the repetition statistic.
 pub const LAGS: [usize; 8] = [1, 2, 3, 4, 5, 6, 7, 8];
@@ -74,6 +78,25 @@ pub fn corpus_stats<'a>(songs: impl IntoIterator<Item = &'a Score>) -> CorpusSta
             .map(|(a, b)| *a as f64 / (*b).max(1) as f64)
             .collect(),
     }
+}
+
+/// The statistics of the songs of `split` (the reference and first row) and of each named set.
+pub fn corpus_rows(
+    split: &SplitNotes,
+    sets: &[(String, Vec<Score>)],
+) -> (CorpusStats, Vec<(String, CorpusStats)>) {
+    let reference: Vec<Score> = split
+        .songs
+        .iter()
+        .map(|(n, f)| Score::from_notes(n.clone(), 24.0, f))
+        .collect();
+    let ref_stats = corpus_stats(&reference);
+    let mut rows = vec![(
+        format!("{} split", split.split.dir_name()),
+        ref_stats.clone(),
+    )];
+    rows.extend(sets.iter().map(|(n, s)| (n.clone(), corpus_stats(s))));
+    (ref_stats, rows)
 }
 
 /// Differences between two corpora, each in 0..~1, and their mean.

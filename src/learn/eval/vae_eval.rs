@@ -9,11 +9,11 @@
 //! window). A latent dimension is active when its posterior mean varies across windows:
 //! `Var_x(E[z_d | x]) > 0.01` (Burda et al. 2016).
 
-use super::stats::{corpus_stats, CorpusStats};
+use super::stats::{corpus_rows, CorpusStats, NamedSongs};
 use crate::error::{Error, Result};
 use crate::formats::nesmdb::Split;
 use crate::learn::data::dataset::{make_batch, TokenSet};
-use crate::learn::data::load_notes;
+use crate::learn::data::{load_notes, SplitNotes};
 use crate::learn::models::model_dir;
 use crate::learn::models::vae::{active_dims, score_windows};
 use crate::learn::sample::vae_decode::{decode, generate, Choice, VaeModel, VaeOptions};
@@ -238,9 +238,9 @@ pub fn markdown(e: &VaeEval) -> String {
     s
 }
 
-/// Statistics of `split` and of `songs` songs of `seconds` sampled from `model` (seeds
-/// `seed..seed+songs`), as rows for [`super::stats::markdown_table`]; the first is the split.
-pub fn sample_stats(
+/// Songs of `split` and the set of `songs` songs of `seconds` sampled from `model` (seeds
+/// `seed..seed+songs`), named after the model.
+pub fn sample_songs(
     data: &Path,
     model: &VaeModel,
     split: Split,
@@ -248,14 +248,8 @@ pub fn sample_stats(
     songs: usize,
     seconds: f64,
     opts: &VaeOptions,
-) -> Result<(CorpusStats, Vec<(String, CorpusStats)>)> {
-    let notes = load_notes(data, &[split], max_songs)?;
-    let reference: Vec<Score> = notes[0]
-        .songs
-        .iter()
-        .map(|(n, f)| Score::from_notes(n.clone(), 24.0, f))
-        .collect();
-    let ref_stats = corpus_stats(&reference);
+) -> Result<(SplitNotes, NamedSongs)> {
+    let notes = load_notes(data, &[split], max_songs)?.remove(0);
     let mut samples = Vec::new();
     for i in 0..songs {
         let o = VaeOptions {
@@ -265,13 +259,22 @@ pub fn sample_stats(
         samples.push(generate(model, seconds, &format!("vae{i}"), &o)?);
     }
     Ok((
-        ref_stats.clone(),
-        vec![
-            (format!("{} split", split.dir_name()), ref_stats),
-            (
-                format!("{} samples", model.kind().name()),
-                corpus_stats(&samples),
-            ),
-        ],
+        notes,
+        vec![(format!("{} samples", model.kind().name()), samples)],
     ))
+}
+
+/// Statistics of `split` and of the songs [`sample_songs`] draws from `model`, as rows for
+/// [`super::stats::markdown_table`]; the first is the split.
+pub fn sample_stats(
+    data: &Path,
+    model: &VaeModel,
+    split: Split,
+    max_songs: Option<usize>,
+    songs: usize,
+    seconds: f64,
+    opts: &VaeOptions,
+) -> Result<(CorpusStats, Vec<(String, CorpusStats)>)> {
+    let (notes, sets) = sample_songs(data, model, split, max_songs, songs, seconds, opts)?;
+    Ok(corpus_rows(&notes, &sets))
 }
