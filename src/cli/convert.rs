@@ -39,6 +39,10 @@ pub struct ConvertArgs {
 }
 
 pub fn run(args: ConvertArgs) -> anyhow::Result<()> {
+    // An output name nesmm cannot write is refused before the input is read.
+    if args.to.is_none() {
+        FileFormat::from_path(&args.output)?;
+    }
     let in_format = FileFormat::from_path(&args.input)?;
     let score = if in_format == FileFormat::StreamText {
         // A FamiTracker text: read it here to report what the score could not hold.

@@ -103,7 +103,7 @@ pub fn arrangement_text(a: &Arrangement) -> String {
     }
     let beat = [24, 16, 12, 8, 4]
         .into_iter()
-        .find(|b| a.rows % b == 0)
+        .find(|&b| a.rows.is_multiple_of(b))
         .unwrap_or(a.rows);
     writeln!(
         out,

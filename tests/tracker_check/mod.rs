@@ -50,7 +50,7 @@ pub fn read_famitracker(text: &str) -> Result<(Vec<Triple>, Option<usize>), Stri
     }
     let mut seen_comments = Vec::new();
     let mut macros: HashMap<(u8, i32), Vec<u8>> = HashMap::new();
-    let mut insts: HashMap<usize, (Option<Vec<u8>>, Option<Vec<u8>>)> = HashMap::new();
+    let mut insts: Insts = HashMap::new();
     let (mut rows, mut columns) = (0usize, Vec::<usize>::new());
     let mut orders: Vec<Vec<String>> = Vec::new();
     let mut patterns: HashMap<String, Vec<Vec<String>>> = HashMap::new();
@@ -264,6 +264,13 @@ fn parse_note(ch: usize, s: &str) -> Result<Option<Option<u8>>, String> {
     })
 }
 
+/// Per channel: type, patterns by name (their Note attributes), instances (time, pattern).
+type FsChannel = (
+    String,
+    HashMap<String, Vec<HashMap<String, String>>>,
+    Vec<(usize, String)>,
+);
+
 type Insts = HashMap<usize, (Option<Vec<u8>>, Option<Vec<u8>>)>;
 
 fn play(
@@ -365,11 +372,7 @@ pub fn read_famistudio(text: &str) -> Result<(Vec<[u8; 4]>, Option<usize>), Stri
     let mut instruments = Vec::new();
     let (mut length, mut loop_point, mut pattern_length) = (0usize, -1i64, 0usize);
     let mut custom: HashMap<usize, usize> = HashMap::new();
-    let mut channels: Vec<(
-        String,
-        HashMap<String, Vec<HashMap<String, String>>>,
-        Vec<(usize, String)>,
-    )> = Vec::new();
+    let mut channels: Vec<FsChannel> = Vec::new();
     let mut pattern = String::new();
     for (i, line) in text.lines().enumerate() {
         let at = |w: &str| format!("line {}: {w}: {line}", i + 1);

@@ -19,6 +19,9 @@ const NOISE_SHAPES: usize = 3;
 /// A velocity rise of at least this much inside a held pitch is a new attack (a new note).
 const REATTACK_RISE: u8 = 2;
 
+/// Volume shape -> (notes with it, duty pattern -> notes with it).
+type ShapeCounts = HashMap<Vec<u8>, (usize, HashMap<Vec<u8>, usize>)>;
+
 /// The flat instrument, number 00: volume 15, no duty macro.
 pub fn flat_instrument() -> Instrument {
     Instrument {
@@ -167,7 +170,7 @@ pub fn design_instruments(score: &Score, clock: RowClock) -> Vec<Instrument> {
         ),
     ] {
         // shape -> (notes with it, duty pattern -> count)
-        let mut shapes: HashMap<Vec<u8>, (usize, HashMap<Vec<u8>, usize>)> = HashMap::new();
+        let mut shapes: ShapeCounts = HashMap::new();
         for &voice in voices {
             let cells: Vec<Cell> = score.frames.iter().map(|f| f[voice.index()]).collect();
             for (s, e) in split_notes(&cells) {
@@ -251,7 +254,7 @@ fn volume_columns(macro_volumes: &[u8], velocities: &[u8]) -> Option<Vec<Option<
     let fits = |k: usize, c: u8| channel_volume(macro_volumes[k], c) == velocities[k];
     let mut out = vec![None; velocities.len()];
     let mut current: Option<u8> = None;
-    for k in 0..velocities.len() {
+    for (k, slot) in out.iter_mut().enumerate() {
         if current.is_some_and(|c| fits(k, c)) {
             continue;
         }
@@ -260,7 +263,7 @@ fn volume_columns(macro_volumes: &[u8], velocities: &[u8]) -> Option<Vec<Option<
         if reach(best) == 0 {
             return None;
         }
-        out[k] = Some(best);
+        *slot = Some(best);
         current = Some(best);
     }
     Some(out)

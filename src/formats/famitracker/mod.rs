@@ -21,6 +21,7 @@
 //! - The loop point is a `Bxx` on the song's last row in every channel; a song that does not loop
 //!   ends with `C00`. A frame cut short before the loop point ends with `D00`.
 
+mod fields;
 mod instruments;
 mod patterns;
 mod play;

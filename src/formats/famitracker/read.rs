@@ -8,6 +8,7 @@
 //! `Bxx` (loop), `Cxx` (stop) and `Dxx` (skip); what a score cannot hold (other effects, DPCM,
 //! arpeggio and pitch macros, further songs) is listed in [`FamiTrackerImport::dropped`].
 
+use super::fields::{fields, Field};
 use super::play::{play, Module, Row};
 use super::{
     parse_note_name, rows_per_second, Instrument, InstrumentUse, Macro, NoteField,
@@ -24,12 +25,6 @@ pub struct FamiTrackerImport {
     pub score: Score,
     /// One line per kind of thing dropped, with its count (empty when nothing was).
     pub dropped: Vec<String>,
-}
-
-/// A field of a line and the column (1-based, in characters) it starts at.
-struct Field {
-    text: String,
-    column: usize,
 }
 
 /// Commands only an expansion chip uses.
@@ -79,48 +74,6 @@ fn effect_name(letter: char) -> Option<&'static str> {
         'Z' => "Zxx DPCM delta",
         _ => return None,
     })
-}
-
-/// Splits a line into fields: runs of non-blank characters, or quoted strings.
-fn fields(line: &str) -> std::result::Result<Vec<Field>, (usize, String)> {
-    let chars: Vec<char> = line.chars().collect();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < chars.len() {
-        if chars[i] == ' ' || chars[i] == '\t' {
-            i += 1;
-            continue;
-        }
-        let column = i + 1;
-        let mut text = String::new();
-        if chars[i] == '"' {
-            i += 1;
-            loop {
-                match chars.get(i) {
-                    None => return Err((column, "a quoted string is not closed".into())),
-                    Some('"') if chars.get(i + 1) == Some(&'"') => {
-                        text.push('"');
-                        i += 2;
-                    }
-                    Some('"') => {
-                        i += 1;
-                        break;
-                    }
-                    Some(&c) => {
-                        text.push(c);
-                        i += 1;
-                    }
-                }
-            }
-        } else {
-            while i < chars.len() && chars[i] != ' ' && chars[i] != '\t' {
-                text.push(chars[i]);
-                i += 1;
-            }
-        }
-        out.push(Field { text, column });
-    }
-    Ok(out)
 }
 
 /// The parser: one line at a time into a [`Module`].
