@@ -236,6 +236,28 @@ fn nesmdb_sample_round_trips_exactly() {
     );
     assert!(failed.is_empty(), "{failed:#?}");
     assert_eq!(exact, songs.len(), "{moved} moved, {too_long} too long");
+    // What a musician gets: notes on shaped instruments, volume writes, pattern reuse.
+    let (mut notes, mut shaped, mut volume_writes, mut patterns, mut frames) = (0, 0, 0, 0, 0);
+    for s in &songs {
+        let a = arrange(s).unwrap();
+        for ch in [0, 1, 3].map(|v| &a.channels[v]) {
+            patterns += ch.patterns.len();
+            frames += ch.order.len();
+            for &p in &ch.order {
+                for c in &ch.patterns[p] {
+                    notes += usize::from(c.instrument.is_some());
+                    shaped += usize::from(c.instrument.is_some_and(|i| i != 0));
+                    volume_writes += usize::from(c.volume.is_some());
+                }
+            }
+        }
+    }
+    println!(
+        "pulse/noise: {shaped} of {notes} notes on a shaped instrument, {:.2} volume column \
+         writes per note, {patterns} patterns for {frames} frames",
+        volume_writes as f64 / notes as f64
+    );
+    assert!(shaped * 2 > notes && patterns < frames);
 }
 
 #[test]
