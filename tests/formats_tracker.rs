@@ -472,6 +472,13 @@ fn cli_converts_to_tracker_text_and_builds_the_edited_song() {
         );
         assert_eq!(b[1..], o[1..]);
     }
+    let (ok, out) = run(&["info", "edited.txt"]);
+    assert!(
+        ok && out.contains("300") && out.contains("FamiTracker text"),
+        "{out}"
+    );
+    let (ok, out) = run(&["render", "edited.txt", "-o", "edited.wav"]);
+    assert!(ok && dir.path().join("edited.wav").exists(), "{out}");
     let (ok, out) = run(&["build", "edited.txt", "-o", "edited.nes", "--no-preview"]);
     assert!(ok, "{out}");
     assert!(

@@ -54,6 +54,16 @@ pub fn is_famitracker_text(bytes: &[u8]) -> bool {
     })
 }
 
+/// Whether the file at `path` is a FamiTracker text export ([`is_famitracker_text`] on its
+/// first bytes); false when it cannot be read (the caller's own read reports that).
+pub fn is_famitracker_file(path: &std::path::Path) -> bool {
+    use std::io::Read;
+    let mut head = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(256).read_to_end(&mut head))
+        .is_ok_and(|_| is_famitracker_text(&head))
+}
+
 /// Engine ticks per second on NTSC (FamiTracker's default `FRAMERATE 0`).
 pub const NTSC_TICKS_PER_SECOND: f64 = 60.0;
 /// Engine ticks per second on PAL (`MACHINE 1`).
