@@ -217,12 +217,12 @@ pub fn design_instruments(score: &Score, clock: RowClock) -> Vec<Instrument> {
                 .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0)))
                 .map(|(d, c)| (d.clone(), c))
                 .unwrap_or((vec![0], 0));
-            let volume = Macro::once(clock.expand(&trimmed(volume)));
+            let volume = Macro::once(trimmed(clock.expand(&trimmed(volume))));
             let name = format!("{label} {}", n + 1);
             out.push(Instrument {
                 name: name.clone(),
                 volume: volume.clone(),
-                duty: Some(Macro::once(clock.expand(&duty))),
+                duty: Some(Macro::once(trimmed(clock.expand(&duty)))),
                 used_for,
             });
             if duty_count < total {
