@@ -23,7 +23,8 @@ pub struct InfoArgs {
 
 pub fn run(args: InfoArgs) -> anyhow::Result<()> {
     let format = FileFormat::from_path(&args.file)?;
-    if format == FileFormat::StreamText {
+    // A FamiTracker text export is a score; any other .txt a stream dump.
+    if format == FileFormat::StreamText && !formats::famitracker::is_famitracker_file(&args.file) {
         let text = std::fs::read_to_string(&args.file)
             .with_context(|| format!("{}: cannot read it as text", args.file.display()))?;
         let stream = ApuStream::from_text(&text, &args.file.to_string_lossy())?;
@@ -31,12 +32,12 @@ pub fn run(args: InfoArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     let score = formats::load_score(&args.file).map_err(|e| with_hint(e, format))?;
-    let format = if score.expressive && format == FileFormat::Seprsco {
-        FileFormat::Exprsco
-    } else {
-        format
+    let format_name = match format {
+        FileFormat::Seprsco if score.expressive => FileFormat::Exprsco.description(),
+        FileFormat::StreamText => "FamiTracker text export",
+        _ => format.description(),
     };
-    print!("{}", describe_score(&score, format));
+    print!("{}", describe_score(&score, format_name));
     Ok(())
 }
 
@@ -94,11 +95,11 @@ fn range(values: impl Iterator<Item = u8>) -> String {
     }
 }
 
-fn describe_score(score: &Score, format: FileFormat) -> String {
+fn describe_score(score: &Score, format_name: &str) -> String {
     let mut out = format!(
         "name      {}\nformat    {}\nframes    {}\nrate      {} Hz\nduration  {:.2} s\n",
         score.name,
-        format.description(),
+        format_name,
         score.len(),
         score.rate,
         score.duration_secs()
@@ -147,14 +148,14 @@ mod tests {
     #[test]
     fn describes_ranges_and_shares() {
         let mut s = Score::from_notes("t", 24.0, &[[60, 0, 40, 3], [72, 0, 0, 16]]);
-        let text = describe_score(&s, FileFormat::Seprsco);
+        let text = describe_score(&s, FileFormat::Seprsco.description());
         assert!(text.contains("P1     60..72       100.0%"), "{text}");
         assert!(text.contains("P2     -              0.0%"), "{text}");
         assert!(text.contains("TR     40..40        50.0%"), "{text}");
         s.expressive = true;
         s.frames[1][3].velocity = 4;
         s.frames[1][3].timbre = 1;
-        let text = describe_score(&s, FileFormat::Exprsco);
+        let text = describe_score(&s, FileFormat::Exprsco.description());
         assert!(
             text.contains("NO     3..16        100.0%  4..15     0..1"),
             "{text}"

@@ -38,7 +38,8 @@ fn load_stream(args: &RenderArgs, region: Region) -> anyhow::Result<ApuStream> {
     let song = &args.song;
     let format = FileFormat::from_path(song)
         .with_context(|| format!("cannot tell what {} is", song.display()))?;
-    if format == FileFormat::StreamText {
+    // A FamiTracker text export is a score; any other .txt a stream dump.
+    if format == FileFormat::StreamText && !nesmm::formats::famitracker::is_famitracker_file(song) {
         let bytes = nesmm::io::read_file(song).with_context(|| {
             format!(
                 "cannot read the stream dump {}; check the path",

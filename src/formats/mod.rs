@@ -7,8 +7,12 @@
 //! | other `.pkl` | NES-MDB pickle; read: seprsco or exprsco by its shape; write: seprsco |
 //! | `.mid`, `.midi` | Standard MIDI file |
 //! | `.vgm` | VGM APU register log |
-//! | `.txt` | APU register stream dump ([`crate::apu_stream::ApuStream::to_text`]) |
+//! | `.txt` | APU register stream dump ([`crate::apu_stream::ApuStream::to_text`]); read: a
+//! FamiTracker text export when its content is one ([`famitracker`]); write: FamiTracker or
+//! FamiStudio text with [`save_tracker_text`] |
 
+pub mod famistudio;
+pub mod famitracker;
 pub mod midi;
 mod midi_import;
 pub mod nesmdb;
@@ -86,7 +90,8 @@ impl FileFormat {
 /// Why a `.txt` stream dump cannot be a score source or target.
 fn stream_text_is_not_a_score(path: &Path) -> Error {
     Error::Unsupported(format!(
-        "{}: a .txt stream dump holds APU register writes, not a score; convert between \
+        "{}: a .txt stream dump holds APU register writes, not a score (a FamiTracker text \
+         export is read as one; write one with `--to famitracker`); convert between \
          scores ({SUPPORTED_EXTENSIONS} minus .txt), or compile a score to get a stream",
         path.display()
     ))
@@ -124,8 +129,33 @@ pub fn load_score(path: &Path) -> Result<Score> {
             let name = path.file_stem().unwrap_or_default().to_string_lossy();
             Ok(vgm_score::vgm_to_score(&log, &name))
         }
+        FileFormat::StreamText if famitracker::is_famitracker_text(&bytes) => {
+            Ok(famitracker::read_famitracker(&bytes, path)?.score)
+        }
         FileFormat::StreamText => Err(stream_text_is_not_a_score(path)),
     }
+}
+
+/// The tracker text formats a score is exported to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TrackerText {
+    /// FamiTracker 0.4.6 text export ([`famitracker`]).
+    FamiTracker,
+    /// FamiStudio text ([`famistudio`]).
+    FamiStudio,
+}
+
+/// Writes `score` to `path` atomically as tracker text; returns what the text could not hold.
+pub fn save_tracker_text(score: &Score, path: &Path, format: TrackerText) -> Result<Vec<String>> {
+    let not_written =
+        |e: Error| Error::Unsupported(format!("{}: not written: {e}", path.display()));
+    let (text, warnings) = match format {
+        TrackerText::FamiTracker => famitracker::write_famitracker(score),
+        TrackerText::FamiStudio => famistudio::write_famistudio(score),
+    }
+    .map_err(not_written)?;
+    crate::io::write_atomic(path, text.as_bytes())?;
+    Ok(warnings)
 }
 
 /// Writes `score` to `path` atomically, in the format its name asks for.
