@@ -79,7 +79,7 @@ pub fn run(a: GenerateArgs) -> anyhow::Result<()> {
     GenerateOptions {
         seconds: a.seconds,
         primer_seconds: a.primer_seconds,
-        temperature: a.temperature,
+        temperature: a.temperature.unwrap_or(1.0),
         ..Default::default()
     }
     .check()?;

@@ -17,7 +17,6 @@ use crate::learn::data::{load_notes, SplitNotes};
 use crate::learn::models::model_dir;
 use crate::learn::models::vae::{active_dims, score_windows};
 use crate::learn::sample::vae_decode::{decode, generate, Choice, VaeModel, VaeOptions};
-use crate::score::Score;
 use candle_core::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
