@@ -46,9 +46,10 @@ pub struct StatsArgs {
     pub seconds: f64,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// LSTM sampling temperature.
-    #[arg(long, default_value_t = 1.0)]
-    pub temperature: f32,
+    /// Sampling temperature [default: 1 for the LSTMs and VAEs, the model's own for the
+    /// Transformer].
+    #[arg(long)]
+    pub temperature: Option<f32>,
     /// LSTM state refresh period in frames (0 = carry the state over whole songs) [default:
     /// the model's own: 0 (whole songs), or half its training window if trained with
     /// --reset-state]
@@ -57,9 +58,13 @@ pub struct StatsArgs {
     /// LSTM restart after this many silent frames (0 = never).
     #[arg(long, default_value_t = nesmm::learn::generate::RESTART_AFTER_SILENCE)]
     pub restart_after_silence: usize,
-    /// LSTM top-k (0 = all).
-    #[arg(long, default_value_t = 0)]
-    pub top_k: usize,
+    /// Top-k (0 = all) [default: 0 for the LSTMs and VAEs, the model's own for the
+    /// Transformer].
+    #[arg(long)]
+    pub top_k: Option<usize>,
+    /// Transformer: nucleus sampling mass (1 = all).
+    #[arg(long, default_value_t = 1.0)]
+    pub top_p: f32,
     /// Measure every score file in this folder (.seprsco.pkl, .exprsco.pkl, .mid, .vgm; whole
     /// songs, at 24 Hz) instead of sampling a model.
     #[arg(long, conflicts_with = "model")]
@@ -117,15 +122,22 @@ fn sample_model(
     split: Split,
 ) -> anyhow::Result<(SplitNotes, NamedSongs)> {
     let dir = match &a.model {
+        Some(d) if d.as_os_str() == "transformer" && !d.is_dir() => {
+            bundled_model_dir("transformer")?
+        }
         Some(d) => nesmm::learn::vae_decode::resolve_model_dir(d)?,
         None => bundled_model_dir("lstm-full")?,
     };
+    nesmm::learn::models::transformer_dir::check_architecture(&dir)?;
+    if nesmm::learn::models::transformer_dir::is_transformer(&dir) {
+        return sample_transformer(a, data, split, &dir);
+    }
     if nesmm::learn::vae_decode::is_vae_dir(&dir)? {
         let model = nesmm::learn::vae_decode::VaeModel::load(&dir)?;
         let opts = nesmm::learn::vae_decode::VaeOptions {
             seed: a.seed,
-            temperature: a.temperature,
-            top_k: a.top_k,
+            temperature: a.temperature.unwrap_or(1.0),
+            top_k: a.top_k.unwrap_or(0),
             ..Default::default()
         };
         return Ok(nesmm::learn::vae_eval::sample_songs(
@@ -148,13 +160,44 @@ fn sample_model(
         a.seconds,
         &GenerateOptions {
             seed: a.seed,
-            temperature: a.temperature,
-            top_k: a.top_k,
+            temperature: a.temperature.unwrap_or(1.0),
+            top_k: a.top_k.unwrap_or(0),
             refresh: a.refresh,
             restart_after_silence: a.restart_after_silence,
             ..Default::default()
         },
     )?)
+}
+
+/// `a.songs` songs of `a.seconds` from the Transformer in `dir` (seeds `a.seed`,
+/// `a.seed + 1`, ...), with the split's songs.
+fn sample_transformer(
+    a: &StatsArgs,
+    data: &Path,
+    split: Split,
+    dir: &Path,
+) -> anyhow::Result<(SplitNotes, NamedSongs)> {
+    use nesmm::learn::models::transformer_decoder::Decoder;
+    use nesmm::learn::sample::transformer_sample::{sample, SampleOptions};
+    let model = nesmm::learn::models::transformer_dir::load(dir)?;
+    let decoder = Decoder::new(&model).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
+    let split_notes = load_notes(data, &[split], a.max_songs)?.remove(0);
+    let mut songs = Vec::with_capacity(a.songs);
+    for i in 0..a.songs as u64 {
+        let mut o = SampleOptions::new(a.seconds, a.seed + i);
+        o.temperature = a.temperature.unwrap_or(o.temperature);
+        o.top_k = a.top_k.unwrap_or(o.top_k);
+        o.top_p = a.top_p;
+        songs.push(sample(&decoder, &o)?.score);
+    }
+    let name = format!(
+        "{} (T {}, top-k {}, top-p {})",
+        dir.display(),
+        a.temperature.unwrap_or(SampleOptions::new(1.0, 0).temperature),
+        a.top_k.unwrap_or(SampleOptions::new(1.0, 0).top_k),
+        a.top_p
+    );
+    Ok((split_notes, vec![(name, songs)]))
 }
 
 /// Every score file of `folder`, in name order; a file that does not read is an error naming
