@@ -1,7 +1,9 @@
 //! `nesmm convert`: rewrite a score in another format.
 
+use super::import_args::ImportArgs;
 use super::info::with_hint;
 use clap::Args;
+use nesmm::formats::midi::MidiLayout;
 use nesmm::formats::{self, FileFormat};
 use std::path::PathBuf;
 
@@ -19,13 +21,29 @@ pub struct ConvertArgs {
     pub input: PathBuf,
     /// The file to write; its extension picks the format.
     pub output: PathBuf,
+    #[command(flatten)]
+    pub import: ImportArgs,
+    /// MIDI output: write the noise as General MIDI drum notes for a DAW [default when the
+    /// input is not in one of NES-MDB's forms: an NSF, an ordinary MIDI].
+    #[arg(long, conflicts_with = "nesmdb_layout")]
+    pub gm_drums: bool,
+    /// MIDI output: NES-MDB's layout (noise values 1..16 on channel 10), for exact round
+    /// trips [default for NES-MDB pickles, VGM logs and MIDIs in that layout].
+    #[arg(long)]
+    pub nesmdb_layout: bool,
 }
 
 pub fn run(args: ConvertArgs) -> anyhow::Result<()> {
+    let loaded = super::info::load_song_full(&args.input, &args.import)?;
+    let score = loaded.score;
     let out_format = FileFormat::from_path(&args.output)?;
-    let in_format = FileFormat::from_path(&args.input)?;
-    let score = formats::load_score(&args.input).map_err(|e| with_hint(e, in_format))?;
-    formats::save_score(&score, &args.output).map_err(|e| with_hint(e, out_format))?;
+    super::output_path::refuse_input_as_output(std::slice::from_ref(&args.input), &args.output)?;
+    let layout = if args.gm_drums || (!args.nesmdb_layout && !loaded.nesmdb_form) {
+        MidiLayout::GmDrums
+    } else {
+        MidiLayout::NesMdb
+    };
+    formats::save_score_as(&score, &args.output, layout).map_err(|e| with_hint(e, out_format))?;
     eprintln!(
         "wrote {} ({}, {} frames, {:.1} s)",
         args.output.display(),

@@ -8,6 +8,7 @@ mod demo;
 mod eval;
 mod export_ca65;
 mod generate;
+mod import_args;
 mod info;
 mod interpolate;
 mod loop_args;
