@@ -37,13 +37,20 @@ fn trimmed(s: &Score) -> Vec<[nesmm::Cell; 4]> {
     s.frames[..end].to_vec()
 }
 
-/// Cells equal (of all) and notes equal (of all) between `a` and `b`, over `a`'s length.
+/// Between the wanted `a` and the imported `b`, over `a`'s length: cells that agree as music
+/// (a rest for a rest, a sounding cell equal in note, velocity and timbre; a rest's timbre is
+/// only the duty its registers were left at), notes equal, and all cells.
 fn agreement(a: &[[nesmm::Cell; 4]], b: &[[nesmm::Cell; 4]]) -> (usize, usize, usize) {
     let total = a.len() * 4;
     let (mut cells, mut notes) = (0, 0);
     for (fa, fb) in a.iter().zip(b) {
         for v in 0..4 {
-            cells += usize::from(fa[v] == fb[v]);
+            let same = if fa[v].is_rest() {
+                fb[v].is_rest()
+            } else {
+                fa[v] == fb[v]
+            };
+            cells += usize::from(same);
             notes += usize::from(fa[v].note == fb[v].note);
         }
     }
@@ -66,13 +73,12 @@ fn nsf_round_trip(songs: &[Score]) {
         let want = trimmed(s);
         assert_eq!(back.score.len(), want.len(), "{}: {:?}", s.name, back.notes);
         let (c, n, t) = agreement(&want, &back.score.frames);
-        assert_eq!(n, t, "{}: notes equal in {n} of {t} cells", s.name);
+        assert_eq!((c, n), (t, t), "{}: cells, notes equal of {t}", s.name);
         (cells, notes, total) = (cells + c, notes + n, total + t);
     }
     println!(
-        "NSF round trip, {} songs: notes {notes}/{total}, whole cells {cells}/{total} ({:.3}%)",
-        songs.len(),
-        100.0 * cells as f64 / total.max(1) as f64
+        "NSF round trip, {} songs: notes {notes}/{total}, cells {cells}/{total}",
+        songs.len()
     );
 }
 
