@@ -34,10 +34,10 @@ pub struct ConvertArgs {
 }
 
 pub fn run(args: ConvertArgs) -> anyhow::Result<()> {
-    let loaded = super::info::load_song_full(&args.input, &args.import)?;
-    let score = loaded.score;
     let out_format = FileFormat::from_path(&args.output)?;
     super::output_path::refuse_input_as_output(std::slice::from_ref(&args.input), &args.output)?;
+    let loaded = super::info::load_song_full(&args.input, &args.import)?;
+    let score = loaded.score;
     let layout = if args.gm_drums || (!args.nesmdb_layout && !loaded.nesmdb_form) {
         MidiLayout::GmDrums
     } else {

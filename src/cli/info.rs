@@ -91,8 +91,12 @@ pub fn load_song_full(
     })?;
     let loaded =
         formats::load_score_with(path, &import.options()).map_err(|e| with_hint(e, format))?;
+    // What the reader decided matters for files it had to interpret (a MIDI's parts, an NSF's
+    // end); NES-MDB's own forms read exactly, so only their warnings are shown.
     for note in &loaded.notes {
-        eprintln!("{}: {note}", path.display());
+        if !loaded.nesmdb_form || note.starts_with("warning") {
+            eprintln!("{}: {note}", path.display());
+        }
     }
     Ok(loaded)
 }

@@ -20,18 +20,19 @@
 //! # Ordinary MIDI (type 0 or 1, any PPQ, tempo changes)
 //! Times go through the tempo map exactly (integer ticks x microseconds) to 44.1 kHz samples, then
 //! to 24 Hz frames by rounding to the nearest frame start. A note shorter than a frame after that
-//! rounding still sounds for one frame. Parts are (track, channel) pairs holding notes; the rule:
-//! 1. Channel 10 (index 9), from every track, becomes the noise voice; drum notes map to noise
-//!    values by [`crate::formats::drum_to_noise`]; of simultaneous hits the latest onset sounds.
-//! 2. Of the other parts, the one with the lowest mean pitch becomes the triangle (when there are at
-//!    least two parts; a single part goes to pulse 1).
-//! 3. Of the rest, the part with the most notes becomes pulse 1, the next pulse 2 (ties: file order).
-//!    Parts left over are dropped and listed in [`MidiImport::notes`].
-//! 4. Polyphony: a pulse part plays its highest sounding note, the triangle its lowest; notes that
-//!    never sound because of that are counted.
-//! 5. Notes outside a voice's range are moved by octaves into it (counted). Velocities 1..127 become
+//! rounding still sounds for one frame. Parts are (track, channel) pairs holding notes; which
+//! part plays which voice is decided by [`super::midi_parts`] (drums on any channel to the noise,
+//! copies and echoes set aside, a bass to the triangle, the two most salient parts to the pulses;
+//! a line in [`MidiImport::notes`] for every part). Then:
+//! 1. Polyphony: a pulse part plays its highest sounding note, the triangle its lowest, the noise
+//!    its latest hit (drum notes map to noise values by [`crate::formats::drum_to_noise`]);
+//!    notes that never sound because of that are counted.
+//! 2. Notes outside a voice's range are moved by octaves into it (counted). Velocities 1..127 become
 //!    1..15 as ceil(v * 15 / 127); the triangle has none. Pulses get timbre 2 (50% duty), the noise
 //!    mode 0. The score is `expressive` (the velocities carry the dynamics).
+//! 3. Repeated notes stay separate, drum hits short ([`super::midi_import`]).
+//!
+//! A file the strict reader refuses is repaired where it can be by [`super::midi_lenient`].
 
 use super::vgm_score::{frame_count, window_frame, window_start, Run};
 use crate::error::{Error, Result};

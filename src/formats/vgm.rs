@@ -341,7 +341,7 @@ pub fn read_vgm(bytes: &[u8], origin: &Path) -> Result<VgmLog> {
                 let (reg, value) = (a[0], a[1]);
                 if reg > 0x17 || reg == 0x14 || reg == 0x16 {
                     return Err(unsupported(format!(
-                        "write to ${:04X} at offset 0x{pos:X} is not a 2A03 APU register: \
+                        "write to ${:04X} at offset 0x{pos:X} is not an NES APU register: \
                          expansion audio (FDS) and $4014/$4016 are not supported",
                         0x4000 + reg as u16
                     )));
