@@ -3,7 +3,7 @@
 //! 1. **Drums** go to the noise, all merged: channel 10 (General MIDI), a percussive program
 //!    (Agogo, Woodblock, Taiko, Melodic Tom, Synth Drum, Reverse Cymbal), a track named as
 //!    drums, or a part that behaves as a drum kit (at least 16 notes, nine in ten on the GM kick,
-//!    snare, hi-hat, crash and ride keys, at least two of them).
+//!    snare, hi-hat, crash and ride keys, at least two of them or a hi-hat or cymbal alone).
 //! 2. **Duplicates and echoes** are set aside: a part whose notes (onset, pitch class) are, for
 //!    at least 80%, another part's notes delayed by 0 to 12 frames (half a second), with about
 //!    as many notes, copies that part. It is used only when no other part is left for a voice.
@@ -97,7 +97,15 @@ impl Part {
             .iter()
             .filter(|k| self.notes.iter().any(|n| n.key == **k))
             .count();
-        (self.notes.len() >= 16 && on_kit * 10 >= self.notes.len() * 9 && distinct >= 2)
+        // One kit key alone could be a pedal bass on C2, unless it is a cymbal.
+        let cymbal_only = distinct == 1
+            && self
+                .notes
+                .iter()
+                .all(|n| [42, 44, 46, 49, 51].contains(&n.key));
+        (self.notes.len() >= 16
+            && on_kit * 10 >= self.notes.len() * 9
+            && (distinct >= 2 || cymbal_only))
             .then_some("plays the GM drum-kit keys only")
     }
 
