@@ -119,7 +119,7 @@ fn repair_track(d: &[u8], base: usize, track: usize, warn: &mut Vec<String>) -> 
                 pos = end;
                 after_meta = running.is_some();
             }
-            0x80..=0xEF | 0x00..=0x7F => {
+            0x00..=0xEF => {
                 let status = if b >= 0x80 {
                     pos += 1;
                     b

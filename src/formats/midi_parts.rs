@@ -172,8 +172,8 @@ pub(crate) fn choose(parts: &[Part], names: &[String]) -> Choice {
     let mut choice = Choice::default();
     let name = |i: usize| names.get(parts[i].track).map(String::as_str).unwrap_or("");
     let mut melodic = Vec::new();
-    for i in 0..parts.len() {
-        match parts[i].percussion(name(i)) {
+    for (i, part) in parts.iter().enumerate() {
+        match part.percussion(name(i)) {
             Some(why) => choice.drums.push((i, why)),
             None => melodic.push(i),
         }

@@ -83,7 +83,7 @@ fn import(bytes: &[u8], track: u16, seconds: f64) -> Result<Loaded> {
 fn our_nsf_imports_back_to_its_score_ntsc_and_pal() {
     for region in [Region::Ntsc, Region::Pal] {
         let s = song();
-        let bytes = nsf_of(&[s.clone()], region);
+        let bytes = nsf_of(std::slice::from_ref(&s), region);
         let back = import(&bytes, 1, 14.0).unwrap();
         assert_eq!(back.score.len(), s.len(), "{region:?}: {:?}", back.notes);
         assert_same_music(&back.score, &s);
