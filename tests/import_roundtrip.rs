@@ -69,8 +69,14 @@ fn nsf_round_trip(songs: &[Score]) {
             track: Some(1),
             seconds: Some(s.duration_secs() + 3.0),
         };
-        let back = load_score_with(&path, &opts).unwrap();
         let want = trimmed(s);
+        if want.is_empty() {
+            // A song of rests only: the import refuses a silent track.
+            let e = load_score_with(&path, &opts).unwrap_err().to_string();
+            assert!(e.contains("makes no sound"), "{}: {e}", s.name);
+            continue;
+        }
+        let back = load_score_with(&path, &opts).unwrap();
         assert_eq!(back.score.len(), want.len(), "{}: {:?}", s.name, back.notes);
         let (c, n, t) = agreement(&want, &back.score.frames);
         assert_eq!((c, n), (t, t), "{}: cells, notes equal of {t}", s.name);
