@@ -6,10 +6,21 @@ mod cli;
 use clap::Parser;
 
 fn main() {
+    restore_sigpipe();
     let args = cli::Cli::parse();
     if let Err(e) = cli::run(args) {
         eprintln!("error: {}", message(&e));
         std::process::exit(1);
+    }
+}
+
+/// A closed stdout (`nesmm build ... | head -1`) ends the program quietly, as it ends `cat`:
+/// Rust ignores SIGPIPE, which turns the closed pipe into a panic in `println!`.
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in main, before any thread exists; SIG_DFL is a valid handler.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

@@ -69,7 +69,8 @@ fn wrong_file_types() {
     std::fs::write(&fake_mid, b"these are not notes").unwrap();
     let e = fails(&["info", s(&fake_mid)], &[]);
     assert!(
-        e.contains("notes.mid") && e.contains("hint: check that the file really is a MIDI file"),
+        e.contains("notes.mid")
+            && e.contains("hint: the file looks damaged or is not a MIDI file: check that it is"),
         "{e}"
     );
     let fake_pkl = dir.path().join("x.seprsco.pkl");

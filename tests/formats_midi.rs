@@ -344,11 +344,11 @@ fn ordinary_midi_import_follows_the_documented_rule() {
         "{text}"
     );
     assert!(
-        text.contains("no <- channel 10 drums from track(s) 5: 2 hits"),
+        text.contains("no <- track 5 'Drums' channel 10 (2 notes): drums, GM drum channel 10"),
         "{text}"
     );
     assert!(
-        text.contains("dropped track 4 'Pad' channel 5 (2 notes)"),
+        text.contains("dropped track 4 'Pad' channel 5 (2 notes): less salient"),
         "{text}"
     );
     assert!(
@@ -397,8 +397,11 @@ fn ordinary_midi_import_follows_the_documented_rule() {
         "velocity 30 -> ceil(30 * 15 / 127) = 4"
     );
     let no: Vec<u8> = s.notes(nesmm::Voice::Noise).collect();
-    assert!(no[..6].iter().all(|&n| n == drum_to_noise(36)));
-    assert!(no[6..12].iter().all(|&n| n == 0));
+    // A drum hit lasts at most 3 frames, fading: full, two thirds, one third.
+    assert!(no[..3].iter().all(|&n| n == drum_to_noise(36)), "{no:?}");
+    let fade: Vec<u8> = s.frames[..3].iter().map(|f| f[3].velocity).collect();
+    assert!(fade[0] > fade[1] && fade[1] > fade[2], "{fade:?}");
+    assert!(no[3..12].iter().all(|&n| n == 0));
     assert_eq!(
         no[12],
         drum_to_noise(38),
@@ -480,7 +483,7 @@ fn bad_midi_input_names_file_and_problem() {
     // The good file reads.
     read_midi(&file(1, 1, 96, &[GOOD_TRACK]), Path::new("ok.mid")).unwrap();
     expect_err(b"", "no \"MThd\"");
-    expect_err(b"RIFF\0\0\0\x06\0\x01\0\x01\0\x60", "no \"MThd\"");
+    expect_err(b"RIFF\0\0\0\x06\0\x01\0\x01\0\x60", "not a RIFF MIDI");
     expect_err(&header(1, 1, 96)[..10], "header truncated");
     let mut short = header(1, 1, 96);
     short[7] = 4;
@@ -493,14 +496,24 @@ fn bad_midi_input_names_file_and_problem() {
     expect_err(&file(1, 1, 0xE728, &[GOOD_TRACK]), "SMPTE");
     expect_err(&file(1, 1, 0, &[GOOD_TRACK]), "ticks per beat is 0");
     expect_err(&file(1, 0, 96, &[]), "declares 0 tracks");
-    expect_err(
+    // A type-0 file with two tracks is read leniently, the tracks merged, with a warning.
+    let (_, import) = read_midi(
         &file(0, 2, 96, &[GOOD_TRACK, GOOD_TRACK]),
-        "type 0 must have 1 track",
+        Path::new("t0.mid"),
+    )
+    .unwrap();
+    assert!(
+        import.notes[0].contains("type-0 file with 2 tracks"),
+        "{:?}",
+        import.notes
     );
-    expect_err(
+    // Fewer tracks than declared: those present are read, with a warning.
+    let (_, import) = read_midi(
         &file(1, 3, 96, &[GOOD_TRACK, GOOD_TRACK]),
-        "declares 3 tracks, found 2",
-    );
+        Path::new("t3.mid"),
+    )
+    .unwrap();
+    assert!(import.notes[0].contains("declares 3 tracks but the file holds 2"));
     let f = file(1, 1, 96, &[GOOD_TRACK]);
     expect_err(&f[..f.len() - 3], "claims 12 bytes but only 9 remain");
     expect_err(&f[..18], "file truncated at offset 14");
@@ -559,7 +572,15 @@ fn truncations_and_byte_flips_never_panic() {
     let mut errors = 0;
     for f in &files {
         for cut in 0..f.len() {
-            errors += read_midi(&f[..cut], Path::new("t.mid")).is_err() as usize;
+            match read_midi(&f[..cut], Path::new("t.mid")) {
+                Err(_) => errors += 1,
+                // Read leniently: only with every declared track that is there, and said so.
+                Ok((_, import)) => assert!(
+                    import.notes[0].contains("the file holds"),
+                    "{:?}",
+                    import.notes
+                ),
+            }
         }
         for _ in 0..3000 {
             let mut b = f.clone();
@@ -572,8 +593,8 @@ fn truncations_and_byte_flips_never_panic() {
             }
         }
     }
-    // Every strict prefix loses a declared track's bytes.
-    assert_eq!(errors, files.iter().map(|f| f.len()).sum::<usize>());
+    // Most strict prefixes cut a track short and are refused.
+    assert!(errors > files.iter().map(|f| f.len()).sum::<usize>() * 3 / 4);
 }
 
 #[test]

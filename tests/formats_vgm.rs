@@ -294,15 +294,15 @@ fn bad_vgm_input_names_file_and_problem() {
     expect_err(&good[..0x100], "file truncated");
     let mut b = good.clone();
     patch32(&mut b, 0x08, 0x150);
-    expect_err(&b, "version 1.50");
+    expect_err(&b, "valid VGM 1.50");
     patch32(&mut b, 0x08, 0x1A9);
-    expect_err(&b, "not supported");
+    expect_err(&b, "not a VGM version");
     let mut b = good.clone();
     patch32(&mut b, 0x34, 0x10_0000);
     expect_err(&b, "data offset");
     let mut b = good.clone();
     patch32(&mut b, 0x84, 0);
-    expect_err(&b, "no NES APU");
+    expect_err(&b, "without the NES APU");
     patch32(&mut b, 0x84, 0x8000_0000 | 1_789_773);
     expect_err(&b, "Famicom Disk System");
     let mut b = good.clone();

@@ -1,6 +1,6 @@
 //! `nesmm build`: score files -> a playable iNES ROM.
 
-use super::info::load_song;
+use super::info::load_song_with;
 use anyhow::Context;
 use clap::Args;
 use nesmm::rom::pipeline::{build_rom_from_scores, RomRequest};
@@ -43,6 +43,8 @@ pub struct BuildArgs {
     /// Write no preview page.
     #[arg(long)]
     pub no_preview: bool,
+    #[command(flatten)]
+    pub import: super::import_args::ImportArgs,
 }
 
 pub fn run(args: BuildArgs) -> anyhow::Result<()> {
@@ -52,9 +54,10 @@ pub fn run(args: BuildArgs) -> anyhow::Result<()> {
         title: args.title.clone().unwrap_or_else(|| "nesmm".into()),
     };
     super::output_path::expect_extension(&args.output, "build", "an iNES ROM", &["nes"])?;
+    super::output_path::refuse_input_as_output(&args.songs, &args.output)?;
     let mut scores = Vec::with_capacity(args.songs.len());
     for path in &args.songs {
-        scores.push(load_song(path)?);
+        scores.push(load_song_with(path, &args.import)?);
     }
     let rom = build_rom_from_scores(&scores, &req).map_err(|e| {
         anyhow::anyhow!(

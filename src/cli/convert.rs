@@ -1,8 +1,10 @@
 //! `nesmm convert`: rewrite a score in another format.
 
+use super::import_args::ImportArgs;
 use super::info::with_hint;
 use clap::{Args, ValueEnum};
-use nesmm::formats::{self, famitracker, FileFormat, TrackerText};
+use nesmm::formats::midi::MidiLayout;
+use nesmm::formats::{self, FileFormat, TrackerText};
 use std::path::PathBuf;
 
 /// Tracker text formats `--to` writes.
@@ -36,6 +38,16 @@ pub struct ConvertArgs {
     /// Write tracker text in this format, whatever the output's extension.
     #[arg(long, value_enum)]
     pub to: Option<TrackerTarget>,
+    #[command(flatten)]
+    pub import: ImportArgs,
+    /// MIDI output: write the noise as General MIDI drum notes for a DAW [default when the
+    /// input is not in one of NES-MDB's forms: an NSF, an ordinary MIDI].
+    #[arg(long, conflicts_with = "nesmdb_layout")]
+    pub gm_drums: bool,
+    /// MIDI output: NES-MDB's layout (noise values 1..16 on channel 10), for exact round
+    /// trips [default for NES-MDB pickles, VGM logs and MIDIs in that layout].
+    #[arg(long)]
+    pub nesmdb_layout: bool,
 }
 
 pub fn run(args: ConvertArgs) -> anyhow::Result<()> {
@@ -43,30 +55,10 @@ pub fn run(args: ConvertArgs) -> anyhow::Result<()> {
     if args.to.is_none() {
         FileFormat::from_path(&args.output)?;
     }
-    let in_format = FileFormat::from_path(&args.input)?;
-    let score = if in_format == FileFormat::StreamText {
-        // A FamiTracker text: read it here to report what the score could not hold.
-        let bytes = nesmm::io::read_file(&args.input)?;
-        if famitracker::is_famitracker_text(&bytes) {
-            let import = famitracker::read_famitracker(&bytes, &args.input).map_err(|e| {
-                anyhow::anyhow!(
-                    "{e}\nhint: fix that line, or export the module again from FamiTracker 0.4.6"
-                )
-            })?;
-            if !import.dropped.is_empty() {
-                eprintln!(
-                    "warning: {}: dropped what a score cannot hold: {}",
-                    args.input.display(),
-                    import.dropped.join("; ")
-                );
-            }
-            import.score
-        } else {
-            formats::load_score(&args.input).map_err(|e| with_hint(e, in_format))?
-        }
-    } else {
-        formats::load_score(&args.input).map_err(|e| with_hint(e, in_format))?
-    };
+    super::output_path::refuse_input_as_output(std::slice::from_ref(&args.input), &args.output)?;
+    // A FamiTracker text's dropped effects come back as the loader's notes (printed there).
+    let loaded = super::info::load_song_full(&args.input, &args.import)?;
+    let score = loaded.score;
     let description = if let Some(to) = args.to {
         let (format, name) = match to {
             TrackerTarget::Famitracker => (TrackerText::FamiTracker, "FamiTracker 0.4.6 text"),
@@ -78,7 +70,13 @@ pub fn run(args: ConvertArgs) -> anyhow::Result<()> {
         name
     } else {
         let out_format = FileFormat::from_path(&args.output)?;
-        formats::save_score(&score, &args.output).map_err(|e| with_hint(e, out_format))?;
+        let layout = if args.gm_drums || (!args.nesmdb_layout && !loaded.nesmdb_form) {
+            MidiLayout::GmDrums
+        } else {
+            MidiLayout::NesMdb
+        };
+        formats::save_score_as(&score, &args.output, layout)
+            .map_err(|e| with_hint(e, out_format))?;
         out_format.description()
     };
     eprintln!(

@@ -1,5 +1,6 @@
 //! `nesmm info`: what a music file holds.
 
+use super::import_args::ImportArgs;
 use anyhow::Context;
 use clap::Args;
 use nesmm::formats::{self, FileFormat};
@@ -13,16 +14,42 @@ use std::path::PathBuf;
                   duration, and per voice the range of sounding notes, the share of frames \
                   that sound, and (for expressive scores) the velocity and timbre ranges. \
                   The format is chosen by the file name: .seprsco.pkl, .exprsco.pkl, .pkl, \
-                  .mid/.midi, .vgm, or .txt (an APU stream dump).",
+                  .mid/.midi/.rmi, .vgm/.vgz, .txt (an APU stream dump), or .nsf/.nsfe \
+                  (the tracks are listed, then --track is described).",
     after_help = "Example: nesmm info 002_1943_TheBattleofMidway_00_01Title.seprsco.pkl"
 )]
 pub struct InfoArgs {
     /// The file to describe.
     pub file: PathBuf,
+    #[command(flatten)]
+    pub import: ImportArgs,
 }
 
 pub fn run(args: InfoArgs) -> anyhow::Result<()> {
-    let format = FileFormat::from_path(&args.file)?;
+    let format = FileFormat::of_input(&args.file).map_err(|e| with_hint(e, FileFormat::Seprsco))?;
+    if format == FileFormat::Nsf {
+        let bytes = nesmm::io::read_file(&args.file)?;
+        let file = formats::nsf_import::read_nsf_file(&bytes, &args.file)
+            .map_err(|e| with_hint(e, format))?;
+        let h = &file.nsf.header;
+        println!(
+            "{}: {}, {}, {} tracks (* starts)\ntitle     {}\nartist    {}\ncopyright {}",
+            args.file.display(),
+            file.kind,
+            h.region.name().to_uppercase(),
+            h.song_count,
+            h.title,
+            h.artist,
+            h.copyright
+        );
+        for line in file.track_lines() {
+            println!("{line}");
+        }
+        println!(
+            "track {} as a score:",
+            args.import.track.unwrap_or(h.first_song.into())
+        );
+    }
     // A FamiTracker text export is a score; any other .txt a stream dump.
     if format == FileFormat::StreamText && !formats::famitracker::is_famitracker_file(&args.file) {
         let text = std::fs::read_to_string(&args.file)
@@ -31,7 +58,7 @@ pub fn run(args: InfoArgs) -> anyhow::Result<()> {
         print!("{}", describe_stream(&stream));
         return Ok(());
     }
-    let score = formats::load_score(&args.file).map_err(|e| with_hint(e, format))?;
+    let score = load_song_with(&args.file, &args.import)?;
     let format_name = match format {
         FileFormat::Seprsco if score.expressive => FileFormat::Exprsco.description(),
         FileFormat::StreamText => "FamiTracker text export",
@@ -43,12 +70,36 @@ pub fn run(args: InfoArgs) -> anyhow::Result<()> {
 
 /// A score file of any format nesmm reads; the error says what to do about it.
 pub fn load_song(path: &std::path::Path) -> anyhow::Result<Score> {
-    let format = FileFormat::from_path(path).map_err(|e| {
-        anyhow::anyhow!(
-            "{e}\nhint: give an NES-MDB pickle, a MIDI or a VGM file under its usual extension"
-        )
+    load_song_with(path, &ImportArgs::default())
+}
+
+/// [`load_song`] with `--track` / `--seconds`; the reader's notes go to stderr.
+pub fn load_song_with(path: &std::path::Path, import: &ImportArgs) -> anyhow::Result<Score> {
+    load_song_full(path, import).map(|l| l.score)
+}
+
+/// [`load_song_with`], keeping what the reader says about the file.
+pub fn load_song_full(
+    path: &std::path::Path,
+    import: &ImportArgs,
+) -> anyhow::Result<formats::Loaded> {
+    let format = FileFormat::of_input(path).map_err(|e| match e {
+        nesmm::Error::Io { .. } => with_hint(e, FileFormat::Seprsco),
+        e => anyhow::anyhow!(
+            "{e}\nhint: give an NES-MDB pickle, a MIDI, VGM/VGZ or NSF file under its usual \
+             extension"
+        ),
     })?;
-    formats::load_score(path).map_err(|e| with_hint(e, format))
+    let loaded =
+        formats::load_score_with(path, &import.options()).map_err(|e| with_hint(e, format))?;
+    // What the reader decided matters for files it had to interpret (a MIDI's parts, an NSF's
+    // end); NES-MDB's own forms read exactly, so only their warnings are shown.
+    for note in &loaded.notes {
+        if !loaded.nesmdb_form || note.starts_with("warning") {
+            eprintln!("{}: {note}", path.display());
+        }
+    }
+    Ok(loaded)
 }
 
 /// The library error plus what the user can do about it.
@@ -56,13 +107,17 @@ pub fn with_hint(e: nesmm::Error, format: FileFormat) -> anyhow::Error {
     let hint = match &e {
         nesmm::Error::Io { .. } => "check that the path exists and is readable".to_string(),
         nesmm::Error::Format { .. } => format!(
-            "check that the file really is a {} and is complete (re-download or re-export it)",
+            "the file looks damaged or is not a {}: check that it is complete (re-download or \
+             re-export it)",
             format.description()
         ),
         nesmm::Error::Invalid { .. } => {
             "the file holds a value its voice cannot play; fix it in the source".to_string()
         }
-        nesmm::Error::Unsupported(_) => "see `nesmm convert --help` for what is supported".into(),
+        nesmm::Error::Unsupported(_) => format!(
+            "nothing is wrong with the file, nesmm just does not read this kind; it reads {}",
+            formats::SCORE_EXTENSIONS
+        ),
         nesmm::Error::Model { .. } => "a model computation failed (shape, device or memory): check the model folder and --device".into(),
     };
     anyhow::anyhow!("{e}\nhint: {hint}")

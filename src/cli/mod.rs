@@ -10,6 +10,7 @@ mod eval_transformer;
 mod export_ca65;
 mod generate;
 mod generate_transformer;
+mod import_args;
 mod info;
 mod interpolate;
 mod loop_args;

@@ -1,8 +1,7 @@
 //! `nesmm plot`: the piano roll of a score as a PNG.
 
-use super::info::with_hint;
+use super::import_args::ImportArgs;
 use clap::Args;
-use nesmm::formats::{self, FileFormat};
 use nesmm::viz::pianoroll::{write_piano_roll, PianoRollOptions};
 use std::path::PathBuf;
 
@@ -13,7 +12,7 @@ use std::path::PathBuf;
                   P2 green, TR blue), the noise in its own lane (purple), time in seconds \
                   along the bottom, a grey line under every C. The picture is 24 pixels per \
                   second (one per NES-MDB frame) up to --max-width pixels; longer songs are \
-                  squeezed. Reads .seprsco.pkl, .exprsco.pkl, .pkl, .mid, .vgm.",
+                  squeezed. Reads .seprsco.pkl, .exprsco.pkl, .pkl, .mid, .rmi, .vgm, .vgz, .nsf, .nsfe.",
     after_help = "Example: nesmm plot song.exprsco.pkl -o roll.png"
 )]
 pub struct PlotArgs {
@@ -25,12 +24,13 @@ pub struct PlotArgs {
     /// Widest picture in pixels.
     #[arg(long, default_value_t = 8192, value_parser = clap::value_parser!(u32).range(600..=32768))]
     pub max_width: u32,
+    #[command(flatten)]
+    pub import: ImportArgs,
 }
 
 pub fn run(args: PlotArgs) -> anyhow::Result<()> {
     super::output_path::expect_extension(&args.output, "plot", "a PNG picture", &["png"])?;
-    let format = FileFormat::from_path(&args.song)?;
-    let score = formats::load_score(&args.song).map_err(|e| with_hint(e, format))?;
+    let score = super::info::load_song_with(&args.song, &args.import)?;
     let opts = PianoRollOptions {
         max_width: args.max_width,
         ..PianoRollOptions::default()

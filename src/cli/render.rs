@@ -11,8 +11,8 @@ use std::path::PathBuf;
 /// Render a song to a mono 16-bit WAV as the console's APU plays it.
 #[derive(Args)]
 pub struct RenderArgs {
-    /// The song: a score (.seprsco.pkl, .exprsco.pkl, .mid, .vgm) or an APU stream dump (.txt,
-    /// from `nesmm compile --stream-out`).
+    /// The song: a score (.seprsco.pkl, .exprsco.pkl, .mid, .vgm, .vgz, .nsf) or an APU stream
+    /// dump (.txt, from `nesmm compile --stream-out`).
     pub song: PathBuf,
     /// The WAV file to write.
     #[arg(short, long, value_name = "FILE")]
@@ -23,6 +23,8 @@ pub struct RenderArgs {
     /// Sample rate in Hz.
     #[arg(long, default_value_t = 44_100, value_parser = parse_rate)]
     pub rate: u32,
+    #[command(flatten)]
+    pub import: super::import_args::ImportArgs,
 }
 
 /// `--rate`: 44100 or 48000.
@@ -36,7 +38,8 @@ fn parse_rate(s: &str) -> Result<u32, String> {
 /// The stream to play: a dump as it is, or a score compiled for `region`.
 fn load_stream(args: &RenderArgs, region: Region) -> anyhow::Result<ApuStream> {
     let song = &args.song;
-    let format = FileFormat::from_path(song)
+    let format = FileFormat::of_input(song)
+        .map_err(|e| super::info::with_hint(e, FileFormat::Seprsco))
         .with_context(|| format!("cannot tell what {} is", song.display()))?;
     // A FamiTracker text export is a score; any other .txt a stream dump.
     if format == FileFormat::StreamText && !nesmm::formats::famitracker::is_famitracker_file(song) {
@@ -65,7 +68,7 @@ fn load_stream(args: &RenderArgs, region: Region) -> anyhow::Result<ApuStream> {
         }
         return Ok(stream);
     }
-    let score = super::info::load_song(song)?;
+    let score = super::info::load_song_with(song, &args.import)?;
     let opts = CompileOptions {
         region,
         ..Default::default()

@@ -193,7 +193,8 @@ fn sample_transformer(
     let name = format!(
         "{} (T {}, top-k {}, top-p {})",
         dir.display(),
-        a.temperature.unwrap_or(SampleOptions::new(1.0, 0).temperature),
+        a.temperature
+            .unwrap_or(SampleOptions::new(1.0, 0).temperature),
         a.top_k.unwrap_or(SampleOptions::new(1.0, 0).top_k),
         a.top_p
     );

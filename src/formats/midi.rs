@@ -20,27 +20,28 @@
 //! # Ordinary MIDI (type 0 or 1, any PPQ, tempo changes)
 //! Times go through the tempo map exactly (integer ticks x microseconds) to 44.1 kHz samples, then
 //! to 24 Hz frames by rounding to the nearest frame start. A note shorter than a frame after that
-//! rounding still sounds for one frame. Parts are (track, channel) pairs holding notes; the rule:
-//! 1. Channel 10 (index 9), from every track, becomes the noise voice; drum notes map to noise
-//!    values by [`crate::formats::drum_to_noise`]; of simultaneous hits the latest onset sounds.
-//! 2. Of the other parts, the one with the lowest mean pitch becomes the triangle (when there are at
-//!    least two parts; a single part goes to pulse 1).
-//! 3. Of the rest, the part with the most notes becomes pulse 1, the next pulse 2 (ties: file order).
-//!    Parts left over are dropped and listed in [`MidiImport::notes`].
-//! 4. Polyphony: a pulse part plays its highest sounding note, the triangle its lowest; notes that
-//!    never sound because of that are counted.
-//! 5. Notes outside a voice's range are moved by octaves into it (counted). Velocities 1..127 become
+//! rounding still sounds for one frame. Parts are (track, channel) pairs holding notes; which
+//! part plays which voice is decided by [`super::midi_parts`] (drums on any channel to the noise,
+//! copies and echoes set aside, a bass to the triangle, the two most salient parts to the pulses;
+//! a line in [`MidiImport::notes`] for every part). Then:
+//! 1. Polyphony: a pulse part plays its highest sounding note, the triangle its lowest, the noise
+//!    its latest hit (drum notes map to noise values by [`crate::formats::drum_to_noise`]);
+//!    notes that never sound because of that are counted.
+//! 2. Notes outside a voice's range are moved by octaves into it (counted). Velocities 1..127 become
 //!    1..15 as ceil(v * 15 / 127); the triangle has none. Pulses get timbre 2 (50% duty), the noise
 //!    mode 0. The score is `expressive` (the velocities carry the dynamics).
+//! 3. Repeated notes stay separate, drum hits short ([`super::midi_import`]).
+//!
+//! A file the strict reader refuses is repaired where it can be by [`super::midi_lenient`].
 
 use super::vgm_score::{frame_count, window_frame, window_start, Run};
 use crate::error::{Error, Result};
 use crate::score::{Cell, Score, Voice, NESMDB_RATE};
 use midly::num::{u15, u24, u28, u4, u7};
-use midly::{
-    EventIter, Format, Header, MetaMessage, MidiMessage, Smf, Timing, TrackEvent, TrackEventKind,
-};
+use midly::{Format, Header, MetaMessage, MidiMessage, Smf, Timing, TrackEvent, TrackEventKind};
 use std::path::Path;
+
+pub(crate) use super::midi_parse::{parse, EventKind, Parsed};
 
 /// Ticks per beat of the NES-MDB layout.
 pub const NESMDB_PPQ: u16 = 22_050;
@@ -61,6 +62,9 @@ pub(crate) fn too_long(origin: &Path, frames: u64) -> Error {
         ),
     )
 }
+
+/// Track names of [`MidiLayout::GmDrums`].
+const GM_TRACK_NAMES: [&str; 4] = ["pulse 1", "pulse 2", "triangle", "drums"];
 
 /// MIDI channels of the four voices.
 const CHANNELS: [u8; 4] = [0, 1, 2, 9];
@@ -84,9 +88,36 @@ fn sample_frame(s: u64) -> u64 {
     (s as u128 * 24 + 22_050).div_euclid(44_100) as u64
 }
 
+/// How [`write_midi_as`] lays out the voices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MidiLayout {
+    /// NES-MDB's: exact round trips; the noise is written as its values 1..16 on channel 10.
+    NesMdb,
+    /// For DAWs: the noise as General MIDI drum notes ([`gm_drum_note`]), velocities on
+    /// MIDI's 1..127 scale, tracks named "pulse 1", "pulse 2", "triangle", "drums" (so the file
+    /// is read back by the ordinary import, not as NES-MDB's layout).
+    GmDrums,
+}
+
+/// The General MIDI drum note for a noise value 1..16 (low values are the deep, rumbling
+/// periods: kicks and toms; high values the hiss: snares, cymbals, hi-hats). It is the inverse
+/// of [`super::drum_to_noise`] where that one is defined.
+pub fn gm_drum_note(noise: u8) -> u8 {
+    const NOTES: [u8; 16] = [
+        35, 35, 36, 36, 41, 45, 48, 40, 38, 39, 37, 49, 51, 46, 42, 42,
+    ];
+    NOTES[(noise.clamp(1, 16) - 1) as usize]
+}
+
 /// Writes `score` in NES-MDB's MIDI layout. Frames map to ticks exactly at 24 Hz; other rates are
 /// placed at floor(i * 44100 / rate) ticks.
 pub fn write_midi(score: &Score) -> Result<Vec<u8>> {
+    write_midi_as(score, MidiLayout::NesMdb)
+}
+
+/// [`write_midi`] in either [`MidiLayout`].
+pub fn write_midi_as(score: &Score, layout: MidiLayout) -> Result<Vec<u8>> {
+    let gm = layout == MidiLayout::GmDrums;
     score.validate()?;
     let n = score.len() as u64;
     let tick_of = |i: u64| -> u64 {
@@ -149,7 +180,11 @@ pub fn write_midi(score: &Score) -> Result<Vec<u8>> {
         let mut ev = vec![
             TrackEvent {
                 delta: 0.into(),
-                kind: TrackEventKind::Meta(MetaMessage::TrackName(voice.short_name().as_bytes())),
+                kind: TrackEventKind::Meta(MetaMessage::TrackName(if gm {
+                    GM_TRACK_NAMES[v].as_bytes()
+                } else {
+                    voice.short_name().as_bytes()
+                })),
             },
             TrackEvent {
                 delta: 0.into(),
@@ -169,7 +204,19 @@ pub fn write_midi(score: &Score) -> Result<Vec<u8>> {
             });
             Ok(())
         };
-        let midi_velocity = |c: &Cell| if voice.has_velocity() { c.velocity } else { 1 };
+        let midi_velocity = |c: &Cell| match (voice.has_velocity(), gm) {
+            (true, false) => c.velocity,
+            (true, true) => (c.velocity as u32 * 127 / 15) as u8,
+            (false, false) => 1,
+            (false, true) => 100,
+        };
+        let key = |note: u8| {
+            if gm && voice == Voice::Noise {
+                gm_drum_note(note)
+            } else {
+                note
+            }
+        };
         let mut prev = Cell {
             velocity: if voice.has_velocity() { 0 } else { 1 },
             ..Cell::REST
@@ -180,11 +227,11 @@ pub fn write_midi(score: &Score) -> Result<Vec<u8>> {
             let vel = midi_velocity(&c);
             if c.note != prev.note {
                 if prev.note != 0 {
-                    push(&mut ev, t, note_off(prev.note))?;
+                    push(&mut ev, t, note_off(key(prev.note)))?;
                 }
                 if c.note != 0 {
                     // MIDI has no velocity-0 note-on: start at 1 and set 0 with CC11.
-                    push(&mut ev, t, note_on(c.note, vel.max(1)))?;
+                    push(&mut ev, t, note_on(key(c.note), vel.max(1)))?;
                     if vel == 0 {
                         push(&mut ev, t, controller(11, 0))?;
                     }
@@ -202,7 +249,7 @@ pub fn write_midi(score: &Score) -> Result<Vec<u8>> {
             };
         }
         if prev.note != 0 {
-            push(&mut ev, tick_of(n), note_off(prev.note))?;
+            push(&mut ev, tick_of(n), note_off(key(prev.note)))?;
         }
         ev.push(TrackEvent {
             delta: 0.into(),
@@ -242,193 +289,6 @@ fn controller(number: u8, value: u8) -> MidiMessage {
     }
 }
 
-/// One timed event of a track, with the fields the importers need.
-#[derive(Debug, Clone)]
-pub(crate) struct Event {
-    pub tick: u64,
-    pub track: usize,
-    pub kind: EventKind,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum EventKind {
-    NoteOn { channel: u8, key: u8, vel: u8 },
-    NoteOff { channel: u8, key: u8 },
-    Controller { channel: u8, number: u8, value: u8 },
-    Tempo(u32),
-    TimeSignature,
-    Marker(String),
-}
-
-/// A parsed file: header fields, track names and events in time order.
-pub(crate) struct Parsed {
-    pub format: u16,
-    pub ppq: u16,
-    pub names: Vec<String>,
-    pub events: Vec<Event>,
-}
-
-fn be16(b: &[u8], at: usize) -> u16 {
-    u16::from_be_bytes([b[at], b[at + 1]])
-}
-
-/// Splits the chunks strictly (every declared track present and complete) and decodes events.
-/// A channel event cut short, a data byte without running status or a bad delta time is an
-/// error naming the track and offset; a meta or SysEx event whose length runs past its track is
-/// cut at the track's end (midly's lenient reading), since only its text would be lost.
-pub(crate) fn parse(bytes: &[u8], origin: &Path) -> Result<Parsed> {
-    let bad = |what: String| Error::format(origin, what);
-    if bytes.len() < 4 || &bytes[..4] != b"MThd" {
-        return Err(bad(
-            "not a MIDI file (no \"MThd\" header at offset 0)".into()
-        ));
-    }
-    if bytes.len() < 14 {
-        return Err(bad(format!(
-            "MIDI header truncated: {} bytes where it needs 14",
-            bytes.len()
-        )));
-    }
-    let hlen = u32::from_be_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]) as usize;
-    if hlen < 6 {
-        return Err(bad(format!(
-            "MIDI header chunk is {hlen} bytes, it must be at least 6"
-        )));
-    }
-    if hlen > bytes.len() - 8 {
-        return Err(bad(format!(
-            "MIDI header chunk claims {hlen} bytes but the file has {}",
-            bytes.len() - 8
-        )));
-    }
-    let format = be16(bytes, 8);
-    let ntracks = be16(bytes, 10) as usize;
-    let division = be16(bytes, 12);
-    match format {
-        0 | 1 => {}
-        2 => {
-            return Err(bad(
-                "MIDI type 2 (independent sequences) is not supported".into()
-            ))
-        }
-        f => return Err(bad(format!("unknown MIDI file type {f} (expected 0 or 1)"))),
-    }
-    if division & 0x8000 != 0 {
-        return Err(bad(
-            "SMPTE (frames per second) timing is not supported; re-save with ticks per beat".into(),
-        ));
-    }
-    if division == 0 {
-        return Err(bad("ticks per beat is 0".into()));
-    }
-    if ntracks == 0 {
-        return Err(bad("the header declares 0 tracks".into()));
-    }
-    if format == 0 && ntracks != 1 {
-        return Err(bad(format!(
-            "MIDI type 0 must have 1 track, the header declares {ntracks}"
-        )));
-    }
-    let mut pos = 8 + hlen;
-    let mut tracks: Vec<(usize, &[u8])> = Vec::with_capacity(ntracks);
-    while tracks.len() < ntracks {
-        let Some(head) = bytes.get(pos..pos + 8) else {
-            return Err(bad(format!(
-                "file truncated at offset {pos}: the header declares {ntracks} tracks, found {}",
-                tracks.len()
-            )));
-        };
-        let len = u32::from_be_bytes([head[4], head[5], head[6], head[7]]) as usize;
-        let body = bytes.get(pos + 8..).unwrap_or_default();
-        if len > body.len() {
-            return Err(bad(format!(
-                "chunk at offset {pos} claims {len} bytes but only {} remain",
-                body.len()
-            )));
-        }
-        if &head[..4] == b"MTrk" {
-            tracks.push((pos + 8, &body[..len]));
-        }
-        pos += 8 + len;
-    }
-
-    let mut names = vec![String::new(); ntracks];
-    let mut events = Vec::new();
-    for (ti, (start, data)) in tracks.iter().enumerate() {
-        let mut it = EventIter::new(data);
-        let mut tick = 0u64;
-        loop {
-            let remaining = it.unread().len();
-            let at = start + data.len() - remaining;
-            let ev = match it.next() {
-                Some(Ok(ev)) => ev,
-                Some(Err(e)) => {
-                    return Err(bad(format!("track {ti}: bad event at offset {at}: {e}")))
-                }
-                None if remaining > 0 => {
-                    return Err(bad(format!(
-                        "track {ti}: malformed or truncated event at offset {at} (bad running \
-                         status, length or data byte)"
-                    )))
-                }
-                None => break,
-            };
-            tick += u32::from(ev.delta) as u64;
-            let kind = match ev.kind {
-                TrackEventKind::Midi { channel, message } => {
-                    let channel = u8::from(channel);
-                    match message {
-                        MidiMessage::NoteOn { key, vel } if u8::from(vel) > 0 => {
-                            EventKind::NoteOn {
-                                channel,
-                                key: key.into(),
-                                vel: vel.into(),
-                            }
-                        }
-                        MidiMessage::NoteOn { key, .. } | MidiMessage::NoteOff { key, .. } => {
-                            EventKind::NoteOff {
-                                channel,
-                                key: key.into(),
-                            }
-                        }
-                        MidiMessage::Controller { controller, value } => EventKind::Controller {
-                            channel,
-                            number: controller.into(),
-                            value: value.into(),
-                        },
-                        _ => continue,
-                    }
-                }
-                TrackEventKind::Meta(MetaMessage::Tempo(t)) => EventKind::Tempo(t.into()),
-                TrackEventKind::Meta(MetaMessage::TimeSignature(..)) => EventKind::TimeSignature,
-                TrackEventKind::Meta(MetaMessage::Marker(m)) => {
-                    EventKind::Marker(String::from_utf8_lossy(m).into_owned())
-                }
-                TrackEventKind::Meta(MetaMessage::TrackName(n)) => {
-                    if names[ti].is_empty() {
-                        names[ti] = String::from_utf8_lossy(n).trim().to_string();
-                    }
-                    continue;
-                }
-                _ => continue,
-            };
-            events.push(Event {
-                tick,
-                track: ti,
-                kind,
-            });
-        }
-    }
-    // Stable: equal ticks keep track order, then file order.
-    events.sort_by_key(|e| (e.tick, e.track));
-    Ok(Parsed {
-        format,
-        ppq: division,
-        names,
-        events,
-    })
-}
-
 /// Converts ticks to 44.1 kHz samples through the tempo map, exactly (floor at the end).
 pub(crate) struct TempoMap {
     ppq: u128,
@@ -465,18 +325,34 @@ impl TempoMap {
 
 /// Reads a MIDI file: exactly when it is in NES-MDB's layout, else by the import rule of the
 /// module documentation. `origin` names the file in errors.
+///
+/// A file the strict parser refuses is read again after [`super::midi_lenient::repair`]; its
+/// warnings open [`MidiImport::notes`]. When that fails too, the strict parser's error stands
+/// (the RMID wrapper's, for a RIFF file).
 pub fn read_midi(bytes: &[u8], origin: &Path) -> Result<(Score, MidiImport)> {
-    let parsed = parse(bytes, origin)?;
+    let (parsed, warnings) = match parse(bytes, origin) {
+        Ok(p) => (p, Vec::new()),
+        Err(strict) => {
+            let repaired = super::midi_lenient::repair(bytes, origin)?;
+            match parse(&repaired.smf, origin) {
+                Ok(p) => (p, repaired.warnings),
+                Err(e) if bytes.starts_with(b"RIFF") => return Err(e),
+                Err(_) => return Err(strict),
+            }
+        }
+    };
     let name = origin
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
     let name = name.strip_suffix(".exprsco").unwrap_or(&name).to_string();
-    if is_nesmdb_layout(&parsed) {
-        read_nesmdb(&parsed, name, origin)
+    let (score, mut import) = if is_nesmdb_layout(&parsed) {
+        read_nesmdb(&parsed, name, origin)?
     } else {
-        super::midi_import::import(&parsed, name, origin)
-    }
+        super::midi_import::import(&parsed, name, origin)?
+    };
+    import.notes.splice(0..0, warnings);
+    Ok((score, import))
 }
 
 fn voice_of_name(name: &str) -> Option<Voice> {

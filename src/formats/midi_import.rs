@@ -1,15 +1,21 @@
 //! Import of ordinary MIDI files into a four-voice score, by the rule documented in
-//! [`super::midi`]: drums to the noise, the lowest part to the triangle, the two most active
-//! remaining parts to the pulses, each reduced to one note at a time and sampled at 24 Hz.
+//! [`super::midi`]: parts chosen for the voices by [`super::midi_parts`], each reduced to one
+//! note at a time and sampled at 24 Hz.
+//!
+//! A score cannot restart a note that is already sounding, so a note followed at once by a new
+//! note of the same pitch ends one frame early (a rest frame) when it lasts two frames or more.
+//! Drum hits on the noise last at most [`DRUM_FRAMES`] frames and fade (full, two thirds, one
+//! third of their velocity), so a hit is heard as a hit, never as a drone.
 
 use super::midi::{EventKind, MidiImport, Parsed, TempoMap};
+use super::midi_parts::{choose, Note, Part};
 use crate::error::{Error, Result};
 use crate::score::{Cell, Score, Voice, NESMDB_RATE};
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// The General MIDI drum channel (10, index 9).
-const DRUM_CHANNEL: u8 = 9;
+/// Longest drum hit on the noise, in frames (125 ms).
+pub const DRUM_FRAMES: usize = 3;
 
 /// Noise value (1..16, higher is brighter) for a General MIDI drum note.
 pub fn drum_to_noise(key: u8) -> u8 {
@@ -27,39 +33,6 @@ pub fn drum_to_noise(key: u8) -> u8 {
         42 | 44 => 15,           // closed and pedal hi-hat
         0..=34 => 8,
         _ => 12,
-    }
-}
-
-/// A note with its frames: sounding over `start..end`.
-#[derive(Debug, Clone, Copy)]
-struct Note {
-    start: usize,
-    end: usize,
-    key: u8,
-    vel: u8,
-}
-
-/// A (track, channel) pair's notes.
-struct Part {
-    track: usize,
-    channel: u8,
-    notes: Vec<Note>,
-}
-
-impl Part {
-    fn mean_pitch(&self) -> f64 {
-        self.notes.iter().map(|n| n.key as f64).sum::<f64>() / self.notes.len().max(1) as f64
-    }
-
-    fn describe(&self, names: &[String]) -> String {
-        let name = names.get(self.track).map(String::as_str).unwrap_or("");
-        format!(
-            "track {} '{}' channel {} ({} notes)",
-            self.track,
-            name,
-            self.channel + 1,
-            self.notes.len()
-        )
     }
 }
 
@@ -83,10 +56,21 @@ fn into_range(key: u8, lo: u8, hi: u8) -> (u8, bool) {
 /// Pairs note-ons with note-offs per (track, channel, key), first on first off, in frames.
 fn collect_parts(p: &Parsed, frame_of: impl Fn(u64) -> usize) -> Vec<Part> {
     let mut parts: BTreeMap<(usize, u8), Vec<Note>> = BTreeMap::new();
+    let mut programs: BTreeMap<(usize, u8), u8> = BTreeMap::new();
     let mut open: BTreeMap<(usize, u8, u8), Vec<(usize, u8)>> = BTreeMap::new();
     let last_frame = p.events.last().map(|e| frame_of(e.tick)).unwrap_or(0);
     for e in &p.events {
         match e.kind {
+            EventKind::Program { channel, program } => {
+                let started = open
+                    .range((e.track, channel, 0)..=(e.track, channel, 127))
+                    .next();
+                if started.is_none() && !parts.contains_key(&(e.track, channel)) {
+                    programs.insert((e.track, channel), program);
+                } else {
+                    programs.entry((e.track, channel)).or_insert(program);
+                }
+            }
             EventKind::NoteOn { channel, key, vel } => {
                 open.entry((e.track, channel, key))
                     .or_default()
@@ -127,6 +111,7 @@ fn collect_parts(p: &Parsed, frame_of: impl Fn(u64) -> usize) -> Vec<Part> {
             Part {
                 track,
                 channel,
+                program: programs.get(&(track, channel)).copied(),
                 notes,
             }
         })
@@ -141,24 +126,51 @@ enum Priority {
     Latest,
 }
 
-/// Renders notes into one voice of `frames`; returns (octave-shifted notes, hidden notes).
+/// What rendering a voice did, for the notes.
+#[derive(Default)]
+struct Rendered {
+    /// Notes moved by octaves into the voice's range.
+    shifted: usize,
+    /// Notes never heard (polyphony).
+    hidden: usize,
+    /// Repeated notes kept apart by a rest frame.
+    separated: usize,
+    /// Repeated notes of one frame, which merge with the next (no room for a rest).
+    merged: usize,
+}
+
+/// Renders notes into one voice of `frames` (see the module documentation).
 fn render(
     frames: &mut [[Cell; 4]],
     voice: Voice,
     notes: &[Note],
     priority: Priority,
     map_key: impl Fn(u8) -> u8,
-) -> (usize, usize) {
+) -> Rendered {
     let (lo, hi) = voice.note_range();
-    let mut shifted = 0;
+    let drums = voice == Voice::Noise;
+    let mut out = Rendered::default();
     let mut heard = vec![false; notes.len()];
     let mut active: Vec<usize> = Vec::new();
     let mut next = 0;
-    let timbre = if voice == Voice::Noise { 0 } else { 2 };
-    for (f, frame) in frames.iter_mut().enumerate() {
-        active.retain(|&i| notes[i].end > f);
+    // The note heard in the previous frame and for how many frames it had sounded.
+    let mut previous: Option<(usize, usize)> = None;
+    let timbre = if voice == Voice::Pulse1 || voice == Voice::Pulse2 {
+        2
+    } else {
+        0
+    };
+    let end = |n: &Note| {
+        if drums {
+            n.end.min(n.start + DRUM_FRAMES)
+        } else {
+            n.end
+        }
+    };
+    for f in 0..frames.len() {
+        active.retain(|&i| end(&notes[i]) > f);
         while next < notes.len() && notes[next].start <= f {
-            if notes[next].end > f {
+            if end(&notes[next]) > f {
                 active.push(next);
             }
             next += 1;
@@ -171,29 +183,55 @@ fn render(
                 .iter()
                 .min_by_key(|&&i| (notes[i].key, std::cmp::Reverse(notes[i].start))),
             Priority::Latest => active.iter().max_by_key(|&&i| (notes[i].start, i)),
+        }
+        .copied();
+        frames[f][voice.index()].timbre = timbre;
+        let Some(i) = pick else {
+            previous = None;
+            continue;
         };
-        let cell = &mut frame[voice.index()];
-        cell.timbre = if voice == Voice::Triangle { 0 } else { timbre };
-        if let Some(&i) = pick {
-            heard[i] = true;
-            let n = notes[i];
-            cell.note = into_range(map_key(n.key), lo, hi).0;
-            cell.velocity = if voice.has_velocity() {
-                scale_velocity(n.vel)
-            } else {
-                0
-            };
+        heard[i] = true;
+        let n = notes[i];
+        let note = into_range(map_key(n.key), lo, hi).0;
+        let velocity = if !voice.has_velocity() {
+            0
+        } else if drums {
+            // Full, two thirds, one third: each hit fades.
+            let age = (f - n.start) as u32;
+            ((scale_velocity(n.vel) as u32 * (3 - age.min(2))).div_ceil(3)).max(1) as u8
+        } else {
+            scale_velocity(n.vel)
+        };
+        match previous {
+            Some((p, run)) if p != i && frames[f - 1][voice.index()].note == note => {
+                if run >= 2 {
+                    frames[f - 1][voice.index()] = Cell {
+                        timbre,
+                        ..Cell::REST
+                    };
+                    out.separated += 1;
+                } else if !drums {
+                    out.merged += 1;
+                }
+                previous = Some((i, 1));
+            }
+            Some((p, run)) if p == i => previous = Some((i, run + 1)),
+            _ => previous = Some((i, 1)),
         }
+        frames[f][voice.index()] = Cell {
+            note,
+            velocity,
+            timbre,
+        };
     }
-    for n in notes {
-        if into_range(map_key(n.key), lo, hi).1 {
-            shifted += 1;
-        }
-    }
-    (shifted, heard.iter().filter(|h| !**h).count())
+    out.shifted = notes
+        .iter()
+        .filter(|n| into_range(map_key(n.key), lo, hi).1)
+        .count();
+    out.hidden = heard.iter().filter(|h| !**h).count();
+    out
 }
 
-/// Imports an ordinary MIDI file (see [`super::midi`] for the rule).
 pub(crate) fn import(p: &Parsed, name: String, origin: &Path) -> Result<(Score, MidiImport)> {
     let tempo = TempoMap::new(p);
     let frame_of = |tick: u64| {
@@ -221,83 +259,75 @@ pub(crate) fn import(p: &Parsed, name: String, origin: &Path) -> Result<(Score, 
     score.expressive = true;
     score.frames = vec![[Cell::REST; 4]; nframes];
 
-    let (drums, mut melodic): (Vec<&Part>, Vec<&Part>) =
-        parts.iter().partition(|pt| pt.channel == DRUM_CHANNEL);
+    let choice = choose(&parts, &p.names);
     // Noise: every drum part merged.
-    if !drums.is_empty() {
-        let mut hits: Vec<Note> = drums.iter().flat_map(|d| d.notes.iter().copied()).collect();
+    if !choice.drums.is_empty() {
+        let mut hits: Vec<Note> = Vec::new();
+        for &(i, why) in &choice.drums {
+            hits.extend(parts[i].notes.iter().copied());
+            import.notes.push(format!(
+                "no <- {}: drums, {why}",
+                parts[i].describe(&p.names)
+            ));
+        }
         hits.sort_by_key(|n| (n.start, n.key));
-        let tracks: Vec<String> = drums.iter().map(|d| d.track.to_string()).collect();
-        import.notes.push(format!(
-            "no <- channel 10 drums from track(s) {}: {} hits",
-            tracks.join(", "),
-            hits.len()
-        ));
-        let (_, hidden) = render(
+        let r = render(
             &mut score.frames,
             Voice::Noise,
             &hits,
             Priority::Latest,
             drum_to_noise,
         );
-        if hidden > 0 {
+        if r.hidden > 0 {
             import.notes.push(format!(
-                "no: {hidden} hits hidden by a later hit in the same frame"
+                "no: {} hits hidden by a later hit in the same frame",
+                r.hidden
             ));
         }
     }
-    // Triangle: the lowest part, when there are at least two.
-    let mut assigned: Vec<(Voice, &Part)> = Vec::new();
-    if melodic.len() >= 2 {
-        let lowest = (0..melodic.len())
-            .min_by(|&a, &b| melodic[a].mean_pitch().total_cmp(&melodic[b].mean_pitch()))
-            .unwrap_or(0);
-        assigned.push((Voice::Triangle, melodic.remove(lowest)));
-    }
-    // Pulses: the two most active of the rest (stable: file order on ties).
-    melodic.sort_by_key(|pt| std::cmp::Reverse(pt.notes.len()));
-    for (voice, part) in [Voice::Pulse1, Voice::Pulse2]
-        .into_iter()
-        .zip(melodic.iter())
-    {
-        assigned.push((voice, part));
-    }
-    assigned.sort_by_key(|(v, _)| v.index());
-    for (voice, part) in &assigned {
+    for (voice, i, why) in &choice.voices {
+        let part = &parts[*i];
         let priority = if *voice == Voice::Triangle {
             Priority::Lowest
         } else {
             Priority::Highest
         };
         import.notes.push(format!(
-            "{} <- {}",
+            "{} <- {}: {why}",
             voice.short_name(),
             part.describe(&p.names)
         ));
-        let (shifted, hidden) = render(&mut score.frames, *voice, &part.notes, priority, |k| k);
+        let r = render(&mut score.frames, *voice, &part.notes, priority, |k| k);
         let (lo, hi) = voice.note_range();
-        if shifted > 0 {
+        let v = voice.short_name();
+        if r.shifted > 0 {
             import.notes.push(format!(
-                "{}: {shifted} notes octave-shifted into {lo}..{hi}",
-                voice.short_name()
+                "{v}: {} notes octave-shifted into {lo}..{hi}",
+                r.shifted
             ));
         }
-        if hidden > 0 {
+        if r.hidden > 0 {
             let rule = if *voice == Voice::Triangle {
                 "lowest"
             } else {
                 "highest"
             };
             import.notes.push(format!(
-                "{}: {hidden} notes hidden by polyphony ({rule} note wins)",
-                voice.short_name()
+                "{v}: {} notes hidden by polyphony ({rule} note wins)",
+                r.hidden
+            ));
+        }
+        if r.separated + r.merged > 0 {
+            import.notes.push(format!(
+                "{v}: {} repeated notes kept apart by a rest frame, {} too short to separate",
+                r.separated, r.merged
             ));
         }
     }
-    for part in melodic.iter().skip(2) {
+    for (i, why) in &choice.dropped {
         import
             .notes
-            .push(format!("dropped {}", part.describe(&p.names)));
+            .push(format!("dropped {}: {why}", parts[*i].describe(&p.names)));
     }
     Ok((score, import))
 }

@@ -5,20 +5,30 @@
 //! | `.seprsco.pkl` | NES-MDB separated score (notes only) |
 //! | `.exprsco.pkl` | NES-MDB expressive score (note, velocity, timbre) |
 //! | other `.pkl` | NES-MDB pickle; read: seprsco or exprsco by its shape; write: seprsco |
-//! | `.mid`, `.midi` | Standard MIDI file |
-//! | `.vgm` | VGM APU register log |
+//! | `.mid`, `.midi`, `.rmi` | Standard MIDI file (bare or in a RIFF RMID wrapper), read leniently |
+//! | `.vgm`, `.vgz` | VGM APU register log (`.vgz`: gzip-compressed, read and written in place) |
+//! | `.nsf`, `.nsfe` | NES Sound Format: read only, one track played on a 6502 ([`nsf_import`]) |
 //! | `.txt` | APU register stream dump ([`crate::apu_stream::ApuStream::to_text`]); read: a
 //! FamiTracker text export when its content is one ([`famitracker`]); write: FamiTracker or
 //! FamiStudio text with [`save_tracker_text`] |
+//!
+//! A file whose name has none of these extensions is recognised by its first bytes when they
+//! are one of the formats above. A missing file is reported as missing before anything else.
 
 pub mod famistudio;
 pub mod famitracker;
+pub mod frame_grid;
 pub mod midi;
 mod midi_import;
+pub mod midi_lenient;
+mod midi_parse;
+mod midi_parts;
 pub mod nesmdb;
+pub mod nsf_import;
 pub mod pickle;
 pub mod vgm;
 pub mod vgm_score;
+pub mod vgz;
 
 pub use midi_import::{drum_to_noise, scale_velocity};
 
@@ -36,14 +46,21 @@ pub enum FileFormat {
     Exprsco,
     /// `.mid`, `.midi`.
     Midi,
-    /// `.vgm`.
+    /// `.vgm`, `.vgz`.
     Vgm,
+    /// `.nsf`, `.nsfe` (read only).
+    Nsf,
     /// `.txt`: an APU register stream dump.
     StreamText,
 }
 
 /// The extensions [`FileFormat::from_path`] accepts, for messages.
-pub const SUPPORTED_EXTENSIONS: &str = ".seprsco.pkl, .exprsco.pkl, .pkl, .mid, .midi, .vgm, .txt";
+pub const SUPPORTED_EXTENSIONS: &str =
+    ".seprsco.pkl, .exprsco.pkl, .pkl, .mid, .midi, .rmi, .vgm, .vgz, .nsf, .nsfe, .txt";
+
+/// The score formats (everything but the `.txt` stream dump), for messages.
+pub const SCORE_EXTENSIONS: &str =
+    ".seprsco.pkl, .exprsco.pkl, .pkl, .mid, .midi, .rmi, .vgm, .vgz, .nsf, .nsfe (read only)";
 
 impl FileFormat {
     /// The format a file name stands for. A plain `.pkl` is [`FileFormat::Seprsco`] here;
@@ -58,10 +75,12 @@ impl FileFormat {
             Ok(FileFormat::Exprsco)
         } else if ext(".pkl") {
             Ok(FileFormat::Seprsco)
-        } else if ext(".mid") || ext(".midi") {
+        } else if ext(".mid") || ext(".midi") || ext(".rmi") {
             Ok(FileFormat::Midi)
-        } else if ext(".vgm") {
+        } else if ext(".vgm") || ext(".vgz") {
             Ok(FileFormat::Vgm)
+        } else if ext(".nsf") || ext(".nsfe") {
+            Ok(FileFormat::Nsf)
         } else if ext(".txt") {
             Ok(FileFormat::StreamText)
         } else {
@@ -82,8 +101,37 @@ impl FileFormat {
             FileFormat::Exprsco => "NES-MDB exprsco pickle",
             FileFormat::Midi => "MIDI file",
             FileFormat::Vgm => "VGM register log",
+            FileFormat::Nsf => "NSF (NES Sound Format)",
             FileFormat::StreamText => "APU stream text dump",
         }
+    }
+
+    /// The format `bytes` (a file's start) are in, when they say so: for names without a
+    /// known extension.
+    pub fn sniff(bytes: &[u8]) -> Option<FileFormat> {
+        let starts = |magic: &[u8]| bytes.starts_with(magic);
+        if starts(b"MThd") || (starts(b"RIFF") && bytes.get(8..12) == Some(b"RMID")) {
+            Some(FileFormat::Midi)
+        } else if starts(b"Vgm ") || starts(&[0x1F, 0x8B]) {
+            Some(FileFormat::Vgm)
+        } else if starts(b"NESM\x1A") || starts(b"NSFE") {
+            Some(FileFormat::Nsf)
+        } else if starts(&[0x80, 0x02]) {
+            Some(FileFormat::Seprsco)
+        } else {
+            None
+        }
+    }
+
+    /// The format of an existing input file: by its name, else by its first bytes. A missing
+    /// or unreadable file is reported as such before its name is judged.
+    pub fn of_input(path: &Path) -> Result<FileFormat> {
+        use std::io::Read;
+        let mut head = Vec::with_capacity(12);
+        std::fs::File::open(path)
+            .and_then(|f| f.take(12).read_to_end(&mut head))
+            .map_err(|e| Error::io(path, e))?;
+        FileFormat::from_path(path).or_else(|e| FileFormat::sniff(&head).ok_or(e))
     }
 }
 
@@ -92,15 +140,49 @@ fn stream_text_is_not_a_score(path: &Path) -> Error {
     Error::Unsupported(format!(
         "{}: a .txt stream dump holds APU register writes, not a score (a FamiTracker text \
          export is read as one; write one with `--to famitracker`); convert between \
-         scores ({SUPPORTED_EXTENSIONS} minus .txt), or compile a score to get a stream",
+         scores ({SCORE_EXTENSIONS}), or compile a score to get a stream",
         path.display()
     ))
 }
 
+/// Choices for reading a file that holds more than one song or no fixed length (an NSF).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ImportOptions {
+    /// 1-based track of an NSF; `None`: the file's starting track.
+    pub track: Option<u16>,
+    /// Longest time to play an NSF track, in seconds; `None`: until it ends or loops (at
+    /// most [`nsf_import::DEFAULT_MAX_SECONDS`]).
+    pub seconds: Option<f64>,
+}
+
+/// A score read from a file, with what the reader decided and warned about on the way.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub score: Score,
+    /// One line per decision or warning (clipped MIDI bytes, where each MIDI part went, DMC
+    /// writes ignored, how an NSF track ended); empty when there is nothing to say.
+    pub notes: Vec<String>,
+    /// The file is in one of NES-MDB's own forms (a pickle, a VGM log, a MIDI in its layout),
+    /// so a MIDI written from it should keep that layout ([`midi::MidiLayout`]).
+    pub nesmdb_form: bool,
+}
+
 /// Reads a score from `path`, choosing the format by its name (see [`FileFormat::from_path`]).
 pub fn load_score(path: &Path) -> Result<Score> {
-    let format = FileFormat::from_path(path)?;
+    load_score_with(path, &ImportOptions::default()).map(|l| l.score)
+}
+
+/// [`load_score`] with the choices of [`ImportOptions`], keeping the reader's notes.
+pub fn load_score_with(path: &Path, opts: &ImportOptions) -> Result<Loaded> {
+    let format = FileFormat::of_input(path)?;
     let bytes = crate::io::read_file(path)?;
+    let plain = |score: Score| {
+        Ok(Loaded {
+            score,
+            notes: Vec::new(),
+            nesmdb_form: true,
+        })
+    };
     match format {
         FileFormat::Seprsco | FileFormat::Exprsco => {
             let score = pickle::read_pickle(&bytes, path)?;
@@ -120,18 +202,37 @@ pub fn load_score(path: &Path) -> Result<Score> {
                         ),
                     ))
                 }
-                _ => Ok(score),
+                _ => plain(score),
             }
         }
-        FileFormat::Midi => Ok(midi::read_midi(&bytes, path)?.0),
+        FileFormat::Midi => {
+            let (score, import) = midi::read_midi(&bytes, path)?;
+            Ok(Loaded {
+                score,
+                notes: import.notes,
+                nesmdb_form: import.nesmdb_layout,
+            })
+        }
         FileFormat::Vgm => {
+            let bytes = vgz::inflate_if_gzip(bytes, path)?;
             let log = vgm::read_vgm(&bytes, path)?;
             let name = path.file_stem().unwrap_or_default().to_string_lossy();
-            Ok(vgm_score::vgm_to_score(&log, &name))
+            let name = name.strip_suffix(".vgm").unwrap_or(&name);
+            Ok(Loaded {
+                score: vgm_score::vgm_to_score(&log, name),
+                notes: vgm::dmc_note(&log).into_iter().collect(),
+                nesmdb_form: true,
+            })
         }
         FileFormat::StreamText if famitracker::is_famitracker_text(&bytes) => {
-            Ok(famitracker::read_famitracker(&bytes, path)?.score)
+            let read = famitracker::read_famitracker(&bytes, path)?;
+            Ok(Loaded {
+                score: read.score,
+                notes: read.dropped,
+                nesmdb_form: false,
+            })
         }
+        FileFormat::Nsf => nsf_import::import_file(&bytes, path, opts),
         FileFormat::StreamText => Err(stream_text_is_not_a_score(path)),
     }
 }
@@ -158,8 +259,14 @@ pub fn save_tracker_text(score: &Score, path: &Path, format: TrackerText) -> Res
     Ok(warnings)
 }
 
-/// Writes `score` to `path` atomically, in the format its name asks for.
+/// Writes `score` to `path` atomically, in the format its name asks for (a MIDI in NES-MDB's
+/// layout).
 pub fn save_score(score: &Score, path: &Path) -> Result<()> {
+    save_score_as(score, path, midi::MidiLayout::NesMdb)
+}
+
+/// [`save_score`] with the layout a MIDI output gets.
+pub fn save_score_as(score: &Score, path: &Path, layout: midi::MidiLayout) -> Result<()> {
     let format = FileFormat::from_path(path)?;
     // Never write a file that no reader (ours or NES-MDB's) would accept.
     score
@@ -168,12 +275,24 @@ pub fn save_score(score: &Score, path: &Path) -> Result<()> {
     let bytes = match format {
         FileFormat::Seprsco => pickle::write_pickle(score, PickleKind::Seprsco),
         FileFormat::Exprsco => pickle::write_pickle(score, PickleKind::Exprsco),
-        FileFormat::Midi => midi::write_midi(score)?,
-        // A VGM holds register writes: compile the score (NTSC, default dynamics) and log them.
+        FileFormat::Midi => midi::write_midi_as(score, layout)?,
+        // A VGM holds register writes: compile the score (NTSC, default dynamics) and log them
+        // on the score's own time grid, so that reading it back gives the score.
         FileFormat::Vgm => {
             let stream =
                 crate::compile::compile(score, &crate::compile::CompileOptions::default())?;
-            vgm::stream_to_vgm(&stream, &vgm::Gd3::for_song(&score.name))
+            let vgm = frame_grid::score_stream_to_vgm(score, &stream);
+            if vgz::is_vgz_name(path) {
+                vgz::deflate(&vgm)
+            } else {
+                vgm
+            }
+        }
+        FileFormat::Nsf => {
+            return Err(Error::Unsupported(format!(
+                "{}: scores are not written as NSF by `convert`; build one with `nesmm nsf`",
+                path.display()
+            )))
         }
         FileFormat::StreamText => return Err(stream_text_is_not_a_score(path)),
     };

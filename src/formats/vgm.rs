@@ -182,6 +182,23 @@ pub struct VgmLog {
     pub skipped_commands: u64,
 }
 
+/// A warning when the log uses the DMC: scores have no DPCM voice, so those writes are left out
+/// of the score. Counted: nonzero writes to $4010-$4013 and $4015 writes that start the DMC
+/// (bit 4); the zeros a driver's or player's reset writes are not.
+pub fn dmc_note(log: &VgmLog) -> Option<String> {
+    let n = log
+        .writes
+        .iter()
+        .filter(|w| {
+            ((0x10..=0x13).contains(&w.reg) && w.value != 0)
+                || (w.reg == 0x15 && w.value & 0x10 != 0)
+        })
+        .count();
+    (n > 0).then(|| {
+        format!("warning: {n} DMC (DPCM) register writes ignored: a score has no sample voice")
+    })
+}
+
 fn u32_at(b: &[u8], at: usize) -> Option<u32> {
     let s = b.get(at..at.checked_add(4)?)?;
     Some(u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
@@ -208,6 +225,7 @@ fn other_command_len(op: u8) -> Option<usize> {
 /// Parses a VGM file. `origin` names it in errors.
 pub fn read_vgm(bytes: &[u8], origin: &Path) -> Result<VgmLog> {
     let bad = |what: String| Error::format(origin, what);
+    let unsupported = |what: String| Error::Unsupported(format!("{}: {what}", origin.display()));
     if bytes.len() < 4 || &bytes[..4] != b"Vgm " {
         return Err(bad("not a VGM file (no \"Vgm \" magic at offset 0)".into()));
     }
@@ -227,10 +245,15 @@ pub fn read_vgm(bytes: &[u8], origin: &Path) -> Result<VgmLog> {
     }
     let version = field(0x08);
     let bcd_ok = (0..8).all(|i| (version >> (4 * i)) & 0xF <= 9);
-    if !bcd_ok || !(0x161..=0x172).contains(&version) {
+    if !bcd_ok || version > 0x172 {
         return Err(bad(format!(
-            "VGM version {:x}.{:02x} is not supported: the NES APU needs version 1.61 or later \
-             (up to 1.72)",
+            "VGM version field 0x{version:X} is not a VGM version (1.00 to 1.72)"
+        )));
+    }
+    if version < 0x161 {
+        return Err(unsupported(format!(
+            "a valid VGM {:x}.{:02x}, older than 1.61, the first version with the NES APU; \
+             nesmm reads NES APU logs of VGM 1.61 to 1.72",
             version >> 8,
             version & 0xFF
         )));
@@ -246,14 +269,16 @@ pub fn read_vgm(bytes: &[u8], origin: &Path) -> Result<VgmLog> {
     }
     let raw_clock = if data_start >= 0x88 { field(0x84) } else { 0 };
     if raw_clock & 0x8000_0000 != 0 {
-        return Err(bad(
-            "the log uses the Famicom Disk System, which is not supported".into(),
+        return Err(unsupported(
+            "a valid VGM of the Famicom Disk System's sound; nesmm reads the 2A03 APU only".into(),
         ));
     }
     let clock = raw_clock & 0x3FFF_FFFF;
     if clock == 0 {
-        return Err(bad(
-            "no NES APU in this VGM (the clock at header 0x84 is 0)".into(),
+        return Err(unsupported(
+            "a VGM of other sound chips, without the NES APU (its clock at header 0x84 is \
+             0); nesmm reads NES APU logs only"
+                .into(),
         ));
     }
     let header_total = field(0x18) as u64;
@@ -315,9 +340,9 @@ pub fn read_vgm(bytes: &[u8], origin: &Path) -> Result<VgmLog> {
                 let a = arg(2)?;
                 let (reg, value) = (a[0], a[1]);
                 if reg > 0x17 || reg == 0x14 || reg == 0x16 {
-                    return Err(bad(format!(
-                        "write to ${:04X} at offset 0x{pos:X} is not an NES APU register \
-                         (expansion audio and $4014/$4016 are not supported)",
+                    return Err(unsupported(format!(
+                        "write to ${:04X} at offset 0x{pos:X} is not an NES APU register: \
+                         expansion audio (FDS) and $4014/$4016 are not supported",
                         0x4000 + reg as u16
                     )));
                 }
@@ -524,6 +549,7 @@ pub fn frame_start_sample(region: Region, i: u64) -> u64 {
 /// followed by a wait to the next frame's start ([`frame_start_sample`]), the loop offset at
 /// `stream.loop_frame`, and `gd3` (its track name filled from the stream when empty).
 pub fn stream_to_vgm(stream: &ApuStream, gd3: &Gd3) -> Vec<u8> {
+    let frame_sample = |i| frame_start_sample(stream.region, i);
     let clock = match stream.region {
         Region::Ntsc => NTSC_CLOCK,
         Region::Pal => PAL_CLOCK,
@@ -542,13 +568,13 @@ pub fn stream_to_vgm(stream: &ApuStream, gd3: &Gd3) -> Vec<u8> {
         for w in frame {
             cmds.extend_from_slice(&[0xB4, (w.addr.wrapping_sub(0x4000)) as u8, w.value]);
         }
-        let next = frame_start_sample(stream.region, i as u64 + 1);
+        let next = frame_sample(i as u64 + 1);
         push_wait(&mut cmds, next - sample);
         sample = next;
     }
     cmds.push(0x66);
     let loop_samples = match stream.loop_frame {
-        Some(l) if l < stream.len() => sample - frame_start_sample(stream.region, l as u64),
+        Some(l) if l < stream.len() => sample - frame_sample(l as u64),
         _ => {
             loop_pos = None;
             0
