@@ -18,7 +18,9 @@ sampling with a KV cache: PyTorch's loop below against `target/release/nesmm gen
 Debian's python3-torch calls whatever `libblas.so.3` the alternatives system names, by default
 the unoptimised reference BLAS; a fair baseline uses OpenBLAS: `apt-get install -y
 libopenblas0-openmp` and run with `LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp`
-(the header prints which BLAS the process loaded). On a busy machine PyTorch's 2-thread figures collapse while its OpenMP threads spin-wait, so the
+(the header prints which BLAS the process loaded).
+
+On a busy machine PyTorch's 2-thread figures collapse while its OpenMP threads spin-wait, so the
 script sets `OMP_WAIT_POLICY=PASSIVE` unless told otherwise; compare the per-CPU-second columns.
 
 Needs Debian's python3-torch: `apt-get install -y python3-torch`, then
@@ -28,7 +30,31 @@ batch 4; `small`: d_model 128, 2 layers, 4 heads, d_ff 512, context 256, batch 8
 
 Measured 2026-12-07 on the 2-core Xeon (AVX-512) shared with a 1-thread training run
 (load average from `uptime` beside each run), PyTorch 1.13 (Debian):
-FIGURES
+`LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp /usr/bin/python3
+benches/transformer_torch.py cpu 2 --sample /tmp/tf` (training tokens/s, wall and per CPU-s):
+
+| threads | PyTorch tok/s | PyTorch tok/CPU-s | load | nesmm tok/s | nesmm tok/CPU-s | load | ratio wall | ratio CPU-s |
+|---:|---:|---:|---:|---:|---:|---:|---:|---:|
+| 1 | 673 | 682 | 4.2 | 1004 | 1037 | 4.2 | 1.49 | 1.52 |
+| 2 | 649 | 668 | 4.3 | 999 | 1024 | 4.4 | 1.54 | 1.53 |
+
+batch-1 sampling with a KV cache (an untrained model, so `generate` stopped after 228 tokens;
+PyTorch's per-token Python loop against our decoder; nesmm's CPU-s include start-up):
+
+| threads | PyTorch tok/s | PyTorch tok/CPU-s | nesmm tok/s | nesmm tok/CPU-s | tokens | load |
+|---:|---:|---:|---:|---:|---:|---:|
+| 1 | 385 | 399 | 1267 | 991 | 228 | 4.3 |
+| 2 | 290 | 298 | 1520 | 1140 | 228 | 4.3 |
+
+`... transformer_torch.py small 4`: 1 thread PyTorch 5441 tok/s (5714 per CPU-s), nesmm 5864
+(6068), ratio 1.06 per CPU-s; 2 threads 1.02. With Debian's default reference BLAS PyTorch made
+1087 tok/s on `small` (1 thread), a fifth of its OpenBLAS figure.
+
+Before nesmm's fused GELU / RMS norm / RoPE (`src/learn/models/transformer_ops.rs`), same
+machine and load, the ratios per CPU-s were 1.04 (1 thread) and 1.21 (2 threads) on `cpu` (nesmm
+668 and 736 tok/CPU-s) and 0.69 / 0.68 on `small` (nesmm 4096 and 3964).
+Neither side gains from a second thread here: the two cores are busy with other work (load 4),
+so the per-CPU-second columns are the fair ones.
 """
 import json
 import os
@@ -197,21 +223,20 @@ def ours_train(threads, shape, steps):
 
 
 def ours_sample(threads, model_dir):
-    """Tokens/s that `nesmm generate` prints for 120 s of music (wall, and per CPU-second)."""
+    """`nesmm generate --seconds 120` from nothing: (tokens, seconds) of its `sampled N tokens
+    in S s` line, and the child's CPU seconds (start-up and writing the song included)."""
     exe = os.path.join(ROOT, "target", "release", "nesmm")
     env = dict(os.environ, RAYON_NUM_THREADS=str(threads))
-    out_wav = os.path.join(model_dir, "bench.nesmm.json")
     c0 = os.times()
     p = subprocess.run([exe, "generate", "--model", model_dir, "--seconds", "120", "--seed", "1",
-                        "--out", out_wav], env=env, capture_output=True, text=True, check=True)
+                        "--output", os.path.join(model_dir, "bench.mid")], env=env,
+                       capture_output=True, text=True, check=True)
     c1 = os.times()
-    text = p.stdout + p.stderr
-    words = text.replace(",", " ").split()
-    rate = next((float(words[i - 1]) for i, w in enumerate(words)
-                 if w.startswith("tokens/s") and i > 0 and words[i - 1].replace(".", "").isdigit()),
-                None)
+    words = (p.stdout + p.stderr).split()
+    i = words.index("sampled")
+    tokens, seconds = int(words[i + 1]), float(words[i + 4])
     cpu = (c1.children_user - c0.children_user) + (c1.children_system - c0.children_system)
-    return rate, cpu, text.strip().splitlines()[-1]
+    return tokens, seconds, cpu
 
 
 def blas():
@@ -255,15 +280,16 @@ def main():
         print(f"| {threads} | {pw:.0f} | {pc:.0f} | {pl:.1f} | {ow:.0f} | {oc:.0f} | {load():.1f} "
               f"| {ow / pw:.2f} | {oc / pc:.2f} |", flush=True)
     if model_dir:
-        print("\nbatch-1 sampling with a KV cache (PyTorch: 1000 tokens from nothing; "
-              "nesmm: `generate --seconds 120`)")
+        print("\nbatch-1 sampling with a KV cache, as many tokens as `nesmm generate --seconds 120`"
+              " drew")
+        print("| threads | PyTorch tok/s | PyTorch tok/CPU-s | nesmm tok/s | nesmm tok/CPU-s (whole "
+              "process) | tokens | load |")
+        print("|---:|---:|---:|---:|---:|---:|---:|")
         for threads in (1, 2):
-            sw, sc = sample_tps(threads, shape)
-            print(f"PyTorch {threads} thread(s): {sw:.0f} tok/s wall, {sc:.0f} tok/CPU-s "
-                  f"(load {load():.1f})", flush=True)
-            rate, cpu, last = ours_sample(threads, model_dir)
-            print(f"nesmm   {threads} thread(s): {rate} tok/s as printed, process CPU {cpu:.1f} s "
-                  f"(load {load():.1f}): {last}", flush=True)
+            tokens, seconds, cpu = ours_sample(threads, model_dir)
+            sw, sc = sample_tps(threads, shape, tokens)
+            print(f"| {threads} | {sw:.0f} | {sc:.0f} | {tokens / seconds:.0f} | {tokens / cpu:.0f} "
+                  f"| {tokens} | {load():.1f} |", flush=True)
 
 
 if __name__ == "__main__":
