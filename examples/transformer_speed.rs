@@ -1,5 +1,7 @@
-//! Training speed of the event Transformer on random tokens: tokens per second of forward,
-//! backward and AdamW step. `cargo run --release --example transformer_speed -- D L H FF CTX B STEPS`
+//! Training speed of the event Transformer on fixed tokens: tokens per second of forward,
+//! backward and AdamW step, after one untimed warm-up step, per wall second and per CPU-second
+//! of the process (the last line is JSON, read by `benches/transformer_torch.py`).
+//! `cargo run --release --example transformer_speed -- D L H FF CTX B STEPS`
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{VarBuilder, VarMap};
 use nesmm::learn::models::transformer::{init_from_seed, Transformer, TransformerConfig};
@@ -38,18 +40,50 @@ fn main() -> anyhow::Result<()> {
     )?;
     let m = Tensor::ones((b, t), DType::F32, &Device::Cpu)?;
     let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(1);
-    let start = Instant::now();
-    for _ in 0..steps {
+    let mut train_step = || -> anyhow::Result<()> {
         let loss = (model.nll(&x, &y, &m, Some(&mut rng))? / (b * t) as f64)?;
         let g = loss.backward()?;
         opt.step(&g, 1e-3)?;
+        Ok(())
+    };
+    train_step()?;
+    let c0 = process_cpu_s();
+    let start = Instant::now();
+    for _ in 0..steps {
+        train_step()?;
     }
     let s = start.elapsed().as_secs_f64();
+    let tokens = (b * t * steps) as f64;
+    let cpu = (process_cpu_s() - c0).max(1e-9);
     println!(
-        "params {} tokens/s {:.0} ({:.2} s/step)",
+        "params {} tokens/s {:.0} ({:.2} s/step), tokens per CPU-second {:.0}",
         cfg.parameters(),
-        (b * t * steps) as f64 / s,
+        tokens / s,
+        s / steps as f64,
+        tokens / cpu
+    );
+    println!(
+        "{{\"train_tokens_per_s\": {:.1}, \"train_tokens_per_cpu_s\": {:.1}, \"s_per_step\": {:.3}}}",
+        tokens / s,
+        tokens / cpu,
         s / steps as f64
     );
     Ok(())
+}
+
+/// CPU seconds (user + system) of this process so far, threads that have exited included
+/// (Linux `/proc/self/stat`, in clock ticks of 1/100 s; 0 elsewhere).
+fn process_cpu_s() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<u64> = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    f.iter().sum::<u64>() as f64 / 100.0
 }

@@ -18,6 +18,7 @@ pub mod scoring;
 pub mod transformer;
 pub mod transformer_decoder;
 pub mod transformer_dir;
+pub mod transformer_ops;
 pub mod vae;
 
 pub use config::{ModelConfig, ModelKind, VaeConfig};

@@ -7,6 +7,7 @@
 //! [`super::transformer_decoder`] runs the same weights token by token with a KV cache for sampling.
 
 use crate::learn::models::causal_softmax::causal_softmax;
+use crate::learn::models::transformer_ops;
 use candle_core::{DType, Device, Module, Result, Tensor, D};
 use candle_nn::{Embedding, Linear, VarBuilder, VarMap};
 use rand::rngs::StdRng;
@@ -41,7 +42,7 @@ impl TransformerConfig {
         if self.d_model == 0 || self.heads == 0 || self.layers == 0 || self.d_ff == 0 {
             return Err("d_model, heads, layers and d_ff must be at least 1".into());
         }
-        if self.d_model % self.heads != 0 || self.head_dim() % 2 != 0 {
+        if !self.d_model.is_multiple_of(self.heads) || !self.head_dim().is_multiple_of(2) {
             return Err(format!(
                 "d_model {} must split into {} heads of an even width",
                 self.d_model, self.heads
@@ -64,7 +65,7 @@ impl TransformerConfig {
     }
 }
 
-/// RMS normalisation with a learned gain, from differentiable tensor ops.
+/// RMS normalisation with a learned gain ([`transformer_ops::rms_norm`]).
 pub struct RmsNorm {
     pub gain: Tensor,
 }
@@ -82,9 +83,7 @@ impl RmsNorm {
 
 impl Module for RmsNorm {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let ms = x.sqr()?.mean_keepdim(D::Minus1)?;
-        x.broadcast_div(&(ms + NORM_EPS)?.sqrt()?)?
-            .broadcast_mul(&self.gain)
+        transformer_ops::rms_norm(x, &self.gain)
     }
 }
 
@@ -134,16 +133,6 @@ pub fn rope_frequency(cfg: &TransformerConfig, i: usize) -> f32 {
     cfg.rope_base.powf(-2.0 * i as f32 / cfg.head_dim() as f32)
 }
 
-/// Rotates the pairs `(x[i], x[i + half])` of the last dimension by the position's angles.
-fn rope(x: &Tensor, cos: &Tensor, sin: &Tensor) -> Result<Tensor> {
-    let half = x.dim(D::Minus1)? / 2;
-    let x1 = x.narrow(D::Minus1, 0, half)?;
-    let x2 = x.narrow(D::Minus1, half, half)?;
-    let r1 = (x1.broadcast_mul(cos)? - x2.broadcast_mul(sin)?)?;
-    let r2 = (x2.broadcast_mul(cos)? + x1.broadcast_mul(sin)?)?;
-    Tensor::cat(&[r1, r2], D::Minus1)
-}
-
 fn dropout(x: Tensor, pass: &mut Pass) -> Result<Tensor> {
     let Some((p, rng)) = pass.dropout.as_mut() else {
         return Ok(x);
@@ -187,15 +176,15 @@ impl Block {
                 .transpose(1, 2)?
                 .contiguous()
         };
-        let q = rope(&split(0)?, &pass.cos, &pass.sin)?;
-        let k = rope(&split(1)?, &pass.cos, &pass.sin)?;
+        let q = transformer_ops::rope(&split(0)?, &pass.cos, &pass.sin)?;
+        let k = transformer_ops::rope(&split(1)?, &pass.cos, &pass.sin)?;
         let v = split(2)?;
         // No dropout on the attention weights: on the CPU a mask of batch x heads x t x t
         // draws cost more than the products it would regularise.
         let weights = causal_softmax(&q.matmul(&k.t()?)?, 1.0 / (hd as f32).sqrt())?;
         let ctx = weights.matmul(&v)?.transpose(1, 2)?.reshape((b, t, d))?;
         let x = (x + dropout(self.out.forward(&ctx)?, pass)?)?;
-        let hidden = self.up.forward(&self.mlp_norm.forward(&x)?)?.gelu()?;
+        let hidden = transformer_ops::gelu(&self.up.forward(&self.mlp_norm.forward(&x)?)?)?;
         let y = dropout(self.down.forward(&hidden)?, pass)?;
         x + y
     }

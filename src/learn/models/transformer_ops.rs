@@ -1,0 +1,418 @@
+//! The Transformer's element-wise layers, tanh-GELU, RMS norm and RoPE, each one pass forward
+//! and one backward on the CPU.
+//!
+//! From candle's tensor ops, GELU's backward is ten passes over the `[batch, t, d_ff]` hidden
+//! layer (two of them `powf`, one `tanh`) and the RMS norm six forward and more backward, each
+//! pass a fresh buffer whose pages the kernel must fault in; RoPE is eight. Profiled, these and
+//! not the matrix products were the larger part of a training step. Other devices keep the
+//! tensor-op form.
+
+use crate::learn::models::transformer::NORM_EPS;
+use candle_core::{CpuStorage, CustomOp1, CustomOp2, CustomOp3, Layout, Result, Shape, Tensor, D};
+
+const SQRT_2_OVER_PI: f32 = 0.797_884_6;
+const CUBIC: f32 = 0.044_715;
+
+/// `tanh(u)` as `1 - 2 / (exp(2u) + 1)`: the same function (within a few ulps) at a third of
+/// the cost of glibc's `tanhf`, which profiled as the GELU's largest part. Saturates to +-1
+/// without NaN: `exp` goes to infinity or zero.
+#[inline(always)]
+fn tanh(u: f32) -> f32 {
+    1.0 - 2.0 / ((2.0 * u).exp() + 1.0)
+}
+
+/// GELU in its tanh form (candle's `gelu`): `0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))`.
+#[inline(always)]
+pub fn gelu_scalar(x: f32) -> f32 {
+    0.5 * x * (1.0 + tanh(SQRT_2_OVER_PI * (x + CUBIC * x * x * x)))
+}
+
+/// The derivative of [`gelu_scalar`] (the formula of candle's backward).
+#[inline(always)]
+fn gelu_derivative(x: f32) -> f32 {
+    let t = tanh(SQRT_2_OVER_PI * (x + CUBIC * x * x * x));
+    0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * SQRT_2_OVER_PI * (1.0 + 3.0 * CUBIC * x * x)
+}
+
+/// tanh-GELU of every element, differentiable.
+pub fn gelu(x: &Tensor) -> Result<Tensor> {
+    if !x.device().is_cpu() {
+        return x.gelu();
+    }
+    x.contiguous()?.apply_op1(Gelu)
+}
+
+/// RMS normalisation of the last dimension with a learned gain, differentiable in both:
+/// `x / sqrt(mean(x^2) + eps) * gain`.
+pub fn rms_norm(x: &Tensor, gain: &Tensor) -> Result<Tensor> {
+    if !x.device().is_cpu() {
+        let ms = x.sqr()?.mean_keepdim(D::Minus1)?;
+        return x
+            .broadcast_div(&(ms + NORM_EPS)?.sqrt()?)?
+            .broadcast_mul(gain);
+    }
+    x.contiguous()?.apply_op2(&gain.contiguous()?, RmsNorm)
+}
+
+/// Rotates the pairs `(x[i], x[i + half])` of the last dimension of `x` (`[.., t, head_dim]`)
+/// by the angles whose cosines and sines are `cos`, `sin` (`[t, head_dim / 2]`); differentiable
+/// in `x`.
+pub fn rope(x: &Tensor, cos: &Tensor, sin: &Tensor) -> Result<Tensor> {
+    if !x.device().is_cpu() {
+        let half = x.dim(D::Minus1)? / 2;
+        let x1 = x.narrow(D::Minus1, 0, half)?;
+        let x2 = x.narrow(D::Minus1, half, half)?;
+        let r1 = (x1.broadcast_mul(cos)? - x2.broadcast_mul(sin)?)?;
+        let r2 = (x2.broadcast_mul(cos)? + x1.broadcast_mul(sin)?)?;
+        return Tensor::cat(&[r1, r2], D::Minus1);
+    }
+    x.contiguous()?.apply_op3(
+        &cos.contiguous()?,
+        &sin.contiguous()?,
+        Rope { inverse: false },
+    )
+}
+
+fn f32_slice<'a>(s: &'a CpuStorage, l: &Layout, op: &str) -> Result<&'a [f32]> {
+    let CpuStorage::F32(v) = s else {
+        candle_core::bail!("{op} is f32 only")
+    };
+    match l.contiguous_offsets() {
+        Some((a, b)) => Ok(&v[a..b]),
+        None => candle_core::bail!("{op} needs a contiguous input"),
+    }
+}
+
+struct Gelu;
+
+impl CustomOp1 for Gelu {
+    fn name(&self) -> &'static str {
+        "gelu-tanh"
+    }
+
+    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
+        let x = f32_slice(s, l, self.name())?;
+        let out = x.iter().map(|&v| gelu_scalar(v)).collect();
+        Ok((CpuStorage::F32(out), l.shape().clone()))
+    }
+
+    fn bwd(&self, arg: &Tensor, _res: &Tensor, grad_res: &Tensor) -> Result<Option<Tensor>> {
+        Ok(Some(
+            arg.apply_op2_no_bwd(&grad_res.contiguous()?, &GeluGrad)?,
+        ))
+    }
+}
+
+/// `dy * gelu'(x)`.
+struct GeluGrad;
+
+impl CustomOp2 for GeluGrad {
+    fn name(&self) -> &'static str {
+        "gelu-tanh-grad"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let x = f32_slice(s1, l1, self.name())?;
+        let dy = f32_slice(s2, l2, self.name())?;
+        let out = x
+            .iter()
+            .zip(dy)
+            .map(|(&x, &dy)| dy * gelu_derivative(x))
+            .collect();
+        Ok((CpuStorage::F32(out), l1.shape().clone()))
+    }
+}
+
+/// The rotation of [`rope`]; `inverse` turns the other way, which is the rotation's gradient.
+struct Rope {
+    inverse: bool,
+}
+
+impl CustomOp3 for Rope {
+    fn name(&self) -> &'static str {
+        "rope"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let x = f32_slice(s1, l1, self.name())?;
+        let cos = f32_slice(s2, l2, self.name())?;
+        let sin = f32_slice(s3, l3, self.name())?;
+        let dims = l1.dims();
+        let (t, width) = match dims {
+            [.., t, w] if w % 2 == 0 && cos.len() == t * w / 2 && sin.len() == cos.len() => {
+                (*t, *w)
+            }
+            _ => candle_core::bail!("rope of {dims:?} with tables of {}", cos.len()),
+        };
+        let half = width / 2;
+        let turn = if self.inverse { -1.0 } else { 1.0 };
+        let mut out = vec![0f32; x.len()];
+        for (r, (row, o)) in x
+            .chunks_exact(width)
+            .zip(out.chunks_exact_mut(width))
+            .enumerate()
+        {
+            let p = (r % t) * half;
+            let (cos, sin) = (&cos[p..p + half], &sin[p..p + half]);
+            let (x1, x2) = row.split_at(half);
+            let (o1, o2) = o.split_at_mut(half);
+            for i in 0..half {
+                let s = turn * sin[i];
+                o1[i] = x1[i] * cos[i] - x2[i] * s;
+                o2[i] = x2[i] * cos[i] + x1[i] * s;
+            }
+        }
+        Ok((CpuStorage::F32(out), l1.shape().clone()))
+    }
+
+    fn bwd(
+        &self,
+        _x: &Tensor,
+        cos: &Tensor,
+        sin: &Tensor,
+        _res: &Tensor,
+        grad_res: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let back = Rope {
+            inverse: !self.inverse,
+        };
+        let dx = grad_res.contiguous()?.apply_op3_no_bwd(cos, sin, &back)?;
+        Ok((Some(dx), None, None))
+    }
+}
+
+/// `1 / sqrt(mean(row^2) + eps)`.
+#[inline(always)]
+fn inverse_rms(row: &[f32]) -> f32 {
+    let ms = row.iter().map(|v| v * v).sum::<f32>() / row.len() as f32;
+    1.0 / (ms + NORM_EPS as f32).sqrt()
+}
+
+struct RmsNorm;
+
+impl CustomOp2 for RmsNorm {
+    fn name(&self) -> &'static str {
+        "rms-norm"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let x = f32_slice(s1, l1, self.name())?;
+        let gain = f32_slice(s2, l2, self.name())?;
+        let d = gain.len();
+        if l1.dims().last() != Some(&d) {
+            candle_core::bail!("rms norm of {:?} with a gain of {d}", l1.dims())
+        }
+        let mut out = vec![0f32; x.len()];
+        for (row, o) in x.chunks_exact(d).zip(out.chunks_exact_mut(d)) {
+            let inv = inverse_rms(row);
+            for ((o, &v), &g) in o.iter_mut().zip(row).zip(gain) {
+                *o = v * inv * g;
+            }
+        }
+        Ok((CpuStorage::F32(out), l1.shape().clone()))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        gain: &Tensor,
+        _res: &Tensor,
+        grad_res: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>)> {
+        let dy = grad_res.contiguous()?;
+        let dx = x.apply_op3_no_bwd(gain, &dy, &RmsNormGradX)?;
+        let dgain = x.apply_op2_no_bwd(&dy, &RmsNormGradGain)?;
+        Ok((Some(dx), Some(dgain)))
+    }
+}
+
+/// With `n = x * inv` and `dn = dy * gain`: `dx = inv * (dn - n * mean(dn * n))`.
+struct RmsNormGradX;
+
+impl CustomOp3 for RmsNormGradX {
+    fn name(&self) -> &'static str {
+        "rms-norm-grad-x"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let x = f32_slice(s1, l1, self.name())?;
+        let gain = f32_slice(s2, l2, self.name())?;
+        let dy = f32_slice(s3, l3, self.name())?;
+        let d = gain.len();
+        let mut out = vec![0f32; x.len()];
+        for ((row, dy), o) in x
+            .chunks_exact(d)
+            .zip(dy.chunks_exact(d))
+            .zip(out.chunks_exact_mut(d))
+        {
+            let inv = inverse_rms(row);
+            let dot: f32 = row
+                .iter()
+                .zip(dy)
+                .zip(gain)
+                .map(|((&x, &dy), &g)| dy * g * x * inv)
+                .sum();
+            let mean = dot / d as f32;
+            for (((o, &x), &dy), &g) in o.iter_mut().zip(row).zip(dy).zip(gain) {
+                *o = inv * (dy * g - x * inv * mean);
+            }
+        }
+        Ok((CpuStorage::F32(out), l1.shape().clone()))
+    }
+}
+
+/// `dgain = sum over rows of dy * x * inv`.
+struct RmsNormGradGain;
+
+impl CustomOp2 for RmsNormGradGain {
+    fn name(&self) -> &'static str {
+        "rms-norm-grad-gain"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let x = f32_slice(s1, l1, self.name())?;
+        let dy = f32_slice(s2, l2, self.name())?;
+        let d = *l1.dims().last().unwrap_or(&1);
+        let mut out = vec![0f32; d];
+        for (row, dy) in x.chunks_exact(d).zip(dy.chunks_exact(d)) {
+            let inv = inverse_rms(row);
+            for ((o, &x), &dy) in out.iter_mut().zip(row).zip(dy) {
+                *o += dy * x * inv;
+            }
+        }
+        Ok((CpuStorage::F32(out), Shape::from(d)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::{Device, Var};
+
+    fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
+        (a - b)
+            .unwrap()
+            .abs()
+            .unwrap()
+            .max_all()
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap()
+    }
+
+    #[test]
+    fn tanh_matches_the_library_one_and_saturates() {
+        for i in -2000..=2000 {
+            let u = i as f32 * 0.01;
+            assert!((tanh(u) - u.tanh()).abs() < 1e-6, "{u}");
+        }
+        assert_eq!((tanh(1e4), tanh(-1e4)), (1.0, -1.0));
+    }
+
+    #[test]
+    fn gelu_matches_candle_and_its_gradient() {
+        let dev = Device::Cpu;
+        let x = Var::from_tensor(&Tensor::randn(0f32, 3.0, (3, 4, 5), &dev).unwrap()).unwrap();
+        let w = Tensor::randn(0f32, 1.0, (3, 4, 5), &dev).unwrap();
+        let ours = gelu(x.as_tensor()).unwrap();
+        let theirs = x.as_tensor().gelu().unwrap();
+        assert!(max_diff(&ours, &theirs) < 1e-5);
+        let g1 = (ours * &w).unwrap().sum_all().unwrap().backward().unwrap();
+        let g2 = (theirs * &w)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap();
+        assert!(max_diff(g1.get(&x).unwrap(), g2.get(&x).unwrap()) < 1e-4);
+    }
+
+    #[test]
+    fn rope_matches_the_tensor_ops_and_their_gradient() {
+        let dev = Device::Cpu;
+        let x = Var::from_tensor(&Tensor::randn(0f32, 1.0, (2, 3, 5, 8), &dev).unwrap()).unwrap();
+        let cos = Tensor::randn(0f32, 1.0, (5, 4), &dev).unwrap();
+        let sin = Tensor::randn(0f32, 1.0, (5, 4), &dev).unwrap();
+        let w = Tensor::randn(0f32, 1.0, (2, 3, 5, 8), &dev).unwrap();
+        let ours = rope(x.as_tensor(), &cos, &sin).unwrap();
+        let x1 = x.narrow(D::Minus1, 0, 4).unwrap();
+        let x2 = x.narrow(D::Minus1, 4, 4).unwrap();
+        let (c, s) = (
+            |a: &Tensor| a.broadcast_mul(&cos).unwrap(),
+            |a: &Tensor| a.broadcast_mul(&sin).unwrap(),
+        );
+        let theirs = Tensor::cat(
+            &[(c(&x1) - s(&x2)).unwrap(), (c(&x2) + s(&x1)).unwrap()],
+            D::Minus1,
+        )
+        .unwrap();
+        assert!(max_diff(&ours, &theirs) < 1e-5);
+        let g1 = (ours * &w).unwrap().sum_all().unwrap().backward().unwrap();
+        let g2 = (theirs * &w)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap();
+        assert!(max_diff(g1.get(&x).unwrap(), g2.get(&x).unwrap()) < 1e-5);
+    }
+
+    #[test]
+    fn rms_norm_matches_the_tensor_ops_and_their_gradients() {
+        let dev = Device::Cpu;
+        let x = Var::from_tensor(&Tensor::randn(0f32, 2.0, (2, 3, 8), &dev).unwrap()).unwrap();
+        let gain = Var::from_tensor(&Tensor::randn(1f32, 0.5, 8, &dev).unwrap()).unwrap();
+        let w = Tensor::randn(0f32, 1.0, (2, 3, 8), &dev).unwrap();
+        let ours = rms_norm(x.as_tensor(), gain.as_tensor()).unwrap();
+        let ms = x.sqr().unwrap().mean_keepdim(D::Minus1).unwrap();
+        let theirs = x
+            .broadcast_div(&(ms + NORM_EPS).unwrap().sqrt().unwrap())
+            .unwrap()
+            .broadcast_mul(gain.as_tensor())
+            .unwrap();
+        assert!(max_diff(&ours, &theirs) < 1e-5);
+        let g1 = (ours * &w).unwrap().sum_all().unwrap().backward().unwrap();
+        let g2 = (theirs * &w)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap();
+        assert!(max_diff(g1.get(&x).unwrap(), g2.get(&x).unwrap()) < 1e-4);
+        assert!(max_diff(g1.get(&gain).unwrap(), g2.get(&gain).unwrap()) < 1e-4);
+    }
+}
