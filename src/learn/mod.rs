@@ -22,7 +22,7 @@ pub mod train;
 // The module paths of the flat layout, kept for callers outside learn/ (the CLI, tests,
 // benches and examples).
 pub use data::{dataset, vocab};
-pub use eval::{music_stats, report, stats, vae_eval};
+pub use eval::{music_stats, music_stats_recurrence, report, stats, vae_eval};
 pub use models::{fused_lstm, infer, lstm, lstm_grad, ngram, vae};
 pub use sample::{generate, vae_decode};
 pub use train::optim;

@@ -86,7 +86,7 @@ mod tests {
         let song: Vec<[u8; 4]> = (0..400)
             .map(|i| [60 + (i / 4 % 3) as u8, 0, 0, 0])
             .collect();
-        let g = EventNGram::train(&[song.clone()], 4);
+        let g = EventNGram::train(std::slice::from_ref(&song), 4);
         let tokens = events::encode(&song, true).unwrap();
         let history = &tokens[..20];
         let total: f64 = (0..EventVocab::size() as u16)

@@ -271,7 +271,7 @@ pub fn batch_logits(model: &Transformer, tokens: &[u16]) -> Result<Vec<Vec<f32>>
     let ids: Vec<u32> = tokens.iter().map(|&t| t as u32).collect();
     let x = Tensor::from_vec(ids, (1, tokens.len()), &model.device())?;
     let logits = model.forward(&x, 0, None)?;
-    Ok(logits.squeeze(0)?.to_vec2::<f32>()?)
+    logits.squeeze(0)?.to_vec2::<f32>()
 }
 
 #[cfg(test)]

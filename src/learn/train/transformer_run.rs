@@ -215,7 +215,7 @@ impl<'a> Run<'a> {
         out: &Path,
         resume: bool,
     ) -> Result<Run<'a>> {
-        opts.check().map_err(|e| Error::Unsupported(e))?;
+        opts.check().map_err(Error::Unsupported)?;
         let varmap = VarMap::new();
         let vb = VarBuilder::from_varmap(&varmap, DType::F32, dev);
         let model =
@@ -401,7 +401,7 @@ pub fn train(run: &mut Run, out: &Path, limits: &RunLimits) -> Result<Option<i32
             bar.set_message(format!("epoch {} loss {loss:.3} nats/token", epoch + 1));
         }
         let epoch_done = run.state.epoch != epoch;
-        if run.state.step % run.opts.valid_every == 0 || epoch_done {
+        if run.state.step.is_multiple_of(run.opts.valid_every) || epoch_done {
             if run.validate(false)? {
                 store::save_best(out, &run.opts, &run.varmap)?;
             }
