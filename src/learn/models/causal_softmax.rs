@@ -5,6 +5,7 @@
 //! and as many backward (scale, mask, max, subtract, exp, sum, divide); on the CPU those passes,
 //! not the matrix products, were most of a training step.
 
+use super::transformer_ops::f32_slice;
 use candle_core::{CpuStorage, CustomOp1, CustomOp2, Layout, Result, Shape, Tensor};
 
 /// `softmax(scale * x)` over the causally visible keys of the last dimension.
@@ -25,23 +26,13 @@ fn dims(layout: &Layout) -> Result<(usize, usize)> {
     Ok((d[d.len() - 2], d[d.len() - 1]))
 }
 
-fn f32_slice<'a>(s: &'a CpuStorage, l: &Layout) -> Result<&'a [f32]> {
-    let CpuStorage::F32(v) = s else {
-        candle_core::bail!("causal softmax is f32 only")
-    };
-    match l.contiguous_offsets() {
-        Some((a, b)) => Ok(&v[a..b]),
-        None => candle_core::bail!("causal softmax needs a contiguous input"),
-    }
-}
-
 impl CustomOp1 for CausalSoftmax {
     fn name(&self) -> &'static str {
         "causal-softmax"
     }
 
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
-        let x = f32_slice(s, l)?;
+        let x = f32_slice(s, l, "causal softmax")?;
         let (q, k) = dims(l)?;
         let mut out = vec![0f32; x.len()];
         for (r, (row, o)) in x.chunks_exact(k).zip(out.chunks_exact_mut(k)).enumerate() {
@@ -87,8 +78,8 @@ impl CustomOp2 for SoftmaxGrad {
         s2: &CpuStorage,
         l2: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        let p = f32_slice(s1, l1)?;
-        let dp = f32_slice(s2, l2)?;
+        let p = f32_slice(s1, l1, "causal softmax")?;
+        let dp = f32_slice(s2, l2, "causal softmax")?;
         let (_, k) = dims(l1)?;
         let mut out = vec![0f32; p.len()];
         for ((p, dp), o) in p

@@ -5,6 +5,7 @@
 //! nothing for the ones kept and a song can run for any length.
 
 use crate::learn::models::transformer::{rope_frequency, Transformer, TransformerConfig, NORM_EPS};
+use crate::learn::models::transformer_ops::gelu_scalar;
 use candle_core::{Result, Tensor};
 use std::collections::VecDeque;
 
@@ -66,12 +67,6 @@ fn rms_norm(x: &[f32], gain: &[f32], out: &mut [f32]) {
     for ((o, v), g) in out.iter_mut().zip(x).zip(gain) {
         *o = v * inv * g;
     }
-}
-
-/// candle's `gelu` (the tanh form), so both paths compute the same function.
-#[inline(always)]
-fn gelu(x: f32) -> f32 {
-    0.5 * x * (1.0 + (0.797_884_6 * (x + 0.044_715 * x * x * x)).tanh())
 }
 
 struct Layer {
@@ -245,7 +240,7 @@ impl Decoder {
             rms_norm(&x, &layer.mlp_gain, &mut h);
             layer.up.apply(&h, &mut hidden);
             for u in &mut hidden {
-                *u = gelu(*u);
+                *u = gelu_scalar(*u);
             }
             layer.down.apply(&hidden, &mut proj);
             for (x, p) in x.iter_mut().zip(&proj) {

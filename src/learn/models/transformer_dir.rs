@@ -21,7 +21,7 @@ pub struct TransformerFile {
     pub transformer: TransformerConfig,
 }
 
-fn json_read<T: for<'de> Deserialize<'de>>(path: &Path, what: &str) -> Result<T> {
+pub(crate) fn json_read<T: for<'de> Deserialize<'de>>(path: &Path, what: &str) -> Result<T> {
     let bytes = crate::io::read_file(path)?;
     serde_json::from_slice(&bytes).map_err(|e| Error::format(path, format!("not {what}: {e}")))
 }

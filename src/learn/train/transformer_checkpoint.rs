@@ -9,7 +9,7 @@
 
 use crate::error::{Error, Result};
 use crate::learn::models::model_dir::{load_tensors, save_tensors, set_varmap, varmap_tensors};
-use crate::learn::models::transformer_dir::{TransformerFile, ARCHITECTURE};
+use crate::learn::models::transformer_dir::{json_read, TransformerFile, ARCHITECTURE};
 use crate::learn::train::optim::AdamW;
 use crate::learn::train::transformer_run::{RunOptions, RunState};
 use candle_nn::VarMap;
@@ -20,11 +20,6 @@ fn json_write<T: Serialize>(path: &Path, value: &T) -> Result<()> {
     let text =
         serde_json::to_string_pretty(value).map_err(|e| Error::format(path, e.to_string()))?;
     crate::io::write_atomic(path, text.as_bytes())
-}
-
-fn json_read<T: for<'de> Deserialize<'de>>(path: &Path, what: &str) -> Result<T> {
-    let bytes = crate::io::read_file(path)?;
-    serde_json::from_slice(&bytes).map_err(|e| Error::format(path, format!("not {what}: {e}")))
 }
 
 /// Writes `config.json`, `training.json` and the best weights.

@@ -203,6 +203,8 @@ pub struct Run<'a> {
     windows: Vec<Window>,
     valid_windows: Vec<Window>,
     valid_sample: Vec<Window>,
+    /// The window order of the epoch it was drawn for (drawn once per epoch, not per step).
+    order: Option<(usize, Vec<u32>)>,
 }
 
 impl<'a> Run<'a> {
@@ -248,6 +250,7 @@ impl<'a> Run<'a> {
             .map(|i| valid_windows[i * valid_windows.len() / n].clone())
             .collect();
         Ok(Run {
+            order: None,
             opts,
             state,
             varmap,
@@ -279,7 +282,11 @@ impl<'a> Run<'a> {
     /// One optimizer step on the next batch; returns its mean NLL per token.
     pub fn step(&mut self) -> Result<f64> {
         let o = &self.opts;
-        let order = epoch_order(self.windows.len(), o.seed, self.state.epoch);
+        let epoch = self.state.epoch;
+        if self.order.as_ref().is_none_or(|(e, _)| *e != epoch) {
+            self.order = Some((epoch, epoch_order(self.windows.len(), o.seed, epoch)));
+        }
+        let order = &self.order.as_ref().expect("drawn above").1;
         let from = self.state.batch_in_epoch * o.batch;
         let mut rng = StdRng::seed_from_u64(
             o.seed ^ (self.state.step as u64).wrapping_mul(0xA076_1D64_78BD_642F),
