@@ -145,6 +145,24 @@ fn messages_say_the_first_thing_wrong() {
     .unwrap();
     let t = text(&nesmm(&["info", s(&mid)]));
     assert!(t.contains("offset") && t.contains("damaged"), "{t}");
+    // A newer NSFe with a mandatory chunk nesmm does not know: valid, so "not supported".
+    let nsfe = dir.path().join("newer.nsfe");
+    two_track_nsfe(&nsfe);
+    let mut bytes = std::fs::read(&nsfe).unwrap();
+    let end = bytes.len() - 8; // before NEND
+    bytes.splice(end..end, *b"\x01\0\0\0RATE\x07");
+    std::fs::write(&nsfe, bytes).unwrap();
+    let o = nesmm(&["info", s(&nsfe)]);
+    let t = text(&o);
+    assert!(!o.status.success(), "{t}");
+    assert!(
+        t.contains("newer.nsfe") && t.contains("'RATE'") && t.contains("mandatory"),
+        "{t}"
+    );
+    assert!(
+        t.contains("nothing is wrong with the file") && !t.contains("damaged"),
+        "{t}"
+    );
     // A file without a known extension is read by its content.
     let anon = dir.path().join("song_without_extension");
     nesmm::formats::save_score(&song(60), &dir.path().join("x.mid")).unwrap();

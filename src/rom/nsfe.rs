@@ -133,10 +133,15 @@ impl Nsfe {
                     ended = true;
                     break;
                 }
+                // An upper-case first letter marks a chunk a player must understand: the file is
+                // valid, just newer than this reader, so it is "not supported", not "damaged".
                 id if id[0].is_ascii_uppercase() => {
-                    return Err(bad(format!(
-                        "mandatory chunk '{}' is not supported",
-                        String::from_utf8_lossy(id)
+                    return Err(Error::Unsupported(format!(
+                        "{}: NSFe chunk '{}' at byte {} is mandatory and nesmm does not read it \
+                         (it reads INFO, DATA, BANK, NEND and the optional plst, time, tlbl, auth)",
+                        origin.display(),
+                        String::from_utf8_lossy(id),
+                        at - 8 - len
                     )))
                 }
                 _ => {}
@@ -251,10 +256,16 @@ mod tests {
         let mut unknown = bytes[..4].to_vec();
         unknown.extend_from_slice(&[0, 0, 0, 0]);
         unknown.extend_from_slice(b"ZZZZ");
-        assert!(Nsfe::parse(&unknown, Path::new("u.nsfe"))
-            .unwrap_err()
-            .to_string()
-            .contains("ZZZZ"));
+        let e = Nsfe::parse(&unknown, Path::new("u.nsfe")).unwrap_err();
+        assert!(matches!(e, Error::Unsupported(_)), "{e:?}");
+        assert!(e.to_string().contains("u.nsfe") && e.to_string().contains("'ZZZZ' at byte 4"));
+        // Lower case means optional: skipped, so the error is the missing chunks that follow.
+        let mut optional = bytes.clone();
+        optional[8..12].copy_from_slice(b"zzzz");
+        assert!(matches!(
+            Nsfe::parse(&optional, Path::new("o.nsfe")),
+            Err(Error::Format { .. })
+        ));
         let mut mismatched = sample(false);
         mismatched.track_ms.pop();
         assert!(mismatched.to_bytes().is_err());
