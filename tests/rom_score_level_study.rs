@@ -21,7 +21,8 @@
 
 use nesmm::compile::{compile, CompileOptions};
 use nesmm::formats::nesmdb::{self, ScoreKind, Split};
-use nesmm::rom::encode::{effective_loop, encode_stream_with, EncodeOptions, StreamMode};
+use nesmm::rom::codec::format::{EncodeOptions, StreamMode};
+use nesmm::rom::encode::{effective_loop, encode_stream_with};
 use nesmm::rom::lz::{stream_frames, Tokenized};
 use nesmm::rom::tick::TickRule;
 use nesmm::rom::{build_rom, BuildOptions};

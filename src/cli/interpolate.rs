@@ -115,7 +115,7 @@ pub fn vae_hint(e: nesmm::Error, dir: &Path) -> anyhow::Error {
 }
 
 /// One ROM with the interpolation's steps as its songs, in order (NTSC, each song looping).
-fn interpolation_rom(steps: &[Score]) -> nesmm::Result<nesmm::rom::build::Rom> {
+fn interpolation_rom(steps: &[Score]) -> nesmm::Result<nesmm::rom::Rom> {
     let req = RomRequest {
         region: nesmm::Region::Ntsc,
         loop_mode: LoopMode::Loop,

@@ -4,7 +4,7 @@ use crate::compile::{compile, CompileOptions};
 use crate::error::Result;
 use crate::formats::load_score;
 use crate::region::Region;
-use crate::rom::build::{build_rom, BuildOptions, Rom};
+use crate::rom::build::rom::{build_rom, BuildOptions, Rom};
 use crate::score::Score;
 use std::path::Path;
 

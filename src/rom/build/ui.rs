@@ -5,9 +5,9 @@
 use crate::region::Region;
 
 /// `asm/ui.s`, embedded so a build needs no files.
-pub const UI_ASM: &str = include_str!("../../asm/ui.s");
+pub const UI_ASM: &str = include_str!("../../../asm/ui.s");
 /// `asm/ui_ram.s`: the UI's RAM and the player's APU register shadow.
-pub const UI_RAM_ASM: &str = include_str!("../../asm/ui_ram.s");
+pub const UI_RAM_ASM: &str = include_str!("../../../asm/ui_ram.s");
 
 /// Frames per second the elapsed time counts in: the NMI rate, rounded.
 pub fn ui_fps(region: Region) -> u8 {
