@@ -1,11 +1,12 @@
 //! `nesmm interpolate`: walk through a VAE's latent space from one song to another.
 
 use clap::Args;
+use nesmm::compile::LoopMode;
 use nesmm::formats;
 use nesmm::learn::generate::bundled_model_dir;
 use nesmm::learn::vae_decode::{interpolate, resolve_model_dir, VaeModel, VaeOptions};
 use nesmm::output::{write_songs, OutputOptions};
-use nesmm::rom::pipeline::{build_rom_from_scores, LoopMode, RomRequest};
+use nesmm::rom::pipeline::{build_rom_from_scores, RomRequest};
 use nesmm::score::Score;
 use nesmm::viz::preview::{render_album_page, Audio, Download, EmbedMode, TrackPreview};
 use std::path::{Path, PathBuf};

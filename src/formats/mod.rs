@@ -282,8 +282,11 @@ pub fn save_score_as(score: &Score, path: &Path, layout: midi::MidiLayout) -> Re
         // A VGM holds register writes: compile the score (NTSC, default dynamics) and log them
         // on the score's own time grid, so that reading it back gives the score.
         FileFormat::Vgm => {
-            let stream =
-                crate::compile::compile(score, &crate::compile::CompileOptions::default())?;
+            let stream = crate::compile::compile_song(
+                score,
+                crate::region::Region::Ntsc,
+                crate::compile::LoopMode::AsScore,
+            )?;
             let vgm = frame_grid::score_stream_to_vgm(score, &stream);
             if vgz::is_vgz_name(path) {
                 vgz::deflate(&vgm)

@@ -7,6 +7,7 @@ use crate::error::{Error, Result};
 use crate::formats::nsf_file::{nsf_text, Nsf, NsfHeader};
 use crate::formats::nsfe::Nsfe;
 use crate::region::Region;
+use crate::rom::board::linker::repeat_banks;
 use crate::rom::build::emit::{self, Layout};
 use crate::rom::build::player::{self, Assembler};
 use crate::rom::codec::encode::encode_stream_with;
@@ -229,7 +230,7 @@ fn link_nsf(
     }
     let config = match bank {
         None => NSF_CFG.to_string(),
-        Some(_) => banked_cfg(used.len()),
+        Some(_) => repeat_banks(NSF_BANKED_CFG, used.len()),
     };
     let linked = asm(&files, "nsf.s", &config).map_err(|e| {
         Error::Unsupported(format!(
@@ -246,27 +247,4 @@ fn link_nsf(
         symbols: linked.symbols,
         banks: initial,
     })
-}
-
-/// [`NSF_BANKED_CFG`] with its `%BANK...%` lines repeated for `banks` data banks.
-fn banked_cfg(banks: usize) -> String {
-    let mut out = String::new();
-    for line in NSF_BANKED_CFG.lines() {
-        match line
-            .strip_prefix("%BANK_MEMORY%")
-            .or_else(|| line.strip_prefix("%BANK_SEGMENT%"))
-        {
-            Some(body) => {
-                for n in 0..banks {
-                    out.push_str(&body.replace("%n%", &n.to_string()));
-                    out.push('\n');
-                }
-            }
-            None => {
-                out.push_str(line);
-                out.push('\n');
-            }
-        }
-    }
-    out
 }

@@ -1,37 +1,13 @@
-//! `nesmm build` as a library function: score files -> scores -> compiled streams -> ROM.
+//! Scores to a ROM as a library call: the scores go through the one compile path
+//! ([`compile_songs`]) and the streams to [`build_rom`].
 
-use crate::compile::{compile, CompileOptions};
+use crate::compile::{compile_songs, LoopMode};
 use crate::error::Result;
-use crate::formats::load_score;
 use crate::region::Region;
 use crate::rom::build::rom::{build_rom, BuildOptions, Rom};
 use crate::score::Score;
-use std::path::Path;
 
-/// What a song does at its end.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum LoopMode {
-    /// As the score says (its loop point, or stop).
-    #[default]
-    AsScore,
-    /// Loop: to the score's loop point, or to the start when it has none.
-    Loop,
-    /// Stop after the last frame (the compiler ends with a silencing frame).
-    NoLoop,
-}
-
-impl LoopMode {
-    /// The loop point a score gets under this mode, from the one it has.
-    pub fn apply(self, loop_frame: Option<usize>) -> Option<usize> {
-        match self {
-            LoopMode::AsScore => loop_frame,
-            LoopMode::Loop => loop_frame.or(Some(0)),
-            LoopMode::NoLoop => None,
-        }
-    }
-}
-
-/// Options of [`build_rom_from_scores`] / [`build_rom_from_files`].
+/// Options of [`build_rom_from_scores`].
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RomRequest {
     pub region: Region,
@@ -41,18 +17,7 @@ pub struct RomRequest {
 
 /// Compiles the scores for the request's region and loop mode and builds one ROM of them.
 pub fn build_rom_from_scores(scores: &[Score], req: &RomRequest) -> Result<Rom> {
-    let copts = CompileOptions {
-        region: req.region,
-        ..Default::default()
-    };
-    let streams = scores
-        .iter()
-        .map(|s| {
-            let mut s = s.clone();
-            s.loop_frame = req.loop_mode.apply(s.loop_frame);
-            compile(&s, &copts)
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let streams = compile_songs(scores, req.region, req.loop_mode)?;
     build_rom(
         &streams,
         &BuildOptions {
@@ -61,13 +26,4 @@ pub fn build_rom_from_scores(scores: &[Score], req: &RomRequest) -> Result<Rom> 
             force_uxrom: false,
         },
     )
-}
-
-/// Loads score files of any format nesmm reads and builds one ROM of them, in order.
-pub fn build_rom_from_files(paths: &[&Path], req: &RomRequest) -> Result<Rom> {
-    let scores = paths
-        .iter()
-        .map(|p| load_score(p))
-        .collect::<Result<Vec<_>>>()?;
-    build_rom_from_scores(&scores, req)
 }

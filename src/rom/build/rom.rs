@@ -10,7 +10,7 @@ use crate::apu_stream::ApuStream;
 use crate::error::{Error, Result};
 use crate::region::Region;
 use crate::rom::board::ines::nes2_header;
-use crate::rom::board::{linker, Mapper};
+use crate::rom::board::{linker, Mapper, VECTORS};
 use crate::rom::build::emit::{self, Layout};
 use crate::rom::build::player::{self, Assembler, LinkedPrg};
 use crate::rom::build::player_cache;
@@ -173,7 +173,7 @@ fn build(songs: &[ApuStream], opts: &BuildOptions, asm: Assembler, cached: bool)
                 .flat_map(|s| &s.pieces)
                 .map(|p| p.bytes.len())
                 .sum::<usize>();
-        if data + code + 6 <= 2 * BANK {
+        if data + code + VECTORS <= 2 * BANK {
             let banks = distinct
                 .iter()
                 .map(|s| vec![None; s.pieces.len()])
@@ -196,11 +196,11 @@ fn build(songs: &[ApuStream], opts: &BuildOptions, asm: Assembler, cached: bool)
     let code = player_code_size(Mapper::Uxrom, asm, songs.len())?;
     let (ids, distinct) = emit::dedup_streams(&encoded);
     let fixed = emit::table_bytes(&encoded, &opts.title, true);
-    if fixed + code + 6 > BANK {
+    if fixed + code + VECTORS > BANK {
         return Err(Error::Unsupported(format!(
             "the song table and player need {} bytes but UxROM's fixed bank holds {BANK}: \
              put fewer songs in one ROM",
-            fixed + code + 6
+            fixed + code + VECTORS
         )));
     }
     // First-fit decreasing into 16 KiB banks.
