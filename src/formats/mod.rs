@@ -30,6 +30,7 @@ pub mod nsf_import;
 pub mod nsfe;
 pub mod pickle;
 pub mod vgm;
+mod vgm_apu;
 pub mod vgm_score;
 pub mod vgz;
 
