@@ -1,5 +1,8 @@
 //! `nesmm build` as a user runs it.
 
+#[path = "common/skip.rs"]
+mod skip;
+
 use nesmm::formats::save_score;
 use nesmm::score::{Cell, Score, Voice};
 use std::process::Command;
@@ -145,7 +148,7 @@ fn loop_flags_reach_build_nsf_and_export_alike() {
                 "{flag}: export-ca65 + make != build"
             );
         } else {
-            println!("skipping the make step: ca65, ld65 or make not installed");
+            skip::skip("the make step: ca65, ld65 or make not installed");
         }
     }
     let read = |n: &str| std::fs::read(p(n)).unwrap();
