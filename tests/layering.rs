@@ -7,8 +7,8 @@
 //! - inside `rom/` the rooms do the same (board and codec, then build, then nsf and export);
 //! - no two files of `rom/` or `formats/` name each other, round about or directly.
 //!
-//! A path through a `pub use` (the flat module paths `rom/mod.rs` keeps, `crate::Error`) counts
-//! where it leads. Test code (after `#[cfg(test)]`, and `tests.rs` / `*_tests.rs` files) may
+//! A path through a `pub use` of a `mod.rs` or `lib.rs` (the flat module paths `rom/mod.rs`
+//! keeps, `crate::Error`) counts where it leads. Test code (after `#[cfg(test)]`, and `tests.rs` / `*_tests.rs` files) may
 //! reach anywhere; a folder's `mod.rs` is its front door and not a node of the file graph.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -191,7 +191,10 @@ fn resolve(path: &[String], depth: usize) -> PathBuf {
         } else if as_file.is_file() {
             file = as_file;
         } else {
-            if depth < 8 {
+            // A folder's front door (`mod.rs`, `lib.rs`) passes a `pub use` on to where it
+            // leads; a leaf file that re-exports is itself what its users name.
+            let front_door = file.ends_with("mod.rs") || file.ends_with("lib.rs");
+            if front_door && depth < 8 {
                 if let Some(mut target) = reexport(&file, seg) {
                     target.extend(path[i + 1..].iter().cloned());
                     return resolve(&target, depth + 1);
