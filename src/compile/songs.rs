@@ -75,7 +75,8 @@ mod tests {
         assert_eq!(plain.loop_frame, None);
         let as_score = compile_song(&score, Region::Ntsc, LoopMode::AsScore).unwrap();
         assert_eq!(as_score, plain);
-        let looped = compile_songs(&[score.clone()], Region::Ntsc, LoopMode::Loop).unwrap();
+        let looped =
+            compile_songs(std::slice::from_ref(&score), Region::Ntsc, LoopMode::Loop).unwrap();
         assert_eq!(looped[0].loop_frame, Some(0));
         assert_ne!(
             looped[0], plain,
