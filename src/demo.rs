@@ -2,11 +2,12 @@
 //! new user can open: the `.nes` ROM, the `.nsf`, the `.wav`, the `.mid`, the piano-roll `.png`
 //! and an `index.html` preview page, all in one folder.
 
-use crate::compile::{compile, CompileOptions};
+use crate::compile::{compile_song, LoopMode};
 use crate::error::{Error, Result};
 use crate::learn::generate::{bundled_model_dir, generate, GenerateOptions, Model};
+use crate::region::Region;
 use crate::rom::nsf::{build_nsf, NsfOptions};
-use crate::rom::pipeline::{build_rom_from_scores, LoopMode, RomRequest};
+use crate::rom::pipeline::{build_rom_from_scores, RomRequest};
 use crate::score::Score;
 use crate::synth::{render, write_wav, RenderOptions};
 use crate::viz::pianoroll::{write_piano_roll, PianoRollOptions};
@@ -135,10 +136,8 @@ pub fn make_demo(opts: &DemoOptions, step: &mut dyn FnMut(usize)) -> Result<Demo
 
     step(4);
     let nsf = file("nsf");
-    let mut looped = score.clone();
-    looped.loop_frame = Some(0);
     let built = build_nsf(
-        &[compile(&looped, &CompileOptions::default())?],
+        &[compile_song(&score, Region::Ntsc, LoopMode::Loop)?],
         &NsfOptions {
             title: name.clone(),
             artist: "nesmm demo".into(),
@@ -149,7 +148,7 @@ pub fn make_demo(opts: &DemoOptions, step: &mut dyn FnMut(usize)) -> Result<Demo
 
     step(5);
     let wav = file("wav");
-    let stream = compile(&score, &CompileOptions::default())?;
+    let stream = compile_song(&score, Region::Ntsc, LoopMode::AsScore)?;
     let samples = render(
         &stream,
         &RenderOptions {

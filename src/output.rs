@@ -6,12 +6,12 @@
 //! songs (`generate`, the VAE's `vary` and `interpolate`) call this, so every output a user can
 //! name works the same way everywhere.
 
-use crate::compile::{compile, CompileOptions};
+use crate::compile::{compile_songs, LoopMode};
 use crate::error::{Error, Result};
 use crate::formats::save_score;
 use crate::region::Region;
 use crate::rom::nsf::{build_nsf, NsfOptions};
-use crate::rom::pipeline::{build_rom_from_scores, LoopMode, RomRequest};
+use crate::rom::pipeline::{build_rom_from_scores, RomRequest};
 use crate::score::Score;
 use crate::synth::{render, write_wav, RenderOptions};
 use std::path::Path;
@@ -74,10 +74,6 @@ pub fn write_songs(scores: &[Score], path: &Path, opts: &OutputOptions) -> Resul
             path.display()
         )));
     }
-    let copts = CompileOptions {
-        region: opts.region,
-        ..Default::default()
-    };
     match OutputKind::from_path(path) {
         OutputKind::Score => match scores {
             [one] => save_score(one, path),
@@ -93,8 +89,8 @@ pub fn write_songs(scores: &[Score], path: &Path, opts: &OutputOptions) -> Resul
                 sample_rate: opts.sample_rate,
             };
             let mut samples = Vec::new();
-            for s in scores {
-                samples.extend(render(&compile(s, &copts)?, &ropts));
+            for stream in compile_songs(scores, opts.region, LoopMode::AsScore)? {
+                samples.extend(render(&stream, &ropts));
             }
             write_wav(path, &samples, opts.sample_rate)
         }
@@ -110,10 +106,7 @@ pub fn write_songs(scores: &[Score], path: &Path, opts: &OutputOptions) -> Resul
             crate::io::write_atomic(path, &rom.bytes)
         }
         OutputKind::Nsf | OutputKind::Nsfe => {
-            let streams = scores
-                .iter()
-                .map(|s| compile(s, &copts))
-                .collect::<Result<Vec<_>>>()?;
+            let streams = compile_songs(scores, opts.region, LoopMode::AsScore)?;
             let built = build_nsf(
                 &streams,
                 &NsfOptions {

@@ -5,7 +5,7 @@
 .segment "HEADER"               ; iNES / NES 2.0 header
     .byte {{ header }}
 
-.segment "CHARS"                ; CHR-ROM: font and meter tiles (src/rom/chr.rs)
+.segment "CHARS"                ; CHR-ROM: font and meter tiles (src/rom/build/chr.rs)
 .include "chr.s"
 
 ; The player and the song data (songs.s), as `nesmm build` assembles them.

@@ -2,6 +2,9 @@
 //! must give byte-identical images. Comparisons print "skipping" and return when cc65 is not
 //! installed (CI installs it). Error cases and the API need no external tool.
 
+#[path = "common/skip.rs"]
+mod skip;
+
 use nesmm::assembler::{assemble_and_link, Linked, SourceSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -20,7 +23,7 @@ fn have_cc65() -> bool {
     if ok("ca65") && ok("ld65") {
         true
     } else {
-        println!("skipping: ca65/ld65 not installed (apt-get install cc65)");
+        skip::skip("ca65/ld65 not installed (apt-get install cc65)");
         false
     }
 }
@@ -379,7 +382,7 @@ fn player_dir() -> Option<PathBuf> {
 #[test]
 fn player_sources_match_ca65() {
     let Some(dir) = player_dir() else {
-        println!("skipping: player sources (asm/rom.s) not found");
+        skip::skip("player sources (asm/rom.s) not found");
         return;
     };
     if !have_cc65() {

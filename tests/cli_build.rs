@@ -1,5 +1,8 @@
 //! `nesmm build` as a user runs it.
 
+#[path = "common/skip.rs"]
+mod skip;
+
 use nesmm::formats::save_score;
 use nesmm::score::{Cell, Score, Voice};
 use std::process::Command;
@@ -145,7 +148,7 @@ fn loop_flags_reach_build_nsf_and_export_alike() {
                 "{flag}: export-ca65 + make != build"
             );
         } else {
-            println!("skipping the make step: ca65, ld65 or make not installed");
+            skip::skip("the make step: ca65, ld65 or make not installed");
         }
     }
     let read = |n: &str| std::fs::read(p(n)).unwrap();
@@ -183,4 +186,118 @@ fn loop_flags_reach_build_nsf_and_export_alike() {
         "{err}"
     );
     assert!(!p("d.nsf").exists());
+}
+
+#[test]
+fn build_takes_stream_dumps_as_nsf_does() {
+    use nesmm::rom::{build_rom, BuildOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n);
+    save_score(&score("a", 96), &p("a.exprsco.pkl")).unwrap();
+    run_ok(&[
+        "compile".as_ref(),
+        p("a.exprsco.pkl").as_os_str(),
+        "--pal".as_ref(),
+        "--stream-out".as_ref(),
+        p("a.txt").as_os_str(),
+    ]);
+    run_ok(&[
+        "build".as_ref(),
+        p("a.txt").as_os_str(),
+        "--pal".as_ref(),
+        "--embed".as_ref(),
+        "never".as_ref(),
+        "-o".as_ref(),
+        p("d.nes").as_os_str(),
+    ]);
+    let text = std::fs::read_to_string(p("a.txt")).unwrap();
+    let stream = nesmm::ApuStream::from_text(&text, "a.txt").unwrap();
+    let opts = BuildOptions {
+        region: nesmm::Region::Pal,
+        ..Default::default()
+    };
+    let want = build_rom(std::slice::from_ref(&stream), &opts).unwrap();
+    assert!(
+        std::fs::read(p("d.nes")).unwrap() == want.bytes,
+        "the dump's ROM"
+    );
+    assert!(p("d.html").is_file() && p("d-01.wav").is_file());
+
+    // A dump plays as it was compiled: no --loop, and its own region.
+    for flag in ["--loop", "--no-loop"] {
+        let o = nesmm()
+            .arg("build")
+            .arg(p("a.txt"))
+            .args(["--pal", flag, "-o"])
+            .arg(p("e.nes"))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        let says = "loops or stops as it was compiled";
+        assert!(!o.status.success() && err.contains(says), "{flag}: {err}");
+    }
+    let o = nesmm()
+        .arg("build")
+        .arg(p("a.txt"))
+        .arg("-o")
+        .arg(p("e.nes"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("compiled for PAL"),
+        "{err}"
+    );
+    assert!(!p("e.nes").exists());
+}
+
+#[test]
+fn the_page_plays_the_roms_streams_in_loop_mode() {
+    use nesmm::compile::{compile_songs, LoopMode};
+    use nesmm::rom::{build_rom, BuildOptions};
+    use nesmm::synth::{render, wav_bytes, RenderOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n);
+    let scores = [score("a", 100), score("b", 60)];
+    for s in &scores {
+        save_score(s, &p(&format!("{}.exprsco.pkl", s.name))).unwrap();
+    }
+    run_ok(&[
+        "build".as_ref(),
+        p("a.exprsco.pkl").as_os_str(),
+        p("b.exprsco.pkl").as_os_str(),
+        "--loop".as_ref(),
+        "--embed".as_ref(),
+        "never".as_ref(),
+        "-o".as_ref(),
+        p("x.nes").as_os_str(),
+    ]);
+    let region = nesmm::Region::Ntsc;
+    let looped = compile_songs(&scores, region, LoopMode::Loop).unwrap();
+    let plain = compile_songs(&scores, region, LoopMode::AsScore).unwrap();
+    let rom = build_rom(&looped, &BuildOptions::default()).unwrap();
+    assert!(
+        std::fs::read(p("x.nes")).unwrap() == rom.bytes,
+        "the ROM plays the looped streams"
+    );
+    let wav = |s: &nesmm::ApuStream| {
+        let samples = render(
+            s,
+            &RenderOptions {
+                sample_rate: 44_100,
+            },
+        );
+        wav_bytes(&samples, 44_100).unwrap()
+    };
+    for (i, (l, a)) in looped.iter().zip(&plain).enumerate() {
+        let page_wav = std::fs::read(p(&format!("x-{:02}.wav", i + 1))).unwrap();
+        assert!(
+            page_wav == wav(l),
+            "track {i}: the page plays the ROM's stream"
+        );
+        assert!(
+            page_wav != wav(a),
+            "track {i}: the loop mode reaches the page"
+        );
+    }
 }

@@ -1,5 +1,8 @@
 //! `nesmm info` and `nesmm convert`, run as the built binary.
 
+#[path = "common/skip.rs"]
+mod skip;
+
 use nesmm::formats::nesmdb::{self, ScoreKind};
 use nesmm::formats::pickle::{write_pickle, PickleKind};
 use nesmm::Score;
@@ -43,7 +46,7 @@ fn info_and_convert_on_dataset_songs() {
         nesmdb::archive_path(ScoreKind::Seprsco),
         nesmdb::archive_path(ScoreKind::Exprsco),
     ) else {
-        println!("skipping: NES-MDB not found (set NESMDB_DIR)");
+        skip::skip("NES-MDB not found (set NESMDB_DIR)");
         return;
     };
     let song = "002_1943_TheBattleofMidway_00_01Title";

@@ -1,6 +1,9 @@
 //! `nesmm stats --folder` and `--json`, run as the built binary: the musical statistics of a
 //! folder of songs against NES-MDB test excerpts, and clear errors for a bad folder.
 
+#[path = "common/skip.rs"]
+mod skip;
+
 use nesmm::formats::nesmdb::{self, ScoreKind};
 use nesmm::Score;
 use std::process::{Command, Output};
@@ -34,7 +37,7 @@ fn pulse_song(name: &str) -> Score {
 #[test]
 fn a_folder_of_songs_gets_the_musical_statistics_table_and_json() {
     let Some(archive) = nesmdb::archive_path(ScoreKind::Seprsco) else {
-        eprintln!("skipping: NES-MDB not found (set NESMDB_DIR)");
+        skip::skip("NES-MDB not found (set NESMDB_DIR)");
         return;
     };
     let dir = tempfile::tempdir().unwrap();

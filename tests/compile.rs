@@ -3,6 +3,9 @@
 //! and decodes the sounding pitch, volume and timbre of every voice at every output frame back to
 //! the score cell that frame plays.
 
+#[path = "common/skip.rs"]
+mod skip;
+
 use nesmm::compile::instrument::Instrument;
 use nesmm::compile::{compile, CompileOptions, Dynamics, FrameMap};
 use nesmm::formats::nesmdb::{self, ScoreKind, Split};
@@ -495,10 +498,10 @@ fn ntsc_24hz_stream_length_and_low_note_fold() {
 /// Checks every `step`-th song of an archive (with a loop added to every other one).
 fn check_dataset(kind: ScoreKind, step: usize) -> Option<(usize, usize)> {
     let Some(path) = nesmdb::archive_path(kind) else {
-        eprintln!(
-            "skipping: NES-MDB not found at {:?} (set NESMDB_DIR)",
+        skip::skip(format_args!(
+            "NES-MDB not found at {:?} (set NESMDB_DIR)",
             nesmdb::data_dir()
-        );
+        ));
         return None;
     };
     let (mut songs, mut frames, mut k) = (0, 0, 0usize);

@@ -4,6 +4,9 @@
 //! length counters loaded only while enabled, the triangle silenced by its linear counter
 //! (`$4008 = $80` with the reload flag kept set) with its sequencer frozen, no sweep muting.
 
+#[path = "common/skip.rs"]
+mod skip;
+
 use nesmm::compile::{compile, CompileOptions, Dynamics, FrameMap, PeriodTable};
 use nesmm::formats::nesmdb::{self, ScoreKind, Split};
 use nesmm::{ApuStream, Cell, RegWrite, Region, Score, Voice};
@@ -202,7 +205,10 @@ fn random_scores_sound_as_written_on_the_emulated_apu() {
 #[test]
 fn nesmdb_songs_sound_as_written_on_the_emulated_apu() {
     let Some(path) = nesmdb::archive_path(ScoreKind::Exprsco) else {
-        eprintln!("skipping: NES-MDB not found at {:?}", nesmdb::data_dir());
+        skip::skip(format_args!(
+            "NES-MDB not found at {:?}",
+            nesmdb::data_dir()
+        ));
         return;
     };
     let (mut k, mut songs) = (0usize, 0);

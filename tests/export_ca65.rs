@@ -25,7 +25,7 @@ fn check(songs: &[nesmm::ApuStream], force_uxrom: bool, region: Region) {
 
 fn check_titled(songs: &[nesmm::ApuStream], force_uxrom: bool, region: Region, title: &str) {
     if !have("ca65") || !have("ld65") || !have("make") {
-        println!("skipping: ca65, ld65 or make not installed (Debian: apt-get install cc65 make)");
+        common::skip::skip("ca65, ld65 or make not installed (Debian: apt-get install cc65 make)");
         return;
     }
     let opts = BuildOptions {

@@ -1,6 +1,9 @@
 //! MIDI: NES-MDB's layout round trip (exact ticks), import of ordinary multi-track files by the
 //! documented rule, and bad input.
 
+#[path = "common/skip.rs"]
+mod skip;
+
 use midly::num::{u15, u24, u28, u4, u7};
 use midly::{Format, Header, MetaMessage, MidiMessage, Smf, Timing, TrackEvent, TrackEventKind};
 use nesmm::formats::midi::{read_midi, write_midi};
@@ -193,10 +196,10 @@ fn vgm_dir() -> Option<std::path::PathBuf> {
         .map(|d| d.join("vgm"))
         .filter(|d| d.is_dir());
     if dir.is_none() {
-        println!(
-            "skipping: NES-MDB not found at {} (set NESMDB_DIR)",
+        skip::skip(format_args!(
+            "NES-MDB not found at {} (set NESMDB_DIR)",
             std::env::var("NESMDB_DIR").unwrap_or_else(|_| "../shared/data/nesmdb".into())
-        );
+        ));
     }
     dir
 }

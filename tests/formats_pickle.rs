@@ -1,6 +1,9 @@
 //! NES-MDB pickles and the dataset loader against the real archives (skipped when absent),
 //! Python's own reading of what we write, and bad input of every kind.
 
+#[path = "common/skip.rs"]
+mod skip;
+
 use flate2::read::GzDecoder;
 use nesmm::formats::nesmdb::{self, ScoreKind, Split};
 use nesmm::formats::pickle::{read_pickle, write_pickle, PickleKind};
@@ -16,7 +19,9 @@ fn archive(kind: ScoreKind) -> Option<PathBuf> {
             .map(PathBuf::from)
             .or_else(nesmdb::data_dir)
             .unwrap_or_else(|| PathBuf::from("../shared/data/nesmdb"));
-        println!("skipping: NES-MDB not found at {looked:?} (set NESMDB_DIR)");
+        skip::skip(format_args!(
+            "NES-MDB not found at {looked:?} (set NESMDB_DIR)"
+        ));
     }
     p
 }
@@ -142,7 +147,7 @@ fn python_reads_written_pickles() {
             .status()
             .is_ok_and(|s| s.success());
     if !has_numpy {
-        println!("skipping: /usr/bin/python3 with numpy not found (apt install python3-numpy)");
+        skip::skip("/usr/bin/python3 with numpy not found (apt install python3-numpy)");
         return;
     }
     let dir = tempfile::tempdir().unwrap();

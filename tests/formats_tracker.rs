@@ -3,6 +3,9 @@
 //! reader in `tracker_check`, bad input named by line and column, dropped content listed, and
 //! the CLI path from a pickle to a tracker text and back to a ROM.
 
+#[path = "common/skip.rs"]
+mod skip;
+
 mod tracker_check;
 
 use nesmm::formats::famistudio::write_famistudio;
@@ -183,7 +186,7 @@ fn triangle_c8_is_written_an_octave_down_with_a_warning() {
 /// NES-MDB exprsco songs whose archive index passes `keep`.
 fn nesmdb_songs(mut keep: impl FnMut(usize) -> bool) -> Option<Vec<Score>> {
     let Some(archive) = nesmdb::archive_path(ScoreKind::Exprsco) else {
-        println!("skipping: NES-MDB exprsco archive not found (set NESMDB_DIR)");
+        skip::skip("NES-MDB exprsco archive not found (set NESMDB_DIR)");
         return None;
     };
     let gz = flate2::read::GzDecoder::new(std::fs::File::open(&archive).unwrap());

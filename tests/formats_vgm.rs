@@ -1,6 +1,9 @@
 //! VGM logs: NES-MDB agreement on the five real Lawn Mower logs, write-back round trips,
 //! ApuStream export timing, and bad input of every kind.
 
+#[path = "common/skip.rs"]
+mod skip;
+
 use flate2::read::GzDecoder;
 use nesmm::formats::nesmdb::{self, ScoreKind};
 use nesmm::formats::pickle::read_pickle;
@@ -18,10 +21,10 @@ fn vgm_dir() -> Option<PathBuf> {
         .map(|d| d.join("vgm"))
         .filter(|d| d.is_dir());
     if d.is_none() {
-        println!(
-            "skipping: NES-MDB not found at {:?} (set NESMDB_DIR)",
+        skip::skip(format_args!(
+            "NES-MDB not found at {:?} (set NESMDB_DIR)",
             nesmdb::data_dir().unwrap_or_else(|| PathBuf::from("../shared/data/nesmdb"))
-        );
+        ));
     }
     d
 }
@@ -48,7 +51,9 @@ fn real_logs() -> Vec<(String, PathBuf, Vec<u8>)> {
 /// The scores of `names` from an NES-MDB archive (train split), read with our pickle reader.
 fn archive_scores(kind: ScoreKind, names: &[String]) -> Option<HashMap<String, Score>> {
     let Some(archive) = nesmdb::archive_path(kind) else {
-        println!("skipping: NES-MDB archive {kind:?} not found (set NESMDB_DIR)");
+        skip::skip(format_args!(
+            "NES-MDB archive {kind:?} not found (set NESMDB_DIR)"
+        ));
         return None;
     };
     let mut tar = tar::Archive::new(GzDecoder::new(std::fs::File::open(&archive).unwrap()));

@@ -2,6 +2,9 @@
 //! VGM import, must give the same score. A sample runs always (when the data is present); every
 //! song is an ignored test (`cargo test --test import_roundtrip -- --ignored`).
 
+#[path = "common/skip.rs"]
+mod skip;
+
 use nesmm::compile::{compile, CompileOptions};
 use nesmm::formats::nesmdb::{self, ScoreKind, Split};
 use nesmm::formats::{load_score_with, save_score, ImportOptions};
@@ -11,7 +14,7 @@ use nesmm::{Region, Score};
 /// The exprsco songs whose index passes `keep`, or None without the data.
 fn songs(keep: impl Fn(usize) -> bool) -> Option<Vec<Score>> {
     let Some(path) = nesmdb::archive_path(ScoreKind::Exprsco) else {
-        eprintln!("skipping: NES-MDB not found (set NESMDB_DIR)");
+        skip::skip("NES-MDB not found (set NESMDB_DIR)");
         return None;
     };
     let mut out = Vec::new();

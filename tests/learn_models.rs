@@ -1,6 +1,9 @@
 //! The bundled models load and generate (always run), and on NES-MDB (when present) the full
 //! LSTM beats every baseline and its samples are closer to the test split than a bigram's.
 
+#[path = "common/skip.rs"]
+mod skip;
+
 use nesmm::formats::nesmdb::{self, ScoreKind, Split};
 use nesmm::learn::generate::{bundled_model_dir, generate, GenerateOptions, Model};
 use nesmm::learn::report::{evaluate_models, sample_stats};
@@ -15,10 +18,10 @@ fn bundled(name: &str) -> Model {
 fn data() -> Option<PathBuf> {
     let p = nesmdb::archive_path(ScoreKind::Seprsco);
     if p.is_none() {
-        eprintln!(
-            "skipping: NES-MDB not found at {:?} (set NESMDB_DIR)",
+        skip::skip(format_args!(
+            "NES-MDB not found at {:?} (set NESMDB_DIR)",
             nesmdb::data_dir()
-        );
+        ));
     }
     p
 }

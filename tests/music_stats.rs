@@ -1,6 +1,9 @@
 //! Musical statistics (`nesmm::learn::music_stats`) on hand-made songs with known answers, and
 //! on NES-MDB's test split against the reference column of `../shared/docs/music-metrics.md`.
 
+#[path = "common/skip.rs"]
+mod skip;
+
 use nesmm::learn::music_stats::*;
 use nesmm::learn::music_stats_recurrence::{recurrence, recurring_share};
 use nesmm::score::Score;
@@ -205,9 +208,7 @@ fn scores_at_other_rates_are_measured_on_the_24_hz_grid() {
 fn nesmdb_test_excerpts_match_the_reference_column() {
     use nesmm::formats::nesmdb::{self, ScoreKind, Split};
     let Some(path) = nesmdb::archive_path(ScoreKind::Seprsco) else {
-        eprintln!(
-            "skipping: NES-MDB not found (set NESMDB_DIR or put it in ../shared/data/nesmdb)"
-        );
+        skip::skip("NES-MDB not found (set NESMDB_DIR or put it in ../shared/data/nesmdb)");
         return;
     };
     let notes = nesmm::learn::data::load_notes(&path, &[Split::Test], None).unwrap();

@@ -8,8 +8,9 @@ use common::audio::{
     sample_lag, shifted, Gme,
 };
 use common::songs::song;
-use nesmm::rom::nsf::{build_nsf, Nsf, NsfOptions, HEADER_SIZE};
-use nesmm::rom::nsfe::Nsfe;
+use nesmm::formats::nsf_file::{Nsf, HEADER_SIZE};
+use nesmm::formats::nsfe::Nsfe;
+use nesmm::rom::nsf::{build_nsf, NsfOptions};
 use nesmm::synth::filter::HighPass;
 use nesmm::synth::{render_voices, RenderOptions};
 use nesmm::{ApuStream, Region};

@@ -13,6 +13,9 @@
 //! - every command (appended ARGS included) is also run with `--help`, so even a block skipped
 //!   for want of NES-MDB is checked for a real subcommand and real options.
 
+#[path = "common/skip.rs"]
+mod skip;
+
 use nesmm::Score;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -452,12 +455,12 @@ fn every_readme_command_runs() {
     let mut ran = 0;
     for b in &blocks {
         if b.needs_nesmdb && nesmdb.is_none() {
-            println!(
-                "skipping: NES-MDB not found at $NESMDB_DIR or ../shared/data/nesmdb \
+            skip::skip(format_args!(
+                "NES-MDB not found at $NESMDB_DIR or ../shared/data/nesmdb \
                  (README.md block at line {}: {} commands, checked with --help only)",
                 b.line,
                 b.commands.len()
-            );
+            ));
             continue;
         }
         for c in &b.commands {

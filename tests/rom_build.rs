@@ -1,6 +1,9 @@
 //! The builder's output checked without an emulator: our assembler against ca65/ld65, header,
 //! layout limits and errors.
 
+#[path = "common/skip.rs"]
+mod skip;
+
 use nesmm::rom::player::{assemble_with_ca65, assemble_with_nesmm};
 use nesmm::rom::{build_rom, build_rom_with, BuildOptions, Mapper};
 use nesmm::{ApuStream, RegWrite, Region};
@@ -30,7 +33,7 @@ fn have_ca65() -> bool {
 #[test]
 fn our_assembler_matches_ca65_byte_for_byte() {
     if !have_ca65() {
-        eprintln!("skipping: ca65 not installed");
+        skip::skip("ca65 not installed");
         return;
     }
     let songs = [song("a", 300, 7), song("b", 500, 13)];

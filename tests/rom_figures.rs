@@ -17,10 +17,10 @@ use tetanes_core::memory::RamState;
 
 fn all_songs() -> Option<Vec<ApuStream>> {
     let Some(path) = nesmdb::archive_path(ScoreKind::Exprsco) else {
-        eprintln!(
-            "skipping: NES-MDB not found at {:?}",
+        common::skip::skip(format_args!(
+            "NES-MDB not found at {:?}",
             nesmdb::data_dir().unwrap_or_default()
-        );
+        ));
         return None;
     };
     let mut out = Vec::new();

@@ -15,10 +15,10 @@ use tetanes_core::memory::RamState;
 /// Compiled songs of the exprsco archive whose index passes `keep`, or None without the data.
 fn songs(keep: impl Fn(usize, &str) -> bool, region: Region) -> Option<Vec<ApuStream>> {
     let Some(path) = nesmdb::archive_path(ScoreKind::Exprsco) else {
-        eprintln!(
-            "skipping: NES-MDB not found at {:?}",
+        common::skip::skip(format_args!(
+            "NES-MDB not found at {:?}",
             nesmdb::data_dir().unwrap_or_default()
-        );
+        ));
         return None;
     };
     let mut out = Vec::new();

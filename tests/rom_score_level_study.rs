@@ -19,9 +19,13 @@
 //!
 //! `cargo test --release --test rom_score_level_study -- --ignored --nocapture`
 
+#[path = "common/skip.rs"]
+mod skip;
+
 use nesmm::compile::{compile, CompileOptions};
 use nesmm::formats::nesmdb::{self, ScoreKind, Split};
-use nesmm::rom::encode::{effective_loop, encode_stream_with, EncodeOptions, StreamMode};
+use nesmm::rom::codec::format::{EncodeOptions, StreamMode};
+use nesmm::rom::encode::{effective_loop, encode_stream_with};
 use nesmm::rom::lz::{stream_frames, Tokenized};
 use nesmm::rom::tick::TickRule;
 use nesmm::rom::{build_rom, BuildOptions};
@@ -164,10 +168,10 @@ fn parsed_bytes<T: Eq + std::hash::Hash>(tokens: &[Vec<T>], near: usize, far: us
 #[ignore = "figures: needs NES-MDB"]
 fn lawn_mower_in_a_score_level_format() {
     let Some(path) = nesmdb::archive_path(ScoreKind::Exprsco) else {
-        eprintln!(
-            "skipping: NES-MDB not found at {:?}",
+        skip::skip(format_args!(
+            "NES-MDB not found at {:?}",
             nesmdb::data_dir().unwrap_or_default()
-        );
+        ));
         return;
     };
     let mut scores = Vec::new();

@@ -377,10 +377,10 @@ fn nesmdb_sample_keeps_ppu_writes_in_vblank() {
     use nesmm::compile::{compile, CompileOptions};
     use nesmm::formats::nesmdb::{self, ScoreKind, Split};
     let Some(path) = nesmdb::archive_path(ScoreKind::Exprsco) else {
-        println!(
-            "skipping: NES-MDB not found at {:?}",
+        common::skip::skip(format_args!(
+            "NES-MDB not found at {:?}",
             nesmdb::data_dir().unwrap_or_default()
-        );
+        ));
         return;
     };
     let mut songs = Vec::new();

@@ -2,6 +2,9 @@
 //! reconstruction, generation / variation / interpolation determinism, resume, errors, and the
 //! bundled models.
 
+#[path = "common/skip.rs"]
+mod skip;
+
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{VarBuilder, VarMap};
 use nesmm::learn::dataset::{make_batch, TokenSet};
@@ -563,12 +566,12 @@ fn nesmdb() -> Option<PathBuf> {
 #[test]
 fn bundled_vae_on_nesmdb_test_songs() {
     let Some(data) = nesmdb() else {
-        eprintln!(
-            "skipping: NES-MDB not found at {}",
+        skip::skip(format_args!(
+            "NES-MDB not found at {}",
             Path::new(env!("CARGO_MANIFEST_DIR"))
                 .join("../shared/data/nesmdb")
                 .display()
-        );
+        ));
         return;
     };
     let model = VaeModel::load(&bundled("vae-full")).unwrap();

@@ -3,6 +3,9 @@
 //! Skipped (with a message) where `/usr/bin/chromium` is absent; `.ci/run` installs it.
 //! A screenshot of each page is kept under `target/tmp/` for people to look at.
 
+#[path = "common/skip.rs"]
+mod skip;
+
 use nesmm::viz::note_spans;
 use nesmm::viz::preview::{
     render_album_page, render_preview_page, Audio, Download, EmbedMode, TrackPreview,
@@ -17,7 +20,9 @@ fn chromium_present() -> bool {
     if Path::new(CHROMIUM).is_file() {
         true
     } else {
-        println!("skipping: {CHROMIUM} not found (apt-get install chromium; .ci/run does)");
+        skip::skip(format_args!(
+            "{CHROMIUM} not found (apt-get install chromium; .ci/run does)"
+        ));
         false
     }
 }

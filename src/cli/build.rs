@@ -3,7 +3,7 @@
 use super::info::load_song_with;
 use anyhow::Context;
 use clap::Args;
-use nesmm::rom::pipeline::{build_rom_from_scores, RomRequest};
+use nesmm::rom::{build_rom, BuildOptions};
 use nesmm::viz::album::album_page;
 use nesmm::viz::preview::EmbedMode;
 use nesmm::Region;
@@ -21,7 +21,8 @@ use std::path::PathBuf;
     after_help = "Example: nesmm build intro.mid level1.mid boss.mid -o roms/album.nes --title \"My Album\""
 )]
 pub struct BuildArgs {
-    /// Songs, in ROM order: NES-MDB .seprsco.pkl / .exprsco.pkl (or any score format nesmm reads).
+    /// Songs, in ROM order: NES-MDB .seprsco.pkl / .exprsco.pkl (or any score format nesmm
+    /// reads), or stream dumps written by `nesmm compile --stream-out`.
     #[arg(required = true)]
     pub songs: Vec<PathBuf>,
     /// The ROM to write (e.g. roms/album.nes); it must end in .nes.
@@ -48,18 +49,21 @@ pub struct BuildArgs {
 }
 
 pub fn run(args: BuildArgs) -> anyhow::Result<()> {
-    let req = RomRequest {
-        region: if args.pal { Region::Pal } else { Region::Ntsc },
-        loop_mode: args.looping.mode(),
+    let region = if args.pal { Region::Pal } else { Region::Ntsc };
+    let opts = BuildOptions {
+        region,
         title: args.title.clone().unwrap_or_else(|| "nesmm".into()),
+        force_uxrom: false,
     };
     super::output_path::expect_extension(&args.output, "build", "an iNES ROM", &["nes"])?;
     super::output_path::refuse_input_as_output(&args.songs, &args.output)?;
-    let mut scores = Vec::with_capacity(args.songs.len());
-    for path in &args.songs {
-        scores.push(load_song_with(path, &args.import)?);
-    }
-    let rom = build_rom_from_scores(&scores, &req).map_err(|e| {
+    let songs =
+        super::song_inputs::load_song_inputs(&args.songs, region, args.looping.mode(), &|p| {
+            load_song_with(p, &args.import)
+        })?;
+    // The ROM and its page play the very same streams.
+    let streams: Vec<_> = songs.iter().map(|s| s.stream.clone()).collect();
+    let rom = build_rom(&streams, &opts).map_err(|e| {
         anyhow::anyhow!(
             "cannot build the ROM: {e}\nhint: fix or convert that song, or put fewer songs in \
              one ROM"
@@ -72,10 +76,14 @@ pub fn run(args: BuildArgs) -> anyhow::Result<()> {
             .embed
             .parse::<EmbedMode>()
             .map_err(anyhow::Error::msg)?;
+        let scores = songs
+            .iter()
+            .map(|s| s.score_to_show())
+            .collect::<anyhow::Result<Vec<_>>>()?;
         Some(album_page(
             &scores,
+            &streams,
             &args.output,
-            req.region,
             args.title.as_deref(),
             embed,
         )?)

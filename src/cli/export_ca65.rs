@@ -29,7 +29,7 @@ pub struct ExportCa65Args {
 
 pub fn run(args: ExportCa65Args) -> anyhow::Result<()> {
     let region = if args.pal { Region::Pal } else { Region::Ntsc };
-    let songs = crate::cli::nsf::load_songs(&args.songs, region, args.looping.mode())?;
+    let songs = super::song_inputs::load_streams(&args.songs, region, args.looping.mode())?;
     let opts = BuildOptions {
         region,
         title: args.title.clone(),

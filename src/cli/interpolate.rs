@@ -1,11 +1,12 @@
 //! `nesmm interpolate`: walk through a VAE's latent space from one song to another.
 
 use clap::Args;
+use nesmm::compile::LoopMode;
 use nesmm::formats;
 use nesmm::learn::generate::bundled_model_dir;
 use nesmm::learn::vae_decode::{interpolate, resolve_model_dir, VaeModel, VaeOptions};
 use nesmm::output::{write_songs, OutputOptions};
-use nesmm::rom::pipeline::{build_rom_from_scores, LoopMode, RomRequest};
+use nesmm::rom::pipeline::{build_rom_from_scores, RomRequest};
 use nesmm::score::Score;
 use nesmm::viz::preview::{render_album_page, Audio, Download, EmbedMode, TrackPreview};
 use std::path::{Path, PathBuf};
@@ -115,7 +116,7 @@ pub fn vae_hint(e: nesmm::Error, dir: &Path) -> anyhow::Error {
 }
 
 /// One ROM with the interpolation's steps as its songs, in order (NTSC, each song looping).
-fn interpolation_rom(steps: &[Score]) -> nesmm::Result<nesmm::rom::build::Rom> {
+fn interpolation_rom(steps: &[Score]) -> nesmm::Result<nesmm::rom::Rom> {
     let req = RomRequest {
         region: nesmm::Region::Ntsc,
         loop_mode: LoopMode::Loop,

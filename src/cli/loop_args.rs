@@ -1,7 +1,7 @@
 //! `--loop` / `--no-loop`, shared by `build`, `nsf` and `export-ca65`.
 
 use clap::Args;
-use nesmm::rom::pipeline::LoopMode;
+use nesmm::compile::LoopMode;
 
 /// What every song does at its end.
 #[derive(Args, Debug, Clone, Copy)]

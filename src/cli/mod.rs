@@ -18,6 +18,7 @@ mod nsf;
 mod output_path;
 mod plot;
 mod render;
+mod song_inputs;
 mod stats;
 mod train;
 mod train_transformer;

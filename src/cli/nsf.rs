@@ -3,10 +3,8 @@
 
 use anyhow::Context;
 use clap::Args;
-use nesmm::compile::{compile, CompileOptions};
 use nesmm::rom::nsf::{build_nsf, NsfOptions};
-use nesmm::rom::pipeline::LoopMode;
-use nesmm::{ApuStream, Region};
+use nesmm::Region;
 use std::path::{Path, PathBuf};
 
 /// Build an NSF (or NSFe) music file playing the songs with the ROM's player.
@@ -35,58 +33,6 @@ pub struct NsfArgs {
     pub looping: super::loop_args::LoopArgs,
 }
 
-/// Loads the songs as `nesmm build` does (any score format nesmm reads, its loop point set by
-/// `looping`, compiled for `region`), or as APU stream dumps (`nesmm compile --stream-out`)
-/// when a file is one; a dump's ending was fixed when it was compiled.
-pub fn load_songs(
-    paths: &[PathBuf],
-    region: Region,
-    looping: LoopMode,
-) -> anyhow::Result<Vec<ApuStream>> {
-    paths
-        .iter()
-        .map(|p| {
-            let bytes = nesmm::io::read_file(p)
-                .with_context(|| format!("cannot read the song {}; check the path", p.display()))?;
-            if bytes.starts_with(b"# nesmm apu stream") {
-                if looping != LoopMode::AsScore {
-                    anyhow::bail!(
-                        "{}: a stream dump loops or stops as it was compiled; --loop and \
-                         --no-loop apply to score files\nhint: give the score instead, or \
-                         leave out --loop/--no-loop",
-                        p.display()
-                    );
-                }
-                let text = String::from_utf8_lossy(&bytes);
-                return ApuStream::from_text(&text, &p.display().to_string()).with_context(|| {
-                    format!(
-                        "cannot read the stream dump {}; write it again with `nesmm compile`",
-                        p.display()
-                    )
-                });
-            }
-            let mut score = nesmm::formats::load_score(p).with_context(|| {
-                format!(
-                    "cannot read the song {}; give a score nesmm reads (NES-MDB .pkl, MIDI, \
-                     VGM) or a stream dump from `nesmm compile --stream-out`",
-                    p.display()
-                )
-            })?;
-            score.loop_frame = looping.apply(score.loop_frame);
-            let opts = CompileOptions {
-                region,
-                ..Default::default()
-            };
-            compile(&score, &opts).with_context(|| {
-                format!(
-                    "cannot compile {}; fix the value named below in the score",
-                    p.display()
-                )
-            })
-        })
-        .collect()
-}
-
 fn is_nsfe(path: &Path) -> bool {
     path.extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("nsfe"))
@@ -95,7 +41,7 @@ fn is_nsfe(path: &Path) -> bool {
 pub fn run(args: NsfArgs) -> anyhow::Result<()> {
     super::output_path::expect_extension(&args.output, "nsf", "an NSF or NSFe", &["nsf", "nsfe"])?;
     let region = if args.pal { Region::Pal } else { Region::Ntsc };
-    let songs = load_songs(&args.songs, region, args.looping.mode())?;
+    let songs = super::song_inputs::load_streams(&args.songs, region, args.looping.mode())?;
     let opts = NsfOptions {
         region,
         title: args.title.clone(),

@@ -2,7 +2,7 @@
 
 use anyhow::{bail, Context};
 use clap::Args;
-use nesmm::compile::{compile, CompileOptions};
+use nesmm::compile::{compile_song, LoopMode};
 use nesmm::formats::FileFormat;
 use nesmm::synth::{render, write_wav, RenderOptions};
 use nesmm::{ApuStream, Region};
@@ -69,11 +69,7 @@ fn load_stream(args: &RenderArgs, region: Region) -> anyhow::Result<ApuStream> {
         return Ok(stream);
     }
     let score = super::info::load_song_with(song, &args.import)?;
-    let opts = CompileOptions {
-        region,
-        ..Default::default()
-    };
-    compile(&score, &opts).with_context(|| {
+    compile_song(&score, region, LoopMode::AsScore).with_context(|| {
         format!(
             "cannot compile {}; fix the value named below in the score",
             song.display()

@@ -51,11 +51,13 @@ mod compiler;
 pub mod instrument;
 pub mod period;
 pub mod shadow;
+mod songs;
 pub mod timing;
 
 pub use instrument::{Dynamics, Instrument};
 pub use period::PeriodTable;
 pub use shadow::ApuShadow;
+pub use songs::{compile_song, compile_songs, LoopMode};
 pub use timing::FrameMap;
 
 use crate::apu_stream::ApuStream;

@@ -41,42 +41,20 @@ use midly::num::{u15, u24, u28, u4, u7};
 use midly::{Format, Header, MetaMessage, MidiMessage, Smf, Timing, TrackEvent, TrackEventKind};
 use std::path::Path;
 
+pub use super::midi_import::MidiImport;
 pub(crate) use super::midi_parse::{parse, EventKind, Parsed};
+pub use super::midi_timing::MAX_FRAMES;
+use super::midi_timing::{too_long, NESMDB_TEMPO};
 
 /// Ticks per beat of the NES-MDB layout.
 pub const NESMDB_PPQ: u16 = 22_050;
-/// Microseconds per beat of the NES-MDB layout (120 BPM).
-const NESMDB_TEMPO: u32 = 500_000;
 /// General MIDI programs NES-MDB gives its tracks (square lead, saw lead, synth bass, breath noise).
 const PROGRAMS: [u8; 4] = [80, 81, 38, 121];
-/// Longest score a MIDI file may produce: two hours at 24 Hz (NES-MDB's longest is 25 minutes).
-pub const MAX_FRAMES: usize = 24 * 60 * 60 * 2;
-
-/// The error for a file whose notes run past [`MAX_FRAMES`].
-pub(crate) fn too_long(origin: &Path, frames: u64) -> Error {
-    Error::format(
-        origin,
-        format!(
-            "the song would be {frames} frames at 24 Hz, more than the {MAX_FRAMES} (two hours) \
-             a score may hold; check the tempo and the end-of-song marker"
-        ),
-    )
-}
-
 /// Track names of [`MidiLayout::GmDrums`].
 const GM_TRACK_NAMES: [&str; 4] = ["pulse 1", "pulse 2", "triangle", "drums"];
 
 /// MIDI channels of the four voices.
 const CHANNELS: [u8; 4] = [0, 1, 2, 9];
-
-/// What an import did: the layout it recognised and which parts went where.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct MidiImport {
-    /// The file is in NES-MDB's four-track layout and was read exactly.
-    pub nesmdb_layout: bool,
-    /// One line per decision: voice assignments, dropped parts, clamped and hidden notes.
-    pub notes: Vec<String>,
-}
 
 /// First tick of frame `i`: floor(i * 44100 / 24).
 fn frame_tick(i: u64) -> u64 {
@@ -286,40 +264,6 @@ fn controller(number: u8, value: u8) -> MidiMessage {
     MidiMessage::Controller {
         controller: u7::new(number),
         value: u7::new(value & 0x7F),
-    }
-}
-
-/// Converts ticks to 44.1 kHz samples through the tempo map, exactly (floor at the end).
-pub(crate) struct TempoMap {
-    ppq: u128,
-    /// (tick, accumulated tick x microseconds at that tick, tempo from there on)
-    segments: Vec<(u64, u128, u32)>,
-}
-
-impl TempoMap {
-    pub(crate) fn new(p: &Parsed) -> TempoMap {
-        let mut segments = vec![(0u64, 0u128, NESMDB_TEMPO)];
-        for e in &p.events {
-            if let EventKind::Tempo(t) = e.kind {
-                let &(t0, acc, tempo) = segments.last().unwrap_or(&(0, 0, NESMDB_TEMPO));
-                let acc = acc + (e.tick - t0) as u128 * tempo as u128;
-                if t0 == e.tick {
-                    segments.pop();
-                }
-                segments.push((e.tick, acc, t.max(1)));
-            }
-        }
-        TempoMap {
-            ppq: p.ppq as u128,
-            segments,
-        }
-    }
-
-    pub(crate) fn sample(&self, tick: u64) -> u64 {
-        let i = self.segments.partition_point(|s| s.0 <= tick).max(1) - 1;
-        let (t0, acc, tempo) = self.segments[i];
-        let us_ticks = acc + (tick - t0) as u128 * tempo as u128;
-        (us_ticks * 44_100 / (1_000_000 * self.ppq)).min(u64::MAX as u128) as u64
     }
 }
 

@@ -7,8 +7,9 @@
 //! Drum hits on the noise last at most [`DRUM_FRAMES`] frames and fade (full, two thirds, one
 //! third of their velocity), so a hit is heard as a hit, never as a drone.
 
-use super::midi::{EventKind, MidiImport, Parsed, TempoMap};
+use super::midi_parse::{EventKind, Parsed};
 use super::midi_parts::{choose, Note, Part};
+use super::midi_timing::{too_long, TempoMap, MAX_FRAMES};
 use crate::error::{Error, Result};
 use crate::score::{Cell, Score, Voice, NESMDB_RATE};
 use std::collections::BTreeMap;
@@ -232,6 +233,15 @@ fn render(
     out
 }
 
+/// What an import did: the layout it recognised and which parts went where.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MidiImport {
+    /// The file is in NES-MDB's four-track layout and was read exactly.
+    pub nesmdb_layout: bool,
+    /// One line per decision: voice assignments, dropped parts, clamped and hidden notes.
+    pub notes: Vec<String>,
+}
+
 pub(crate) fn import(p: &Parsed, name: String, origin: &Path) -> Result<(Score, MidiImport)> {
     let tempo = TempoMap::new(p);
     let frame_of = |tick: u64| {
@@ -245,8 +255,8 @@ pub(crate) fn import(p: &Parsed, name: String, origin: &Path) -> Result<(Score, 
         .flat_map(|pt| pt.notes.iter().map(|n| n.end))
         .max()
         .unwrap_or(0);
-    if nframes > super::midi::MAX_FRAMES {
-        return Err(super::midi::too_long(origin, nframes as u64));
+    if nframes > MAX_FRAMES {
+        return Err(too_long(origin, nframes as u64));
     }
     if nframes == 0 {
         return Err(Error::format(

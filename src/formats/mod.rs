@@ -23,10 +23,14 @@ mod midi_import;
 pub mod midi_lenient;
 mod midi_parse;
 mod midi_parts;
+mod midi_timing;
 pub mod nesmdb;
+pub mod nsf_file;
 pub mod nsf_import;
+pub mod nsfe;
 pub mod pickle;
 pub mod vgm;
+mod vgm_apu;
 pub mod vgm_score;
 pub mod vgz;
 
@@ -279,8 +283,11 @@ pub fn save_score_as(score: &Score, path: &Path, layout: midi::MidiLayout) -> Re
         // A VGM holds register writes: compile the score (NTSC, default dynamics) and log them
         // on the score's own time grid, so that reading it back gives the score.
         FileFormat::Vgm => {
-            let stream =
-                crate::compile::compile(score, &crate::compile::CompileOptions::default())?;
+            let stream = crate::compile::compile_song(
+                score,
+                crate::region::Region::Ntsc,
+                crate::compile::LoopMode::AsScore,
+            )?;
             let vgm = frame_grid::score_stream_to_vgm(score, &stream);
             if vgz::is_vgz_name(path) {
                 vgz::deflate(&vgm)

@@ -6,9 +6,9 @@
 use crate::apu_stream::ApuStream;
 use crate::error::{Error, Result};
 use crate::io::write_atomic;
-use crate::rom::build::{build_rom_with, BuildOptions, Rom};
-use crate::rom::chr::chr_rom;
-use crate::rom::player::{self, LinkedPrg};
+use crate::rom::build::chr::chr_rom;
+use crate::rom::build::player::{self, LinkedPrg};
+use crate::rom::build::rom::{build_rom_with, BuildOptions, Rom};
 use askama::Template;
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};

@@ -1,15 +1,15 @@
 //! The preview page of a ROM build: one page with every track of the album, as `nesmm demo`
-//! and `nesmm interpolate` write for theirs. Each track's audio is the score rendered by the
-//! APU synth for the ROM's region; it is embedded in the page or written beside it following
+//! and `nesmm interpolate` write for theirs. Each track's audio is the stream the ROM plays,
+//! rendered by the APU synth (so the page cannot differ from the ROM); it is embedded in the
+//! page or written beside it following
 //! [`EmbedMode`], so an album of short songs is one self-contained file and a long album keeps
 //! a small page with `.wav` files next to it.
 
 use super::preview::{
     render_album_page, render_page, Audio, Download, EmbedMode, TrackPreview, EMBED_AUTO_LIMIT,
 };
-use crate::compile::{compile, CompileOptions};
-use crate::error::Result;
-use crate::region::Region;
+use crate::apu_stream::ApuStream;
+use crate::error::{Error, Result};
 use crate::score::Score;
 use crate::synth::{render, wav_bytes, RenderOptions};
 use std::path::{Path, PathBuf};
@@ -27,16 +27,25 @@ pub struct AlbumPage {
     pub wavs: Vec<(PathBuf, Vec<u8>)>,
 }
 
-/// The page for a ROM at `rom_path` holding `scores` in order, rendered for `region`. The page
-/// is titled `title` when given, else after the first track and the count. Linked WAVs are
-/// named after the page: `album-01.wav`, `album-02.wav`, ...
+/// The page for a ROM at `rom_path` playing `streams` in order: each track's piano roll and
+/// statistics from its score (`scores[i]`), its audio from `streams[i]`, the stream in the ROM.
+/// The page is titled `title` when given, else after the first track and the count. Linked
+/// WAVs are named after the page: `album-01.wav`, `album-02.wav`, ...
 pub fn album_page(
     scores: &[Score],
+    streams: &[ApuStream],
     rom_path: &Path,
-    region: Region,
     title: Option<&str>,
     embed: EmbedMode,
 ) -> Result<AlbumPage> {
+    if scores.len() != streams.len() {
+        return Err(Error::Unsupported(format!(
+            "{}: {} scores for {} streams",
+            rom_path.display(),
+            scores.len(),
+            streams.len()
+        )));
+    }
     let path = rom_path.with_extension("html");
     let page_dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -45,15 +54,11 @@ pub fn album_page(
     let stem = path
         .file_stem()
         .map_or_else(|| "album".into(), |s| s.to_string_lossy().into_owned());
-    let copts = CompileOptions {
-        region,
-        ..Default::default()
-    };
-    let rendered = scores
+    let rendered = streams
         .iter()
-        .map(|score| {
+        .map(|stream| {
             let samples = render(
-                &compile(score, &copts)?,
+                stream,
                 &RenderOptions {
                     sample_rate: ALBUM_SAMPLE_RATE,
                 },
@@ -98,6 +103,26 @@ pub fn album_page(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::compile::{compile_songs, LoopMode};
+    use crate::region::Region;
+
+    /// The page for `scores` compiled for `region`.
+    fn page_of(
+        scores: &[Score],
+        region: Region,
+        title: Option<&str>,
+        embed: EmbedMode,
+    ) -> AlbumPage {
+        let streams = compile_songs(scores, region, LoopMode::AsScore).unwrap();
+        album_page(
+            scores,
+            &streams,
+            Path::new("out/my album.nes"),
+            title,
+            embed,
+        )
+        .unwrap()
+    }
 
     fn song(name: &str, frames: u32) -> Score {
         let notes: Vec<[u8; 4]> = (0..frames)
@@ -116,8 +141,7 @@ mod tests {
     #[test]
     fn every_track_is_on_the_page_with_its_audio() {
         let scores = [song("intro", 48), song("boss", 72)];
-        let rom = Path::new("out/my album.nes");
-        let page = album_page(&scores, rom, Region::Ntsc, None, EmbedMode::Never).unwrap();
+        let page = page_of(&scores, Region::Ntsc, None, EmbedMode::Never);
         assert_eq!(page.path, Path::new("out/my album.html"));
         let names: Vec<&Path> = page.wavs.iter().map(|(p, _)| p.as_path()).collect();
         assert_eq!(
@@ -135,19 +159,30 @@ mod tests {
         assert!(page.html.contains("href=\"my%20album.nes\""));
         assert!(page.html.contains("<title>1. intro and 1 more</title>"));
 
-        let page = album_page(&scores, rom, Region::Pal, Some("Mine"), EmbedMode::Auto).unwrap();
+        let page = page_of(&scores, Region::Pal, Some("Mine"), EmbedMode::Auto);
         assert!(page.wavs.is_empty(), "5 s in all: embedded");
         assert_eq!(page.html.matches("data:audio/wav;base64,").count(), 2);
         assert!(page.html.contains("<title>Mine</title>"));
 
         // 2 x 30 s is more than 4 MiB of WAV together (each alone is less): both linked.
         let long = [song("a", 720), song("b", 720)];
-        let page = album_page(&long, rom, Region::Ntsc, None, EmbedMode::Auto).unwrap();
+        let page = page_of(&long, Region::Ntsc, None, EmbedMode::Auto);
         assert!(page
             .wavs
             .iter()
             .all(|(_, w)| (w.len() as u64) < EMBED_AUTO_LIMIT));
         assert_eq!(page.wavs.len(), 2);
         assert!(!page.html.contains("data:audio"));
+
+        let streams = compile_songs(&long, Region::Ntsc, LoopMode::AsScore).unwrap();
+        let e = album_page(
+            &scores[..1],
+            &streams,
+            Path::new("x.nes"),
+            None,
+            EmbedMode::Never,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("1 scores for 2 streams"), "{e}");
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod audio;
 pub mod emu;
+pub mod skip;
 pub mod songs;
 pub mod stepper;
 

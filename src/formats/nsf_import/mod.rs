@@ -16,13 +16,13 @@ mod machine;
 mod song_end;
 
 use super::frame_grid::{clocks_are_harmless, grid_writes, FrameGrid};
+use super::nsf_file::{Nsf, NsfHeader, HEADER_SIZE};
+use super::nsfe::Nsfe;
 use super::vgm::{VgmLog, NTSC_CLOCK, PAL_CLOCK};
 use super::{ImportOptions, Loaded};
 use crate::compile::timing::FrameMap;
 use crate::error::{Error, Result};
 use crate::region::Region;
-use crate::rom::nsf::{Nsf, NsfHeader, HEADER_SIZE};
-use crate::rom::nsfe::Nsfe;
 use crate::score::NESMDB_RATE;
 use machine::{CallError, Machine};
 use std::path::Path;

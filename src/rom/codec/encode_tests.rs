@@ -2,8 +2,9 @@
 
 use crate::apu_stream::{ApuStream, RegWrite};
 use crate::region::Region;
-use crate::rom::decode::{decode, decode_frames};
-use crate::rom::encode::{encode_stream, encode_stream_with, plan_streams, EncodeOptions};
+use crate::rom::codec::decode::{decode, decode_frames};
+use crate::rom::codec::encode::{encode_stream, encode_stream_with, plan_streams};
+use crate::rom::codec::format::EncodeOptions;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -158,7 +159,7 @@ fn music_streams_round_trip_and_compress() {
     let masked = e
         .streams
         .iter()
-        .filter(|s| matches!(s.mode, crate::rom::encode::StreamMode::Mask { .. }))
+        .filter(|s| matches!(s.mode, crate::rom::codec::format::StreamMode::Mask { .. }))
         .count();
     assert!(
         masked >= 4,
@@ -169,7 +170,7 @@ fn music_streams_round_trip_and_compress() {
     assert!(r
         .streams
         .iter()
-        .all(|s| s.mode == crate::rom::encode::StreamMode::Pairs));
+        .all(|s| s.mode == crate::rom::codec::format::StreamMode::Pairs));
 }
 
 #[test]
@@ -273,7 +274,7 @@ fn busy_frames_start_no_back_references() {
 
 #[test]
 fn score_tick_songs_count_waits_in_ticks() {
-    use crate::rom::tick::TickRule;
+    use crate::rom::codec::tick::TickRule;
     let mut rng = StdRng::seed_from_u64(5);
     // music_stream writes on frames 0, 3, 5, 8, ...: the NTSC 24 Hz ticks.
     let s = music_stream(&mut rng, 400);
@@ -310,9 +311,9 @@ fn score_tick_songs_count_waits_in_ticks() {
             .filter(|(_, &t)| t)
             .map(|(f, _)| f)
             .collect();
-        let frames = crate::rom::lz::stream_frames(&units, &[0, 1, 2, 3]);
-        let mode = crate::rom::encode::StreamMode::Mask { base: 0 };
-        let (tokens, _) = crate::rom::lz::stream_tokens(&frames, None, mode, &fig.init);
+        let frames = crate::rom::codec::lz::stream_frames(&units, &[0, 1, 2, 3]);
+        let mode = crate::rom::codec::format::StreamMode::Mask { base: 0 };
+        let (tokens, _) = crate::rom::codec::lz::stream_tokens(&frames, None, mode, &fig.init);
         tokens
             .into_iter()
             .collect::<std::collections::HashSet<_>>()
@@ -356,7 +357,7 @@ fn one_address_space_shares_across_streams_with_phrases() {
         !shared.phrases.is_empty(),
         "repeated references become phrases"
     );
-    assert!(shared.phrases.len() <= crate::rom::encode::cmd::MAX_PHRASES);
+    assert!(shared.phrases.len() <= crate::rom::codec::format::cmd::MAX_PHRASES);
     assert!(
         shared.rom_bytes() < apart.rom_bytes(),
         "phrases pay for their table: {} vs {}",
@@ -396,8 +397,8 @@ fn one_address_space_shares_across_streams_with_phrases() {
 
 #[test]
 fn volume_steps_take_one_byte_and_the_loop_point_writes_in_full() {
-    use crate::rom::encode::{cmd, StreamMode};
-    use crate::rom::lz::{stream_frames, stream_tokens};
+    use crate::rom::codec::format::{cmd, StreamMode};
+    use crate::rom::codec::lz::{stream_frames, stream_tokens};
     // A decay on duty 2 from the init's duty 2, then the same on duty 1; loops to frame 16.
     let mut s = ApuStream::new("envelope", Region::Ntsc);
     s.init = vec![RegWrite::new(0x4000, 0xB0)];
@@ -431,8 +432,8 @@ fn volume_steps_take_one_byte_and_the_loop_point_writes_in_full() {
 }
 
 /// A one-stream pulse 1 song from hand-written bytes, for the decoder's own checks.
-fn hand_song(bytes: &[u8], frames: usize) -> crate::rom::encode::EncodedSong {
-    use crate::rom::encode::{EncodedSong, EncodedStream, Piece, StreamMode};
+fn hand_song(bytes: &[u8], frames: usize) -> crate::rom::codec::format::EncodedSong {
+    use crate::rom::codec::format::{EncodedSong, EncodedStream, Piece, StreamMode};
     EncodedSong {
         name: "hand".into(),
         frames,
@@ -451,7 +452,7 @@ fn hand_song(bytes: &[u8], frames: usize) -> crate::rom::encode::EncodedSong {
 
 #[test]
 fn near_references_nest_two_deep_and_no_more() {
-    use crate::rom::decode::decode_census;
+    use crate::rom::codec::decode::decode_census;
     let values = |bytes: &[u8], frames: usize| -> Vec<u8> {
         decode_frames(&hand_song(bytes, frames), frames)
             .expect("decodes")

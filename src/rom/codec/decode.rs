@@ -8,8 +8,10 @@
 
 use crate::apu_stream::{ApuStream, RegWrite};
 use crate::error::{Error, Result};
-use crate::rom::encode::{cmd, player_order_ok, EncodedSong, EncodedStream, StreamMode, SHADOWED};
-use crate::rom::lz::has_volume_command;
+use crate::rom::codec::format::{
+    cmd, player_order_ok, EncodedSong, EncodedStream, StreamMode, SHADOWED,
+};
+use crate::rom::codec::lz::has_volume_command;
 
 /// Decoder state of one stream, as the player's zero-page variables hold it.
 #[derive(Debug, Clone, Copy)]

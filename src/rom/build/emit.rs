@@ -1,7 +1,7 @@
 //! Writes the generated sources `songs.inc` and `songs.s`: the song table, song headers, title
 //! and names, and every stream piece as `.byte` / `.word` lines, in the segments the layout chose.
 
-use crate::rom::encode::{EncodedSong, EncodedStream};
+use crate::rom::codec::format::{EncodedSong, EncodedStream};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 

@@ -9,12 +9,14 @@
 use crate::apu_stream::ApuStream;
 use crate::error::{Error, Result};
 use crate::region::Region;
-use crate::rom::decode::decode_cycles_at;
-use crate::rom::emit::{self, Layout};
-use crate::rom::encode::{encode_stream_with, EncodeOptions, EncodedSong};
-use crate::rom::ines::nes2_header;
-use crate::rom::player::{self, Assembler, LinkedPrg};
-use crate::rom::player_cache;
+use crate::rom::board::ines::nes2_header;
+use crate::rom::board::{linker, Mapper, VECTORS};
+use crate::rom::build::emit::{self, Layout};
+use crate::rom::build::player::{self, Assembler, LinkedPrg};
+use crate::rom::build::player_cache;
+use crate::rom::codec::decode::decode_cycles_at;
+use crate::rom::codec::encode::encode_stream_with;
+use crate::rom::codec::format::{EncodeOptions, EncodedSong};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
@@ -23,33 +25,6 @@ const BANK: usize = 0x4000;
 pub const MAX_UXROM_BANKS: usize = 16;
 /// Most init writes a song may have (the player reads its header with an 8-bit index).
 pub const MAX_INIT_WRITES: usize = 100;
-
-/// The cartridge board.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Mapper {
-    /// Mapper 0, 32 KiB PRG.
-    Nrom,
-    /// Mapper 2, 16 KiB switchable banks at $8000 and the last bank fixed at $C000.
-    Uxrom,
-}
-
-impl Mapper {
-    /// iNES mapper number.
-    pub fn number(self) -> u16 {
-        match self {
-            Mapper::Nrom => 0,
-            Mapper::Uxrom => 2,
-        }
-    }
-
-    /// Name for messages.
-    pub fn name(self) -> &'static str {
-        match self {
-            Mapper::Nrom => "NROM (mapper 0)",
-            Mapper::Uxrom => "UxROM (mapper 2)",
-        }
-    }
-}
 
 /// Options of [`build_rom`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -198,7 +173,7 @@ fn build(songs: &[ApuStream], opts: &BuildOptions, asm: Assembler, cached: bool)
                 .flat_map(|s| &s.pieces)
                 .map(|p| p.bytes.len())
                 .sum::<usize>();
-        if data + code + 6 <= 2 * BANK {
+        if data + code + VECTORS <= 2 * BANK {
             let banks = distinct
                 .iter()
                 .map(|s| vec![None; s.pieces.len()])
@@ -221,11 +196,11 @@ fn build(songs: &[ApuStream], opts: &BuildOptions, asm: Assembler, cached: bool)
     let code = player_code_size(Mapper::Uxrom, asm, songs.len())?;
     let (ids, distinct) = emit::dedup_streams(&encoded);
     let fixed = emit::table_bytes(&encoded, &opts.title, true);
-    if fixed + code + 6 > BANK {
+    if fixed + code + VECTORS > BANK {
         return Err(Error::Unsupported(format!(
             "the song table and player need {} bytes but UxROM's fixed bank holds {BANK}: \
              put fewer songs in one ROM",
-            fixed + code + 6
+            fixed + code + VECTORS
         )));
     }
     // First-fit decreasing into 16 KiB banks.
@@ -330,8 +305,8 @@ fn data_sources(
 
 fn config(mapper: Mapper, banks: usize) -> String {
     match mapper {
-        Mapper::Nrom => player::NROM_CFG.to_string(),
-        Mapper::Uxrom => player::uxrom_cfg(banks),
+        Mapper::Nrom => linker::NROM_CFG.to_string(),
+        Mapper::Uxrom => linker::uxrom_cfg(banks),
     }
 }
 

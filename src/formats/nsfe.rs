@@ -2,8 +2,8 @@
 //! page "NSFe". We write INFO, DATA, BANK (banked data only), plst, time, tlbl, auth and NEND.
 
 use crate::error::{Error, Result};
+use crate::formats::nsf_file::{Nsf, NsfHeader};
 use crate::region::Region;
-use crate::rom::nsf::{Nsf, NsfHeader};
 use std::path::Path;
 
 /// What an NSFe adds to an NSF: per-track titles and lengths, and the ripper/author line.

@@ -1,4 +1,4 @@
-//! The 16-byte NES 2.0 header. See the nesdev wiki page "NES 2.0".
+//! The 16-byte NES 2.0 header. See the nesdev wiki page <https://www.nesdev.org/wiki/NES_2.0>.
 
 use crate::region::Region;
 

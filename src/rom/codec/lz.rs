@@ -3,10 +3,10 @@
 //! ([`super::lz_refs`]: hashed whole commands, longest match among the latest candidates).
 
 use crate::apu_stream::RegWrite;
-use crate::rom::encode::{cmd, EncodeOptions, EncodedStream, Phrase, Piece, StreamMode};
-use crate::rom::lz_refs::{best_candidate, fit_candidate, Chosen, Current, Placed, Unit};
+use crate::rom::codec::format::{cmd, EncodeOptions, EncodedStream, Phrase, Piece, StreamMode};
+use crate::rom::codec::lz_refs::{best_candidate, fit_candidate, Chosen, Current, Placed, Unit};
 
-pub use crate::rom::lz_refs::Dictionary;
+pub use crate::rom::codec::lz_refs::Dictionary;
 
 /// Whether a stream's blocks play volume commands ([`cmd::VOLUME`]): mask streams of the
 /// voices, whose first register the player keeps a copy of.

@@ -11,8 +11,8 @@
 
 use crate::error::{Error, Result};
 use crate::region::Region;
-use crate::rom::build::Mapper;
-use crate::rom::player::{assemble_with_nesmm, LinkedPrg};
+use crate::rom::board::{Mapper, VECTORS};
+use crate::rom::build::player::{assemble_with_nesmm, LinkedPrg};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
@@ -29,9 +29,6 @@ struct KeptPlayer {
 }
 
 static PLAYERS: Mutex<Option<HashMap<PlayerKey, Arc<KeptPlayer>>>> = Mutex::new(None);
-
-/// Bytes of vectors at the end of the PRG.
-const VECTORS: usize = 6;
 
 /// The source that assembles only the song data: `songs.s` in SONGS, and the player's and
 /// vectors' room reserved so that everything lands where the whole ROM puts it.

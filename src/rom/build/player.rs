@@ -9,50 +9,23 @@ use std::process::Command;
 
 /// The player's source files, by the names they `.include` each other with.
 pub const PLAYER_SOURCES: &[(&str, &str)] = &[
-    ("rom.s", include_str!("../../asm/rom.s")),
-    ("nes.inc", include_str!("../../asm/nes.inc")),
-    ("zeropage.s", include_str!("../../asm/zeropage.s")),
-    ("music.s", include_str!("../../asm/music.s")),
-    ("music_blocks.s", include_str!("../../asm/music_blocks.s")),
-    ("reset.s", include_str!("../../asm/reset.s")),
-    ("nmi.s", include_str!("../../asm/nmi.s")),
-    ("main.s", include_str!("../../asm/main.s")),
-    ("ui.s", include_str!("../../asm/ui.s")),
-    ("ui_ram.s", include_str!("../../asm/ui_ram.s")),
+    ("rom.s", include_str!("../../../asm/rom.s")),
+    ("nes.inc", include_str!("../../../asm/nes.inc")),
+    ("zeropage.s", include_str!("../../../asm/zeropage.s")),
+    ("music.s", include_str!("../../../asm/music.s")),
+    (
+        "music_blocks.s",
+        include_str!("../../../asm/music_blocks.s"),
+    ),
+    ("reset.s", include_str!("../../../asm/reset.s")),
+    ("nmi.s", include_str!("../../../asm/nmi.s")),
+    ("main.s", include_str!("../../../asm/main.s")),
+    ("ui.s", include_str!("../../../asm/ui.s")),
+    ("ui_ram.s", include_str!("../../../asm/ui_ram.s")),
 ];
 
 /// The top-level source.
 pub const MAIN_SOURCE: &str = "rom.s";
-
-/// Linker configuration of NROM-256.
-pub const NROM_CFG: &str = include_str!("../../asm/nrom.cfg");
-
-/// Linker configuration template of UxROM; see [`uxrom_cfg`].
-pub const UXROM_CFG_TEMPLATE: &str = include_str!("../../asm/uxrom.cfg");
-
-/// The UxROM linker configuration for `banks` 16 KiB banks (the last one fixed): the template's
-/// `%BANK_MEMORY%` / `%BANK_SEGMENT%` lines repeated for each switchable bank.
-pub fn uxrom_cfg(banks: usize) -> String {
-    let mut out = String::new();
-    for line in UXROM_CFG_TEMPLATE.lines() {
-        let repeated = line
-            .strip_prefix("%BANK_MEMORY%")
-            .or_else(|| line.strip_prefix("%BANK_SEGMENT%"));
-        match repeated {
-            Some(body) => {
-                for n in 0..banks.saturating_sub(1) {
-                    out.push_str(&body.replace("%n%", &n.to_string()));
-                    out.push('\n');
-                }
-            }
-            None => {
-                out.push_str(line);
-                out.push('\n');
-            }
-        }
-    }
-    out
-}
 
 /// A linked program: the PRG bytes (no iNES header) and the labels' addresses.
 #[derive(Debug, Clone, PartialEq, Eq)]

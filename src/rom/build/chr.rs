@@ -199,7 +199,7 @@ mod tests {
 
     #[test]
     fn header_gets_chr_rom() {
-        let mut h = crate::rom::ines::nes2_header(0, 2, crate::Region::Ntsc).to_vec();
+        let mut h = crate::rom::board::ines::nes2_header(0, 2, crate::Region::Ntsc).to_vec();
         use_chr_rom(&mut h);
         assert_eq!((h[5], h[9] >> 4, h[11]), (1, 0, 0));
         assert_eq!(h[4], 2, "PRG size kept");

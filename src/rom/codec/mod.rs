@@ -1,0 +1,13 @@
+//! The song data the player reads, from the bottom up: the format ([`format`]), the tick rule
+//! ([`tick`]), back-references ([`lz`], with its search in `lz_refs`), the reference decoder
+//! ([`mod@decode`]) and the encoder ([`encode`]), which checks its output with the decoder.
+
+pub mod decode;
+pub mod encode;
+pub mod format;
+pub mod lz;
+mod lz_refs;
+pub mod tick;
+
+#[cfg(test)]
+mod encode_tests;
