@@ -49,6 +49,10 @@ pub struct BuildArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = nesmm::viz::album::DEFAULT_PREVIEW_AUDIO_MAX_SECONDS,
           value_parser = parse_audio_seconds)]
     pub preview_audio_max_seconds: f64,
+    /// In an album, stay on a song that has ended instead of playing the next one (a single
+    /// song always stays: it shows END).
+    #[arg(long)]
+    pub no_advance: bool,
     #[command(flatten)]
     pub import: super::import_args::ImportArgs,
 }
@@ -71,6 +75,7 @@ pub fn run(args: BuildArgs) -> anyhow::Result<()> {
         region: if args.pal { Region::Pal } else { Region::Ntsc },
         loop_mode: args.looping.mode(),
         title: args.title.clone().unwrap_or_else(|| "nesmm".into()),
+        advance: !args.no_advance,
     };
     super::output_path::expect_extension(&args.output, "build", "an iNES ROM", &["nes"])?;
     super::output_path::refuse_input_as_output(&args.songs, &args.output)?;
