@@ -261,3 +261,37 @@ fn preview_audio_past_its_limit_is_skipped_and_the_printed_command_renders_it() 
     assert!(err.contains("1..=86400"), "{err}");
     assert!(!dir.path().join("z.nes").exists());
 }
+
+#[test]
+fn no_advance_reaches_the_rom() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.exprsco.pkl");
+    let b = dir.path().join("b.exprsco.pkl");
+    save_score(&score("a", 48), &a).unwrap();
+    save_score(&score("b", 30), &b).unwrap();
+    let build = |name: &str, flags: &[&str]| {
+        let out = dir.path().join(name);
+        let o = nesmm()
+            .arg("build")
+            .args([&a, &b])
+            .arg("-o")
+            .arg(&out)
+            .arg("--no-preview")
+            .args(flags)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        std::fs::read(out).unwrap()
+    };
+    let advance = build("advance.nes", &[]);
+    let stay = build("stay.nes", &["--no-advance"]);
+    // The player's code is the same size either way: only UI_ADVANCE's operand differs.
+    assert_eq!(advance.len(), stay.len());
+    let differ: Vec<(u8, u8)> = advance
+        .iter()
+        .zip(&stay)
+        .filter(|(x, y)| x != y)
+        .map(|(&x, &y)| (x, y))
+        .collect();
+    assert_eq!(differ, [(1, 0)]);
+}
