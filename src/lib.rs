@@ -14,6 +14,7 @@ pub mod formats;
 pub mod io;
 pub mod learn;
 pub mod output;
+pub mod output_lock;
 pub mod region;
 pub mod rom;
 pub mod score;

@@ -101,6 +101,7 @@ pub fn write_songs(scores: &[Score], path: &Path, opts: &OutputOptions) -> Resul
                     region: opts.region,
                     loop_mode: LoopMode::AsScore,
                     title: opts.title.clone(),
+                    ..RomRequest::default()
                 },
             )?;
             crate::io::write_atomic(path, &rom.bytes)

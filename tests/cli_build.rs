@@ -301,3 +301,114 @@ fn the_page_plays_the_roms_streams_in_loop_mode() {
         );
     }
 }
+
+#[test]
+fn preview_audio_past_its_limit_is_skipped_and_the_printed_command_renders_it() {
+    let dir = tempfile::tempdir().unwrap();
+    // 240 frames at 24 Hz: 10 s, over a 4 s limit; 48 frames (2 s) under it.
+    let long = dir.path().join("long song.exprsco.pkl");
+    let short = dir.path().join("short.exprsco.pkl");
+    save_score(&score("long", 240), &long).unwrap();
+    save_score(&score("short", 48), &short).unwrap();
+    let out = dir.path().join("x.nes");
+    let o = nesmm()
+        .arg("build")
+        .args([&long, &short])
+        .arg("-o")
+        .arg(&out)
+        .args(["--embed", "never", "--preview-audio-max-seconds", "4"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(!dir.path().join("x-01.wav").exists(), "the long song's WAV");
+    assert!(
+        dir.path().join("x-02.wav").is_file(),
+        "the short song's WAV"
+    );
+    let html = std::fs::read_to_string(dir.path().join("x.html")).unwrap();
+    assert!(html.contains("Audio not rendered: 10 s"), "{html}");
+    // The command the output prints for song 1, run as printed (through a shell), writes
+    // the WAV the page would have linked.
+    let line = text
+        .lines()
+        .find(|l| l.contains("song 1 (10 s)"))
+        .unwrap_or_else(|| panic!("{text}"));
+    let command = &line[line.find("nesmm render").unwrap()..];
+    // As askama escapes HTML text.
+    let escaped = command.replace('&', "&#38;").replace('\'', "&#39;");
+    assert!(html.contains(&escaped), "{command} not on the page");
+    let args = command.strip_prefix("nesmm ").unwrap();
+    let sh = Command::new("sh")
+        .arg("-c")
+        .arg(format!("\"$NESMM\" {args}"))
+        .env("NESMM", env!("CARGO_BIN_EXE_nesmm"))
+        .output()
+        .unwrap();
+    assert!(
+        sh.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sh.stderr)
+    );
+    let wav = std::fs::read(dir.path().join("x-01.wav")).unwrap();
+    // 10 s of 16-bit mono at 44.1 kHz, plus the header.
+    assert!((875_000..890_000).contains(&wav.len()), "{}", wav.len());
+
+    // Asked for: a higher limit renders it; an out-of-range limit is refused with the range.
+    let o = nesmm()
+        .arg("build")
+        .arg(&long)
+        .arg("-o")
+        .arg(dir.path().join("y.nes"))
+        .args(["--embed", "never", "--preview-audio-max-seconds", "11"])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    assert!(dir.path().join("y-01.wav").is_file());
+    let o = nesmm()
+        .arg("build")
+        .arg(&long)
+        .arg("-o")
+        .arg(dir.path().join("z.nes"))
+        .args(["--preview-audio-max-seconds", "0"])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("1..=86400"), "{err}");
+    assert!(!dir.path().join("z.nes").exists());
+}
+
+#[test]
+fn no_advance_reaches_the_rom() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.exprsco.pkl");
+    let b = dir.path().join("b.exprsco.pkl");
+    save_score(&score("a", 48), &a).unwrap();
+    save_score(&score("b", 30), &b).unwrap();
+    let build = |name: &str, flags: &[&str]| {
+        let out = dir.path().join(name);
+        let o = nesmm()
+            .arg("build")
+            .args([&a, &b])
+            .arg("-o")
+            .arg(&out)
+            .arg("--no-preview")
+            .args(flags)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        std::fs::read(out).unwrap()
+    };
+    let advance = build("advance.nes", &[]);
+    let stay = build("stay.nes", &["--no-advance"]);
+    // The player's code is the same size either way: only UI_ADVANCE's operand differs.
+    assert_eq!(advance.len(), stay.len());
+    let differ: Vec<(u8, u8)> = advance
+        .iter()
+        .zip(&stay)
+        .filter(|(x, y)| x != y)
+        .map(|(&x, &y)| (x, y))
+        .collect();
+    assert_eq!(differ, [(1, 0)]);
+}

@@ -32,6 +32,7 @@ fn check_titled(songs: &[nesmm::ApuStream], force_uxrom: bool, region: Region, t
         region,
         title: title.into(),
         force_uxrom,
+        ..Default::default()
     };
     let dir = tempfile::tempdir().unwrap();
     let export = export_ca65(songs, &opts, dir.path()).expect("export");

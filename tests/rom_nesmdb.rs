@@ -186,7 +186,12 @@ fn nesmdb_lawn_mower_album_changes_tracks() {
         return;
     };
     assert_eq!(album.len(), 5);
-    let rom = build_rom(&album, &BuildOptions::default()).expect("builds");
+    // The player stays on an ended song (no advance): past its end only Right moves on.
+    let opts = BuildOptions {
+        advance: false,
+        ..Default::default()
+    };
+    let rom = build_rom(&album, &opts).expect("builds");
     assert_eq!(rom.mapper, Mapper::Nrom);
     println!(
         "Lawn Mower: {} bytes of song data ({:?})",

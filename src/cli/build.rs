@@ -3,8 +3,9 @@
 use super::info::load_song_with;
 use anyhow::Context;
 use clap::Args;
+use nesmm::output_lock::OutputLock;
 use nesmm::rom::{build_rom, BuildOptions};
-use nesmm::viz::album::album_page;
+use nesmm::viz::album::{album_page, linked_wav_path, PreviewAudio};
 use nesmm::viz::preview::EmbedMode;
 use nesmm::Region;
 use std::path::PathBuf;
@@ -21,8 +22,7 @@ use std::path::PathBuf;
     after_help = "Example: nesmm build intro.mid level1.mid boss.mid -o roms/album.nes --title \"My Album\""
 )]
 pub struct BuildArgs {
-    /// Songs, in ROM order: NES-MDB .seprsco.pkl / .exprsco.pkl (or any score format nesmm
-    /// reads), or stream dumps written by `nesmm compile --stream-out`.
+    /// Songs, in ROM order: NES-MDB .seprsco.pkl / .exprsco.pkl (or any score format nesmm reads).
     #[arg(required = true)]
     pub songs: Vec<PathBuf>,
     /// The ROM to write (e.g. roms/album.nes); it must end in .nes.
@@ -44,8 +44,30 @@ pub struct BuildArgs {
     /// Write no preview page.
     #[arg(long)]
     pub no_preview: bool,
+    /// Songs longer than this get no audio on the preview page (render them with the command
+    /// the page shows, or raise this): 600 s is a 53 MB WAV.
+    #[arg(long, value_name = "SECONDS", default_value_t = nesmm::viz::album::DEFAULT_PREVIEW_AUDIO_MAX_SECONDS,
+          value_parser = parse_audio_seconds)]
+    pub preview_audio_max_seconds: f64,
+    /// In an album, stay on a song that has ended instead of playing the next one (a single
+    /// song always stays: it shows END).
+    #[arg(long)]
+    pub no_advance: bool,
     #[command(flatten)]
     pub import: super::import_args::ImportArgs,
+}
+
+/// The longest accepted `--preview-audio-max-seconds`: a day.
+const MAX_PREVIEW_AUDIO_SECONDS: f64 = 86_400.0;
+
+/// `--preview-audio-max-seconds`: a number of seconds in 1..=86400.
+fn parse_audio_seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (1.0..=MAX_PREVIEW_AUDIO_SECONDS).contains(&v) => Ok(v),
+        _ => Err(format!(
+            "'{s}' is not a number of seconds in 1..={MAX_PREVIEW_AUDIO_SECONDS}"
+        )),
+    }
 }
 
 pub fn run(args: BuildArgs) -> anyhow::Result<()> {
@@ -54,9 +76,12 @@ pub fn run(args: BuildArgs) -> anyhow::Result<()> {
         region,
         title: args.title.clone().unwrap_or_else(|| "nesmm".into()),
         force_uxrom: false,
+        advance: !args.no_advance,
     };
     super::output_path::expect_extension(&args.output, "build", "an iNES ROM", &["nes"])?;
     super::output_path::refuse_input_as_output(&args.songs, &args.output)?;
+    // One build at a time writes the ROM, its page and its WAVs, so they are of one album.
+    let _lock = OutputLock::beside(&args.output, " (with its preview page and WAVs)")?;
     let songs =
         super::song_inputs::load_song_inputs(&args.songs, region, args.looping.mode(), &|p| {
             load_song_with(p, &args.import)
@@ -76,6 +101,11 @@ pub fn run(args: BuildArgs) -> anyhow::Result<()> {
             .embed
             .parse::<EmbedMode>()
             .map_err(anyhow::Error::msg)?;
+        let audio = PreviewAudio {
+            embed,
+            max_seconds: args.preview_audio_max_seconds,
+            render_commands: render_commands(&args),
+        };
         let scores = songs
             .iter()
             .map(|s| s.score_to_show())
@@ -85,7 +115,7 @@ pub fn run(args: BuildArgs) -> anyhow::Result<()> {
             &streams,
             &args.output,
             args.title.as_deref(),
-            embed,
+            &audio,
         )?)
     };
     nesmm::io::write_atomic(&args.output, &rom.bytes).with_context(|| {
@@ -127,6 +157,51 @@ pub fn run(args: BuildArgs) -> anyhow::Result<()> {
                 n => format!(" (+{n} WAV files beside it)"),
             }
         );
+        for skipped in &page.skipped {
+            println!(
+                "  song {} ({:.0} s): {}",
+                skipped.track + 1,
+                skipped.seconds,
+                skipped.note
+            );
+        }
     }
     Ok(())
+}
+
+/// Per song, the `nesmm render` command that writes the WAV the page would link to.
+fn render_commands(args: &BuildArgs) -> Vec<String> {
+    args.songs
+        .iter()
+        .enumerate()
+        .map(|(i, song)| {
+            let mut c = format!(
+                "nesmm render {} -o {}",
+                shell_word(&song.to_string_lossy()),
+                shell_word(&linked_wav_path(&args.output, i).to_string_lossy())
+            );
+            if args.pal {
+                c.push_str(" --pal");
+            }
+            if let Some(t) = args.import.track {
+                c.push_str(&format!(" --track {t}"));
+            }
+            if let Some(s) = args.import.seconds {
+                c.push_str(&format!(" --seconds {s}"));
+            }
+            c
+        })
+        .collect()
+}
+
+/// `s` as one POSIX shell word: as it is when plain, else in single quotes.
+fn shell_word(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-./+,:=@%".contains(c));
+    if plain {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
 }

@@ -4,6 +4,7 @@ use clap::Args;
 use nesmm::learn::generate::{bundled_model_dir, generate, GenerateOptions, Model};
 use nesmm::learn::vae_decode;
 use nesmm::output::{write_songs, OutputOptions};
+use nesmm::output_lock::OutputLock;
 use nesmm::Region;
 use std::path::PathBuf;
 
@@ -83,6 +84,7 @@ pub fn run(a: GenerateArgs) -> anyhow::Result<()> {
         ..Default::default()
     }
     .check()?;
+    let _locks = lock_outputs(&a.output)?;
     let dir = match &a.model {
         Some(d) if d.as_os_str() == "transformer" && !d.is_dir() => {
             bundled_model_dir("transformer")?
@@ -128,6 +130,18 @@ pub fn run(a: GenerateArgs) -> anyhow::Result<()> {
         ..Default::default()
     };
     write_all(&a, &score, &out, &dir)
+}
+
+/// Takes `FILE.lock` beside each output file, before any work: one `generate` at a time writes
+/// a set of files, so they all hold one song. A second writer is refused naming the holder.
+fn lock_outputs(outputs: &[PathBuf]) -> anyhow::Result<Vec<OutputLock>> {
+    let mut paths: Vec<&PathBuf> = outputs.iter().collect();
+    paths.sort();
+    paths.dedup();
+    Ok(paths
+        .into_iter()
+        .map(|p| OutputLock::beside(p, ""))
+        .collect::<nesmm::Result<Vec<_>>>()?)
 }
 
 /// The song's name: the first output file's name up to its first dot.

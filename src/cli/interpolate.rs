@@ -121,6 +121,7 @@ fn interpolation_rom(steps: &[Score]) -> nesmm::Result<nesmm::rom::Rom> {
         region: nesmm::Region::Ntsc,
         loop_mode: LoopMode::Loop,
         title: "nesmm interpolation".to_string(),
+        ..RomRequest::default()
     };
     build_rom_from_scores(steps, &req)
 }

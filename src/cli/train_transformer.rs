@@ -79,7 +79,7 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
         anyhow::bail!("--device {:?} needs a build with --features cuda", a.device);
     }
     // One writer per folder, taken before anything in it is read.
-    let _lock = nesmm::learn::train::lock::FolderLock::acquire(&out)?;
+    let _lock = nesmm::output_lock::FolderLock::acquire_folder(&out)?;
     let stored = store::stored_options(&out)?;
     if a.resume {
         if let Some(s) = &stored {

@@ -61,6 +61,8 @@ pub enum Audio {
     Embedded(Vec<u8>),
     /// A URL relative to the page (already percent-encoded by [`href_for`]).
     Linked(String),
+    /// Not rendered (too long for the preview): what the page says instead.
+    Skipped(String),
 }
 
 impl Audio {
@@ -183,6 +185,8 @@ struct TrackView {
     rate: f64,
     note_count: usize,
     audio_src: Option<String>,
+    /// Why there is no audio, when it was skipped.
+    audio_note: Option<String>,
     svg: String,
     stats: Vec<StatRow>,
     downloads: Vec<Download>,
@@ -303,9 +307,13 @@ fn track_view(index: usize, t: &TrackPreview) -> TrackView {
         rate: t.score.rate,
         note_count: note_spans(&t.score).len(),
         audio_src: match &t.audio {
-            Audio::None => None,
+            Audio::None | Audio::Skipped(_) => None,
             Audio::Embedded(wav) => Some(format!("data:audio/wav;base64,{}", base64(wav))),
             Audio::Linked(href) => Some(href.clone()),
+        },
+        audio_note: match &t.audio {
+            Audio::Skipped(note) => Some(note.clone()),
+            _ => None,
         },
         svg: roll_svg(&t.score),
         stats,

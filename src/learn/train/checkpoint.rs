@@ -3,7 +3,7 @@
 //! written under a temporary name and renamed into place, so a kill at any moment leaves the
 //! previous generation or the new one, never a mix.
 //!
-//! API (any trainer of a folder can use it; take [`super::lock::FolderLock`] first):
+//! API (any trainer of a folder can use it; take [`crate::output_lock::FolderLock`] first):
 //! - [`Checkpoints::open`]`(out)`: the generations in `out/checkpoints/`; removes what a killed
 //!   writer left (temporary folders, generations whose manifest is missing).
 //! - [`Checkpoints::latest`]: the newest complete [`Generation`] (`None`: start from the

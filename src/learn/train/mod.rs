@@ -1,11 +1,11 @@
 //! Training: the options of a run ([`options`]), the model-kind switch ([`net`]), AdamW
 //! ([`optim`]), the device ([`device`]), the checkpoint generations ([`checkpoint`]) and
-//! progress ([`progress`]) that make resume exact, one writer per folder ([`lock`]), a clean
-//! stop on SIGINT / SIGTERM ([`stop`]), and the run itself ([`run`]).
+//! progress ([`progress`]) that make resume exact, one writer per folder
+//! ([`crate::output_lock`]), a clean stop on SIGINT / SIGTERM ([`stop`]), and the run itself
+//! ([`run`]).
 
 pub mod checkpoint;
 pub mod device;
-pub mod lock;
 pub mod net;
 pub mod optim;
 pub mod options;

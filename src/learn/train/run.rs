@@ -11,7 +11,6 @@
 //! states an uninterrupted run would see.
 
 use super::checkpoint::{self, Checkpoints};
-use super::lock::FolderLock;
 use super::net::Net;
 use super::optim::{learning_rate, AdamW, AdamWParams};
 use super::options::TrainOptions;
@@ -24,6 +23,7 @@ use crate::learn::data::dataset::{
 use crate::learn::models::model_dir::{self, ModelFile};
 use crate::learn::models::scoring::{batch_tensors, reset_lanes};
 use crate::learn::models::ModelConfig;
+use crate::output_lock::FolderLock;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{VarBuilder, VarMap};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -63,7 +63,7 @@ pub fn train(
         .then(|| new_model_config(opts, train))
         .transpose()?;
     let dev = opts.device.open()?;
-    let _lock = FolderLock::acquire(out)?;
+    let _lock = FolderLock::acquire_folder(out)?;
     checkpoint::remove_temp_files(out)?;
     let (opts, config) = match config {
         Some(config) => {

@@ -21,6 +21,8 @@ pub const PLAYER_SOURCES: &[(&str, &str)] = &[
     ("nmi.s", include_str!("../../../asm/nmi.s")),
     ("main.s", include_str!("../../../asm/main.s")),
     ("ui.s", include_str!("../../../asm/ui.s")),
+    ("ui_draw.s", include_str!("../../../asm/ui_draw.s")),
+    ("ui_text.s", include_str!("../../../asm/ui_text.s")),
     ("ui_ram.s", include_str!("../../../asm/ui_ram.s")),
 ];
 

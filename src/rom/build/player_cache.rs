@@ -16,8 +16,9 @@ use crate::rom::build::player::{assemble_with_nesmm, LinkedPrg};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
-/// What the player's bytes depend on: board, PRG banks, song count, region (the UI's timing).
-pub type PlayerKey = (Mapper, usize, usize, Region);
+/// What the player's bytes depend on: board, PRG banks, song count, region (the UI's timing),
+/// whether the UI moves on to the next song at a song's end.
+pub type PlayerKey = (Mapper, usize, usize, Region, bool);
 
 /// A kept player: the PRG image range of its code and vectors, and its symbols (without the
 /// song data's).
@@ -79,7 +80,7 @@ pub fn link_cached(
         Some(k) => k,
         None => {
             let whole = assemble_with_nesmm(&full(), main, config)?;
-            let (mapper, banks, _, _) = key;
+            let (mapper, banks, ..) = key;
             let start = image_offset(mapper, banks, symbol(&whole, "player_start")?);
             let end = image_offset(mapper, banks, symbol(&whole, "player_end")?);
             let symbols = whole

@@ -35,6 +35,9 @@ pub struct BuildOptions {
     pub title: String,
     /// Build UxROM even when NROM would do (tests bank switching with small songs).
     pub force_uxrom: bool,
+    /// When a song that does not loop has ended, the on-screen player moves on to the next
+    /// one (after the last it stays on END); off, it stays on END ([`crate::rom::ui`]).
+    pub advance: bool,
 }
 
 impl Default for BuildOptions {
@@ -43,6 +46,7 @@ impl Default for BuildOptions {
             region: Region::Ntsc,
             title: "nesmm".into(),
             force_uxrom: false,
+            advance: true,
         }
     }
 }
@@ -259,7 +263,7 @@ fn encode_all(songs: &[ApuStream], max_piece: usize) -> Vec<EncodedSong> {
 /// The stream data placed by [`emit::place`]: the binary files and each piece's address.
 type Placed = (Vec<(Option<u8>, Vec<u8>)>, Vec<Vec<u16>>);
 
-fn sources(layout: &Layout, (blobs, addr): &Placed) -> Vec<(String, Vec<u8>)> {
+fn sources(layout: &Layout, (blobs, addr): &Placed, advance: bool) -> Vec<(String, Vec<u8>)> {
     let mut files: Vec<(String, Vec<u8>)> = player::PLAYER_SOURCES
         .iter()
         .map(|(n, t)| (n.to_string(), t.as_bytes().to_vec()))
@@ -268,7 +272,7 @@ fn sources(layout: &Layout, (blobs, addr): &Placed) -> Vec<(String, Vec<u8>)> {
     let region = layout.songs.first().map_or(Region::Ntsc, |s| s.region);
     files.push((
         "ui_data.s".into(),
-        crate::rom::ui::ui_data_source(region).into_bytes(),
+        crate::rom::ui::ui_data_source(region, advance).into_bytes(),
     ));
     files.push((
         "songs.s".into(),
@@ -334,7 +338,7 @@ fn player_code_size(mapper: Mapper, asm: Assembler, song_count: usize) -> Result
         stream_base: 0x8000,
     };
     // The empty layout has no songs, but the player's code depends on the count.
-    let mut files = sources(&empty, &emit::place(&empty));
+    let mut files = sources(&empty, &emit::place(&empty), true);
     if let Some((_, text)) = files.iter_mut().find(|(name, _)| name == "songs.inc") {
         *text = emit::songs_inc_for(empty.uxrom, song_count).into_bytes();
     }
@@ -366,16 +370,20 @@ fn link(
     let cfg = config(mapper, banks);
     let placed = emit::place(layout);
     let linked = if cached {
-        let key = (mapper, banks, layout.songs.len(), opts.region);
+        let key = (mapper, banks, layout.songs.len(), opts.region, opts.advance);
         player_cache::link_cached(
             key,
-            || sources(layout, &placed),
+            || sources(layout, &placed, opts.advance),
             &data_sources(layout, &placed, player_bytes),
             player::MAIN_SOURCE,
             &cfg,
         )?
     } else {
-        asm(&sources(layout, &placed), player::MAIN_SOURCE, &cfg)?
+        asm(
+            &sources(layout, &placed, opts.advance),
+            player::MAIN_SOURCE,
+            &cfg,
+        )?
     };
     let prg_size = banks * BANK;
     if linked.image.len() != prg_size {
