@@ -8,6 +8,7 @@
 
 use super::assemble::{check_range, FixKind, Object};
 use super::expr::{self, SymId};
+use super::listing::{Lines, Listed, Listing};
 use super::study::MAX_SYMBOL_CHAIN;
 
 /// Largest output image accepted (16 MiB), so a bad config cannot exhaust memory.
@@ -454,6 +455,20 @@ pub struct Linked {
     pub symbols: std::collections::BTreeMap<String, u32>,
     /// Where each configured segment was placed.
     pub segments: Vec<Placement>,
+    /// Every instruction with its cycles (see [`Linked::listing`]).
+    pub lines: Lines,
+    /// Failed `.assert ..., warning` checks, as "file:line:col: message".
+    pub warnings: Vec<String>,
+}
+
+impl Linked {
+    /// The cycle listing.
+    pub fn listing(&self) -> Listing<'_> {
+        Listing {
+            lines: &self.lines,
+            symbols: &self.symbols,
+        }
+    }
 }
 
 /// Places the object's segments, resolves fix-ups and writes the image.
@@ -576,11 +591,70 @@ pub fn link(obj: &Object, cfg: &LinkerConfig) -> Result<Linked> {
             symbols.insert(obj.symbols.full_name(id as SymId), v);
         }
     }
+    let lines = listing_lines(obj, &bases, &values)?;
+    let warnings = check_asserts(obj, &bases, &values)?;
     Ok(Linked {
         image,
         symbols,
         segments: placements,
+        lines,
+        warnings,
     })
+}
+
+/// Evaluates the `.assert`s: a failed error stops the link, a failed warning is returned.
+fn check_asserts(obj: &Object, bases: &[i64], values: &[Option<i64>]) -> Result<Vec<String>> {
+    let mut warnings = Vec::new();
+    for a in &obj.asserts {
+        let v = expr::eval(
+            &a.expr,
+            &mut |id| Ok(values[id as usize].unwrap_or(0)),
+            &|s| bases[s as usize],
+        )
+        .map_err(|m| diag(&obj.files, a.pos, m))?;
+        if v == 0 {
+            let e = diag(&obj.files, a.pos, format!(".assert failed: {}", a.message));
+            if a.is_error {
+                return Err(e);
+            }
+            warnings.push(e.to_string());
+        }
+    }
+    Ok(warnings)
+}
+
+/// Every instruction at its linked address, with its operand's value where it has one.
+fn listing_lines(obj: &Object, bases: &[i64], values: &[Option<i64>]) -> Result<Lines> {
+    let mut lines = Lines::new();
+    for (si, seg) in obj.segments.iter().enumerate() {
+        for ins in &seg.instrs {
+            let operand = match &ins.operand {
+                Some(e) => Some(
+                    expr::eval(e, &mut |id| Ok(values[id as usize].unwrap_or(0)), &|s| {
+                        bases[s as usize]
+                    })
+                    .map_err(|m| diag(&obj.files, ins.pos, m))?,
+                ),
+                None => None,
+            };
+            let addr = ins.org_addr.unwrap_or(bases[si] + i64::from(ins.offset));
+            let file = obj
+                .files
+                .get(ins.pos.file as usize)
+                .cloned()
+                .unwrap_or_default();
+            lines.entry(addr as u32).or_insert(Listed {
+                addr: addr as u32,
+                file,
+                line: ins.pos.line,
+                mnemonic: ins.mnemonic,
+                mode: ins.mode,
+                timing: ins.timing,
+                operand,
+            });
+        }
+    }
+    Ok(lines)
 }
 
 /// Evaluates every symbol once segment bases are known.

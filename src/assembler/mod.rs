@@ -33,9 +33,12 @@
 //! Linker: see [`link`] for the ld65 config subset.
 
 pub mod assemble;
+mod directives;
 pub mod expr;
 pub mod lexer;
 pub mod link;
+pub mod listing;
+mod macros;
 pub mod opcodes;
 pub mod parser;
 pub mod study;
@@ -43,6 +46,7 @@ pub mod symbols;
 
 pub use assemble::Object;
 pub use link::{Linked, LinkerConfig, Placement};
+pub use listing::{Listed, Listing, Walked};
 
 use crate::error::{Error, Result};
 use assemble::{Assembler, FixKind};
@@ -144,6 +148,13 @@ pub fn assemble(sources: &SourceSet, main: &str) -> Result<Object> {
 }
 
 fn finish(mut a: Assembler) -> Result<Object> {
+    if let Some(m) = &a.recording {
+        return Err(diag(
+            &a.files,
+            m.pos,
+            format!(".macro {} without .endmacro", m.name),
+        ));
+    }
     if let Some(c) = a.conds.last() {
         return Err(diag(&a.files, c.pos, ".if without .endif"));
     }
@@ -204,6 +215,7 @@ fn finish(mut a: Assembler) -> Result<Object> {
         segments: a.segs,
         symbols: a.syms,
         files: a.files,
+        asserts: a.asserts,
     })
 }
 

@@ -29,8 +29,9 @@ struct StreamState {
     y: usize,
 }
 
-/// Cycle costs of asm/music.s's paths (NROM; [`Cycles::uxrom`] adds the bank switches).
-mod cost {
+/// Cycle costs of asm/music.s's paths (NROM; [`Cycles::uxrom`] adds the bank switches), each
+/// checked against the assembler's cycle listing of the player (`rom/cycles_tests.rs`).
+pub(crate) mod cost {
     /// music_update on a frame that is not a tick, from its first instruction to its rts.
     pub const NO_TICK: u32 = 33;
     /// music_update with no streams playing (a song without any, or paused).

@@ -20,6 +20,8 @@ pub mod tick;
 pub mod ui;
 
 #[cfg(test)]
+mod cycles_tests;
+#[cfg(test)]
 mod encode_tests;
 
 pub use build::{build_rom, build_rom_with, BuildOptions, Mapper, Rom, SongSize};
