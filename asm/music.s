@@ -53,6 +53,14 @@
 .endif
 .endmacro
 
+; same_page target: after a hot branch, warns at link time when the branch crosses a page to
+; reach `target`: taken, it would cost one cycle more than the reference decoder
+; (src/rom/decode.rs) counts. ROM builds must not warn (src/rom/cycles_tests.rs checks); an
+; NSF's player moves with its song data, so there it may.
+.macro same_page target
+.assert >* = >(target), warning, "a hot branch crosses a page"
+.endmacro
+
 ; -----------------------------------------------------------------------------------------------
 ; music_init: builds the write stub "sta $40rr / jmp music_write_done" in zero page.
 ; Call once after RAM is cleared, before music_start_song.
@@ -257,6 +265,7 @@ msm_blocks:                     ; by x = 2k
 music_update:
     lda music_streams
     beq mu_rts                  ; no song, or paused: the clock stops too
+    same_page mu_rts
     clc
     lda music_tick
     adc music_tick_step
@@ -264,6 +273,7 @@ music_update:
     lda music_tick+1
     adc music_tick_step+1
     bpl mu_tick                 ; reached the modulus: a tick
+    same_page mu_tick
     sta music_tick+1
 mu_rts:
     rts
@@ -295,10 +305,12 @@ mu_pairs_next:
     ldy music_pairs_i
     cpy music_pairs_n
     bcs mu_pairs_done
+    same_page mu_pairs_done
     inc music_pairs_i
     ldx music_pairs,y           ; x = 2k: the stream's slot
     lda music_wait,x
     beq mu_pairs_play
+    same_page mu_pairs_play
     dec music_wait,x
     jmp mu_pairs_next
 mu_pairs_done:
@@ -334,6 +346,7 @@ music_write_done:
     ldy apu_shadow_y
     dex
     bpl mu_write
+    same_page mu_write
     ldx music_x
     lda music_hdr
     cmp #$70
@@ -366,8 +379,10 @@ mu_pairs_special:
 mu_frame_end:
     lda music_refs,x
     beq mu_keep_y
+    same_page mu_keep_y
     dec music_refs,x
     bne mu_keep_y
+    same_page mu_keep_y
 mu_ref_return:                  ; the reference is done: go on after it
     lda music_ret,x
     sta music_ptrs,x
@@ -377,6 +392,7 @@ mu_ref_return:                  ; the reference is done: go on after it
     sta music_y,x
     lda music_refs2,x
     bne mu_ref_outer
+    same_page mu_ref_outer
     rts
 mu_ref_outer:                   ; back in the outer reference, after the command that entered
     sec                         ; the inner one: that command is done, count it
@@ -395,6 +411,7 @@ mu_keep_y:
     sty music_y,x
     cpy #$C0
     bcs mu_fold
+    same_page mu_fold
     rts
 mu_fold:                        ; music_ptrs += y, y = 0 (once per 192 bytes of a stream)
     tya

@@ -21,6 +21,7 @@ idle:                           ; before the block, in reach of its first branch
 entry:
     lda music_wait+slot
     bne idle
+    same_page idle
     select_bank music_bank+slot ; the bank of the stream's piece
 cmd:
     ldy music_y+slot
@@ -69,14 +70,17 @@ bits_done:
 ends:                           ; the frame has ended (a write or volume command)
     lda music_refs+slot
     bne in_ref                  ; inside a back-reference
+    same_page in_ref
 keep:
     sty music_y+slot
     cpy #$C0                    ; keep y small: fold it into the address now and then
     bcs fold
+    same_page fold
     jmp (music_link+slot)       ; the next block
 in_ref:
     dec music_refs+slot         ; count the command
     bne keep
+    same_page keep
     ldx #slot                   ; the reference is done: go on after it
     jsr mu_ref_return
     jmp (music_link+slot)

@@ -8,8 +8,9 @@ use crate::assembler::{assemble_and_link, Linked, Listing, SourceSet};
 use crate::error::Result;
 use crate::region::Region;
 use crate::rom::build::{build_rom_with, BuildOptions};
-use crate::rom::decode::cost::*;
+use crate::rom::cost::*;
 use crate::rom::encode;
+
 use crate::rom::player::{self, LinkedPrg};
 use std::cell::RefCell;
 
@@ -185,4 +186,67 @@ fn pairs_loop_costs_match_the_listing() {
     assert_eq!(walk(&l, "mu_pairs_cmd", &[F, T, F, T, F, F], &next), wait);
     let near = PAIRS_READ + PAIRS_SPECIAL + NEAR_REF + PAIRS_SPECIAL_GO_ON;
     assert_eq!(walk(&l, "mu_pairs_cmd", &[F, T, T, F, T, T], &cmd), near);
+}
+
+#[test]
+fn rom_players_keep_their_hot_branches_in_page() {
+    // The `same_page` guards of asm/music.s and asm/music_blocks.s warn when a hot branch
+    // crosses a page; in a ROM the player's code does not move with the songs.
+    for uxrom in [false, true] {
+        let linked = linked_player(uxrom);
+        assert!(linked.warnings.is_empty(), "{:?}", linked.warnings);
+    }
+}
+
+#[test]
+fn encoder_estimates_match_the_listing_or_are_pinned() {
+    let l = linked_player(false);
+    let l = l.listing();
+    // Exact: each is a sum of decoder costs the tests above check.
+    assert_eq!(
+        encode::IDLE_BLOCK_CYCLES,
+        walk(&l, "mb_pulse1::entry", &[T], &[])
+    );
+    let idle_pairs = walk(&l, "mu_pairs_next", &[F, F], &["mu_pairs_next"]);
+    assert_eq!(encode::IDLE_PAIRS_CYCLES, idle_pairs);
+    assert_eq!(
+        encode::PAIRS_LOOP_CYCLES,
+        walk(&l, "mu_pairs_start", &[T], &["mu_done"])
+    );
+    let mask = walk(&l, "mb_pulse1::entry", &[F, F, T, T, T, T, F, F], &[]);
+    assert_eq!(encode::MASK_STREAM_CYCLES, mask);
+    assert_eq!(
+        encode::MASK_WRITE_CYCLES + encode::SHADOW_CYCLES,
+        MASK_WRITE + SHADOW
+    );
+    let one_write = walk(&l, "mu_pairs_next", &[F, T, F, F], &["music_stub"])
+        + stub_cycles()
+        + walk(&l, "music_write_done", &[F, F, T, F], &["mu_pairs_next"]);
+    assert_eq!(
+        encode::PAIRS_STREAM_CYCLES + encode::PAIRS_WRITE_CYCLES,
+        one_write
+    );
+    // Estimates, with the exact figures they stand for: a change to the player or to an
+    // estimate must be looked at here (changing an estimate changes the encoder's choices,
+    // so every song's ROM bytes: see tests/rom_nesmdb.rs, nesmdb_all_roms_hash).
+    let tick = walk(&l, "music_update", &[F, T], &[]) + walk(&l, "mu_done", &[], &[]);
+    assert_eq!((encode::TICK_CYCLES, tick), (66, 55));
+    let block = |b: &[bool]| walk(&l, "mb_pulse1::entry", b, &[]) - BLOCK_IDLE;
+    let wait = block(&[F, T, T, F, T, F, F]);
+    assert_eq!((encode::WAIT_COMMAND_CYCLES, wait), (70, 67));
+    let stop = block(&[F, T, F, T, T, F, F, F, T, F, T, F]);
+    assert_eq!((encode::STOP_COMMAND_CYCLES, stop), (80, 97));
+    let volume = walk(&l, "mb_pulse1::entry", &[F, T, F, F, F, F], &[]);
+    assert_eq!((encode::VOLUME_CYCLES, volume), (56, 64));
+    // A reference entered from a voice block, up to the read of its first command.
+    let cmd = ["mb_pulse1::cmd"];
+    let enter = |b: &[bool]| walk(&l, "mb_pulse1::cmd", b, &cmd) + READ;
+    let near = enter(&[T, T, T, F, T, T]);
+    let phrase = enter(&[T, T, T, F, F, T, T]);
+    let short = enter(&[T, F, T, T, F, F, F, F, T]);
+    let long = enter(&[T, F, T, T, F, F, F, T, T, T]);
+    assert_eq!(
+        (encode::REF_ENTRY_CYCLES, near, short, phrase, long),
+        (146, 151, 146, 161, 158)
+    );
 }

@@ -4,6 +4,7 @@
 
 pub mod build;
 pub mod chr;
+pub(crate) mod cost;
 pub mod decode;
 pub mod emit;
 pub mod encode;
