@@ -8,8 +8,8 @@ use crate::assembler::{assemble_and_link, Linked, Listing, SourceSet};
 use crate::error::Result;
 use crate::region::Region;
 use crate::rom::build::{build_rom_with, BuildOptions};
+use crate::rom::cost::estimate as encode;
 use crate::rom::cost::*;
-use crate::rom::encode;
 
 use crate::rom::player::{self, LinkedPrg};
 use std::cell::RefCell;

@@ -65,7 +65,7 @@
 
 use crate::apu_stream::{ApuStream, RegWrite};
 use crate::region::Region;
-use crate::rom::cost;
+use crate::rom::cost::estimate::*;
 use crate::rom::lz::{encode_one, stream_frames, stream_mode, Dictionary, Tokenized};
 use crate::rom::tick::TickRule;
 
@@ -246,45 +246,6 @@ pub struct EncodeOptions {
     pub max_frame_cycles: u32,
 }
 
-// The encoder's per-frame cycle estimates, from the reference decoder's costs (`cost`, which
-// rom/cycles_tests.rs checks against the player's cycle listing). Where an estimate is not the
-// exact figure, cycles_tests.rs pins both, so a change to either is seen.
-
-/// Cycles the player spends entering a back-reference or phrase (mu_special, then the block
-/// reads the command it points at): a short reference's, exactly; a near one costs 151, a
-/// phrase 161, a long reference 158.
-pub const REF_ENTRY_CYCLES: u32 = 146;
-/// music_update's tick clock on a tick frame, and mu_done: an estimate (exactly
-/// [`cost::TICK`], 55).
-pub(crate) const TICK_CYCLES: u32 = 66;
-/// A voice block whose stream waits this tick.
-pub(crate) const IDLE_BLOCK_CYCLES: u32 = cost::BLOCK_IDLE;
-/// A pairs stream waiting this tick (the pairs loop's own start and end are in
-/// [`PAIRS_LOOP_CYCLES`]).
-pub(crate) const IDLE_PAIRS_CYCLES: u32 = cost::PAIRS_STEP + cost::PAIRS_IDLE;
-/// The pairs loop's start and end, once a song has pairs streams.
-pub(crate) const PAIRS_LOOP_CYCLES: u32 = cost::PAIRS_LOOP;
-/// What a wait command costs beyond a waiting stream: an estimate (exactly 67 in a voice
-/// block, 62 in the control block).
-pub(crate) const WAIT_COMMAND_CYCLES: u32 = 70;
-/// What reading the end of a stream ($FF) costs beyond a waiting stream: an estimate (exactly
-/// 97 in a voice block).
-pub(crate) const STOP_COMMAND_CYCLES: u32 = 80;
-/// A voice block playing a mask command: fixed part, per write, and per write the UI keeps a
-/// copy of (`$4000 $4004 $4008 $400B $400C $4015`).
-pub(crate) const MASK_STREAM_CYCLES: u32 =
-    cost::BLOCK_START + cost::READ + cost::MASK + cost::BLOCK_END_FAST;
-pub(crate) const MASK_WRITE_CYCLES: u32 = cost::MASK_WRITE;
-pub(crate) const SHADOW_CYCLES: u32 = cost::SHADOW;
-/// A voice block playing a volume command: an estimate (exactly 64).
-pub(crate) const VOLUME_CYCLES: u32 = 56;
-/// A pairs stream playing a write command: fixed part (one write, the frame ends), and per
-/// write (through music_stub, with the shadow copy).
-pub(crate) const PAIRS_STREAM_CYCLES: u32 =
-    cost::PAIRS_STEP + cost::PAIRS_PLAY + cost::PAIRS_READ + cost::PAIRS_WRITES - 1
-        + cost::PAIRS_ENDS
-        + cost::FRAME_END;
-pub(crate) const PAIRS_WRITE_CYCLES: u32 = cost::PAIRS_WRITE;
 /// Low bytes of the registers whose voice-block writes also go to the UI's copy
 /// (asm/music_blocks.s): `$4000 $4004 $4008 $400B $400C $4015`.
 pub const SHADOWED: [u8; 6] = [0x00, 0x04, 0x08, 0x0B, 0x0C, 0x15];
