@@ -17,6 +17,7 @@ pub mod nsfe;
 pub mod pipeline;
 pub mod player;
 pub mod player_cache;
+mod stream_state;
 pub mod tick;
 pub mod ui;
 
