@@ -37,6 +37,7 @@ mod directives;
 pub mod expr;
 pub mod lexer;
 pub mod link;
+pub mod link_config;
 pub mod listing;
 mod macros;
 pub mod opcodes;
