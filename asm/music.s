@@ -62,9 +62,10 @@
 .endmacro
 
 ; -----------------------------------------------------------------------------------------------
-; music_init: builds the write stub "sta $40rr / jmp music_write_done" in zero page.
-; Call once after RAM is cleared, before music_start_song.
-music_init:
+;; music_init: builds the write stub "sta $40rr / jmp music_write_done" in zero page.
+;; Call once after RAM is cleared, before music_start_song.
+;; Writes: music_stub. Trashes: A, flags. Preserves: X, Y.
+.proc music_init
     lda #$8D                    ; sta absolute
     sta music_stub
     lda #$40                    ; high byte of $40rr
@@ -76,12 +77,15 @@ music_init:
     lda #>music_write_done
     sta music_stub+5
     rts
+.endproc
 
 ; -----------------------------------------------------------------------------------------------
-; music_start_song: starts song A (0 .. MUSIC_SONG_COUNT-1; out of range plays song 0).
-; Performs the song's init writes now; its frame 0 plays at the next NMI. Clobbers A, X, Y.
-; Safe to call from the main loop while NMIs run: no stream plays until it is done.
-music_start_song:
+;; music_start_song: starts song A (0 .. MUSIC_SONG_COUNT-1; out of range plays song 0).
+;; Performs the song's init writes now; its frame 0 plays at the next NMI. Safe to call from
+;; the main loop while NMIs run: no stream plays until it is done.
+;; Reads: A, the song table and header. Writes: the player's zero page, apu_shadow, the APU
+;; registers of the song's init list. Trashes: A, X, Y, flags.
+.proc music_start_song
     ldx #0
     stx music_streams           ; the NMI plays nothing while the song is set up
     cmp #MUSIC_SONG_COUNT
@@ -153,13 +157,13 @@ msm_pairs:
     sta music_pairs,x
     inc music_pairs_n
     tax
-msm_slot:                       ; x = 2k
-.if MAPPER_UXROM
+msm_slot:                       ; x = 2k (`::`: ca65 looks for the global symbols in a .proc)
+.if ::MAPPER_UXROM
     lda (music_ptr),y           ; banked data only: the bank (NROM and unbanked NSF headers
     iny                         ; leave it out; music_bank stays 0)
     sta music_bank,x
 .endif
-.ifdef NSF_BANKED
+.ifdef ::NSF_BANKED
     lda (music_ptr),y
     iny
     sta music_bank,x
@@ -256,12 +260,15 @@ msm_slot_bit:                   ; by x = 2k
     .byte 1, 0, 2, 0, 4, 0, 8, 0, 16, 0
 msm_blocks:                     ; by x = 2k
     .addr mb_control, mb_pulse1, mb_pulse2, mb_triangle, mb_noise
+.endproc
 
 ; -----------------------------------------------------------------------------------------------
-; music_update: plays one frame. Called at the start of the NMI. Clobbers A, X, Y.
-; The tick clock first: the streams run only on tick frames, and their
-; waits count ticks. On a tick the chain of voice blocks runs (music_first, music_link), then
-; the pairs streams, then mu_done.
+;; music_update: plays one frame. Called at the start of the NMI. The tick clock first: the
+;; streams run only on tick frames, and their waits count ticks. On a tick the chain of voice
+;; blocks runs (music_first, music_link), then the pairs streams, then mu_done (its labels are
+;; entered from the blocks, so it is not a .proc).
+;; Reads: the song's streams. Writes: the player's zero page, APU registers, apu_shadow;
+;; UxROM: selects banks and gives bank_current back. Trashes: A, X, Y, flags.
 music_update:
     lda music_streams
     beq mu_rts                  ; no song, or paused: the clock stops too
@@ -372,10 +379,12 @@ mu_pairs_special:
 ; -----------------------------------------------------------------------------------------------
 ; Code shared by the blocks and the pairs loop: x = the stream's slot (2k).
 
-; mu_frame_end: the stream ended a command at offset y (its wait is set). Inside a
-; back-reference, counts the command and comes back after the reference when it was the last;
-; else keeps y, folding it into the address once it passes $C0 (so y never wraps: a command is
-; at most 33 bytes).
+;; mu_frame_end: the stream ended a command at offset y (its wait is set). Inside a
+;; back-reference, counts the command and comes back after the reference when it was the last;
+;; else keeps y, folding it into the address once it passes $C0 (so y never wraps: a command is
+;; at most 33 bytes). The blocks enter at mu_ref_return and mu_fold too.
+;; Reads: X = the slot (2k), Y = the offset. Writes: the slot's music_y, music_ptrs, music_refs,
+;; music_ret (nested: music_refs2, music_ret2). Trashes: A, flags. Preserves: X, Y.
 mu_frame_end:
     lda music_refs,x
     beq mu_keep_y
@@ -413,7 +422,9 @@ mu_keep_y:
     bcs mu_fold
     same_page mu_fold
     rts
-mu_fold:                        ; music_ptrs += y, y = 0 (once per 192 bytes of a stream)
+;; mu_fold: music_ptrs,x += y, music_y,x = 0 (once per 192 bytes of a stream).
+;; Reads: X = the slot (2k), Y. Trashes: A, flags. Preserves: X, Y.
+.proc mu_fold
     tya
     clc
     adc music_ptrs,x
@@ -424,10 +435,14 @@ mu_fold:                        ; music_ptrs += y, y = 0 (once per 192 bytes of 
     lda #0
     sta music_y,x
     rts
+.endproc
 
-; mu_special: A = a command $80-$FF read at offset y. Returns carry set when the stream's frame
-; has ended (a wait, the end of the stream), carry clear when decoding goes on at
-; music_ptrs,x + music_y,x (a back-reference, a phrase, a jump).
+;; mu_special: A = a command $80-$FF read at offset y. Returns carry set when the stream's
+;; frame has ended (a wait, the end of the stream), carry clear when decoding goes on at
+;; music_ptrs,x + music_y,x (a back-reference, a phrase, a jump).
+;; Reads: A, X = the slot (2k), Y, the stream (through music_ptr) and the phrase table.
+;; Writes: the slot's state, music_ptr, music_hdr, music_phrase_k; UxROM and banked NSF: the
+;; bank. Trashes: A, Y, flags. Preserves: X.
 mu_special:
     iny
     cmp #$90

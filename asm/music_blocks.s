@@ -14,6 +14,10 @@
 ; voice_block slot, reg, shadow0, shadow1, shadow2, shadow3, volume
 ;   slot: x = 2k of the stream; reg: the group's first register ($4000, ...); shadowN: 1 when
 ;   the UI keeps a copy of register reg+N; volume: 1 when the block plays volume commands.
+;; A block, entered at entry (from music_first or the block before through music_link), plays
+;; its slot's stream for this tick and goes on through its music_link.
+;; Reads: the slot's state and stream. Writes: the slot's state, music_hdr, the group's APU
+;; registers, apu_shadow. Trashes: A, X, Y, flags.
 .macro voice_block slot, reg, shadow0, shadow1, shadow2, shadow3, volume
 idle:                           ; before the block, in reach of its first branch
     dec music_wait+slot
