@@ -27,7 +27,7 @@ pub struct Listed {
 
 impl Listed {
     /// Bytes: the opcode and its operand.
-    pub fn len(&self) -> u32 {
+    pub fn size(&self) -> u32 {
         1 + self.mode.operand_len()
     }
 
@@ -37,7 +37,7 @@ impl Listed {
         if self.timing.page != PageCost::Branch {
             return None;
         }
-        let next = i64::from(self.addr + self.len());
+        let next = i64::from(self.addr + self.size());
         let crosses = self.operand.is_some_and(|t| (t >> 8) != (next >> 8));
         Some(u32::from(self.timing.base) + 1 + u32::from(crosses))
     }
@@ -167,12 +167,12 @@ impl Listing<'_> {
                         total = total - u32::from(l.timing.base) + cycles;
                         pc = target()?;
                     } else {
-                        pc += l.len();
+                        pc += l.size();
                     }
                 }
                 ("jmp", Mode::Abs) => pc = target()?,
                 ("jsr", _) => {
-                    returns.push(pc + l.len());
+                    returns.push(pc + l.size());
                     pc = target()?;
                 }
                 ("rts", _) => match returns.pop() {
@@ -180,7 +180,7 @@ impl Listing<'_> {
                     None => break,
                 },
                 ("jmp", _) | ("rti" | "brk", _) => break,
-                _ => pc += l.len(),
+                _ => pc += l.size(),
             }
             if step + 1 == MAX_WALK {
                 return Err(format!(

@@ -24,8 +24,12 @@
 //! - `.export`/`.exportzp`/`.global`/`.globalzp` are accepted as no-ops (one translation
 //!   unit), but the named symbols must be defined; `.import` is rejected (use `.include`).
 //!
-//! - not supported (an error says so): macros, `.repeat`, unnamed labels (`:`, `:+`),
-//!   `.import`, `.assert`, `.charmap`, 65C02/65816 instructions.
+//! - `.macro name params` ... `.endmacro` (see [`macros`]: arguments grouped in braces,
+//!   no `.local`), `.assert expr, error|warning[, "message"]` checked at link time;
+//! - a cycle listing of the linked program ([`Linked::listing`], [`listing`]): each
+//!   instruction's cycles, page crossings worked out where the addresses are known;
+//! - not supported (an error says so): `.repeat`, unnamed labels (`:`, `:+`),
+//!   `.import`, `.charmap`, 65C02/65816 instructions.
 //!
 //! Speed: plain-number `.byte` lines (song data) skip the tokenizer; see
 //! `benches/assemble.rs`.
@@ -39,7 +43,7 @@ pub mod lexer;
 pub mod link;
 pub mod link_config;
 pub mod listing;
-mod macros;
+pub mod macros;
 pub mod opcodes;
 pub mod parser;
 pub mod study;

@@ -14,10 +14,12 @@ use crate::rom::cost::*;
 use crate::rom::player::{self, LinkedPrg};
 use std::cell::RefCell;
 
+/// Source files, the main file and the linker config of one build.
+type Captured = (Vec<(String, Vec<u8>)>, String, String);
+
 thread_local! {
     /// The sources and linker config of the last ROM [`capture`] assembled on this thread.
-    static SOURCES: RefCell<Option<(Vec<(String, Vec<u8>)>, String, String)>> =
-        const { RefCell::new(None) };
+    static SOURCES: RefCell<Option<Captured>> = const { RefCell::new(None) };
 }
 
 fn capture(files: &[(String, Vec<u8>)], main: &str, config: &str) -> Result<LinkedPrg> {
