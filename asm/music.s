@@ -9,13 +9,12 @@
 ; - Voice blocks (mb_control, mb_pulse1, mb_pulse2, mb_triangle, mb_noise): straight-line code
 ;   for the mask-mode stream of one register group, played in that fixed order. A block owns a
 ;   slot of zero-page state and names it directly, so it needs no index register, no copy of
-;   the stream address and no dispatch: a frame with writes costs about 75 cycles plus 10 per
-;   write (14 where the UI keeps a copy), where one loop serving every stream cost about 120
-;   plus 14. The encoder puts a song's mask streams first, in block order
+;   the stream address and no dispatch: a frame with writes costs about half what one loop
+;   serving every stream cost. The encoder puts a song's mask streams first, in block order
 ;   (src/rom/encode.rs), and music_start_song chains the blocks the song uses through
 ;   music_link, so an absent voice costs nothing.
 ; - Pairs streams (any registers, any order): played after the blocks by one loop.
-; The blocks are in music_blocks.s; our assembler has no macros, so the five are written out.
+; The blocks are in music_blocks.s, made by one macro (voice_block).
 ;
 ; Stream commands (see src/rom/encode.rs):
 ;   $00-$7F 0EEE MMMM  mask streams: a value for each set bit of M (bit 0 = the group's first
@@ -35,12 +34,38 @@
 ;   $FE bank lo hi     go on at bank:hi:lo
 ;   $FF                end of stream
 ;
-; Cycle costs are noted per instruction (page crossings add 1 to (ptr),y reads).
+; Cycle costs are not written here: the assembler's cycle listing counts them (page crossings
+; included), and src/rom/cycles_tests.rs checks the reference decoder's figures
+; (src/rom/decode.rs) against it path by path.
+
+; select_bank bank: shows the bank of the stream data (`bank`: the operand of an lda, such as
+; music_bank+2k or {music_bank,x}) where the data is banked: UxROM, and the banked NSF. The
+; voice blocks use it inside a .scope, where ca65 needs `::` to test a global symbol.
+.macro select_bank bank
+.if ::MAPPER_UXROM
+    lda bank
+    tay
+    sta bank_table,y            ; bus-conflict safe: the ROM byte holds the same value
+.endif
+.ifdef ::NSF_BANKED
+    lda bank                    ; the NSF's 4 KiB pages at $8000-$BFFF (asm/nsf.s)
+    jsr nsf_select_bank
+.endif
+.endmacro
+
+; same_page target: after a hot branch, warns at link time when the branch crosses a page to
+; reach `target`: taken, it would cost one cycle more than the reference decoder
+; (src/rom/decode.rs) counts. ROM builds must not warn (src/rom/cycles_tests.rs checks); an
+; NSF's player moves with its song data, so there it may.
+.macro same_page target
+.assert >* = >(target), warning, "a hot branch crosses a page"
+.endmacro
 
 ; -----------------------------------------------------------------------------------------------
-; music_init: builds the write stub "sta $40rr / jmp music_write_done" in zero page.
-; Call once after RAM is cleared, before music_start_song.
-music_init:
+;; music_init: builds the write stub "sta $40rr / jmp music_write_done" in zero page.
+;; Call once after RAM is cleared, before music_start_song.
+;; Writes: music_stub. Trashes: A, flags. Preserves: X, Y.
+.proc music_init
     lda #$8D                    ; sta absolute
     sta music_stub
     lda #$40                    ; high byte of $40rr
@@ -52,12 +77,15 @@ music_init:
     lda #>music_write_done
     sta music_stub+5
     rts
+.endproc
 
 ; -----------------------------------------------------------------------------------------------
-; music_start_song: starts song A (0 .. MUSIC_SONG_COUNT-1; out of range plays song 0).
-; Performs the song's init writes now; its frame 0 plays at the next NMI. Clobbers A, X, Y.
-; Safe to call from the main loop while NMIs run: no stream plays until it is done.
-music_start_song:
+;; music_start_song: starts song A (0 .. MUSIC_SONG_COUNT-1; out of range plays song 0).
+;; Performs the song's init writes now; its frame 0 plays at the next NMI. Safe to call from
+;; the main loop while NMIs run: no stream plays until it is done.
+;; Reads: A, the song table and header. Writes: the player's zero page, apu_shadow, the APU
+;; registers of the song's init list. Trashes: A, X, Y, flags.
+.proc music_start_song
     ldx #0
     stx music_streams           ; the NMI plays nothing while the song is set up
     cmp #MUSIC_SONG_COUNT
@@ -129,13 +157,13 @@ msm_pairs:
     sta music_pairs,x
     inc music_pairs_n
     tax
-msm_slot:                       ; x = 2k
-.if MAPPER_UXROM
+msm_slot:                       ; x = 2k (`::`: ca65 looks for the global symbols in a .proc)
+.if ::MAPPER_UXROM
     lda (music_ptr),y           ; banked data only: the bank (NROM and unbanked NSF headers
     iny                         ; leave it out; music_bank stays 0)
     sta music_bank,x
 .endif
-.ifdef NSF_BANKED
+.ifdef ::NSF_BANKED
     lda (music_ptr),y
     iny
     sta music_bank,x
@@ -232,112 +260,111 @@ msm_slot_bit:                   ; by x = 2k
     .byte 1, 0, 2, 0, 4, 0, 8, 0, 16, 0
 msm_blocks:                     ; by x = 2k
     .addr mb_control, mb_pulse1, mb_pulse2, mb_triangle, mb_noise
+.endproc
 
 ; -----------------------------------------------------------------------------------------------
-; music_update: plays one frame. Called at the start of the NMI. Clobbers A, X, Y.
-; The tick clock first (25 cycles, 49 on a tick): the streams run only on tick frames, and their
-; waits count ticks. On a tick the chain of voice blocks runs (music_first, music_link), then
-; the pairs streams, then mu_done.
+;; music_update: plays one frame. Called at the start of the NMI. The tick clock first: the
+;; streams run only on tick frames, and their waits count ticks. On a tick the chain of voice
+;; blocks runs (music_first, music_link), then the pairs streams, then mu_done (its labels are
+;; entered from the blocks, so it is not a .proc).
+;; Reads: the song's streams. Writes: the player's zero page, APU registers, apu_shadow;
+;; UxROM: selects banks and gives bank_current back. Trashes: A, X, Y, flags.
 music_update:
-    lda music_streams           ; 3
-    beq mu_rts                  ; 2 no song, or paused: the clock stops too
-    clc                         ; 2
-    lda music_tick              ; 3
-    adc music_tick_step         ; 3
-    sta music_tick              ; 3
-    lda music_tick+1            ; 3
-    adc music_tick_step+1       ; 3
-    bpl mu_tick                 ; 2/3 reached the modulus: a tick
-    sta music_tick+1            ; 3
+    lda music_streams
+    beq mu_rts                  ; no song, or paused: the clock stops too
+    same_page mu_rts
+    clc
+    lda music_tick
+    adc music_tick_step
+    sta music_tick
+    lda music_tick+1
+    adc music_tick_step+1
+    bpl mu_tick                 ; reached the modulus: a tick
+    same_page mu_tick
+    sta music_tick+1
 mu_rts:
     rts
 mu_tick:
-    tay                         ; 2
-    lda music_tick              ; 3 the clock goes back below zero
-    sbc music_tick_mod          ; 3 carry is set: the sum was >= 0 with no borrow
-    sta music_tick              ; 3
-    tya                         ; 2
-    sbc music_tick_mod+1        ; 3
-    sta music_tick+1            ; 3
-    jmp (music_first)           ; 5 the first voice block
+    tay
+    lda music_tick              ; the clock goes back below zero
+    sbc music_tick_mod          ; carry is set: the sum was >= 0 with no borrow
+    sta music_tick
+    tya
+    sbc music_tick_mod+1
+    sta music_tick+1
+    jmp (music_first)           ; the first voice block
 mu_done:
 .if MAPPER_UXROM
-    lda bank_current            ; 3 give the main code its bank back
-    tax                         ; 2
-    sta bank_table,x            ; 5
+    lda bank_current            ; give the main code its bank back
+    tax
+    sta bank_table,x
 .endif
-    rts                         ; 6
+    rts
 
 .include "music_blocks.s"    ; the five voice blocks (mb_control ... mb_noise)
 
 ; -----------------------------------------------------------------------------------------------
-; The pairs streams, after the blocks: one loop over music_pairs. On a tick a waiting stream
-; costs 30 cycles; a playing one about 110 plus 32 per write.
+; The pairs streams, after the blocks: one loop over music_pairs.
 mu_pairs_start:
-    lda #0                      ; 2
-    sta music_pairs_i           ; 3
+    lda #0
+    sta music_pairs_i
 mu_pairs_next:
-    ldy music_pairs_i           ; 3
-    cpy music_pairs_n           ; 3
-    bcs mu_pairs_done           ; 2
-    inc music_pairs_i           ; 5
-    ldx music_pairs,y           ; 4 x = 2k: the stream's slot
-    lda music_wait,x            ; 4
-    beq mu_pairs_play           ; 2/3
-    dec music_wait,x            ; 6
-    jmp mu_pairs_next           ; 3
+    ldy music_pairs_i
+    cpy music_pairs_n
+    bcs mu_pairs_done
+    same_page mu_pairs_done
+    inc music_pairs_i
+    ldx music_pairs,y           ; x = 2k: the stream's slot
+    lda music_wait,x
+    beq mu_pairs_play
+    same_page mu_pairs_play
+    dec music_wait,x
+    jmp mu_pairs_next
 mu_pairs_done:
-    jmp mu_done                 ; 3
+    jmp mu_done
 mu_pairs_play:
-.if MAPPER_UXROM
-    lda music_bank,x            ; 4
-    tay                         ; 2
-    sta bank_table,y            ; 5 bus-conflict safe: the ROM byte holds the same value
-.endif
-.ifdef NSF_BANKED
-    lda music_bank,x            ; the NSF's 4 KiB pages at $8000-$BFFF (asm/nsf.s)
-    jsr nsf_select_bank
-.endif
+    select_bank {music_bank,x}
 mu_pairs_cmd:
-    lda music_ptrs,x            ; 4
-    sta music_ptr               ; 3
-    lda music_ptrs+1,x          ; 4
-    sta music_ptr+1             ; 3
-    ldy music_y,x               ; 4
-    cpy #$C0                    ; 2 keep y small: a command is at most 33 bytes
-    bcs mu_pairs_fold           ; 2
-    lda (music_ptr),y           ; 5
-    bmi mu_pairs_special        ; 2
-    iny                         ; 2
-    sta music_hdr               ; 3 EEEE NNNN
-    stx music_x                 ; 3 the write loop counts with x
-    and #$0F                    ; 2
-    tax                         ; 2 x = writes - 1
-mu_write:                       ; 32 cycles per write
-    lda (music_ptr),y           ; 5 register low byte
-    iny                         ; 2
-    sta music_stub+1            ; 3
-    lda (music_ptr),y           ; 5 value
-    iny                         ; 2
-    jmp music_stub              ; 3 + sta $40rr 4 + jmp 3
+    lda music_ptrs,x
+    sta music_ptr
+    lda music_ptrs+1,x
+    sta music_ptr+1
+    ldy music_y,x
+    cpy #$C0                    ; keep y small: a command is at most 33 bytes
+    bcs mu_pairs_fold
+    lda (music_ptr),y
+    bmi mu_pairs_special
+    iny
+    sta music_hdr               ; EEEE NNNN
+    stx music_x                 ; the write loop counts with x
+    and #$0F
+    tax                         ; x = writes - 1
+mu_write:
+    lda (music_ptr),y           ; register low byte
+    iny
+    sta music_stub+1
+    lda (music_ptr),y           ; value
+    iny
+    jmp music_stub
 music_write_done:
-    sty apu_shadow_y            ; 3 the UI's copy of the register (level meters, pause)
-    ldy music_stub+1            ; 3
-    sta apu_shadow,y            ; 5
-    ldy apu_shadow_y            ; 3
-    dex                         ; 2
-    bpl mu_write                ; 3
-    ldx music_x                 ; 3
-    lda music_hdr               ; 3
-    cmp #$70                    ; 2
-    bcs mu_pairs_counted        ; 2 E = 7: the frame goes on
-    lsr                         ; 8 E = empty ticks after this one
+    sty apu_shadow_y            ; the UI's copy of the register (level meters, pause)
+    ldy music_stub+1
+    sta apu_shadow,y
+    ldy apu_shadow_y
+    dex
+    bpl mu_write
+    same_page mu_write
+    ldx music_x
+    lda music_hdr
+    cmp #$70
+    bcs mu_pairs_counted        ; E = 7: the frame goes on
+    lsr                         ; E = empty ticks after this one
     lsr
     lsr
     lsr
-    sta music_wait,x            ; 4
-    jsr mu_frame_end            ; 6
-    jmp mu_pairs_next           ; 3
+    sta music_wait,x
+    jsr mu_frame_end
+    jmp mu_pairs_next
 mu_pairs_counted:               ; the command is done and the frame goes on: count it as a
     jsr mu_frame_end            ; frame end does (the wait stays 0)
     jmp mu_pairs_cmd
@@ -352,45 +379,52 @@ mu_pairs_special:
 ; -----------------------------------------------------------------------------------------------
 ; Code shared by the blocks and the pairs loop: x = the stream's slot (2k).
 
-; mu_frame_end: the stream ended a command at offset y (its wait is set). Inside a
-; back-reference, counts the command and comes back after the reference when it was the last;
-; else keeps y, folding it into the address once it passes $C0 (so y never wraps: a command is
-; at most 33 bytes). 26 cycles with no reference, 32 counting one, 52 coming back (more from
-; a nested reference: see mu_ref_return).
+;; mu_frame_end: the stream ended a command at offset y (its wait is set). Inside a
+;; back-reference, counts the command and comes back after the reference when it was the last;
+;; else keeps y, folding it into the address once it passes $C0 (so y never wraps: a command is
+;; at most 33 bytes). The blocks enter at mu_ref_return and mu_fold too.
+;; Reads: X = the slot (2k), Y = the offset. Writes: the slot's music_y, music_ptrs, music_refs,
+;; music_ret (nested: music_refs2, music_ret2). Trashes: A, flags. Preserves: X, Y.
 mu_frame_end:
-    lda music_refs,x            ; 4
-    beq mu_keep_y               ; 2/3
-    dec music_refs,x            ; 6
-    bne mu_keep_y               ; 2/3
-mu_ref_return:                  ; the reference is done: go on after it (34 cycles with rts)
-    lda music_ret,x             ; 4
-    sta music_ptrs,x            ; 4
-    lda music_ret+1,x           ; 4
-    sta music_ptrs+1,x          ; 4
-    lda #0                      ; 2
-    sta music_y,x               ; 4
-    lda music_refs2,x           ; 4
-    bne mu_ref_outer            ; 2/3
-    rts                         ; 6
+    lda music_refs,x
+    beq mu_keep_y
+    same_page mu_keep_y
+    dec music_refs,x
+    bne mu_keep_y
+    same_page mu_keep_y
+mu_ref_return:                  ; the reference is done: go on after it
+    lda music_ret,x
+    sta music_ptrs,x
+    lda music_ret+1,x
+    sta music_ptrs+1,x
+    lda #0
+    sta music_y,x
+    lda music_refs2,x
+    bne mu_ref_outer
+    same_page mu_ref_outer
+    rts
 mu_ref_outer:                   ; back in the outer reference, after the command that entered
-    sec                         ; 2 the inner one: that command is done, count it
-    sbc #1                      ; 2
-    sta music_refs,x            ; 4
-    lda music_ret2,x            ; 4 the outer reference's return address
-    sta music_ret,x             ; 4
-    lda music_ret2+1,x          ; 4
-    sta music_ret+1,x           ; 4
-    lda #0                      ; 2
-    sta music_refs2,x           ; 4
-    lda music_refs,x            ; 4
-    beq mu_ref_return           ; 2/3 it was the outer one's last command: back from it too
-    rts                         ; 6 (37 more than above; 66 more when back from both)
+    sec                         ; the inner one: that command is done, count it
+    sbc #1
+    sta music_refs,x
+    lda music_ret2,x            ; the outer reference's return address
+    sta music_ret,x
+    lda music_ret2+1,x
+    sta music_ret+1,x
+    lda #0
+    sta music_refs2,x
+    lda music_refs,x
+    beq mu_ref_return           ; it was the outer one's last command: back from it too
+    rts
 mu_keep_y:
-    sty music_y,x               ; 4
-    cpy #$C0                    ; 2
-    bcs mu_fold                 ; 2/3
-    rts                         ; 6
-mu_fold:                        ; music_ptrs += y, y = 0 (once per 192 bytes of a stream)
+    sty music_y,x
+    cpy #$C0
+    bcs mu_fold
+    same_page mu_fold
+    rts
+;; mu_fold: music_ptrs,x += y, music_y,x = 0 (once per 192 bytes of a stream).
+;; Reads: X = the slot (2k), Y. Trashes: A, flags. Preserves: X, Y.
+.proc mu_fold
     tya
     clc
     adc music_ptrs,x
@@ -401,108 +435,112 @@ mu_fold:                        ; music_ptrs += y, y = 0 (once per 192 bytes of 
     lda #0
     sta music_y,x
     rts
+.endproc
 
-; mu_special: A = a command $80-$FF read at offset y. Returns carry set when the stream's frame
-; has ended (a wait, the end of the stream), carry clear when decoding goes on at
-; music_ptrs,x + music_y,x (a back-reference, a phrase, a jump).
+;; mu_special: A = a command $80-$FF read at offset y. Returns carry set when the stream's
+;; frame has ended (a wait, the end of the stream), carry clear when decoding goes on at
+;; music_ptrs,x + music_y,x (a back-reference, a phrase, a jump).
+;; Reads: A, X = the slot (2k), Y, the stream (through music_ptr) and the phrase table.
+;; Writes: the slot's state, music_ptr, music_hdr, music_phrase_k; UxROM and banked NSF: the
+;; bank. Trashes: A, Y, flags. Preserves: X.
 mu_special:
-    iny                         ; 2
-    cmp #$90                    ; 2
-    bcs mu_ref_or_jump          ; 2/3
-    and #$0F                    ; 2 a wait: the frame ends, A more empty ticks
-    sta music_wait,x            ; 4
-    jsr mu_frame_end            ; 6 + 26
-    sec                         ; 2
-    rts                         ; 6
+    iny
+    cmp #$90
+    bcs mu_ref_or_jump
+    and #$0F                    ; a wait: the frame ends, A more empty ticks
+    sta music_wait,x
+    jsr mu_frame_end
+    sec
+    rts
 mu_ref_or_jump:
-    sta music_hdr               ; 3
-    lda music_ptrs,x            ; 4 the operands are read through music_ptr
-    sta music_ptr               ; 3
-    lda music_ptrs+1,x          ; 4
-    sta music_ptr+1             ; 3
-    lda music_refs,x            ; 4 a reference (or phrase) inside a reference: keep the
-    bne mu_nest                 ; 2/3 outer one's count and return address
+    sta music_hdr
+    lda music_ptrs,x            ; the operands are read through music_ptr
+    sta music_ptr
+    lda music_ptrs+1,x
+    sta music_ptr+1
+    lda music_refs,x            ; a reference (or phrase) inside a reference: keep the
+    bne mu_nest                 ; outer one's count and return address
 mu_nested:
-    lda music_hdr               ; 3
-    cmp #$A0                    ; 2
-    bcc mu_near                 ; 2/3
-    cmp #$E0                    ; 2
-    bcc mu_phrase               ; 2/3
-    cmp #$FD                    ; 2
-    bcs mu_long                 ; 2
-    sbc #$EE                    ; 2 carry clear: A - $EF = commands to play
-    sta music_refs,x            ; 4
+    lda music_hdr
+    cmp #$A0
+    bcc mu_near
+    cmp #$E0
+    bcc mu_phrase
+    cmp #$FD
+    bcs mu_long
+    sbc #$EE                    ; carry clear: A - $EF = commands to play
+    sta music_refs,x
 mu_ref_enter:                   ; y = offset of the target address
-    tya                         ; 2
-    clc                         ; 2
-    adc #2                      ; 2
-    adc music_ptr               ; 3 return address = ptr + y + 2
-    sta music_ret,x             ; 4
-    lda music_ptr+1             ; 3
-    adc #0                      ; 2
-    sta music_ret+1,x           ; 4
-    lda (music_ptr),y           ; 5
-    sta music_ptrs,x            ; 4
-    iny                         ; 2
-    lda (music_ptr),y           ; 5
-    sta music_ptrs+1,x          ; 4
+    tya
+    clc
+    adc #2
+    adc music_ptr               ; return address = ptr + y + 2
+    sta music_ret,x
+    lda music_ptr+1
+    adc #0
+    sta music_ret+1,x
+    lda (music_ptr),y
+    sta music_ptrs,x
+    iny
+    lda (music_ptr),y
+    sta music_ptrs+1,x
 mu_go_on:                       ; decoding goes on at music_ptrs,x
-    lda #0                      ; 2
-    sta music_y,x               ; 4
-    clc                         ; 2
-    rts                         ; 6 about 120 cycles from the block's bmi for a reference
+    lda #0
+    sta music_y,x
+    clc
+    rts
 mu_near:                        ; A = $90 + count - 1, carry clear; y = offset of d
-    sbc #$8E                    ; 2 carry clear: A - $8F = commands to play
-    sta music_refs,x            ; 4
-    tya                         ; 2
-    sec                         ; 2
-    adc music_ptr               ; 3 return address = ptr + y + 1, after d
-    sta music_ret,x             ; 4
-    lda music_ptr+1             ; 3
-    adc #0                      ; 2
-    sta music_ret+1,x           ; 4
-    lda (music_ptr),y           ; 5 d (1-253): the target is d bytes before the command,
-    clc                         ; 2 d + 2 before the return address
-    adc #2                      ; 2
-    sta music_hdr               ; 3
-    lda music_ret,x             ; 4
-    sec                         ; 2
-    sbc music_hdr               ; 3
-    sta music_ptrs,x            ; 4
-    lda music_ret+1,x           ; 4
-    sbc #0                      ; 2
-    sta music_ptrs+1,x          ; 4
-    jmp mu_go_on                ; 3
+    sbc #$8E                    ; carry clear: A - $8F = commands to play
+    sta music_refs,x
+    tya
+    sec
+    adc music_ptr               ; return address = ptr + y + 1, after d
+    sta music_ret,x
+    lda music_ptr+1
+    adc #0
+    sta music_ret+1,x
+    lda (music_ptr),y           ; d (1-253): the target is d bytes before the command,
+    clc                         ; d + 2 before the return address
+    adc #2
+    sta music_hdr
+    lda music_ret,x
+    sec
+    sbc music_hdr
+    sta music_ptrs,x
+    lda music_ret+1,x
+    sbc #0
+    sta music_ptrs+1,x
+    jmp mu_go_on
 mu_phrase:                      ; A = $A0 + k, carry clear; y = offset after the command
-    sbc #$9F                    ; 2 k = A - $A0
-    sta music_phrase_k          ; 3
-    asl                         ; 2
-    adc music_phrase_k          ; 3 3k: the entry (carry clear: k < 64)
-    sty music_hdr               ; 3
-    tay                         ; 2
-    lda music_hdr               ; 3 return address = ptr + offset after the command
-    clc                         ; 2
-    adc music_ptr               ; 3
-    sta music_ret,x             ; 4
-    lda music_ptr+1             ; 3
-    adc #0                      ; 2
-    sta music_ret+1,x           ; 4
-    lda (music_phrases),y       ; 5 commands to play
-    sta music_refs,x            ; 4
-    iny                         ; 2
-    lda (music_phrases),y       ; 5 address low
-    sta music_ptrs,x            ; 4
-    iny                         ; 2
-    lda (music_phrases),y       ; 5 address high
-    sta music_ptrs+1,x          ; 4
-    jmp mu_go_on                ; 3
-mu_nest:                        ; (24 cycles more than not nested; jumps and the stream's end
-    sta music_refs2,x           ; 4 never come here: no reference target holds them)
-    lda music_ret,x             ; 4
-    sta music_ret2,x            ; 4
-    lda music_ret+1,x           ; 4
-    sta music_ret2+1,x          ; 4
-    jmp mu_nested               ; 3
+    sbc #$9F                    ; k = A - $A0
+    sta music_phrase_k
+    asl
+    adc music_phrase_k          ; 3k: the entry (carry clear: k < 64)
+    sty music_hdr
+    tay
+    lda music_hdr               ; return address = ptr + offset after the command
+    clc
+    adc music_ptr
+    sta music_ret,x
+    lda music_ptr+1
+    adc #0
+    sta music_ret+1,x
+    lda (music_phrases),y       ; commands to play
+    sta music_refs,x
+    iny
+    lda (music_phrases),y       ; address low
+    sta music_ptrs,x
+    iny
+    lda (music_phrases),y       ; address high
+    sta music_ptrs+1,x
+    jmp mu_go_on
+mu_nest:                        ; (jumps and the stream's end never come here: no reference
+    sta music_refs2,x           ; target holds them)
+    lda music_ret,x
+    sta music_ret2,x
+    lda music_ret+1,x
+    sta music_ret2+1,x
+    jmp mu_nested
 mu_long:
     beq mu_long_ref             ; $FD
     cmp #$FF
@@ -515,15 +553,7 @@ mu_long:
     iny
     lda (music_ptr),y
     sta music_ptrs+1,x
-.if MAPPER_UXROM
-    lda music_bank,x
-    tay
-    sta bank_table,y
-.endif
-.ifdef NSF_BANKED
-    lda music_bank,x
-    jsr nsf_select_bank
-.endif
+    select_bank {music_bank,x}
     jmp mu_go_on
 mu_long_ref:
     lda (music_ptr),y

@@ -46,13 +46,14 @@ fn our_assembler_matches_ca65_byte_for_byte() {
         let theirs = build_rom_with(&songs, &opts, assemble_with_ca65).unwrap();
         assert_eq!(ours.bytes, theirs.bytes, "uxrom {force_uxrom}");
         for (name, addr) in &theirs.symbols {
-            // ld65's label file names a label inside a `.proc` bare; ours as `proc::name`.
-            let same = ours.symbols.get(name) == Some(addr)
+            // ld65's label file names a label of a .scope or .proc without the scope.
+            let scoped = format!("::{name}");
+            let found = ours.symbols.get(name) == Some(addr)
                 || ours
                     .symbols
                     .iter()
-                    .any(|(n, a)| a == addr && n.ends_with(&format!("::{name}")));
-            assert!(same, "{name} at {addr:#06x}");
+                    .any(|(k, v)| k.ends_with(&scoped) && v == addr);
+            assert!(found, "{name} at ${addr:04X}");
         }
     }
 }

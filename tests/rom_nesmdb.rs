@@ -7,6 +7,7 @@ mod common;
 use common::emu::{check_song, expected_frame, Console};
 use nesmm::compile::{compile, CompileOptions};
 use nesmm::formats::nesmdb::{self, ScoreKind, Split};
+use nesmm::rom::nsf::{build_nsf, NsfOptions};
 use nesmm::rom::{build_rom, decode, decode_census, encode_stream, BuildOptions, Mapper};
 use nesmm::{ApuStream, Region};
 use tetanes_core::input::JoypadBtnState;
@@ -324,4 +325,51 @@ fn nesmdb_all_songs_play_exactly() {
     if sh.is_none() {
         assert_eq!(all.len(), 5278, "the whole of NES-MDB");
     }
+}
+
+/// FNV-1a, 64 bits: a hash that stays the same across Rust versions and machines.
+fn fnv1a(hash: &mut u64, bytes: &[u8]) {
+    for &b in bytes {
+        *hash ^= u64::from(b);
+        *hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+}
+
+#[test]
+#[ignore = "whole dataset: builds every song's ROM (minutes)"]
+fn nesmdb_all_roms_hash() {
+    // `cargo test --test rom_nesmdb -- --ignored --nocapture nesmdb_all_roms_hash`: one hash over
+    // the bytes of every NES-MDB song's ROM (default build), one over every 16th song's UxROM
+    // ROM and NSF, and one over a 64-song NSF (banked). A change to the player's sources or the
+    // encoder that is meant to leave the bytes alone must print the same figures.
+    let Some(all) = songs(|_, _| true, Region::Ntsc) else {
+        return;
+    };
+    let mut roms = 0xcbf2_9ce4_8422_2325u64;
+    let (mut ux, mut nsfs) = (roms, roms);
+    for (i, s) in all.iter().enumerate() {
+        let one = std::slice::from_ref(s);
+        let rom =
+            build_rom(one, &BuildOptions::default()).unwrap_or_else(|e| panic!("{}: {e}", s.name));
+        fnv1a(&mut roms, &rom.bytes);
+        if i % 16 == 0 {
+            let opts = BuildOptions {
+                force_uxrom: true,
+                ..Default::default()
+            };
+            fnv1a(&mut ux, &build_rom(one, &opts).expect("UxROM builds").bytes);
+            let nsf = build_nsf(one, &NsfOptions::default()).expect("NSF builds");
+            fnv1a(&mut nsfs, &nsf.nsf.to_bytes().expect("NSF bytes"));
+        }
+    }
+    let album = build_nsf(&all[..64], &NsfOptions::default()).expect("album NSF builds");
+    let mut album_hash = 0xcbf2_9ce4_8422_2325u64;
+    fnv1a(&mut album_hash, &album.nsf.to_bytes().expect("NSF bytes"));
+    println!(
+        "{} songs: ROMs {roms:016x}; every 16th: UxROM {ux:016x}, NSF {nsfs:016x}; \
+         64-song NSF (banked: {}) {album_hash:016x}",
+        all.len(),
+        album.nsf.header.is_banked()
+    );
+    assert_eq!(all.len(), 5278, "the whole of NES-MDB");
 }

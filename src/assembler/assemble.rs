@@ -6,7 +6,8 @@
 
 use super::expr::{self, AddrSize, Bin, Cursor, Expr, ExprError, Resolver, SegId};
 use super::lexer::{Op, Tok};
-use super::opcodes::{Instruction, Mode};
+use super::macros::MacroDef;
+use super::opcodes::{Instruction, Mode, Timing};
 use super::study::{self, Study};
 use super::symbols::{Pos, ScopeId, Symbols};
 use super::SourceSet;
@@ -55,6 +56,34 @@ pub struct Segment {
     /// address the bytes from there are assembled for (they still go where the segment is
     /// placed, as ca65).
     pub org: Option<(u32, i64)>,
+    /// Every instruction, in order: what the cycle listing ([`super::listing`]) reads.
+    pub instrs: Vec<InstrAt>,
+}
+
+/// One assembled instruction, as the cycle listing needs it.
+#[derive(Debug, Clone)]
+pub struct InstrAt {
+    /// Offset of the opcode in the segment.
+    pub offset: u32,
+    /// The address it is assembled for when `.org` gave one (else the segment's placement
+    /// decides).
+    pub org_addr: Option<i64>,
+    pub mnemonic: &'static str,
+    pub mode: Mode,
+    pub timing: Timing,
+    /// The operand: a branch's or jump's target, an indexed read's base address.
+    pub operand: Option<Expr>,
+    pub pos: Pos,
+}
+
+/// An `.assert`: checked by the linker, once every address is known.
+#[derive(Debug, Clone)]
+pub struct Assertion {
+    pub expr: Expr,
+    /// `error`/`lderror` stop the link; `warning`/`ldwarning` only report.
+    pub is_error: bool,
+    pub message: String,
+    pub pos: Pos,
 }
 
 /// The assembled translation unit, ready to link.
@@ -63,6 +92,7 @@ pub struct Object {
     pub segments: Vec<Segment>,
     pub symbols: Symbols,
     pub files: Vec<String>,
+    pub asserts: Vec<Assertion>,
 }
 
 /// One open `.if` block.
@@ -90,6 +120,11 @@ pub struct Assembler<'s> {
     pub(super) blocks: Vec<(ScopeId, Pos, &'static str)>,
     pub(super) conds: Vec<Cond>,
     pub(super) exports: Vec<(String, ScopeId, Pos)>,
+    pub(super) asserts: Vec<Assertion>,
+    /// Defined macros, the one being recorded, and how deep expansions nest now.
+    pub(super) macros: HashMap<String, MacroDef>,
+    pub(super) recording: Option<MacroDef>,
+    pub(super) expansion_depth: u32,
     /// Position of the line being assembled (column set per token).
     pub(super) pos: Pos,
 }
@@ -112,6 +147,10 @@ impl<'s> Assembler<'s> {
             blocks: Vec::new(),
             conds: Vec::new(),
             exports: Vec::new(),
+            asserts: Vec::new(),
+            macros: HashMap::new(),
+            recording: None,
+            expansion_depth: 0,
             pos: Pos::default(),
         };
         a.cur_seg = a.segment("CODE", None).unwrap_or(0);
@@ -149,6 +188,7 @@ impl<'s> Assembler<'s> {
             fills: Vec::new(),
             fixups: Vec::new(),
             org: None,
+            instrs: Vec::new(),
         });
         self.syms.seg_addr.push(addr);
         self.seg_index.insert(name.to_string(), id);
@@ -295,6 +335,7 @@ impl<'s> Assembler<'s> {
             ));
         };
         let opcode = ins.opcode(mode).unwrap_or(0);
+        self.record_instruction(ins, mode, operand.as_ref().map(|o| o.0.clone()));
         self.seg().data.push(opcode);
         let Some((e, col)) = operand else {
             return Ok(());
@@ -308,6 +349,27 @@ impl<'s> Assembler<'s> {
             m if m.operand_len() == 2 => self.emit_expr(e, FixKind::Word, col),
             _ => self.emit_expr(e, FixKind::Byte, col),
         }
+    }
+
+    fn record_instruction(&mut self, ins: Instruction, mode: Mode, operand: Option<Expr>) {
+        let Some(timing) = ins.timing(mode) else {
+            return;
+        };
+        let offset = self.offset();
+        let org_addr = match self.pc_plus(0) {
+            Expr::Lit(a) => Some(a),
+            _ => None,
+        };
+        let pos = self.pos;
+        self.seg().instrs.push(InstrAt {
+            offset,
+            org_addr,
+            mnemonic: ins.mnemonic,
+            mode,
+            timing,
+            operand,
+            pos,
+        });
     }
 
     /// Parses an operand: the modes its syntax allows, its expression, and an `a:`/`z:` prefix.

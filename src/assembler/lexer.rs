@@ -55,6 +55,9 @@ pub enum Op {
     Colon,
     ColonColon,
     Assign,
+    /// `{` and `}`: group a macro argument that holds commas (`{music_bank,x}`).
+    LBrace,
+    RBrace,
 }
 
 /// Tokenizes `line`. Errors carry the column and a message.
@@ -157,6 +160,8 @@ pub fn tokenize(line: &str) -> Result<Vec<Token>, (u32, String)> {
                     b',' => Op::Comma,
                     b'#' => Op::Hash,
                     b':' => Op::Colon,
+                    b'{' => Op::LBrace,
+                    b'}' => Op::RBrace,
                     _ => {
                         let ch = line[i..].chars().next().unwrap_or('?');
                         return Err((col, format!("unexpected character '{ch}'")));

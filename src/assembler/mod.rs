@@ -24,8 +24,12 @@
 //! - `.export`/`.exportzp`/`.global`/`.globalzp` are accepted as no-ops (one translation
 //!   unit), but the named symbols must be defined; `.import` is rejected (use `.include`).
 //!
-//! - not supported (an error says so): macros, `.repeat`, unnamed labels (`:`, `:+`),
-//!   `.import`, `.assert`, `.charmap`, 65C02/65816 instructions.
+//! - `.macro name params` ... `.endmacro` (see [`macros`]: arguments grouped in braces,
+//!   no `.local`), `.assert expr, error|warning[, "message"]` checked at link time;
+//! - a cycle listing of the linked program ([`Linked::listing`], [`listing`]): each
+//!   instruction's cycles, page crossings worked out where the addresses are known;
+//! - not supported (an error says so): `.repeat`, unnamed labels (`:`, `:+`),
+//!   `.import`, `.charmap`, 65C02/65816 instructions.
 //!
 //! Speed: plain-number `.byte` lines (song data) skip the tokenizer; see
 //! `benches/assemble.rs`.
@@ -33,9 +37,13 @@
 //! Linker: see [`link`] for the ld65 config subset.
 
 pub mod assemble;
+mod directives;
 pub mod expr;
 pub mod lexer;
 pub mod link;
+pub mod link_config;
+pub mod listing;
+pub mod macros;
 pub mod opcodes;
 pub mod parser;
 pub mod study;
@@ -43,6 +51,7 @@ pub mod symbols;
 
 pub use assemble::Object;
 pub use link::{Linked, LinkerConfig, Placement};
+pub use listing::{Listed, Listing, Walked};
 
 use crate::error::{Error, Result};
 use assemble::{Assembler, FixKind};
@@ -144,6 +153,13 @@ pub fn assemble(sources: &SourceSet, main: &str) -> Result<Object> {
 }
 
 fn finish(mut a: Assembler) -> Result<Object> {
+    if let Some(m) = &a.recording {
+        return Err(diag(
+            &a.files,
+            m.pos,
+            format!(".macro {} without .endmacro", m.name),
+        ));
+    }
     if let Some(c) = a.conds.last() {
         return Err(diag(&a.files, c.pos, ".if without .endif"));
     }
@@ -204,6 +220,7 @@ fn finish(mut a: Assembler) -> Result<Object> {
         segments: a.segs,
         symbols: a.syms,
         files: a.files,
+        asserts: a.asserts,
     })
 }
 

@@ -227,6 +227,58 @@ impl Instruction {
     }
 }
 
+/// What a page crossing adds to an instruction's cycles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageCost {
+    /// Nothing: the cycles are always [`Timing::base`].
+    None,
+    /// One more when the indexed address is on another page than the base (reads through
+    /// `abs,x`, `abs,y` and `(zp),y`; stores and read-modify-writes always take the long path).
+    Indexed,
+    /// A branch: one more when taken, two when the target is on another page than the
+    /// instruction after the branch.
+    Branch,
+}
+
+/// An instruction's CPU cycles. See the nesdev wiki, <https://www.nesdev.org/wiki/6502_cycle_times>.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timing {
+    /// Cycles with no page crossing (and, for a branch, not taken).
+    pub base: u8,
+    pub page: PageCost,
+}
+
+impl Instruction {
+    /// The instruction's cycles in `mode` (None when it has no such mode).
+    pub fn timing(&self, mode: Mode) -> Option<Timing> {
+        self.opcode(mode)?;
+        let store = matches!(self.mnemonic, "sta" | "stx" | "sty");
+        let rmw = matches!(self.mnemonic, "asl" | "lsr" | "rol" | "ror" | "inc" | "dec");
+        let (base, page) = match (mode, self.mnemonic) {
+            (Imp, "brk") => (7, PageCost::None),
+            (Imp, "rti" | "rts") => (6, PageCost::None),
+            (Imp, "pha" | "php") => (3, PageCost::None),
+            (Imp, "pla" | "plp") => (4, PageCost::None),
+            (Imp | Acc | Imm, _) => (2, PageCost::None),
+            (Rel, _) => (2, PageCost::Branch),
+            (Abs, "jmp") => (3, PageCost::None),
+            (Abs, "jsr") => (6, PageCost::None),
+            (Ind, _) => (5, PageCost::None),
+            (Zp, _) if rmw => (5, PageCost::None),
+            (Zp, _) => (3, PageCost::None),
+            (ZpX | ZpY | Abs, _) if rmw => (6, PageCost::None),
+            (ZpX | ZpY | Abs, _) => (4, PageCost::None),
+            (AbsX | AbsY, _) if rmw => (7, PageCost::None),
+            (AbsX | AbsY, _) if store => (5, PageCost::None),
+            (AbsX | AbsY, _) => (4, PageCost::Indexed),
+            (IndX, _) => (6, PageCost::None),
+            (IndY, _) if store => (6, PageCost::None),
+            (IndY, _) => (5, PageCost::Indexed),
+        };
+        Some(Timing { base, page })
+    }
+}
+
 /// Looks up a mnemonic, case-insensitively.
 pub fn find(name: &str) -> Option<Instruction> {
     let b = name.as_bytes();

@@ -1,18 +1,15 @@
 //! Reads source files line by line: labels, constants, directives and instructions, with
 //! `.include`, `.if` blocks and `.proc` scopes.
 
-use super::assemble::{Assembler, Cond, FixKind, LineResult};
-use super::expr::{self, AddrSize, Cursor, Expr, Un};
+use super::assemble::{Assembler, Cond, LineResult};
+use super::expr::{self, Cursor, Expr};
 use super::lexer::{tokenize, Op, Tok, Token};
 use super::opcodes;
 use super::symbols::Pos;
 use crate::error::{Error, Result};
 
-/// Largest segment accepted (16 MiB): no 6502 memory map comes near it, and it bounds memory.
-const MAX_SEGMENT: u64 = 16 << 20;
-
 /// Deepest `.include` nesting accepted (guards against a file including itself).
-const MAX_INCLUDE_DEPTH: u32 = 16;
+pub(super) const MAX_INCLUDE_DEPTH: u32 = 16;
 
 /// Builds the "file:line:col: message" error every assembler diagnostic uses.
 pub fn diag(files: &[String], pos: Pos, msg: impl Into<String>) -> Error {
@@ -51,6 +48,9 @@ impl Assembler<'_> {
                 line: i as u32 + 1,
                 col: 1,
             };
+            if self.record_macro_line(line) {
+                continue;
+            }
             if self.active() && self.fast_byte_line(line) {
                 continue;
             }
@@ -128,7 +128,7 @@ impl Assembler<'_> {
         self.conds.last().is_none_or(|c| c.active)
     }
 
-    fn line(
+    pub(super) fn line(
         &mut self,
         toks: &[Token],
         end_col: u32,
@@ -183,11 +183,11 @@ impl Assembler<'_> {
         match c.bump() {
             None => Ok(()),
             Some(Tok::Directive(d)) => self.directive(d, &mut c, col, file, depth),
-            Some(Tok::Ident(m)) => {
-                let ins = opcodes::find(m)
-                    .ok_or_else(|| LineError::Here(col, format!("unknown mnemonic '{m}'")))?;
-                Ok(self.instruction(ins, &mut c, col)?)
-            }
+            Some(Tok::Ident(m)) => match opcodes::find(m) {
+                Some(ins) => Ok(self.instruction(ins, &mut c, col)?),
+                None if self.macros.contains_key(m) => self.expand_macro(m, &toks[c.pos..], depth),
+                None => Err(LineError::Here(col, format!("unknown mnemonic '{m}'"))),
+            },
             Some(_) => Err(LineError::Here(
                 col,
                 "expected a label, directive or instruction".into(),
@@ -196,7 +196,7 @@ impl Assembler<'_> {
     }
 
     /// Defines a symbol (label, `=` or `:=` constant, or cheap local).
-    fn define(&mut self, name: &str, cheap: bool, e: Expr, col: u32) -> LineResult<()> {
+    pub(super) fn define(&mut self, name: &str, cheap: bool, e: Expr, col: u32) -> LineResult<()> {
         let pos = self.at(col);
         let id = if cheap {
             let area = self.cheap_area.ok_or_else(|| {
@@ -260,13 +260,15 @@ impl Assembler<'_> {
                     let e = expr::parse(c, self)?;
                     self.const_value(&e, col)? != 0
                 } else {
+                    // `::name`: the global symbol (ca65 needs it inside a scope).
+                    let scope = if c.eat(Op::ColonColon) { 0 } else { self.scope };
                     let name = match c.bump() {
                         Some(Tok::Ident(n)) => n.clone(),
                         _ => return Err((col, format!(".{d} needs a symbol name"))),
                     };
                     let defined = self
                         .syms
-                        .find_any(self.scope, &name)
+                        .find_any(scope, &name)
                         .is_some_and(|id| self.syms.syms[id as usize].def.is_some());
                     defined == (d == "ifdef")
                 };
@@ -313,290 +315,6 @@ impl Assembler<'_> {
         }
         Ok(())
     }
-
-    fn directive(
-        &mut self,
-        d: &str,
-        c: &mut Cursor,
-        col: u32,
-        file: &str,
-        depth: u32,
-    ) -> std::result::Result<(), LineError> {
-        match d {
-            "byte" | "byt" | "asciiz" => {
-                self.data_list(c, FixKind::Byte, true)?;
-                if d == "asciiz" {
-                    self.seg().data.push(0);
-                }
-            }
-            "word" | "addr" => self.data_list(c, FixKind::Word, false)?,
-            "lobytes" => self.byte_parts(c, &[Un::Lo])?,
-            "hibytes" => self.byte_parts(c, &[Un::Hi])?,
-            "bankbytes" => self.byte_parts(c, &[Un::Bank])?,
-            "dbyt" => self.byte_parts(c, &[Un::Hi, Un::Lo])?,
-            "org" => {
-                let addr = self.const_arg(c, "address")?;
-                if !(0..=0xFFFF).contains(&addr) {
-                    return Err(LineError::Here(
-                        col,
-                        format!(".org address {addr} is not in $0000-$FFFF"),
-                    ));
-                }
-                let at = self.offset();
-                self.seg().org = Some((at, addr));
-            }
-            "reloc" => self.seg().org = None,
-            "res" => {
-                let count = self.const_arg(c, "count")?;
-                let count = u32::try_from(count)
-                    .ok()
-                    .filter(|&n| u64::from(self.offset()) + u64::from(n) <= MAX_SEGMENT)
-                    .ok_or_else(|| {
-                        (
-                            col,
-                            format!(
-                                ".res count {count} is negative or grows the segment past 16 MiB"
-                            ),
-                        )
-                    })?;
-                if c.eat(Op::Comma) {
-                    let fill = self.byte_arg(c)?;
-                    let seg = self.seg();
-                    seg.data.extend(std::iter::repeat_n(fill, count as usize));
-                } else {
-                    self.fill_gap(count);
-                }
-            }
-            "align" => {
-                let n = self.const_arg(c, "alignment")?;
-                if n <= 0 || n > 0x1_0000 || n & (n - 1) != 0 {
-                    return Err(LineError::Here(
-                        col,
-                        format!("alignment {n} is not a power of two up to $10000"),
-                    ));
-                }
-                let off = i64::from(self.offset());
-                let pad = ((n - off % n) % n) as u32;
-                if c.eat(Op::Comma) {
-                    let fill = self.byte_arg(c)?;
-                    self.seg()
-                        .data
-                        .extend(std::iter::repeat_n(fill, pad as usize));
-                } else {
-                    self.fill_gap(pad);
-                }
-            }
-            "segment" => {
-                let name = string_arg(c)?;
-                let mut size = None;
-                if c.eat(Op::Colon) {
-                    let scol = c.col();
-                    size = match c.bump() {
-                        Some(Tok::Ident(s)) => match s.to_ascii_lowercase().as_str() {
-                            "zeropage" | "zp" | "direct" => Some(AddrSize::Zp),
-                            "absolute" | "abs" => Some(AddrSize::Abs),
-                            other => {
-                                return Err(LineError::Here(
-                                    scol,
-                                    format!("unsupported segment address size '{other}'"),
-                                ))
-                            }
-                        },
-                        _ => {
-                            return Err(LineError::Here(
-                                scol,
-                                "expected an address size after ':'".into(),
-                            ))
-                        }
-                    };
-                }
-                self.cur_seg = self
-                    .segment(&name, size)
-                    .map_err(|m| LineError::Here(col, m))?;
-            }
-            "zeropage" | "code" | "rodata" | "data" | "bss" => {
-                let name = d.to_ascii_uppercase();
-                self.cur_seg = self
-                    .segment(&name, None)
-                    .map_err(|m| LineError::Here(col, m))?;
-            }
-            "include" | "incbin" => {
-                let name = string_arg(c)?;
-                if d == "include" {
-                    end(c)?;
-                    let at = self.at(col);
-                    let saved = self.pos;
-                    self.assemble_file(&name, Some(file), depth + 1, at)
-                        .map_err(LineError::Done)?;
-                    self.pos = saved;
-                    return Ok(());
-                }
-                self.incbin(&name, c, col, file)?;
-            }
-            "proc" | "scope" => {
-                let ncol = c.col();
-                let name = match c.bump() {
-                    Some(Tok::Ident(n)) => n.clone(),
-                    None if d == "scope" => format!("@scope{}", self.syms.scopes.len()),
-                    _ => return Err(LineError::Here(ncol, format!(".{d} needs a name"))),
-                };
-                if d == "proc" {
-                    let pc = self.pc_plus(0);
-                    self.define(&name, false, pc, ncol)?;
-                }
-                let scope = self
-                    .syms
-                    .new_scope(self.scope, &name)
-                    .ok_or_else(|| (ncol, format!("scope '{name}' is already defined")))?;
-                let kind = if d == "proc" { "proc" } else { "scope" };
-                self.blocks.push((self.scope, self.at(col), kind));
-                self.scope = scope;
-                self.new_cheap_area();
-            }
-            "endproc" | "endscope" => {
-                let want = if d == "endproc" { "proc" } else { "scope" };
-                match self.blocks.pop() {
-                    Some((outer, _, kind)) if kind == want => self.scope = outer,
-                    _ => {
-                        return Err(LineError::Here(
-                            col,
-                            format!(".{d} without matching .{want}"),
-                        ))
-                    }
-                }
-                self.new_cheap_area();
-            }
-            "export" | "exportzp" | "global" | "globalzp" => loop {
-                let ncol = c.col();
-                match c.bump() {
-                    Some(Tok::Ident(n)) => {
-                        self.exports.push((n.clone(), self.scope, self.at(ncol)))
-                    }
-                    _ => return Err(LineError::Here(ncol, format!(".{d} needs symbol names"))),
-                }
-                if !c.eat(Op::Comma) {
-                    break;
-                }
-            },
-            "import" | "importzp" => {
-                return Err(LineError::Here(col, format!(".{d} is not supported: this assembler builds one translation unit; .include the file that defines the symbol")));
-            }
-            "p02" => {}
-            "setcpu" => {
-                let cpu = string_arg(c)?;
-                if cpu != "6502" {
-                    return Err(LineError::Here(
-                        col,
-                        format!("only the 6502 CPU is supported, not '{cpu}'"),
-                    ));
-                }
-            }
-            "error" | "fatal" => {
-                let msg = string_arg(c).unwrap_or_else(|_| "user error".into());
-                return Err(LineError::Here(col, format!(".{d}: {msg}")));
-            }
-            "warning" | "out" => {
-                string_arg(c)?;
-            }
-            other => {
-                return Err(LineError::Here(
-                    col,
-                    format!("unsupported directive '.{other}'"),
-                ))
-            }
-        }
-        Ok(end(c)?)
-    }
-
-    fn data_list(&mut self, c: &mut Cursor, kind: FixKind, strings: bool) -> LineResult<()> {
-        loop {
-            let col = c.col();
-            match c.peek() {
-                Some(Tok::Str(s))
-                    if strings && !matches!(c.peek_at(1), Some(Tok::Op(o)) if *o != Op::Comma) =>
-                {
-                    self.seg().data.extend_from_slice(s);
-                    c.pos += 1;
-                }
-                _ => {
-                    let e = expr::parse(c, self)?;
-                    self.emit_expr(e, kind, col)?;
-                }
-            }
-            if !c.eat(Op::Comma) {
-                return Ok(());
-            }
-        }
-    }
-
-    /// `.lobytes`/`.hibytes`/`.bankbytes` (one byte of each value) and `.dbyt` (big-endian
-    /// words): a byte per entry of `parts` for each expression.
-    fn byte_parts(&mut self, c: &mut Cursor, parts: &[Un]) -> LineResult<()> {
-        loop {
-            let col = c.col();
-            let e = expr::parse(c, self)?;
-            for &op in parts {
-                self.emit_expr(Expr::Un(op, Box::new(e.clone())), FixKind::Byte, col)?;
-            }
-            if !c.eat(Op::Comma) {
-                return Ok(());
-            }
-        }
-    }
-
-    fn const_arg(&mut self, c: &mut Cursor, _what: &str) -> LineResult<i64> {
-        let col = c.col();
-        let e = expr::parse(c, self)?;
-        self.const_value(&e, col)
-    }
-
-    fn byte_arg(&mut self, c: &mut Cursor) -> LineResult<u8> {
-        let col = c.col();
-        let v = self.const_arg(c, "fill value")?;
-        u8::try_from(v).map_err(|_| {
-            (
-                col,
-                format!("range error: fill value {v} does not fit in a byte (0..255)"),
-            )
-        })
-    }
-
-    /// Reserves `n` bytes that the linker fills with the memory area's fill value.
-    fn fill_gap(&mut self, n: u32) {
-        let seg = self.seg();
-        let start = seg.data.len() as u32;
-        seg.data.extend(std::iter::repeat_n(0, n as usize));
-        if n > 0 {
-            seg.fills.push((start, n));
-        }
-    }
-
-    fn incbin(&mut self, name: &str, c: &mut Cursor, col: u32, file: &str) -> LineResult<()> {
-        let (_, bytes) = self
-            .sources
-            .resolve(name, Some(file))
-            .ok_or_else(|| (col, format!(".incbin file '{name}' not found")))?;
-        let len = bytes.len() as i64;
-        let start = if c.eat(Op::Comma) {
-            self.const_arg(c, "start")?
-        } else {
-            0
-        };
-        let size = if c.eat(Op::Comma) {
-            self.const_arg(c, "size")?
-        } else {
-            len - start
-        };
-        if start < 0 || start > len || size < 0 || start + size > len {
-            return Err((
-                col,
-                format!(".incbin range {start}+{size} is outside '{name}' ({len} bytes)"),
-            ));
-        }
-        let slice = &bytes[start as usize..(start + size) as usize];
-        self.seg().data.extend_from_slice(slice);
-        Ok(())
-    }
 }
 
 /// A line-level failure: a message at a column of this line, or a finished error from an
@@ -612,7 +330,7 @@ impl From<(u32, String)> for LineError {
     }
 }
 
-fn end(c: &Cursor) -> LineResult<()> {
+pub(super) fn end(c: &Cursor) -> LineResult<()> {
     if c.at_end() {
         Ok(())
     } else {
@@ -620,7 +338,7 @@ fn end(c: &Cursor) -> LineResult<()> {
     }
 }
 
-fn string_arg(c: &mut Cursor) -> LineResult<String> {
+pub(super) fn string_arg(c: &mut Cursor) -> LineResult<String> {
     let col = c.col();
     match c.bump() {
         Some(Tok::Str(s)) => Ok(String::from_utf8_lossy(s).into_owned()),

@@ -10,3 +10,6 @@ pub mod player;
 pub mod player_cache;
 pub mod rom;
 pub mod ui;
+
+#[cfg(test)]
+mod cycles_tests;

@@ -2,126 +2,20 @@
 //! tests can check the encoder (decode(encode(s)) == s) without an emulator.
 //!
 //! It also counts the CPU cycles music_update spends on each frame ([`decode_cycles`]), path by
-//! path as asm/music.s notes them. The count leaves out the one cycle a `(ptr),y` read or a
+//! path, with the costs of [`crate::rom::codec::cost`] (checked against the assembler's cycle listing
+//! of the player). The count leaves out the one cycle a `(ptr),y` read or a
 //! taken branch adds when it crosses a page, which depends on where the data lands, so the
 //! emulator measures at most a few cycles more (tests check both bounds).
 
 use crate::apu_stream::{ApuStream, RegWrite};
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::rom::codec::cost;
 use crate::rom::codec::format::{
-    cmd, player_order_ok, EncodedSong, EncodedStream, StreamMode, SHADOWED,
+    cmd, player_order_ok, EncodedSong, EncodedStream, Piece, StreamMode, SHADOWED,
 };
 use crate::rom::codec::lz::has_volume_command;
-
-/// Decoder state of one stream, as the player's zero-page variables hold it.
-#[derive(Debug, Clone, Copy)]
-struct StreamState {
-    /// The song stream whose pieces hold the bytes being read (another stream's inside a
-    /// cross-stream back-reference).
-    data: usize,
-    piece: usize,
-    pos: usize,
-    wait: u8,
-    ref_count: u8,
-    ret: (usize, usize, usize),
-    /// Inside a reference entered from another: the outer one's count and return.
-    ref2_count: u8,
-    ret2: (usize, usize, usize),
-    /// The player's y: bytes read since music_ptrs was last set (folded in at $C0).
-    y: usize,
-}
-
-/// Cycle costs of asm/music.s's paths (NROM; [`Cycles::uxrom`] adds the bank switches).
-mod cost {
-    /// music_update on a frame that is not a tick, from its first instruction to its rts.
-    pub const NO_TICK: u32 = 33;
-    /// music_update with no streams playing (a song without any, or paused).
-    pub const NO_STREAMS: u32 = 12;
-    /// A tick: the clock through `jmp (music_first)`, and mu_done's rts.
-    pub const TICK: u32 = 49 + 6;
-    /// mu_done's bank restore (UxROM).
-    pub const UXROM_DONE: u32 = 10;
-    /// Selecting a stream's bank before it plays (UxROM): a block's, the pairs loop's.
-    pub const UXROM_BLOCK: u32 = 10;
-    pub const UXROM_PAIRS: u32 = 11;
-    /// A voice block whose stream waits.
-    pub const BLOCK_IDLE: u32 = 16;
-    /// A block that plays: the wait check.
-    pub const BLOCK_START: u32 = 5;
-    /// Reading a command: ldy, lda (ptr),y.
-    pub const READ: u32 = 8;
-    /// A mask command: bmi, iny, lsr, sta; the four bits skipped; the end up to the refs test.
-    pub const MASK: u32 = 2 + 7 + 3 + 3 * 8 + 9;
-    /// Per register written, and per write the UI keeps a copy of.
-    pub const MASK_WRITE: u32 = 10;
-    pub const SHADOW: u32 = 4;
-    /// The frame ends with no reference and y below $C0: bne, sty, cpy, bcs, jmp (link).
-    pub const BLOCK_END_FAST: u32 = 14;
-    /// Inside a reference the block counts the command itself (bne taken, dec, bne taken,
-    /// then as above), or comes back from the reference (bne taken, dec, bne, ldx, jsr
-    /// mu_ref_return, jmp (link)).
-    pub const BLOCK_END_COUNT: u32 = 3 + 5 + 3 + 14 - 2;
-    pub const BLOCK_END_RETURN: u32 = 3 + 5 + 2 + 2 + 6 + 34 + 5;
-    /// Coming back from a reference entered inside another (mu_ref_outer): more, to the
-    /// outer reference, and more again when that was the outer one's last command.
-    pub const RETURN_TO_OUTER: u32 = 37;
-    pub const RETURN_FROM_BOTH: u32 = 66;
-    /// Entering a reference or phrase inside another (mu_nest).
-    pub const NEST: u32 = 24;
-    /// Folding y into the address at the end of a frame: bcs taken, ldx, jsr mu_fold (34 with
-    /// its rts), jmp (link), instead of bcs and jmp (link).
-    pub const BLOCK_END_FOLD: u32 = 3 + 2 + 6 + 34 + 5 - 2 - 5;
-    /// A special command from a block: bmi taken, ldx, jsr; then bcc taken to read again, or
-    /// bcc and jmp (link) when the frame ended.
-    pub const BLOCK_SPECIAL: u32 = 3 + 2 + 6;
-    /// What a voice block (not the control's) adds before mu_special to look for a volume
-    /// command: cmp, bcc taken ($80-$DF); cmp, bcc, cmp, bcs taken ($F0-$FF).
-    pub const VOLUME_TEST_LOW: u32 = 2 + 3;
-    pub const VOLUME_TEST_HIGH: u32 = 2 + 2 + 2 + 3;
-    /// A volume command from the block's bmi to its refs test: bmi taken, cmp, bcc, cmp, bcs,
-    /// eor, and, eor, sta, sta, iny, jmp, lda music_refs.
-    pub const VOLUME: u32 = 3 + 2 + 2 + 2 + 2 + 4 + 2 + 4 + 4 + 4 + 2 + 3 + 3;
-    pub const SPECIAL_GO_ON: u32 = 3;
-    pub const SPECIAL_ENDED: u32 = 2 + 5;
-    /// mu_frame_end: no reference (21), counting one (29), coming back from one (48); folding
-    /// y into the address adds 29.
-    pub const FRAME_END: u32 = 21;
-    pub const FRAME_END_COUNT: u32 = 29;
-    pub const FRAME_END_RETURN: u32 = 48;
-    pub const FOLD: u32 = 29;
-    /// mu_special, to its rts: a wait (before mu_frame_end), a phrase, a short reference, a
-    /// long one, a jump, the stream's end (each but the wait with mu_ref_or_jump's nesting
-    /// test, 6).
-    /// The references' and later commands' dispatch also passes the near reference's test
-    /// (cmp, bcc: 4), which a near reference takes (bcc taken).
-    pub const WAIT: u32 = 4 + 2 + 2 + 4 + 6 + 2 + 6;
-    pub const NEAR_REF: u32 = 29 + 6 + 3 + 64 + 14;
-    pub const PHRASE: u32 = 29 + 6 + 4 + 73 + 14;
-    pub const SHORT_REF: u32 = 29 + 6 + 4 + 12 + 42 + 14;
-    pub const LONG_REF: u32 = 29 + 6 + 4 + 7 + 3 + 14 + 42 + 14;
-    pub const JUMP: u32 = 29 + 6 + 4 + 7 + 6 + 31 + 3 + 14;
-    pub const UXROM_JUMP: u32 = 11;
-    pub const STOP: u32 = 29 + 6 + 4 + 7 + 7 + 20;
-    /// The pairs loop: its start (lda, sta) and its end (the loop test, jmp mu_done).
-    pub const PAIRS_LOOP: u32 = 5 + 12;
-    /// Per pairs stream: the loop's step, then waiting or playing.
-    pub const PAIRS_STEP: u32 = 21;
-    pub const PAIRS_IDLE: u32 = 11;
-    pub const PAIRS_PLAY: u32 = 3;
-    /// A pairs command: the address copy and y test; a fold first when y passed $C0.
-    pub const PAIRS_READ: u32 = 20 + 2 + 5;
-    pub const PAIRS_FOLD: u32 = 20 + 3 + 6 + 34 + 3;
-    /// A write command: bmi, the set-up, 46 per write (one less for the last), the end test;
-    /// then the frame ends (bcs, lsr x4, sta, jsr, jmp) or goes on (bcs taken, jsr, jmp).
-    pub const PAIRS_WRITES: u32 = 2 + 12 + 8;
-    pub const PAIRS_WRITE: u32 = 46;
-    pub const PAIRS_ENDS: u32 = 2 + 8 + 4 + 6 + 3;
-    pub const PAIRS_GOES_ON: u32 = 3 + 6 + 3;
-    /// A special command from the pairs loop: bmi taken, jsr; then bcc taken, or bcc, jmp.
-    pub const PAIRS_SPECIAL: u32 = 3 + 6;
-    pub const PAIRS_SPECIAL_GO_ON: u32 = 3;
-    pub const PAIRS_SPECIAL_ENDED: u32 = 2 + 3;
-}
+pub use crate::rom::codec::stream_state::Census;
+use crate::rom::codec::stream_state::{bad, block_end, frame_end, nest, StreamState};
 
 /// Where each piece of a song's streams lies: `(stream, piece) -> address`.
 pub type PieceAddress<'a> = &'a dyn Fn(usize, usize) -> u16;
@@ -135,25 +29,6 @@ struct Cycles<'a> {
     at: Option<PieceAddress<'a>>,
     /// The commands run so far.
     census: Census,
-}
-
-/// How many commands of each kind a song ran (back-references count where they are entered),
-/// so a test can tell which of the player's paths a stretch of music takes.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Census {
-    /// Write commands of mask and pairs streams.
-    pub mask_writes: u32,
-    pub pairs_writes: u32,
-    /// Volume commands ($E0-$EF).
-    pub volumes: u32,
-    /// Waits ($80-$8F).
-    pub waits: u32,
-    /// Phrases, near references, short and long references.
-    pub phrases: u32,
-    pub near_refs: u32,
-    pub refs: u32,
-    /// References and phrases entered inside another.
-    pub nested: u32,
 }
 
 /// Reads the stream byte at `pos` as the player does, with `lda (ptr),y`: one cycle more when
@@ -173,10 +48,6 @@ fn read(song: &EncodedSong, st: &StreamState, pos: usize, cy: &mut Cycles) -> Re
 
 /// Commands one stream may run in one frame before the data is judged broken.
 const MAX_COMMANDS_PER_FRAME: usize = 4096;
-
-fn bad(song: &EncodedSong, what: String) -> Error {
-    Error::format(format!("<encoded song '{}'>", song.name), what)
-}
 
 fn byte(song: &EncodedSong, st: &StreamState, pos: usize) -> Result<u8> {
     let piece = st.piece;
@@ -297,7 +168,9 @@ fn play(
                 let first = writes.len();
                 step(song, s, st, &shadow, &mut writes, &mut cy)?;
                 for w in &writes[first..] {
-                    shadow[usize::from(w.addr - 0x4000)] = w.value;
+                    if let Some(r) = shadow.get_mut(usize::from(w.addr.wrapping_sub(0x4000))) {
+                        *r = w.value;
+                    }
                 }
             }
         }
@@ -318,87 +191,26 @@ pub fn decode(song: &EncodedSong) -> Result<ApuStream> {
     Ok(st)
 }
 
-/// What ending a command did to a stream's state.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Ended {
-    /// Not inside a reference: y kept (`true`: folded into the address, past $C0).
-    Kept(bool),
-    /// A command of the reference counted, y kept (folded or not).
-    Counted(bool),
-    /// The reference's last command: back after it, y = 0; into the outer reference (1) when
-    /// it was entered from one, and out of that too (2) when this was its last command.
-    Returned(u8),
+/// The piece the stream is reading, or an error naming it.
+fn piece<'s>(song: &'s EncodedSong, st: &StreamState) -> Result<&'s Piece> {
+    song.streams
+        .get(st.data)
+        .and_then(|s| s.pieces.get(st.piece))
+        .ok_or_else(|| bad(song, format!("no piece {} in stream {}", st.piece, st.data)))
 }
 
-/// Ends a command as mu_frame_end and the voice blocks' inline copy of it do: counts a command
-/// of the reference the stream is in, comes back after it when it was the last, else keeps y
-/// (folding it in past $C0).
-fn end_command(st: &mut StreamState) -> Ended {
-    let in_ref = st.ref_count != 0;
-    if in_ref {
-        st.ref_count -= 1;
-        if st.ref_count == 0 {
-            (st.data, st.piece, st.pos) = st.ret;
-            st.y = 0;
-            if st.ref2_count == 0 {
-                return Ended::Returned(0);
-            }
-            // Back in the outer reference, whose command that entered this one is done too.
-            st.ref_count = st.ref2_count - 1;
-            st.ret = st.ret2;
-            st.ref2_count = 0;
-            if st.ref_count == 0 {
-                (st.data, st.piece, st.pos) = st.ret;
-                return Ended::Returned(2);
-            }
-            return Ended::Returned(1);
-        }
-    }
-    let folded = st.y >= 0xC0;
-    if folded {
-        st.y = 0;
-    }
-    if in_ref {
-        Ended::Counted(folded)
-    } else {
-        Ended::Kept(folded)
-    }
+/// What a command did to the stream's frame.
+enum Next {
+    /// The frame has ended: the stream waits for the next tick.
+    Ended,
+    /// A special command ($80-$FF) is done; `true` when it ended the frame. Its path's cycles
+    /// are counted.
+    Special(bool),
+    /// A pairs write command whose frame goes on (E = 7).
+    GoesOn,
 }
 
-/// What coming back from a nested reference adds (see [`Ended::Returned`]).
-fn nested_return(n: u8) -> u32 {
-    match n {
-        0 => 0,
-        1 => cost::RETURN_TO_OUTER,
-        _ => cost::RETURN_FROM_BOTH,
-    }
-}
-
-/// Keeps the outer reference's count and return address when a reference or phrase is entered
-/// inside one (mu_nest); the player has room for two levels. Returns the extra cycles.
-fn nest(song: &EncodedSong, st: &mut StreamState, census: &mut Census) -> Result<u32> {
-    if st.ref_count == 0 {
-        return Ok(0);
-    }
-    census.nested += 1;
-    if st.ref2_count != 0 {
-        return Err(bad(song, "back-references nest more than two deep".into()));
-    }
-    st.ref2_count = st.ref_count;
-    st.ret2 = st.ret;
-    Ok(cost::NEST)
-}
-
-/// mu_frame_end's cycles (with its rts) for the end of a command.
-fn frame_end(st: &mut StreamState) -> u32 {
-    let fold = |f: bool| if f { cost::FOLD } else { 0 };
-    match end_command(st) {
-        Ended::Kept(f) => cost::FRAME_END + fold(f),
-        Ended::Counted(f) => cost::FRAME_END_COUNT + fold(f),
-        Ended::Returned(n) => cost::FRAME_END_RETURN + nested_return(n),
-    }
-}
-
+/// Decodes one tick of a stream: its commands up to the one that ends the frame.
 fn step(
     song: &EncodedSong,
     s: &EncodedStream,
@@ -408,7 +220,6 @@ fn step(
     cy: &mut Cycles,
 ) -> Result<()> {
     let block = matches!(s.mode, StreamMode::Mask { .. });
-    let volume = has_volume_command(s.mode);
     if st.wait > 0 {
         st.wait -= 1;
         cy.total += if block {
@@ -437,209 +248,267 @@ fn step(
         let c = read(song, st, st.pos, cy)?;
         st.pos += 1;
         st.y += 1;
-        if c >= 0x80 {
-            cy.total += match (block, volume, c) {
-                (false, _, _) => cost::PAIRS_SPECIAL,
-                (true, false, _) => cost::BLOCK_SPECIAL,
-                (true, true, 0x80..=0xDF) => cost::BLOCK_SPECIAL + cost::VOLUME_TEST_LOW,
-                (true, true, cmd::VOLUME..=0xEF) => 0,
-                (true, true, _) => cost::BLOCK_SPECIAL + cost::VOLUME_TEST_HIGH,
-            };
-        }
-        // Whether the command ended the stream's frame, and the cycles of its special path.
-        let (ended, special) = match c {
-            0x00..=0x7F => match s.mode {
-                StreamMode::Mask { base } => {
-                    cy.census.mask_writes += 1;
-                    cy.total += cost::MASK;
-                    for bit in 0..4u8 {
-                        if c & (1 << bit) != 0 {
-                            let v = read(song, st, st.pos, cy)?;
-                            st.pos += 1;
-                            st.y += 1;
-                            let r = base + bit;
-                            writes.push(RegWrite::new(0x4000 + u16::from(r), v));
-                            cy.total += cost::MASK_WRITE;
-                            if SHADOWED.contains(&r) {
-                                cy.total += cost::SHADOW;
-                            }
-                        }
-                    }
-                    st.wait = c >> 4;
-                    // The block's own copy of mu_frame_end.
-                    let fold = |f: bool| if f { cost::BLOCK_END_FOLD } else { 0 };
-                    cy.total += match end_command(st) {
-                        Ended::Kept(f) => cost::BLOCK_END_FAST + fold(f),
-                        Ended::Counted(f) => cost::BLOCK_END_COUNT + fold(f),
-                        Ended::Returned(n) => cost::BLOCK_END_RETURN + nested_return(n),
-                    };
+        let next = match (c, s.mode) {
+            (0x00..=0x7F, StreamMode::Mask { base }) => {
+                mask_command(song, st, c, base, writes, cy)?
+            }
+            (0x00..=0x7F, StreamMode::Pairs) => pairs_command(song, st, c, writes, cy)?,
+            _ => {
+                cy.total += special_dispatch(s, c);
+                special(song, s, st, c, shadow, writes, cy)?
+            }
+        };
+        match next {
+            Next::Ended => return Ok(()),
+            Next::GoesOn => {}
+            Next::Special(ended) => {
+                cy.total += match (block, ended) {
+                    (true, false) => cost::SPECIAL_GO_ON,
+                    (true, true) => cost::SPECIAL_ENDED,
+                    (false, false) => cost::PAIRS_SPECIAL_GO_ON,
+                    (false, true) => cost::PAIRS_SPECIAL_ENDED,
+                };
+                if ended {
                     return Ok(());
                 }
-                StreamMode::Pairs => {
-                    cy.census.pairs_writes += 1;
-                    let n = usize::from(c & 0x0F) + 1;
-                    for _ in 0..n {
-                        let r = read(song, st, st.pos, cy)?;
-                        let v = read(song, st, st.pos + 1, cy)?;
-                        st.pos += 2;
-                        st.y += 2;
-                        if r > 0x17 {
-                            return Err(bad(song, format!("register ${r:02X} out of range")));
-                        }
-                        writes.push(RegWrite::new(0x4000 + u16::from(r), v));
-                    }
-                    cy.total += cost::PAIRS_WRITES + cost::PAIRS_WRITE * n as u32 - 1;
-                    let e = c >> 4;
-                    let ended = e != cmd::CONTINUE;
-                    if ended {
-                        st.wait = e;
-                    }
-                    cy.total += if ended {
-                        cost::PAIRS_ENDS
-                    } else {
-                        cost::PAIRS_GOES_ON
-                    };
-                    cy.total += frame_end(st);
-                    if ended {
-                        return Ok(());
-                    }
-                    continue;
-                }
-            },
-            cmd::NEAR_REF..=0x9F => {
-                cy.census.near_refs += 1;
-                let nested = nest(song, st, &mut cy.census)?;
-                let d = usize::from(read(song, st, st.pos, cy)?);
-                let at = st.pos - 1;
-                if d == 0 || d > cmd::MAX_NEAR_DISTANCE || d > at {
-                    return Err(bad(song, format!("near reference {d} bytes back at {at}")));
-                }
-                st.ret = (st.data, st.piece, st.pos + 1);
-                st.pos = at - d;
-                st.ref_count = c - cmd::NEAR_REF + 1;
-                st.y = 0;
-                (false, cost::NEAR_REF + nested)
             }
-            0x80..=0x8F => {
-                cy.census.waits += 1;
-                st.wait = c & 0x0F;
-                let fe = frame_end(st);
-                (true, cost::WAIT + fe)
-            }
-            cmd::PHRASE..=0xDF => {
-                cy.census.phrases += 1;
-                let nested = nest(song, st, &mut cy.census)?;
-                let k = usize::from(c - cmd::PHRASE);
-                let ph = song
-                    .phrases
-                    .get(k)
-                    .ok_or_else(|| bad(song, format!("phrase {k} is not in the table")))?;
-                if ph.count == 0 {
-                    return Err(bad(song, format!("phrase {k} is empty")));
-                }
-                st.ret = (st.data, st.piece, st.pos);
-                (st.data, st.piece, st.pos) = (ph.stream, ph.piece, ph.offset);
-                st.ref_count = ph.count;
-                st.y = 0;
-                (false, cost::PHRASE + nested)
-            }
-            cmd::VOLUME..=0xEF => {
-                let StreamMode::Mask { base } = s.mode else {
-                    return Err(bad(
-                        song,
-                        format!("volume command ${c:02X} in a pairs stream"),
-                    ));
-                };
-                if !volume {
-                    return Err(bad(
-                        song,
-                        format!("volume command ${c:02X} in the stream of $40{base:02X}"),
-                    ));
-                }
-                cy.census.volumes += 1;
-                let old = shadow[usize::from(base)];
-                writes.push(RegWrite::new(
-                    0x4000 + u16::from(base),
-                    (old & 0xF0) | (c & 0x0F),
-                ));
-                // music_wait is 0: no empty ticks follow. The block's own copy of mu_frame_end.
-                let fold = |f: bool| if f { cost::BLOCK_END_FOLD } else { 0 };
-                cy.total += cost::VOLUME
-                    + match end_command(st) {
-                        Ended::Kept(f) => cost::BLOCK_END_FAST + fold(f),
-                        Ended::Counted(f) => cost::BLOCK_END_COUNT + fold(f),
-                        Ended::Returned(n) => cost::BLOCK_END_RETURN + nested_return(n),
-                    };
-                return Ok(());
-            }
-            cmd::REF..=cmd::LONG_REF => {
-                cy.census.refs += 1;
-                let nested = nest(song, st, &mut cy.census)?;
-                let n = if c == cmd::LONG_REF {
-                    st.pos += 1;
-                    st.y += 1;
-                    read(song, st, st.pos - 1, cy)?
-                } else {
-                    c - cmd::REF + 1
-                };
-                let lo = read(song, st, st.pos, cy)?;
-                let hi = read(song, st, st.pos + 1, cy)?;
-                let here = &song.streams[st.data].pieces[st.piece];
-                let target = here
-                    .xrefs
-                    .iter()
-                    .find(|x| x.0 == st.pos)
-                    .map_or((st.data, st.piece), |&(_, s, p)| (s, p));
-                st.ret = (st.data, st.piece, st.pos + 2);
-                (st.data, st.piece) = target;
-                st.pos = usize::from(u16::from_le_bytes([lo, hi]));
-                st.ref_count = n;
-                st.y = 0;
-                let c = if c == cmd::LONG_REF {
-                    cost::LONG_REF
-                } else {
-                    cost::SHORT_REF
-                };
-                (false, c + nested)
-            }
-            cmd::JUMP | cmd::STOP if st.ref_count != 0 => {
-                // The player would take it for a nested reference (mu_ref_or_jump).
-                return Err(bad(song, format!("${c:02X} inside a back-reference")));
-            }
-            cmd::JUMP => {
-                let target = song.streams[st.data].pieces[st.piece]
-                    .jumps
-                    .iter()
-                    .find(|&&(p, _)| p == st.pos)
-                    .map(|&(_, t)| t)
-                    .ok_or_else(|| bad(song, "jump without a target piece".into()))?;
-                read(song, st, st.pos, cy)?; // the bank
-                let lo = read(song, st, st.pos + 1, cy)?;
-                let hi = read(song, st, st.pos + 2, cy)?;
-                st.piece = target;
-                st.pos = usize::from(u16::from_le_bytes([lo, hi]));
-                st.y = 0;
-                let bank = if cy.uxrom { cost::UXROM_JUMP } else { 0 };
-                (false, cost::JUMP + bank)
-            }
-            cmd::STOP => {
-                // The player stays on the $FF and looks again in 255 ticks.
-                st.pos -= 1;
-                st.y -= 1;
-                st.wait = 0xFF;
-                (true, cost::STOP)
-            }
-        };
-        cy.total += special;
-        cy.total += match (block, ended) {
-            (true, false) => cost::SPECIAL_GO_ON,
-            (true, true) => cost::SPECIAL_ENDED,
-            (false, false) => cost::PAIRS_SPECIAL_GO_ON,
-            (false, true) => cost::PAIRS_SPECIAL_ENDED,
-        };
-        if ended {
-            return Ok(());
         }
     }
     Err(bad(song, "a frame runs too many commands".into()))
+}
+
+/// Cycles from reading special command `c` to mu_special (none for a volume command, which a
+/// voice block plays itself).
+fn special_dispatch(s: &EncodedStream, c: u8) -> u32 {
+    let block = matches!(s.mode, StreamMode::Mask { .. });
+    match (block, has_volume_command(s.mode), c) {
+        (false, _, _) => cost::PAIRS_SPECIAL,
+        (true, false, _) => cost::BLOCK_SPECIAL,
+        (true, true, 0x80..=0xDF) => cost::BLOCK_SPECIAL + cost::VOLUME_TEST_LOW,
+        (true, true, cmd::VOLUME..=0xEF) => 0,
+        (true, true, _) => cost::BLOCK_SPECIAL + cost::VOLUME_TEST_HIGH,
+    }
+}
+
+/// A mask stream's write command: a value for each set bit, the frame ends.
+fn mask_command(
+    song: &EncodedSong,
+    st: &mut StreamState,
+    c: u8,
+    base: u8,
+    writes: &mut Vec<RegWrite>,
+    cy: &mut Cycles,
+) -> Result<Next> {
+    cy.census.mask_writes += 1;
+    cy.total += cost::MASK;
+    for bit in 0..4u8 {
+        if c & (1 << bit) != 0 {
+            let v = read(song, st, st.pos, cy)?;
+            st.pos += 1;
+            st.y += 1;
+            let r = base + bit;
+            writes.push(RegWrite::new(0x4000 + u16::from(r), v));
+            cy.total += cost::MASK_WRITE;
+            if SHADOWED.contains(&r) {
+                cy.total += cost::SHADOW;
+            }
+        }
+    }
+    st.wait = c >> 4;
+    cy.total += block_end(st);
+    Ok(Next::Ended)
+}
+
+/// A pairs stream's write command: N+1 (register, value) pairs; the frame ends unless E = 7.
+fn pairs_command(
+    song: &EncodedSong,
+    st: &mut StreamState,
+    c: u8,
+    writes: &mut Vec<RegWrite>,
+    cy: &mut Cycles,
+) -> Result<Next> {
+    cy.census.pairs_writes += 1;
+    let n = usize::from(c & 0x0F) + 1;
+    for _ in 0..n {
+        let r = read(song, st, st.pos, cy)?;
+        let v = read(song, st, st.pos + 1, cy)?;
+        st.pos += 2;
+        st.y += 2;
+        if r > 0x17 {
+            return Err(bad(song, format!("register ${r:02X} out of range")));
+        }
+        writes.push(RegWrite::new(0x4000 + u16::from(r), v));
+    }
+    cy.total += cost::PAIRS_WRITES + cost::PAIRS_WRITE * n as u32 - 1;
+    let e = c >> 4;
+    let ended = e != cmd::CONTINUE;
+    if ended {
+        st.wait = e;
+    }
+    cy.total += if ended {
+        cost::PAIRS_ENDS
+    } else {
+        cost::PAIRS_GOES_ON
+    };
+    cy.total += frame_end(st);
+    Ok(if ended { Next::Ended } else { Next::GoesOn })
+}
+
+/// A command $80-$FF: a wait, a reference or phrase, a volume, a jump, the stream's end.
+fn special(
+    song: &EncodedSong,
+    s: &EncodedStream,
+    st: &mut StreamState,
+    c: u8,
+    shadow: &[u8; 0x18],
+    writes: &mut Vec<RegWrite>,
+    cy: &mut Cycles,
+) -> Result<Next> {
+    let (ended, cycles) = match c {
+        0x00..=0x7F => return Err(bad(song, format!("${c:02X} is a write command"))),
+        cmd::NEAR_REF..=0x9F => (false, near_ref(song, st, c, cy)?),
+        0x80..=0x8F => {
+            cy.census.waits += 1;
+            st.wait = c & 0x0F;
+            (true, cost::WAIT + frame_end(st))
+        }
+        cmd::PHRASE..=0xDF => (false, phrase(song, st, c, cy)?),
+        cmd::VOLUME..=0xEF => {
+            volume(song, s, st, c, shadow, writes, cy)?;
+            return Ok(Next::Ended);
+        }
+        cmd::REF..=cmd::LONG_REF => (false, reference(song, st, c, cy)?),
+        cmd::JUMP | cmd::STOP if st.ref_count != 0 => {
+            // The player would take it for a nested reference (mu_ref_or_jump).
+            return Err(bad(song, format!("${c:02X} inside a back-reference")));
+        }
+        cmd::JUMP => (false, jump(song, st, cy)?),
+        cmd::STOP => {
+            // The player stays on the $FF and looks again in 255 ticks.
+            st.pos -= 1;
+            st.y -= 1;
+            st.wait = 0xFF;
+            (true, cost::STOP)
+        }
+    };
+    cy.total += cycles;
+    Ok(Next::Special(ended))
+}
+
+/// $90-$9F d: play cmd-$8F commands from d bytes before the command.
+fn near_ref(song: &EncodedSong, st: &mut StreamState, c: u8, cy: &mut Cycles) -> Result<u32> {
+    cy.census.near_refs += 1;
+    let nested = nest(song, st, &mut cy.census)?;
+    let d = usize::from(read(song, st, st.pos, cy)?);
+    let at = st.pos - 1;
+    if d == 0 || d > cmd::MAX_NEAR_DISTANCE || d > at {
+        return Err(bad(song, format!("near reference {d} bytes back at {at}")));
+    }
+    st.ret = (st.data, st.piece, st.pos + 1);
+    st.pos = at - d;
+    st.ref_count = c - cmd::NEAR_REF + 1;
+    st.y = 0;
+    Ok(cost::NEAR_REF + nested)
+}
+
+/// $A0-$DF: play phrase cmd-$A0 of the song's table.
+fn phrase(song: &EncodedSong, st: &mut StreamState, c: u8, cy: &mut Cycles) -> Result<u32> {
+    cy.census.phrases += 1;
+    let nested = nest(song, st, &mut cy.census)?;
+    let k = usize::from(c - cmd::PHRASE);
+    let ph = song
+        .phrases
+        .get(k)
+        .ok_or_else(|| bad(song, format!("phrase {k} is not in the table")))?;
+    if ph.count == 0 {
+        return Err(bad(song, format!("phrase {k} is empty")));
+    }
+    st.ret = (st.data, st.piece, st.pos);
+    (st.data, st.piece, st.pos) = (ph.stream, ph.piece, ph.offset);
+    st.ref_count = ph.count;
+    st.y = 0;
+    Ok(cost::PHRASE + nested)
+}
+
+/// $E0-$EF in a voice block: the group's first register gets volume cmd & $0F, its high bits
+/// kept; the frame ends (music_wait is 0: no empty ticks follow).
+fn volume(
+    song: &EncodedSong,
+    s: &EncodedStream,
+    st: &mut StreamState,
+    c: u8,
+    shadow: &[u8; 0x18],
+    writes: &mut Vec<RegWrite>,
+    cy: &mut Cycles,
+) -> Result<()> {
+    let StreamMode::Mask { base } = s.mode else {
+        return Err(bad(
+            song,
+            format!("volume command ${c:02X} in a pairs stream"),
+        ));
+    };
+    let old = shadow.get(usize::from(base)).copied();
+    let (Some(old), true) = (old, has_volume_command(s.mode)) else {
+        return Err(bad(
+            song,
+            format!("volume command ${c:02X} in the stream of $40{base:02X}"),
+        ));
+    };
+    cy.census.volumes += 1;
+    writes.push(RegWrite::new(
+        0x4000 + u16::from(base),
+        (old & 0xF0) | (c & 0x0F),
+    ));
+    cy.total += cost::VOLUME + block_end(st);
+    Ok(())
+}
+
+/// $F0-$FC lo hi, $FD n lo hi: play commands at an address (in this piece, or another one's
+/// where the encoder noted a cross-piece target).
+fn reference(song: &EncodedSong, st: &mut StreamState, c: u8, cy: &mut Cycles) -> Result<u32> {
+    cy.census.refs += 1;
+    let nested = nest(song, st, &mut cy.census)?;
+    let n = if c == cmd::LONG_REF {
+        st.pos += 1;
+        st.y += 1;
+        read(song, st, st.pos - 1, cy)?
+    } else {
+        c - cmd::REF + 1
+    };
+    let lo = read(song, st, st.pos, cy)?;
+    let hi = read(song, st, st.pos + 1, cy)?;
+    let target = piece(song, st)?
+        .xrefs
+        .iter()
+        .find(|x| x.0 == st.pos)
+        .map_or((st.data, st.piece), |&(_, s, p)| (s, p));
+    st.ret = (st.data, st.piece, st.pos + 2);
+    (st.data, st.piece) = target;
+    st.pos = usize::from(u16::from_le_bytes([lo, hi]));
+    st.ref_count = n;
+    st.y = 0;
+    let kind = if c == cmd::LONG_REF {
+        cost::LONG_REF
+    } else {
+        cost::SHORT_REF
+    };
+    Ok(kind + nested)
+}
+
+/// $FE bank lo hi: go on in another piece of the stream.
+fn jump(song: &EncodedSong, st: &mut StreamState, cy: &mut Cycles) -> Result<u32> {
+    let target = piece(song, st)?
+        .jumps
+        .iter()
+        .find(|&&(p, _)| p == st.pos)
+        .map(|&(_, t)| t)
+        .ok_or_else(|| bad(song, "jump without a target piece".into()))?;
+    read(song, st, st.pos, cy)?; // the bank
+    let lo = read(song, st, st.pos + 1, cy)?;
+    let hi = read(song, st, st.pos + 2, cy)?;
+    st.piece = target;
+    st.pos = usize::from(u16::from_le_bytes([lo, hi]));
+    st.y = 0;
+    let bank = if cy.uxrom { cost::UXROM_JUMP } else { 0 };
+    Ok(cost::JUMP + bank)
 }

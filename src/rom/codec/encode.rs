@@ -64,36 +64,12 @@
 //! emulator, and data that crosses a page costs a few more cycles than the count).
 
 use crate::apu_stream::{ApuStream, RegWrite};
+use crate::rom::codec::cost::estimate::*;
 use crate::rom::codec::format::{
     block_rank, cmd, EncodeOptions, EncodedSong, StreamMode, BLOCK_ORDER, GROUPS, SHADOWED,
 };
 use crate::rom::codec::lz::{encode_one, stream_frames, stream_mode, Dictionary, Tokenized};
 use crate::rom::codec::tick::TickRule;
-
-/// music_update's call, return and tick clock on a tick frame, and mu_done.
-const TICK_CYCLES: u32 = 66;
-/// A voice block whose stream waits this tick.
-const IDLE_BLOCK_CYCLES: u32 = 16;
-/// A pairs stream waiting this tick (the pairs loop's own start and end are in
-/// [`PAIRS_LOOP_CYCLES`]).
-const IDLE_PAIRS_CYCLES: u32 = 30;
-/// The pairs loop's start and end, once a song has pairs streams.
-const PAIRS_LOOP_CYCLES: u32 = 20;
-/// What a wait command costs beyond a waiting stream.
-const WAIT_COMMAND_CYCLES: u32 = 70;
-/// What reading the end of a stream ($FF) costs beyond a waiting stream.
-const STOP_COMMAND_CYCLES: u32 = 80;
-/// A voice block playing a mask command: fixed part, per write, and per write the UI keeps a
-/// copy of (`$4000 $4004 $4008 $400B $400C $4015`).
-const MASK_STREAM_CYCLES: u32 = 72;
-const MASK_WRITE_CYCLES: u32 = 10;
-const SHADOW_CYCLES: u32 = 4;
-/// A voice block playing a volume command.
-const VOLUME_CYCLES: u32 = 56;
-/// A pairs stream playing a write command: fixed part, and per write (through music_stub,
-/// with the shadow copy).
-const PAIRS_STREAM_CYCLES: u32 = 116;
-const PAIRS_WRITE_CYCLES: u32 = 46;
 
 /// Encodes a stream for the player with default options (pieces of at most 16 KiB). Writes
 /// outside $4000-$4017 are dropped ([`crate::rom::build_rom`] refuses them with an error).

@@ -170,7 +170,7 @@ pub struct EncodeOptions {
     /// Candidate earlier positions tried per back-reference search.
     pub search_depth: usize,
     /// Estimated music_update cycles no frame may go over because of back-references (each
-    /// costs about [`REF_ENTRY_CYCLES`] where it starts, a little in later frames and more
+    /// costs about [`REF_ENTRY_CYCLES`](crate::rom::codec::cost::estimate::REF_ENTRY_CYCLES) where it starts, a little in later frames and more
     /// where it comes back); keeps the worst frame short. The default is about what a frame
     /// writing all five voices costs without any.
     pub ref_cycle_budget: u32,
@@ -183,10 +183,6 @@ pub struct EncodeOptions {
     /// `ref_cycle_budget`, a few times at most; 0 turns the check off.
     pub max_frame_cycles: u32,
 }
-
-/// Cycles the player spends entering a back-reference or phrase (mu_special, then the block
-/// reads the command it points at).
-pub const REF_ENTRY_CYCLES: u32 = 146;
 
 /// Low bytes of the registers whose voice-block writes also go to the UI's copy
 /// (asm/music_blocks.s): `$4000 $4004 $4008 $400B $400C $4015`.

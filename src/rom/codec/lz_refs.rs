@@ -3,7 +3,8 @@
 //! what comes next (with and without references inside it), and the cycle check that keeps a
 //! reference from pushing a frame over the budget.
 
-use crate::rom::codec::format::{cmd, Phrase, REF_ENTRY_CYCLES};
+use crate::rom::codec::cost::estimate::REF_ENTRY_CYCLES;
+use crate::rom::codec::format::{cmd, Phrase};
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
