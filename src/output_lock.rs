@@ -1,7 +1,7 @@
 //! One writer per output: a lock file that a second writer is refused on.
 //!
 //! API: [`OutputLock::acquire`]`(lock_path, what)` creates `lock_path` (created exclusively,
-//! holding the writer's PID) and returns a guard that removes the file when dropped, on every
+//! with the writer's PID already in it) and returns a guard that removes the file when dropped, on every
 //! return and on a panic's unwinding. A second writer gets an error naming the holder's PID
 //! and `what` the lock covers. A lock whose PID no longer runs (its writer was killed) is stale
 //! and is taken over.
@@ -51,21 +51,33 @@ impl OutputLock {
 
     /// Takes the lock file `path` for this process; `what` names what it guards in the error.
     pub fn acquire(path: &Path, what: &str) -> Result<OutputLock> {
+        // The PID goes into a file of this process first, which is then linked to `path`: the
+        // link is the exclusive create, so a lock file never exists without its PID (an empty
+        // one would look stale to a racing writer, which would take it over).
+        let pid = std::process::id();
+        let mut own = path.as_os_str().to_os_string();
+        own.push(format!(".{pid}.tmp"));
+        let own = PathBuf::from(own);
+        let written = std::fs::File::create(&own)
+            .and_then(|mut f| writeln!(f, "{pid}").and_then(|_| f.sync_all()));
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&own);
+            return Err(Error::io(&own, e));
+        }
+        let taken = OutputLock::link_own(&own, path, what);
+        let _ = std::fs::remove_file(&own);
+        taken
+    }
+
+    /// Links `own` (this process's PID file) to `path`, taking over a stale lock once.
+    fn link_own(own: &Path, path: &Path, what: &str) -> Result<OutputLock> {
         // Two tries: the second after removing a stale lock.
         for _ in 0..2 {
-            match std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(path)
-            {
-                Ok(mut f) => {
-                    let lock = OutputLock {
+            match std::fs::hard_link(own, path) {
+                Ok(()) => {
+                    return Ok(OutputLock {
                         path: path.to_path_buf(),
-                    };
-                    writeln!(f, "{}", std::process::id())
-                        .and_then(|_| f.sync_all())
-                        .map_err(|e| Error::io(path, e))?;
-                    return Ok(lock);
+                    })
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                     match read_holder(path) {
@@ -77,7 +89,11 @@ impl OutputLock {
                             )))
                         }
                         // Dead holder or unreadable file: the lock is stale.
-                        _ => std::fs::remove_file(path).map_err(|e| Error::io(path, e))?,
+                        _ => match std::fs::remove_file(path) {
+                            Ok(()) => {}
+                            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                            Err(e) => return Err(Error::io(path, e)),
+                        },
                     }
                 }
                 Err(e) => return Err(Error::io(path, e)),
