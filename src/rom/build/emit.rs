@@ -189,21 +189,17 @@ pub fn songs_s(layout: &Layout, blobs: &[(Option<u8>, Vec<u8>)], addr: &[Vec<u16
             o.push_str(".segment \"SONGS\"\n");
         }
     }
-    o.push_str("music_song_lo:\n");
-    for i in 0..n {
-        let _ = writeln!(o, "    .byte <music_song_{i}");
-    }
-    o.push_str("music_song_hi:\n");
-    for i in 0..n {
-        let _ = writeln!(o, "    .byte >music_song_{i}");
-    }
-    o.push_str("music_name_lo:\n");
-    for i in 0..n {
-        let _ = writeln!(o, "    .byte <music_name_{i}");
-    }
-    o.push_str("music_name_hi:\n");
-    for i in 0..n {
-        let _ = writeln!(o, "    .byte >music_name_{i}");
+    // Split address tables: low bytes, then high bytes, of each song's data and name.
+    for (table, op, target) in [
+        ("music_song_lo", '<', "music_song"),
+        ("music_song_hi", '>', "music_song"),
+        ("music_name_lo", '<', "music_name"),
+        ("music_name_hi", '>', "music_name"),
+    ] {
+        let _ = writeln!(o, "{table}:");
+        for i in 0..n {
+            let _ = writeln!(o, "    .byte {op}{target}_{i}");
+        }
     }
     o.push_str("music_title:                ; zero-terminated ASCII\n");
     let mut t = ascii(layout.title);
