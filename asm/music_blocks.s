@@ -11,6 +11,19 @@
 ; The cycles of every path are the assembler's cycle listing's (src/rom/cycles_tests.rs checks
 ; the reference decoder's figures against it).
 
+; write_bit slot, reg, shadow, next: after the lsr that moved a register's bit into carry, a
+; set bit writes the stream's next byte to `reg` (and to its apu_shadow copy when `shadow`); a
+; clear bit goes on at `next`.
+.macro write_bit slot, reg, shadow, next
+    bcc next
+    lda (music_ptrs+slot),y
+    iny
+    sta reg
+.if shadow
+    sta apu_shadow+reg-$4000    ; the UI's copy
+.endif
+.endmacro
+
 ; voice_block slot, reg, shadow0, shadow1, shadow2, shadow3, volume
 ;   slot: x = 2k of the stream; reg: the group's first register ($4000, ...); shadowN: 1 when
 ;   the UI keeps a copy of register reg+N; volume: 1 when the block plays volume commands.
@@ -34,40 +47,16 @@ cmd:
     iny
     lsr                         ; bit 0: reg
     sta music_hdr
-    bcc bit1
-    lda (music_ptrs+slot),y
-    iny
-    sta reg
-.if shadow0
-    sta apu_shadow+reg-$4000    ; the UI's copy
-.endif
+    write_bit slot, reg, shadow0, bit1
 bit1:
     lsr music_hdr               ; bit 1: reg+1
-    bcc bit2
-    lda (music_ptrs+slot),y
-    iny
-    sta reg+1
-.if shadow1
-    sta apu_shadow+reg+1-$4000
-.endif
+    write_bit slot, reg+1, shadow1, bit2
 bit2:
     lsr music_hdr               ; bit 2: reg+2
-    bcc bit3
-    lda (music_ptrs+slot),y
-    iny
-    sta reg+2
-.if shadow2
-    sta apu_shadow+reg+2-$4000
-.endif
+    write_bit slot, reg+2, shadow2, bit3
 bit3:
     lsr music_hdr               ; bit 3: reg+3
-    bcc bits_done
-    lda (music_ptrs+slot),y
-    iny
-    sta reg+3
-.if shadow3
-    sta apu_shadow+reg+3-$4000
-.endif
+    write_bit slot, reg+3, shadow3, bits_done
 bits_done:
     lda music_hdr               ; E: empty ticks after this one
     sta music_wait+slot
