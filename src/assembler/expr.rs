@@ -218,64 +218,76 @@ fn parse_and(c: &mut Cursor, r: &mut dyn Resolver) -> Result<Expr, ExprError> {
     Ok(left)
 }
 
+/// The left-associative binary levels, loosest first: `parse_cmp` starts at [`CMP`].
+const CMP: u8 = 0;
+const SUM: u8 = 1;
+const TERM: u8 = 2;
+
+/// A binary operator's level and meaning (ca65's: `.bitor` is `|`, `.mod` is `%` ...).
+fn binary_op(t: &Tok) -> Option<(u8, Bin)> {
+    Some(match t {
+        Tok::Op(Op::Eq) => (CMP, Bin::Eq),
+        Tok::Op(Op::Ne) => (CMP, Bin::Ne),
+        Tok::Op(Op::Lt) => (CMP, Bin::Lt),
+        Tok::Op(Op::Gt) => (CMP, Bin::Gt),
+        Tok::Op(Op::Le) => (CMP, Bin::Le),
+        Tok::Op(Op::Ge) => (CMP, Bin::Ge),
+        Tok::Op(Op::Plus) => (SUM, Bin::Add),
+        Tok::Op(Op::Minus) => (SUM, Bin::Sub),
+        Tok::Op(Op::Pipe) => (SUM, Bin::Or),
+        Tok::Op(Op::Star) => (TERM, Bin::Mul),
+        Tok::Op(Op::Slash) => (TERM, Bin::Div),
+        Tok::Op(Op::Amp) => (TERM, Bin::And),
+        Tok::Op(Op::Caret) => (TERM, Bin::Xor),
+        Tok::Op(Op::Shl) => (TERM, Bin::Shl),
+        Tok::Op(Op::Shr) => (TERM, Bin::Shr),
+        Tok::Directive(d) => match d.as_str() {
+            "bitor" => (SUM, Bin::Or),
+            "mod" => (TERM, Bin::Mod),
+            "bitand" => (TERM, Bin::And),
+            "bitxor" => (TERM, Bin::Xor),
+            "shl" => (TERM, Bin::Shl),
+            "shr" => (TERM, Bin::Shr),
+            _ => return None,
+        },
+        _ => return None,
+    })
+}
+
+/// `operand (op operand)*` at `level`, left-associative; the operands are the next level's
+/// (factors below [`TERM`]).
+fn parse_level(c: &mut Cursor, r: &mut dyn Resolver, level: u8) -> Result<Expr, ExprError> {
+    let operand = |c: &mut Cursor, r: &mut dyn Resolver| {
+        if level == TERM {
+            parse_factor(c, r)
+        } else {
+            parse_level(c, r, level + 1)
+        }
+    };
+    let mut left = operand(c, r)?;
+    while let Some((_, op)) = c.peek().and_then(binary_op).filter(|&(l, _)| l == level) {
+        c.pos += 1;
+        let right = operand(c, r)?;
+        left = bin(r, op, left, right, c.col())?;
+    }
+    Ok(left)
+}
+
 fn parse_cmp(c: &mut Cursor, r: &mut dyn Resolver) -> Result<Expr, ExprError> {
-    let mut left = parse_sum(c, r)?;
-    loop {
-        let op = match c.peek() {
-            Some(Tok::Op(Op::Eq)) => Bin::Eq,
-            Some(Tok::Op(Op::Ne)) => Bin::Ne,
-            Some(Tok::Op(Op::Lt)) => Bin::Lt,
-            Some(Tok::Op(Op::Gt)) => Bin::Gt,
-            Some(Tok::Op(Op::Le)) => Bin::Le,
-            Some(Tok::Op(Op::Ge)) => Bin::Ge,
-            _ => return Ok(left),
-        };
-        c.pos += 1;
-        let right = parse_sum(c, r)?;
-        left = bin(r, op, left, right, c.col())?;
-    }
+    parse_level(c, r, CMP)
 }
 
-fn parse_sum(c: &mut Cursor, r: &mut dyn Resolver) -> Result<Expr, ExprError> {
-    let mut left = parse_term(c, r)?;
-    loop {
-        let op = match c.peek() {
-            Some(Tok::Op(Op::Plus)) => Bin::Add,
-            Some(Tok::Op(Op::Minus)) => Bin::Sub,
-            Some(Tok::Op(Op::Pipe)) => Bin::Or,
-            Some(Tok::Directive(d)) if d == "bitor" => Bin::Or,
-            _ => return Ok(left),
-        };
-        c.pos += 1;
-        let right = parse_term(c, r)?;
-        left = bin(r, op, left, right, c.col())?;
-    }
-}
-
-fn parse_term(c: &mut Cursor, r: &mut dyn Resolver) -> Result<Expr, ExprError> {
-    let mut left = parse_factor(c, r)?;
-    loop {
-        let op = match c.peek() {
-            Some(Tok::Op(Op::Star)) => Bin::Mul,
-            Some(Tok::Op(Op::Slash)) => Bin::Div,
-            Some(Tok::Op(Op::Amp)) => Bin::And,
-            Some(Tok::Op(Op::Caret)) => Bin::Xor,
-            Some(Tok::Op(Op::Shl)) => Bin::Shl,
-            Some(Tok::Op(Op::Shr)) => Bin::Shr,
-            Some(Tok::Directive(d)) => match d.as_str() {
-                "mod" => Bin::Mod,
-                "bitand" => Bin::And,
-                "bitxor" => Bin::Xor,
-                "shl" => Bin::Shl,
-                "shr" => Bin::Shr,
-                _ => return Ok(left),
-            },
-            _ => return Ok(left),
-        };
-        c.pos += 1;
-        let right = parse_factor(c, r)?;
-        left = bin(r, op, left, right, c.col())?;
-    }
+/// A prefix operator: `-` negates, `~` complements, `<` `>` `^` take the low, high and bank
+/// byte.
+fn prefix_op(t: &Tok) -> Option<Un> {
+    Some(match t {
+        Tok::Op(Op::Minus) => Un::Neg,
+        Tok::Op(Op::Tilde) => Un::Not,
+        Tok::Op(Op::Lt) => Un::Lo,
+        Tok::Op(Op::Gt) => Un::Hi,
+        Tok::Op(Op::Caret) => Un::Bank,
+        _ => return None,
+    })
 }
 
 fn parse_factor(c: &mut Cursor, r: &mut dyn Resolver) -> Result<Expr, ExprError> {
@@ -287,29 +299,14 @@ fn parse_factor(c: &mut Cursor, r: &mut dyn Resolver) -> Result<Expr, ExprError>
             format!("expression has more than {MAX_OPERANDS} operands"),
         ));
     }
-    match c.bump() {
+    let tok = c.bump();
+    if let Some(op) = tok.and_then(prefix_op) {
+        let e = parse_factor(c, r)?;
+        return Ok(unary(r, op, e));
+    }
+    match tok {
         Some(Tok::Int(v)) => Ok(Expr::Lit(*v)),
-        Some(Tok::Op(Op::Minus)) => {
-            let e = parse_factor(c, r)?;
-            Ok(unary(r, Un::Neg, e))
-        }
         Some(Tok::Op(Op::Plus)) => parse_factor(c, r),
-        Some(Tok::Op(Op::Tilde)) => {
-            let e = parse_factor(c, r)?;
-            Ok(unary(r, Un::Not, e))
-        }
-        Some(Tok::Op(Op::Lt)) => {
-            let e = parse_factor(c, r)?;
-            Ok(unary(r, Un::Lo, e))
-        }
-        Some(Tok::Op(Op::Gt)) => {
-            let e = parse_factor(c, r)?;
-            Ok(unary(r, Un::Hi, e))
-        }
-        Some(Tok::Op(Op::Caret)) => {
-            let e = parse_factor(c, r)?;
-            Ok(unary(r, Un::Bank, e))
-        }
         Some(Tok::Op(Op::Star)) => Ok(r.pc()),
         Some(Tok::Op(Op::LParen)) => {
             let e = parse(c, r)?;

@@ -255,4 +255,36 @@ mod tests {
         );
         assert!(set.resolve("nope.s", Some("asm/main.s")).is_none());
     }
+
+    #[test]
+    fn operators_bind_as_in_ca65() {
+        const CFG: &str = "MEMORY { ROM: start = $8000, size = $100, file = %O; }
+                           SEGMENTS { CODE: load = ROM, type = ro; }";
+        // Each line: an expression and its value by ca65's precedence (expr.rs's table).
+        let cases = [
+            ("2 + 3 * 4", 14),
+            ("20 - 3 - 2", 15),
+            ("64 / 4 / 2", 8),
+            ("1 + 6 .mod 4", 3),
+            ("$F0 | $0F & $3C", 0xFC),
+            ("$FF ^ $0F << 2 >> 4", 0x3C),
+            ("1 .shl 3 + 1", 9),
+            ("2 + 3 = 5", 1),
+            ("1 + 2 < 3", 0),
+            ("-2 + 5", 3),
+            ("~$F0 & $FF", 0x0F),
+            ("<$1234 + 1", 0x35),
+            (">$1234 * 2", 0x24),
+            ("^$123456", 0x12),
+            ("(2 + 3) * 4", 20),
+            ("1 = 1 && 2 > 1", 1),
+            ("1 = 0 || 3 <> 3", 0),
+        ];
+        let body: String = cases.iter().map(|(e, _)| format!(".byte {e}\n")).collect();
+        let set = SourceSet::new().with("t.s", format!(".segment \"CODE\"\n{body}"));
+        let linked = assemble_and_link(&set, "t.s", CFG).expect("assembles");
+        for (i, (e, want)) in cases.iter().enumerate() {
+            assert_eq!(linked.image[i], *want, "{e}");
+        }
+    }
 }

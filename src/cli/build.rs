@@ -7,7 +7,6 @@ use nesmm::output_lock::OutputLock;
 use nesmm::rom::{build_rom, BuildOptions};
 use nesmm::viz::album::{album_page, linked_wav_path, PreviewAudio};
 use nesmm::viz::preview::EmbedMode;
-use nesmm::Region;
 use std::path::PathBuf;
 
 /// Build an iNES ROM (NROM, or UxROM when the songs need more than 32 KiB) that plays the songs.
@@ -22,17 +21,11 @@ use std::path::PathBuf;
     after_help = "Example: nesmm build intro.mid level1.mid boss.mid -o roms/album.nes --title \"My Album\""
 )]
 pub struct BuildArgs {
-    /// Songs, in ROM order: NES-MDB .seprsco.pkl / .exprsco.pkl (or any score format nesmm reads).
-    #[arg(required = true)]
-    pub songs: Vec<PathBuf>,
+    #[command(flatten)]
+    pub input: super::song_inputs::SongsArgs,
     /// The ROM to write (e.g. roms/album.nes); it must end in .nes.
     #[arg(short, long, value_name = "FILE")]
     pub output: PathBuf,
-    /// Build for a PAL console (50 Hz, PAL periods, PAL timing in the header).
-    #[arg(long)]
-    pub pal: bool,
-    #[command(flatten)]
-    pub looping: super::loop_args::LoopArgs,
     /// Album title stored in the ROM and shown on the page [default: nesmm in the ROM; the
     /// first song's name on the page].
     #[arg(long)]
@@ -71,7 +64,7 @@ fn parse_audio_seconds(s: &str) -> Result<f64, String> {
 }
 
 pub fn run(args: BuildArgs) -> anyhow::Result<()> {
-    let region = if args.pal { Region::Pal } else { Region::Ntsc };
+    let region = args.input.region();
     let opts = BuildOptions {
         region,
         title: args.title.clone().unwrap_or_else(|| "nesmm".into()),
@@ -79,13 +72,15 @@ pub fn run(args: BuildArgs) -> anyhow::Result<()> {
         advance: !args.no_advance,
     };
     super::output_path::expect_extension(&args.output, "build", "an iNES ROM", &["nes"])?;
-    super::output_path::refuse_input_as_output(&args.songs, &args.output)?;
+    super::output_path::refuse_input_as_output(&args.input.songs, &args.output)?;
     // One build at a time writes the ROM, its page and its WAVs, so they are of one album.
     let _lock = OutputLock::beside(&args.output, " (with its preview page and WAVs)")?;
-    let songs =
-        super::song_inputs::load_song_inputs(&args.songs, region, args.looping.mode(), &|p| {
-            load_song_with(p, &args.import)
-        })?;
+    let songs = super::song_inputs::load_song_inputs(
+        &args.input.songs,
+        region,
+        args.input.looping.mode(),
+        &|p| load_song_with(p, &args.import),
+    )?;
     // The ROM and its page play the very same streams.
     let streams: Vec<_> = songs.iter().map(|s| s.stream.clone()).collect();
     let rom = build_rom(&streams, &opts).map_err(|e| {
@@ -171,7 +166,8 @@ pub fn run(args: BuildArgs) -> anyhow::Result<()> {
 
 /// Per song, the `nesmm render` command that writes the WAV the page would link to.
 fn render_commands(args: &BuildArgs) -> Vec<String> {
-    args.songs
+    args.input
+        .songs
         .iter()
         .enumerate()
         .map(|(i, song)| {
@@ -180,7 +176,7 @@ fn render_commands(args: &BuildArgs) -> Vec<String> {
                 shell_word(&song.to_string_lossy()),
                 shell_word(&linked_wav_path(&args.output, i).to_string_lossy())
             );
-            if args.pal {
+            if args.input.pal {
                 c.push_str(" --pal");
             }
             if let Some(t) = args.import.track {

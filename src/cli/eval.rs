@@ -1,8 +1,8 @@
 //! `nesmm eval`: score models and baselines on an NES-MDB split.
 
+use super::dataset_args::DatasetArgs;
+use super::model_arg::model_dir;
 use clap::Args;
-use nesmm::formats::nesmdb::Split;
-use nesmm::learn::data::default_data_path;
 use nesmm::learn::eval::markdown_table;
 use nesmm::learn::generate::{bundled_model_dir, Model};
 use nesmm::learn::report::evaluate_models;
@@ -23,15 +23,8 @@ pub struct EvalArgs {
     /// Model folders (all with the same voices) [default: the bundled models/lstm-full].
     #[arg(long)]
     pub model: Vec<PathBuf>,
-    /// NES-MDB archive (.tar.gz) or folder [default: the seprsco archive in NESMDB_DIR].
-    #[arg(long)]
-    pub data: Option<PathBuf>,
-    /// Split to score: train, valid or test.
-    #[arg(long, default_value = "test")]
-    pub split: String,
-    /// Use only the first N songs of each split.
-    #[arg(long)]
-    pub max_songs: Option<usize>,
+    #[command(flatten)]
+    pub dataset: DatasetArgs,
     /// Skip the baselines.
     #[arg(long)]
     pub no_baselines: bool,
@@ -56,22 +49,14 @@ pub struct EvalArgs {
 }
 
 pub fn run(a: EvalArgs) -> anyhow::Result<()> {
-    let split = Split::from_dir_name(&a.split).ok_or_else(|| {
-        anyhow::anyhow!(
-            "unknown split '{}'\nhint: use train, valid or test",
-            a.split
-        )
-    })?;
+    let split = a.dataset.split()?;
     let dirs = if a.model.is_empty() {
         vec![bundled_model_dir("lstm-full")?]
     } else {
         a.model
             .iter()
-            .map(|d| match d.to_str() {
-                Some("transformer") if !d.is_dir() => bundled_model_dir("transformer"),
-                _ => vae_decode::resolve_model_dir(d),
-            })
-            .collect::<Result<Vec<_>, _>>()?
+            .map(|d| model_dir(Some(d), "lstm-full"))
+            .collect::<anyhow::Result<Vec<_>>>()?
     };
     for d in &dirs {
         nesmm::learn::models::transformer_dir::check_architecture(d)?;
@@ -83,28 +68,18 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
         return super::eval_transformer::run(&a, split, &dirs);
     }
     if dirs.len() == 1 && vae_decode::is_vae_dir(&dirs[0])? {
-        return run_vae(
-            &a.data,
-            split,
-            a.max_songs,
-            &dirs[0],
-            a.lstm.as_deref(),
-            a.json.as_deref(),
-        );
+        return run_vae(&a.dataset, &dirs[0], a.lstm.as_deref(), a.json.as_deref());
     }
     let models = dirs
         .iter()
         .map(|d| Model::load(d))
         .collect::<Result<Vec<_>, _>>()?;
-    let data = match a.data {
-        Some(p) => p,
-        None => default_data_path()?,
-    };
+    let data = a.dataset.data_path()?;
     let results = evaluate_models(
         &data,
         &models,
         split,
-        a.max_songs,
+        a.dataset.max_songs,
         !a.no_baselines,
         a.refresh,
     )?;
@@ -119,18 +94,13 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
 
 /// A VAE: ELBO, reconstruction and KL on the split's windows, beside the LSTM's NLL.
 fn run_vae(
-    data: &Option<PathBuf>,
-    split: Split,
-    max_songs: Option<usize>,
+    dataset: &DatasetArgs,
     dir: &std::path::Path,
     lstm: Option<&std::path::Path>,
     json: Option<&std::path::Path>,
 ) -> anyhow::Result<()> {
     let model = vae_decode::VaeModel::load(dir)?;
-    let data = match data {
-        Some(p) => p.clone(),
-        None => default_data_path()?,
-    };
+    let (data, split, max_songs) = (dataset.data_path()?, dataset.split()?, dataset.max_songs);
     let lstm = match lstm {
         Some(p) => Some(p.to_path_buf()),
         None => {

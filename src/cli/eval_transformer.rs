@@ -3,7 +3,7 @@
 
 use super::eval::EvalArgs;
 use nesmm::formats::nesmdb::Split;
-use nesmm::learn::data::{default_data_path, load_notes};
+use nesmm::learn::data::load_notes;
 use nesmm::learn::eval::event_eval::{
     evaluate, markdown, EventEval, TransformerScorer, UniformScorer,
 };
@@ -25,10 +25,7 @@ struct Report {
 }
 
 pub fn run(a: &EvalArgs, split: Split, dirs: &[PathBuf]) -> anyhow::Result<()> {
-    let data = match &a.data {
-        Some(p) => p.clone(),
-        None => default_data_path()?,
-    };
+    let data = a.dataset.data_path()?;
     let threads = a
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
@@ -38,7 +35,7 @@ pub fn run(a: &EvalArgs, split: Split, dirs: &[PathBuf]) -> anyhow::Result<()> {
         vec![split, Split::Train]
     };
     eprintln!("reading {} ...", data.display());
-    let notes = load_notes(&data, &splits, a.max_songs)?;
+    let notes = load_notes(&data, &splits, a.dataset.max_songs)?;
     let songs: Vec<Vec<[u8; 4]>> = notes[0].songs.iter().map(|s| s.1.clone()).collect();
     let mut results = Vec::new();
     let mut frame_models = Vec::new();
@@ -99,7 +96,7 @@ pub fn run(a: &EvalArgs, split: Split, dirs: &[PathBuf]) -> anyhow::Result<()> {
             &data,
             &lstms,
             split,
-            a.max_songs,
+            a.dataset.max_songs,
             !a.no_baselines,
             a.refresh,
         )? {

@@ -4,32 +4,23 @@
 use clap::Args;
 use nesmm::rom::export::{export_ca65, EXPORT_ROM_NAME};
 use nesmm::rom::BuildOptions;
-use nesmm::Region;
 use std::path::PathBuf;
 
 /// Write the ROM's player and song data as a ca65/ld65 project.
 #[derive(Args)]
 pub struct ExportCa65Args {
-    /// The songs, in track order: score files (as for `nesmm build`) or stream dumps written
-    /// by `nesmm compile --stream-out`.
-    #[arg(required = true)]
-    pub songs: Vec<PathBuf>,
+    #[command(flatten)]
+    pub input: super::song_inputs::SongsArgs,
     /// The project folder (created if missing; files in it are replaced).
     #[arg(short, long, value_name = "DIR")]
     pub output: PathBuf,
-    /// Build for PAL; NTSC otherwise.
-    #[arg(long)]
-    pub pal: bool,
     /// Album title shown by the on-screen player.
     #[arg(long, default_value = "nesmm")]
     pub title: String,
-    #[command(flatten)]
-    pub looping: super::loop_args::LoopArgs,
 }
 
 pub fn run(args: ExportCa65Args) -> anyhow::Result<()> {
-    let region = if args.pal { Region::Pal } else { Region::Ntsc };
-    let songs = super::song_inputs::load_streams(&args.songs, region, args.looping.mode())?;
+    let (region, songs) = (args.input.region(), args.input.load_streams()?);
     let opts = BuildOptions {
         region,
         title: args.title.clone(),

@@ -1,7 +1,8 @@
 //! `nesmm generate`: sample a song from a trained model.
 
+use super::model_arg::model_dir;
 use clap::Args;
-use nesmm::learn::generate::{bundled_model_dir, generate, GenerateOptions, Model};
+use nesmm::learn::generate::{generate, GenerateOptions, Model};
 use nesmm::learn::vae_decode;
 use nesmm::output::{write_songs, OutputOptions};
 use nesmm::output_lock::OutputLock;
@@ -85,13 +86,7 @@ pub fn run(a: GenerateArgs) -> anyhow::Result<()> {
     }
     .check()?;
     let _locks = lock_outputs(&a.output)?;
-    let dir = match &a.model {
-        Some(d) if d.as_os_str() == "transformer" && !d.is_dir() => {
-            bundled_model_dir("transformer")?
-        }
-        Some(d) => vae_decode::resolve_model_dir(d)?,
-        None => bundled_model_dir("lstm-full")?,
-    };
+    let dir = model_dir(a.model.as_deref(), "lstm-full")?;
     nesmm::learn::models::transformer_dir::check_architecture(&dir)?;
     if nesmm::learn::models::transformer_dir::is_transformer(&dir) {
         return super::generate_transformer::run(&a, &dir);

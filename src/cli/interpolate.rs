@@ -1,15 +1,15 @@
 //! `nesmm interpolate`: walk through a VAE's latent space from one song to another.
 
+use super::model_arg::VaeArgs;
 use clap::Args;
 use nesmm::compile::LoopMode;
 use nesmm::formats;
-use nesmm::learn::generate::bundled_model_dir;
-use nesmm::learn::vae_decode::{interpolate, resolve_model_dir, VaeModel, VaeOptions};
+use nesmm::learn::vae_decode::interpolate;
 use nesmm::output::{write_songs, OutputOptions};
 use nesmm::rom::pipeline::{build_rom_from_scores, RomRequest};
 use nesmm::score::Score;
 use nesmm::viz::preview::{render_album_page, Audio, Download, EmbedMode, TrackPreview};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Spherical interpolation between two songs' latents, window by window.
 #[derive(Args)]
@@ -30,33 +30,18 @@ pub struct InterpolateArgs {
     /// Number of scores, ends included (at least 2).
     #[arg(long, default_value_t = 8)]
     pub steps: usize,
-    /// VAE folder or bundled name [default: the bundled models/vae-full].
-    #[arg(long)]
-    pub model: Option<PathBuf>,
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
-    /// Softmax temperature of decoding (0 = most likely note).
-    #[arg(long, default_value_t = 0.0)]
-    pub temperature: f32,
+    #[command(flatten)]
+    pub vae: VaeArgs,
     /// Output folder (created if missing).
     #[arg(short, long)]
     pub output: PathBuf,
 }
 
 pub fn run(a: InterpolateArgs) -> anyhow::Result<()> {
-    let dir = match &a.model {
-        Some(d) => resolve_model_dir(d)?,
-        None => bundled_model_dir("vae-full")?,
-    };
-    let model = VaeModel::load(&dir).map_err(|e| vae_hint(e, &dir))?;
+    let (model, _) = a.vae.load()?;
     let sa = super::info::load_song(&a.a)?;
     let sb = super::info::load_song(&a.b)?;
-    let opts = VaeOptions {
-        seed: a.seed,
-        temperature: a.temperature,
-        ..Default::default()
-    };
-    let scores = interpolate(&model, &sa, &sb, a.steps, &opts)?;
+    let scores = interpolate(&model, &sa, &sb, a.steps, &a.vae.options())?;
     std::fs::create_dir_all(&a.output).map_err(|e| {
         anyhow::anyhow!(
             "cannot create {}: {e}\nhint: pass a writable folder with -o",
@@ -99,20 +84,6 @@ pub fn run(a: InterpolateArgs) -> anyhow::Result<()> {
         a.output.display()
     );
     Ok(())
-}
-
-/// A VAE that did not load, with what `--model` must be.
-pub fn vae_hint(e: nesmm::Error, dir: &Path) -> anyhow::Error {
-    let what = if dir.join("config.json").is_file() {
-        "is not a VAE nesmm can load"
-    } else {
-        "holds no model (config.json is missing)"
-    };
-    anyhow::anyhow!(
-        "{e}\nhint: {} {what}; --model takes a VAE folder written by `nesmm train --model \
-         vae-full --out DIR`, or a bundled name (vae-full, vae-reduced)",
-        dir.display()
-    )
 }
 
 /// One ROM with the interpolation's steps as its songs, in order (NTSC, each song looping).

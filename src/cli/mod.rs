@@ -4,6 +4,7 @@
 mod build;
 mod compile;
 mod convert;
+mod dataset_args;
 mod demo;
 mod eval;
 mod eval_transformer;
@@ -14,6 +15,7 @@ mod import_args;
 mod info;
 mod interpolate;
 mod loop_args;
+mod model_arg;
 mod nsf;
 mod output_path;
 mod plot;

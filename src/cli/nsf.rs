@@ -4,22 +4,16 @@
 use anyhow::Context;
 use clap::Args;
 use nesmm::rom::nsf::{build_nsf, NsfOptions};
-use nesmm::Region;
 use std::path::{Path, PathBuf};
 
 /// Build an NSF (or NSFe) music file playing the songs with the ROM's player.
 #[derive(Args)]
 pub struct NsfArgs {
-    /// The songs, in track order: score files (as for `nesmm build`) or stream dumps written
-    /// by `nesmm compile --stream-out`.
-    #[arg(required = true)]
-    pub songs: Vec<PathBuf>,
+    #[command(flatten)]
+    pub input: super::song_inputs::SongsArgs,
     /// Output file: `.nsf`, or `.nsfe` for NSFe with track titles and times.
     #[arg(short, long, value_name = "FILE")]
     pub output: PathBuf,
-    /// Build for PAL (scores are compiled for PAL; dumps must be PAL); NTSC otherwise.
-    #[arg(long)]
-    pub pal: bool,
     /// Album title (31 ASCII characters in an NSF header).
     #[arg(long, default_value = "nesmm")]
     pub title: String,
@@ -29,8 +23,6 @@ pub struct NsfArgs {
     /// Copyright line.
     #[arg(long, default_value = "")]
     pub copyright: String,
-    #[command(flatten)]
-    pub looping: super::loop_args::LoopArgs,
 }
 
 fn is_nsfe(path: &Path) -> bool {
@@ -40,8 +32,7 @@ fn is_nsfe(path: &Path) -> bool {
 
 pub fn run(args: NsfArgs) -> anyhow::Result<()> {
     super::output_path::expect_extension(&args.output, "nsf", "an NSF or NSFe", &["nsf", "nsfe"])?;
-    let region = if args.pal { Region::Pal } else { Region::Ntsc };
-    let songs = super::song_inputs::load_streams(&args.songs, region, args.looping.mode())?;
+    let (region, songs) = (args.input.region(), args.input.load_streams()?);
     let opts = NsfOptions {
         region,
         title: args.title.clone(),

@@ -3,11 +3,42 @@
 //! stream dumps from `nesmm compile --stream-out`, played as they were compiled.
 
 use anyhow::Context;
+use clap::Args;
 use nesmm::compile::{compile_song, LoopMode};
 use nesmm::formats::vgm::{read_vgm, stream_to_vgm, Gd3};
 use nesmm::formats::vgm_score::vgm_to_score;
 use nesmm::{ApuStream, Region, Score};
 use std::path::{Path, PathBuf};
+
+/// The songs of `build`, `nsf` and `export-ca65`, their region and what they do at their end.
+#[derive(Args, Debug, Clone)]
+pub struct SongsArgs {
+    /// The songs, in track order: score files (NES-MDB .seprsco.pkl / .exprsco.pkl, MIDI, or
+    /// any score format nesmm reads) or stream dumps written by `nesmm compile --stream-out`.
+    #[arg(required = true)]
+    pub songs: Vec<PathBuf>,
+    /// Build for a PAL console (50 Hz, PAL periods; scores are compiled for PAL, dumps must be
+    /// PAL); NTSC otherwise.
+    #[arg(long)]
+    pub pal: bool,
+    #[command(flatten)]
+    pub looping: super::loop_args::LoopArgs,
+}
+
+impl SongsArgs {
+    pub fn region(&self) -> Region {
+        if self.pal {
+            Region::Pal
+        } else {
+            Region::Ntsc
+        }
+    }
+
+    /// The songs as streams ([`load_streams`]).
+    pub fn load_streams(&self) -> anyhow::Result<Vec<ApuStream>> {
+        load_streams(&self.songs, self.region(), self.looping.mode())
+    }
+}
 
 /// First bytes of a stream dump ([`ApuStream::to_text`]).
 const DUMP_HEADER: &[u8] = b"# nesmm apu stream";

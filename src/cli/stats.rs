@@ -1,10 +1,11 @@
 //! `nesmm stats`: statistics of generated songs next to a real split's.
 
+use super::dataset_args::DatasetArgs;
+use super::model_arg::model_dir;
 use clap::Args;
 use nesmm::formats::nesmdb::Split;
-use nesmm::learn::data::default_data_path;
 use nesmm::learn::data::{load_notes, SplitNotes};
-use nesmm::learn::generate::{bundled_model_dir, GenerateOptions, Model};
+use nesmm::learn::generate::{GenerateOptions, Model};
 use nesmm::learn::music_stats::{self, excerpts, music_stats, notes_at_24hz, MusicStats};
 use nesmm::learn::report::sample_songs;
 use nesmm::learn::stats::{corpus_rows, markdown_table, NamedSongs};
@@ -31,14 +32,8 @@ pub struct StatsArgs {
     /// Model folder [default: the bundled models/lstm-full].
     #[arg(long)]
     pub model: Option<PathBuf>,
-    /// NES-MDB archive (.tar.gz) or folder [default: the seprsco archive in NESMDB_DIR].
-    #[arg(long)]
-    pub data: Option<PathBuf>,
-    #[arg(long, default_value = "test")]
-    pub split: String,
-    /// Use only the first N songs of each split.
-    #[arg(long)]
-    pub max_songs: Option<usize>,
+    #[command(flatten)]
+    pub dataset: DatasetArgs,
     /// Songs to sample from each generator, and split excerpts to compare with.
     #[arg(long, default_value_t = 40)]
     pub songs: usize,
@@ -75,21 +70,13 @@ pub struct StatsArgs {
 }
 
 pub fn run(a: StatsArgs) -> anyhow::Result<()> {
-    let split = Split::from_dir_name(&a.split).ok_or_else(|| {
-        anyhow::anyhow!(
-            "unknown split '{}'\nhint: use train, valid or test",
-            a.split
-        )
-    })?;
-    let data = || match &a.data {
-        Some(p) => Ok(p.clone()),
-        None => default_data_path(),
-    };
+    let split = a.dataset.split()?;
+    let data = || a.dataset.data_path();
     let (split_notes, sets) = match &a.folder {
         Some(folder) => {
             // The folder is read first: a bad file is reported before NES-MDB is looked for.
             let songs = read_folder(folder)?;
-            let split_notes = load_notes(&data()?, &[split], a.max_songs)?.remove(0);
+            let split_notes = load_notes(&data()?, &[split], a.dataset.max_songs)?.remove(0);
             (split_notes, vec![(folder.display().to_string(), songs)])
         }
         None => sample_model(&a, &data()?, split)?,
@@ -121,13 +108,7 @@ fn sample_model(
     data: &Path,
     split: Split,
 ) -> anyhow::Result<(SplitNotes, NamedSongs)> {
-    let dir = match &a.model {
-        Some(d) if d.as_os_str() == "transformer" && !d.is_dir() => {
-            bundled_model_dir("transformer")?
-        }
-        Some(d) => nesmm::learn::vae_decode::resolve_model_dir(d)?,
-        None => bundled_model_dir("lstm-full")?,
-    };
+    let dir = model_dir(a.model.as_deref(), "lstm-full")?;
     nesmm::learn::models::transformer_dir::check_architecture(&dir)?;
     if nesmm::learn::models::transformer_dir::is_transformer(&dir) {
         return sample_transformer(a, data, split, &dir);
@@ -144,7 +125,7 @@ fn sample_model(
             data,
             &model,
             split,
-            a.max_songs,
+            a.dataset.max_songs,
             a.songs,
             a.seconds,
             &opts,
@@ -155,7 +136,7 @@ fn sample_model(
         data,
         &model,
         split,
-        a.max_songs,
+        a.dataset.max_songs,
         a.songs,
         a.seconds,
         &GenerateOptions {
@@ -181,7 +162,7 @@ fn sample_transformer(
     use nesmm::learn::sample::transformer_sample::{sample, SampleOptions};
     let model = nesmm::learn::models::transformer_dir::load(dir)?;
     let decoder = Decoder::new(&model).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
-    let split_notes = load_notes(data, &[split], a.max_songs)?.remove(0);
+    let split_notes = load_notes(data, &[split], a.dataset.max_songs)?.remove(0);
     let mut songs = Vec::with_capacity(a.songs);
     for i in 0..a.songs as u64 {
         let mut o = SampleOptions::new(a.seconds, a.seed + i);

@@ -1,9 +1,9 @@
 //! `nesmm vary`: re-imagine a song with a VAE.
 
+use super::model_arg::VaeArgs;
 use clap::Args;
 use nesmm::formats;
-use nesmm::learn::generate::bundled_model_dir;
-use nesmm::learn::vae_decode::{resolve_model_dir, vary, VaeModel, VaeOptions};
+use nesmm::learn::vae_decode::{vary, VaeOptions};
 use std::path::PathBuf;
 
 /// Encode a song window by window with a VAE, move each latent by noise, decode.
@@ -22,14 +22,8 @@ pub struct VaryArgs {
     /// Size of the latent noise (0 = none; 1 = as large as the prior).
     #[arg(long, default_value_t = 0.3)]
     pub amount: f32,
-    /// VAE folder or bundled name [default: the bundled models/vae-full].
-    #[arg(long)]
-    pub model: Option<PathBuf>,
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
-    /// Softmax temperature of decoding (0 = most likely note).
-    #[arg(long, default_value_t = 0.0)]
-    pub temperature: f32,
+    #[command(flatten)]
+    pub vae: VaeArgs,
     /// Sample among the K most likely notes only (0 = all).
     #[arg(long, default_value_t = 0)]
     pub top_k: usize,
@@ -39,17 +33,11 @@ pub struct VaryArgs {
 }
 
 pub fn run(a: VaryArgs) -> anyhow::Result<()> {
-    let dir = match &a.model {
-        Some(d) => resolve_model_dir(d)?,
-        None => bundled_model_dir("vae-full")?,
-    };
-    let model = VaeModel::load(&dir).map_err(|e| super::interpolate::vae_hint(e, &dir))?;
+    let (model, dir) = a.vae.load()?;
     let song = super::info::load_song(&a.song)?;
     let opts = VaeOptions {
-        seed: a.seed,
-        temperature: a.temperature,
         top_k: a.top_k,
-        ..Default::default()
+        ..a.vae.options()
     };
     let out = vary(&model, &song, a.amount, &opts).map_err(|e| {
         anyhow::anyhow!(

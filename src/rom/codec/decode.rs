@@ -166,7 +166,13 @@ fn play(
             }
             for (s, st) in song.streams.iter().zip(states.iter_mut()) {
                 let first = writes.len();
-                step(song, s, st, &shadow, &mut writes, &mut cy)?;
+                let mut frame = Frame {
+                    song,
+                    shadow: &shadow,
+                    writes: &mut writes,
+                    cy: &mut cy,
+                };
+                frame.step(s, st)?;
                 for w in &writes[first..] {
                     if let Some(r) = shadow.get_mut(usize::from(w.addr.wrapping_sub(0x4000))) {
                         *r = w.value;
@@ -210,71 +216,182 @@ enum Next {
     GoesOn,
 }
 
-/// Decodes one tick of a stream: its commands up to the one that ends the frame.
-fn step(
-    song: &EncodedSong,
-    s: &EncodedStream,
-    st: &mut StreamState,
-    shadow: &[u8; 0x18],
-    writes: &mut Vec<RegWrite>,
-    cy: &mut Cycles,
-) -> Result<()> {
-    let block = matches!(s.mode, StreamMode::Mask { .. });
-    if st.wait > 0 {
-        st.wait -= 1;
-        cy.total += if block {
-            cost::BLOCK_IDLE
-        } else {
-            cost::PAIRS_STEP + cost::PAIRS_IDLE
-        };
-        return Ok(());
-    }
-    cy.total += match (block, cy.uxrom) {
-        (true, false) => cost::BLOCK_START,
-        (true, true) => cost::BLOCK_START + cost::UXROM_BLOCK,
-        (false, false) => cost::PAIRS_STEP + cost::PAIRS_PLAY,
-        (false, true) => cost::PAIRS_STEP + cost::PAIRS_PLAY + cost::UXROM_PAIRS,
-    };
-    for _ in 0..MAX_COMMANDS_PER_FRAME {
-        if block {
-            cy.total += cost::READ;
-        } else {
-            if st.y >= 0xC0 {
-                st.y = 0;
-                cy.total += cost::PAIRS_FOLD;
-            }
-            cy.total += cost::PAIRS_READ;
+/// One stream's tick being decoded: the song, the registers' last values as of the frame's
+/// earlier streams (volume commands read them), the frame's writes and the cycles.
+struct Frame<'a, 'p> {
+    song: &'a EncodedSong,
+    shadow: &'a [u8; 0x18],
+    writes: &'a mut Vec<RegWrite>,
+    cy: &'a mut Cycles<'p>,
+}
+
+impl Frame<'_, '_> {
+    /// Decodes one tick of a stream: its commands up to the one that ends the frame.
+    fn step(&mut self, s: &EncodedStream, st: &mut StreamState) -> Result<()> {
+        let block = matches!(s.mode, StreamMode::Mask { .. });
+        if st.wait > 0 {
+            st.wait -= 1;
+            self.cy.total += if block {
+                cost::BLOCK_IDLE
+            } else {
+                cost::PAIRS_STEP + cost::PAIRS_IDLE
+            };
+            return Ok(());
         }
-        let c = read(song, st, st.pos, cy)?;
-        st.pos += 1;
-        st.y += 1;
-        let next = match (c, s.mode) {
-            (0x00..=0x7F, StreamMode::Mask { base }) => {
-                mask_command(song, st, c, base, writes, cy)?
-            }
-            (0x00..=0x7F, StreamMode::Pairs) => pairs_command(song, st, c, writes, cy)?,
-            _ => {
-                cy.total += special_dispatch(s, c);
-                special(song, s, st, c, shadow, writes, cy)?
-            }
+        self.cy.total += match (block, self.cy.uxrom) {
+            (true, false) => cost::BLOCK_START,
+            (true, true) => cost::BLOCK_START + cost::UXROM_BLOCK,
+            (false, false) => cost::PAIRS_STEP + cost::PAIRS_PLAY,
+            (false, true) => cost::PAIRS_STEP + cost::PAIRS_PLAY + cost::UXROM_PAIRS,
         };
-        match next {
-            Next::Ended => return Ok(()),
-            Next::GoesOn => {}
-            Next::Special(ended) => {
-                cy.total += match (block, ended) {
-                    (true, false) => cost::SPECIAL_GO_ON,
-                    (true, true) => cost::SPECIAL_ENDED,
-                    (false, false) => cost::PAIRS_SPECIAL_GO_ON,
-                    (false, true) => cost::PAIRS_SPECIAL_ENDED,
-                };
-                if ended {
-                    return Ok(());
+        for _ in 0..MAX_COMMANDS_PER_FRAME {
+            if block {
+                self.cy.total += cost::READ;
+            } else {
+                if st.y >= 0xC0 {
+                    st.y = 0;
+                    self.cy.total += cost::PAIRS_FOLD;
+                }
+                self.cy.total += cost::PAIRS_READ;
+            }
+            let c = read(self.song, st, st.pos, self.cy)?;
+            st.pos += 1;
+            st.y += 1;
+            let next = match (c, s.mode) {
+                (0x00..=0x7F, StreamMode::Mask { base }) => self.mask_command(st, c, base)?,
+                (0x00..=0x7F, StreamMode::Pairs) => self.pairs_command(st, c)?,
+                _ => {
+                    self.cy.total += special_dispatch(s, c);
+                    self.special(s, st, c)?
+                }
+            };
+            match next {
+                Next::Ended => return Ok(()),
+                Next::GoesOn => {}
+                Next::Special(ended) => {
+                    self.cy.total += match (block, ended) {
+                        (true, false) => cost::SPECIAL_GO_ON,
+                        (true, true) => cost::SPECIAL_ENDED,
+                        (false, false) => cost::PAIRS_SPECIAL_GO_ON,
+                        (false, true) => cost::PAIRS_SPECIAL_ENDED,
+                    };
+                    if ended {
+                        return Ok(());
+                    }
                 }
             }
         }
+        Err(bad(self.song, "a frame runs too many commands".into()))
     }
-    Err(bad(song, "a frame runs too many commands".into()))
+
+    /// A mask stream's write command: a value for each set bit, the frame ends.
+    fn mask_command(&mut self, st: &mut StreamState, c: u8, base: u8) -> Result<Next> {
+        self.cy.census.mask_writes += 1;
+        self.cy.total += cost::MASK;
+        for bit in 0..4u8 {
+            if c & (1 << bit) != 0 {
+                let v = read(self.song, st, st.pos, self.cy)?;
+                st.pos += 1;
+                st.y += 1;
+                let r = base + bit;
+                self.writes.push(RegWrite::new(0x4000 + u16::from(r), v));
+                self.cy.total += cost::MASK_WRITE;
+                if SHADOWED.contains(&r) {
+                    self.cy.total += cost::SHADOW;
+                }
+            }
+        }
+        st.wait = c >> 4;
+        self.cy.total += block_end(st);
+        Ok(Next::Ended)
+    }
+
+    /// A pairs stream's write command: N+1 (register, value) pairs; the frame ends unless E = 7.
+    fn pairs_command(&mut self, st: &mut StreamState, c: u8) -> Result<Next> {
+        self.cy.census.pairs_writes += 1;
+        let n = usize::from(c & 0x0F) + 1;
+        for _ in 0..n {
+            let r = read(self.song, st, st.pos, self.cy)?;
+            let v = read(self.song, st, st.pos + 1, self.cy)?;
+            st.pos += 2;
+            st.y += 2;
+            if r > 0x17 {
+                return Err(bad(self.song, format!("register ${r:02X} out of range")));
+            }
+            self.writes.push(RegWrite::new(0x4000 + u16::from(r), v));
+        }
+        self.cy.total += cost::PAIRS_WRITES + cost::PAIRS_WRITE * n as u32 - 1;
+        let e = c >> 4;
+        let ended = e != cmd::CONTINUE;
+        if ended {
+            st.wait = e;
+        }
+        self.cy.total += if ended {
+            cost::PAIRS_ENDS
+        } else {
+            cost::PAIRS_GOES_ON
+        };
+        self.cy.total += frame_end(st);
+        Ok(if ended { Next::Ended } else { Next::GoesOn })
+    }
+
+    /// A command $80-$FF: a wait, a reference or phrase, a volume, a jump, the stream's end.
+    fn special(&mut self, s: &EncodedStream, st: &mut StreamState, c: u8) -> Result<Next> {
+        let (ended, cycles) = match c {
+            0x00..=0x7F => return Err(bad(self.song, format!("${c:02X} is a write command"))),
+            cmd::NEAR_REF..=0x9F => (false, near_ref(self.song, st, c, self.cy)?),
+            0x80..=0x8F => {
+                self.cy.census.waits += 1;
+                st.wait = c & 0x0F;
+                (true, cost::WAIT + frame_end(st))
+            }
+            cmd::PHRASE..=0xDF => (false, phrase(self.song, st, c, self.cy)?),
+            cmd::VOLUME..=0xEF => {
+                self.volume(s, st, c)?;
+                return Ok(Next::Ended);
+            }
+            cmd::REF..=cmd::LONG_REF => (false, reference(self.song, st, c, self.cy)?),
+            cmd::JUMP | cmd::STOP if st.ref_count != 0 => {
+                // The player would take it for a nested reference (mu_ref_or_jump).
+                return Err(bad(self.song, format!("${c:02X} inside a back-reference")));
+            }
+            cmd::JUMP => (false, jump(self.song, st, self.cy)?),
+            cmd::STOP => {
+                // The player stays on the $FF and looks again in 255 ticks.
+                st.pos -= 1;
+                st.y -= 1;
+                st.wait = 0xFF;
+                (true, cost::STOP)
+            }
+        };
+        self.cy.total += cycles;
+        Ok(Next::Special(ended))
+    }
+
+    /// $E0-$EF in a voice block: the group's first register gets volume cmd & $0F, its high bits
+    /// kept; the frame ends (music_wait is 0: no empty ticks follow).
+    fn volume(&mut self, s: &EncodedStream, st: &mut StreamState, c: u8) -> Result<()> {
+        let StreamMode::Mask { base } = s.mode else {
+            return Err(bad(
+                self.song,
+                format!("volume command ${c:02X} in a pairs stream"),
+            ));
+        };
+        let old = self.shadow.get(usize::from(base)).copied();
+        let (Some(old), true) = (old, has_volume_command(s.mode)) else {
+            return Err(bad(
+                self.song,
+                format!("volume command ${c:02X} in the stream of $40{base:02X}"),
+            ));
+        };
+        self.cy.census.volumes += 1;
+        self.writes.push(RegWrite::new(
+            0x4000 + u16::from(base),
+            (old & 0xF0) | (c & 0x0F),
+        ));
+        self.cy.total += cost::VOLUME + block_end(st);
+        Ok(())
+    }
 }
 
 /// Cycles from reading special command `c` to mu_special (none for a volume command, which a
@@ -288,111 +405,6 @@ fn special_dispatch(s: &EncodedStream, c: u8) -> u32 {
         (true, true, cmd::VOLUME..=0xEF) => 0,
         (true, true, _) => cost::BLOCK_SPECIAL + cost::VOLUME_TEST_HIGH,
     }
-}
-
-/// A mask stream's write command: a value for each set bit, the frame ends.
-fn mask_command(
-    song: &EncodedSong,
-    st: &mut StreamState,
-    c: u8,
-    base: u8,
-    writes: &mut Vec<RegWrite>,
-    cy: &mut Cycles,
-) -> Result<Next> {
-    cy.census.mask_writes += 1;
-    cy.total += cost::MASK;
-    for bit in 0..4u8 {
-        if c & (1 << bit) != 0 {
-            let v = read(song, st, st.pos, cy)?;
-            st.pos += 1;
-            st.y += 1;
-            let r = base + bit;
-            writes.push(RegWrite::new(0x4000 + u16::from(r), v));
-            cy.total += cost::MASK_WRITE;
-            if SHADOWED.contains(&r) {
-                cy.total += cost::SHADOW;
-            }
-        }
-    }
-    st.wait = c >> 4;
-    cy.total += block_end(st);
-    Ok(Next::Ended)
-}
-
-/// A pairs stream's write command: N+1 (register, value) pairs; the frame ends unless E = 7.
-fn pairs_command(
-    song: &EncodedSong,
-    st: &mut StreamState,
-    c: u8,
-    writes: &mut Vec<RegWrite>,
-    cy: &mut Cycles,
-) -> Result<Next> {
-    cy.census.pairs_writes += 1;
-    let n = usize::from(c & 0x0F) + 1;
-    for _ in 0..n {
-        let r = read(song, st, st.pos, cy)?;
-        let v = read(song, st, st.pos + 1, cy)?;
-        st.pos += 2;
-        st.y += 2;
-        if r > 0x17 {
-            return Err(bad(song, format!("register ${r:02X} out of range")));
-        }
-        writes.push(RegWrite::new(0x4000 + u16::from(r), v));
-    }
-    cy.total += cost::PAIRS_WRITES + cost::PAIRS_WRITE * n as u32 - 1;
-    let e = c >> 4;
-    let ended = e != cmd::CONTINUE;
-    if ended {
-        st.wait = e;
-    }
-    cy.total += if ended {
-        cost::PAIRS_ENDS
-    } else {
-        cost::PAIRS_GOES_ON
-    };
-    cy.total += frame_end(st);
-    Ok(if ended { Next::Ended } else { Next::GoesOn })
-}
-
-/// A command $80-$FF: a wait, a reference or phrase, a volume, a jump, the stream's end.
-fn special(
-    song: &EncodedSong,
-    s: &EncodedStream,
-    st: &mut StreamState,
-    c: u8,
-    shadow: &[u8; 0x18],
-    writes: &mut Vec<RegWrite>,
-    cy: &mut Cycles,
-) -> Result<Next> {
-    let (ended, cycles) = match c {
-        0x00..=0x7F => return Err(bad(song, format!("${c:02X} is a write command"))),
-        cmd::NEAR_REF..=0x9F => (false, near_ref(song, st, c, cy)?),
-        0x80..=0x8F => {
-            cy.census.waits += 1;
-            st.wait = c & 0x0F;
-            (true, cost::WAIT + frame_end(st))
-        }
-        cmd::PHRASE..=0xDF => (false, phrase(song, st, c, cy)?),
-        cmd::VOLUME..=0xEF => {
-            volume(song, s, st, c, shadow, writes, cy)?;
-            return Ok(Next::Ended);
-        }
-        cmd::REF..=cmd::LONG_REF => (false, reference(song, st, c, cy)?),
-        cmd::JUMP | cmd::STOP if st.ref_count != 0 => {
-            // The player would take it for a nested reference (mu_ref_or_jump).
-            return Err(bad(song, format!("${c:02X} inside a back-reference")));
-        }
-        cmd::JUMP => (false, jump(song, st, cy)?),
-        cmd::STOP => {
-            // The player stays on the $FF and looks again in 255 ticks.
-            st.pos -= 1;
-            st.y -= 1;
-            st.wait = 0xFF;
-            (true, cost::STOP)
-        }
-    };
-    cy.total += cycles;
-    Ok(Next::Special(ended))
 }
 
 /// $90-$9F d: play cmd-$8F commands from d bytes before the command.
@@ -428,39 +440,6 @@ fn phrase(song: &EncodedSong, st: &mut StreamState, c: u8, cy: &mut Cycles) -> R
     st.ref_count = ph.count;
     st.y = 0;
     Ok(cost::PHRASE + nested)
-}
-
-/// $E0-$EF in a voice block: the group's first register gets volume cmd & $0F, its high bits
-/// kept; the frame ends (music_wait is 0: no empty ticks follow).
-fn volume(
-    song: &EncodedSong,
-    s: &EncodedStream,
-    st: &mut StreamState,
-    c: u8,
-    shadow: &[u8; 0x18],
-    writes: &mut Vec<RegWrite>,
-    cy: &mut Cycles,
-) -> Result<()> {
-    let StreamMode::Mask { base } = s.mode else {
-        return Err(bad(
-            song,
-            format!("volume command ${c:02X} in a pairs stream"),
-        ));
-    };
-    let old = shadow.get(usize::from(base)).copied();
-    let (Some(old), true) = (old, has_volume_command(s.mode)) else {
-        return Err(bad(
-            song,
-            format!("volume command ${c:02X} in the stream of $40{base:02X}"),
-        ));
-    };
-    cy.census.volumes += 1;
-    writes.push(RegWrite::new(
-        0x4000 + u16::from(base),
-        (old & 0xF0) | (c & 0x0F),
-    ));
-    cy.total += cost::VOLUME + block_end(st);
-    Ok(())
 }
 
 /// $F0-$FC lo hi, $FD n lo hi: play commands at an address (in this piece, or another one's
