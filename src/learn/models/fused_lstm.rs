@@ -203,11 +203,8 @@ impl FusedLstm {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::learn::models::grad_check::assert_matches_with_gradients;
     use candle_nn::VarMap;
-
-    fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
-        crate::learn::models::model_dir::max_abs_diff(a, b).unwrap()
-    }
 
     /// Forward and every gradient of the fused op match candle's autograd on the unfused
     /// formulation, including gradients flowing into the final `c` and the initial state.
@@ -223,47 +220,17 @@ mod tests {
         let s0 =
             candle_core::Var::from_tensor(&Tensor::randn(0f32, 0.5, (b, 2 * h), &dev).unwrap())
                 .unwrap();
-        // A loss that weights every h and c differently so each gradient path matters.
-        let wts = Tensor::randn(0f32, 1.0, (b, t, 2 * h), &dev).unwrap();
         let fused = layer.forward(x.as_tensor(), s0.as_tensor()).unwrap();
         let gx = layer.project(x.as_tensor()).unwrap();
         let reference = layer.recurrence_unfused(&gx, s0.as_tensor()).unwrap();
-        assert!(max_diff(&fused, &reference) < 1e-5);
-        let g1 = fused
-            .mul(&wts)
-            .unwrap()
-            .sum_all()
-            .unwrap()
-            .backward()
-            .unwrap();
-        let g2 = reference
-            .mul(&wts)
-            .unwrap()
-            .sum_all()
-            .unwrap()
-            .backward()
-            .unwrap();
-        for (name, v) in [
+        // The loss weights every h and c differently, so each gradient path matters.
+        let vars = [
             ("x", x.as_tensor()),
             ("state0", s0.as_tensor()),
             ("w_ih", &layer.weight_ih),
             ("w_hh", &layer.weight_hh),
             ("bias", &layer.bias),
-        ] {
-            let a = g1.get(v).unwrap();
-            let r = g2.get(v).unwrap();
-            let d = max_diff(a, r);
-            let scale = r
-                .abs()
-                .unwrap()
-                .flatten_all()
-                .unwrap()
-                .max(0)
-                .unwrap()
-                .to_scalar::<f32>()
-                .unwrap();
-            assert!(d < 1e-4 * scale.max(1.0), "{name}: {d} (scale {scale})");
-            assert!(scale > 0.0, "{name}: zero gradient");
-        }
+        ];
+        assert_matches_with_gradients(&fused, &reference, &vars, 1e-5, 1e-4);
     }
 }

@@ -7,6 +7,8 @@ pub mod causal_softmax;
 pub mod config;
 pub mod event_ngram;
 pub mod fused_lstm;
+#[cfg(test)]
+mod grad_check;
 pub mod infer;
 pub mod lstm;
 pub(crate) mod lstm_cell;
