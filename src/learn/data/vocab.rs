@@ -214,6 +214,20 @@ impl Vocab {
         self.ranges.iter().map(|r| r.boundary()).collect()
     }
 
+    /// Notes of the frames of token `rows` (width [`Vocab::len`]), each in its voice's slot of
+    /// the score's four; voices the vocabulary does not model rest.
+    pub fn decode_rows(&self, rows: &[u8]) -> Vec<[u8; 4]> {
+        rows.chunks_exact(self.len())
+            .map(|row| {
+                let mut notes = [0u8; 4];
+                for ((&token, name), range) in row.iter().zip(&self.voices).zip(&self.ranges) {
+                    notes[name.voice().index()] = range.decode(token);
+                }
+                notes
+            })
+            .collect()
+    }
+
     /// Largest transposition (semitones, down and up) that keeps every sounding pitched token
     /// of `rows` (width [`Vocab::len`]) inside its range. Noise is never transposed.
     pub fn transpose_room(&self, rows: &[u8]) -> (i32, i32) {
