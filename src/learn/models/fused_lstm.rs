@@ -148,6 +148,17 @@ impl FusedLstm {
         })
     }
 
+    /// `layers` layers of `hidden` units under `vb`'s `lstm.{l}`, each reading the one below;
+    /// the first reads `input` features.
+    pub fn stack(input: usize, hidden: usize, layers: usize, vb: &VarBuilder) -> Result<Vec<Self>> {
+        (0..layers)
+            .map(|l| {
+                let input = if l == 0 { input } else { hidden };
+                FusedLstm::new(input, hidden, vb.pp(format!("lstm.{l}")))
+            })
+            .collect()
+    }
+
     /// Input projection of every step at once: `x (B,T,I) -> (B,T,4H)`.
     fn project(&self, x: &Tensor) -> Result<Tensor> {
         let (b, t, i) = x.dims3()?;

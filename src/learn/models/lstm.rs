@@ -74,19 +74,7 @@ impl NoteLstm {
         let embeds = (0..nv)
             .map(|v| embedding(sizes[v], config.embed, vb.pp(format!("embed.{v}"))))
             .collect::<Result<Vec<_>>>()?;
-        let mut layers = Vec::new();
-        for l in 0..config.layers {
-            let input = if l == 0 {
-                nv * config.embed
-            } else {
-                config.hidden
-            };
-            layers.push(FusedLstm::new(
-                input,
-                config.hidden,
-                vb.pp(format!("lstm.{l}")),
-            )?);
-        }
+        let layers = FusedLstm::stack(nv * config.embed, config.hidden, config.layers, &vb)?;
         let heads = voice_heads(&config, vb)?;
         Ok(NoteLstm {
             config,

@@ -130,19 +130,8 @@ impl NoteVae {
             config.layers * 2 * config.hidden,
             vb.pp("dec_init"),
         )?;
-        let mut layers = Vec::new();
-        for l in 0..config.layers {
-            let input = if l == 0 {
-                nv * config.embed + vae.latent
-            } else {
-                config.hidden
-            };
-            layers.push(FusedLstm::new(
-                input,
-                config.hidden,
-                vb.pp(format!("lstm.{l}")),
-            )?);
-        }
+        let input = nv * config.embed + vae.latent;
+        let layers = FusedLstm::stack(input, config.hidden, config.layers, &vb)?;
         let heads = voice_heads(&config, vb)?;
         Ok(NoteVae {
             config,
