@@ -17,6 +17,7 @@ pub(crate) mod lstm_recurrence;
 pub mod model_dir;
 pub mod ngram;
 pub mod scoring;
+mod seeded_init;
 pub mod transformer;
 pub mod transformer_decoder;
 pub mod transformer_dir;
