@@ -262,6 +262,17 @@ impl Vocab {
 }
 
 #[cfg(test)]
+impl Vocab {
+    /// The four voices in score order with these `(lo, hi)` note ranges.
+    pub(crate) fn four_voices(ranges: [(u8, u8); 4]) -> Vocab {
+        Vocab {
+            voices: Voice::ALL.iter().map(|v| VoiceName::of(*v)).collect(),
+            ranges: ranges.map(|(lo, hi)| VoiceVocab { lo, hi }).to_vec(),
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -286,15 +297,7 @@ mod tests {
     #[test]
     fn transposition_stays_in_range() {
         let s = Score::from_notes("t", 24.0, &[[40, 50, 30, 5], [100, 60, 90, 5]]);
-        let v = Vocab {
-            voices: vec![VoiceName::P1, VoiceName::P2, VoiceName::Tr, VoiceName::No],
-            ranges: vec![
-                VoiceVocab { lo: 33, hi: 108 },
-                VoiceVocab { lo: 33, hi: 108 },
-                VoiceVocab { lo: 21, hi: 108 },
-                VoiceVocab { lo: 1, hi: 16 },
-            ],
-        };
+        let v = Vocab::four_voices([(33, 108), (33, 108), (21, 108), (1, 16)]);
         let mut rows: Vec<u8> = s.frames.iter().flat_map(|f| v.encode_frame(f)).collect();
         assert_eq!(v.transpose_room(&rows), (7, 8));
         v.transpose(&mut rows, -7);

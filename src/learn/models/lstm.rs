@@ -262,6 +262,30 @@ pub fn init_from_seed(varmap: &candle_nn::VarMap, config: &ModelConfig, seed: u6
     })
 }
 
+/// A small two-layer full LSTM over `vocab` with its weights drawn from seed 3, for the tests
+/// that compute one model two ways.
+#[cfg(test)]
+pub(crate) fn small_seeded_lstm(
+    vocab: crate::learn::data::vocab::Vocab,
+    dropout: f32,
+) -> (candle_nn::VarMap, NoteLstm) {
+    let config = ModelConfig {
+        kind: ModelKind::LstmFull,
+        vocab,
+        embed: 5,
+        hidden: 12,
+        layers: 2,
+        head_hidden: 7,
+        dropout,
+        vae: None,
+    };
+    let varmap = candle_nn::VarMap::new();
+    let vb = VarBuilder::from_varmap(&varmap, candle_core::DType::F32, &Device::Cpu);
+    let model = NoteLstm::new(config, vb).unwrap();
+    init_from_seed(&varmap, &model.config, 3).unwrap();
+    (varmap, model)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
