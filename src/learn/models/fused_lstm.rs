@@ -13,21 +13,11 @@
 //! of every step, `(B, T, 2H)`, so callers can carry the final cell state to the next window.
 //! On a non-CPU device the layer falls back to the same formulation written with candle ops.
 
+use super::cpu_kernel::{F32Kernel, OnCpu};
 use super::lstm_recurrence::{self as recurrence, RecurrenceCache};
-use candle_core::{CpuStorage, CustomOp3, DType, Device, Layout, Result, Shape, Tensor, D};
+use candle_core::{DType, Device, Layout, Result, Shape, Tensor, D};
 use candle_nn::{Init, VarBuilder};
 use std::sync::Mutex;
-
-fn f32_slice<'a>(s: &'a CpuStorage, l: &Layout, what: &str) -> Result<&'a [f32]> {
-    let data = match s {
-        CpuStorage::F32(v) => v.as_slice(),
-        _ => candle_core::bail!("fused lstm: {what} must be f32"),
-    };
-    match l.contiguous_offsets() {
-        Some((a, b)) => Ok(&data[a..b]),
-        None => candle_core::bail!("fused lstm: {what} must be contiguous"),
-    }
-}
 
 /// The LSTM recurrence over one window: `(gx (B,T,4H), w_hh (4H,H), state0 (B,2H)) ->
 /// hc (B,T,2H)`. Keeps the gate activations of its forward for its backward.
@@ -45,23 +35,14 @@ impl Recurrence {
     }
 }
 
-impl CustomOp3 for Recurrence {
-    fn name(&self) -> &'static str {
-        "fused-lstm-recurrence"
-    }
+impl F32Kernel<3> for Recurrence {
+    const NAME: &'static str = "fused-lstm-recurrence";
 
-    fn cpu_fwd(
+    fn forward(
         &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-        s3: &CpuStorage,
-        l3: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        let gx = f32_slice(s1, l1, "input projection")?;
-        let w_hh = f32_slice(s2, l2, "w_hh")?;
-        let state0 = f32_slice(s3, l3, "initial state")?;
+        [gx, w_hh, state0]: [&[f32]; 3],
+        [l1, l2, l3]: [&Layout; 3],
+    ) -> Result<(Vec<f32>, Shape)> {
         let (b, t, g4) = l1.shape().dims3()?;
         let h = g4 / 4;
         if g4 % 4 != 0 || l2.shape().dims2()? != (g4, h) || l3.shape().dims2()? != (b, 2 * h) {
@@ -82,17 +63,15 @@ impl CustomOp3 for Recurrence {
             .cache
             .lock()
             .map_err(|_| candle_core::Error::Msg("poisoned".into()))? = Some(cache);
-        Ok((CpuStorage::F32(out), Shape::from((b, t, 2 * h))))
+        Ok((out, Shape::from((b, t, 2 * h))))
     }
 
-    fn bwd(
+    fn backward(
         &self,
-        _gx: &Tensor,
-        w_hh: &Tensor,
-        state0: &Tensor,
+        [_gx, w_hh, state0]: [&Tensor; 3],
         res: &Tensor,
         grad_res: &Tensor,
-    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+    ) -> Result<[Option<Tensor>; 3]> {
         let (b, t, h2) = res.dims3()?;
         let h = h2 / 2;
         let guard = self
@@ -116,11 +95,11 @@ impl CustomOp3 for Recurrence {
         }
         let g = recurrence::backward(cache, &w, Some(&s0), &mut dh, Some(&dc), self.threads);
         let dev = res.device();
-        Ok((
+        Ok([
             Some(Tensor::from_vec(g.gates, (b, t, 4 * h), dev)?),
             Some(Tensor::from_vec(g.w_hh, (4 * h, h), dev)?),
             Some(Tensor::from_vec(g.state0, (b, h2), dev)?),
-        ))
+        ])
     }
 }
 
@@ -176,7 +155,7 @@ impl FusedLstm {
             gx.apply_op3(
                 &self.weight_hh.contiguous()?,
                 &state0.contiguous()?,
-                Recurrence::new(),
+                OnCpu(Recurrence::new()),
             )
         } else {
             self.recurrence_unfused(&gx, state0)

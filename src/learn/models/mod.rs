@@ -5,6 +5,7 @@
 
 pub mod causal_softmax;
 pub mod config;
+mod cpu_kernel;
 pub mod event_ngram;
 pub mod fused_lstm;
 #[cfg(test)]
