@@ -214,6 +214,20 @@ impl Vocab {
         self.ranges.iter().map(|r| r.boundary()).collect()
     }
 
+    /// Notes of the frames of token `rows` (width [`Vocab::len`]), each in its voice's slot of
+    /// the score's four; voices the vocabulary does not model rest.
+    pub fn decode_rows(&self, rows: &[u8]) -> Vec<[u8; 4]> {
+        rows.chunks_exact(self.len())
+            .map(|row| {
+                let mut notes = [0u8; 4];
+                for ((&token, name), range) in row.iter().zip(&self.voices).zip(&self.ranges) {
+                    notes[name.voice().index()] = range.decode(token);
+                }
+                notes
+            })
+            .collect()
+    }
+
     /// Largest transposition (semitones, down and up) that keeps every sounding pitched token
     /// of `rows` (width [`Vocab::len`]) inside its range. Noise is never transposed.
     pub fn transpose_room(&self, rows: &[u8]) -> (i32, i32) {
@@ -248,6 +262,17 @@ impl Vocab {
 }
 
 #[cfg(test)]
+impl Vocab {
+    /// The four voices in score order with these `(lo, hi)` note ranges.
+    pub(crate) fn four_voices(ranges: [(u8, u8); 4]) -> Vocab {
+        Vocab {
+            voices: Voice::ALL.iter().map(|v| VoiceName::of(*v)).collect(),
+            ranges: ranges.map(|(lo, hi)| VoiceVocab { lo, hi }).to_vec(),
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -272,15 +297,7 @@ mod tests {
     #[test]
     fn transposition_stays_in_range() {
         let s = Score::from_notes("t", 24.0, &[[40, 50, 30, 5], [100, 60, 90, 5]]);
-        let v = Vocab {
-            voices: vec![VoiceName::P1, VoiceName::P2, VoiceName::Tr, VoiceName::No],
-            ranges: vec![
-                VoiceVocab { lo: 33, hi: 108 },
-                VoiceVocab { lo: 33, hi: 108 },
-                VoiceVocab { lo: 21, hi: 108 },
-                VoiceVocab { lo: 1, hi: 16 },
-            ],
-        };
+        let v = Vocab::four_voices([(33, 108), (33, 108), (21, 108), (1, 16)]);
         let mut rows: Vec<u8> = s.frames.iter().flat_map(|f| v.encode_frame(f)).collect();
         assert_eq!(v.transpose_room(&rows), (7, 8));
         v.transpose(&mut rows, -7);

@@ -187,16 +187,7 @@ pub fn sample_predictor(
         }
         history.extend_from_slice(&chosen);
     }
-    let notes: Vec<[u8; 4]> = history[w..]
-        .chunks_exact(w)
-        .map(|r| {
-            let mut n = [0u8; 4];
-            for (k, (vn, range)) in vocab.voices.iter().zip(&vocab.ranges).enumerate() {
-                n[vn.voice().index()] = range.decode(r[k]);
-            }
-            n
-        })
-        .collect();
+    let notes = vocab.decode_rows(&history[w..]);
     Score::from_notes(name, NESMDB_RATE, &notes)
 }
 

@@ -5,12 +5,14 @@
 //! and as many backward (scale, mask, max, subtract, exp, sum, divide); on the CPU those passes,
 //! not the matrix products, were most of a training step.
 
-use super::transformer_ops::f32_slice;
-use candle_core::{CpuStorage, CustomOp1, CustomOp2, Layout, Result, Shape, Tensor};
+use super::cpu_kernel::{F32Kernel, OnCpu};
+use candle_core::{Layout, Result, Shape, Tensor};
 
 /// `softmax(scale * x)` over the causally visible keys of the last dimension.
 pub fn causal_softmax(scores: &Tensor, scale: f32) -> Result<Tensor> {
-    scores.contiguous()?.apply_op1(CausalSoftmax { scale })
+    scores
+        .contiguous()?
+        .apply_op1(OnCpu(CausalSoftmax { scale }))
 }
 
 struct CausalSoftmax {
@@ -26,13 +28,10 @@ fn dims(layout: &Layout) -> Result<(usize, usize)> {
     Ok((d[d.len() - 2], d[d.len() - 1]))
 }
 
-impl CustomOp1 for CausalSoftmax {
-    fn name(&self) -> &'static str {
-        "causal-softmax"
-    }
+impl F32Kernel<1> for CausalSoftmax {
+    const NAME: &'static str = "causal-softmax";
 
-    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
-        let x = f32_slice(s, l, "causal softmax")?;
+    fn forward(&self, [x]: [&[f32]; 1], [l]: [&Layout; 1]) -> Result<(Vec<f32>, Shape)> {
         let (q, k) = dims(l)?;
         let mut out = vec![0f32; x.len()];
         for (r, (row, o)) in x.chunks_exact(k).zip(out.chunks_exact_mut(k)).enumerate() {
@@ -49,15 +48,12 @@ impl CustomOp1 for CausalSoftmax {
                 *o *= inv;
             }
         }
-        Ok((CpuStorage::F32(out), l.shape().clone()))
+        Ok((out, l.shape().clone()))
     }
 
-    fn bwd(&self, _arg: &Tensor, res: &Tensor, grad_res: &Tensor) -> Result<Option<Tensor>> {
-        let g = grad_res.contiguous()?;
-        Ok(Some(res.apply_op2_no_bwd(
-            &g,
-            &SoftmaxGrad { scale: self.scale },
-        )?))
+    fn backward(&self, _: [&Tensor; 1], p: &Tensor, dp: &Tensor) -> Result<[Option<Tensor>; 1]> {
+        let grad = OnCpu(SoftmaxGrad { scale: self.scale });
+        Ok([Some(p.apply_op2_no_bwd(&dp.contiguous()?, &grad)?)])
     }
 }
 
@@ -66,21 +62,11 @@ struct SoftmaxGrad {
     scale: f32,
 }
 
-impl CustomOp2 for SoftmaxGrad {
-    fn name(&self) -> &'static str {
-        "causal-softmax-grad"
-    }
+impl F32Kernel<2> for SoftmaxGrad {
+    const NAME: &'static str = "causal-softmax-grad";
 
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        let p = f32_slice(s1, l1, "causal softmax")?;
-        let dp = f32_slice(s2, l2, "causal softmax")?;
-        let (_, k) = dims(l1)?;
+    fn forward(&self, [p, dp]: [&[f32]; 2], [l, _]: [&Layout; 2]) -> Result<(Vec<f32>, Shape)> {
+        let (_, k) = dims(l)?;
         let mut out = vec![0f32; p.len()];
         for ((p, dp), o) in p
             .chunks_exact(k)
@@ -92,13 +78,14 @@ impl CustomOp2 for SoftmaxGrad {
                 *o = self.scale * p * (dp - dot);
             }
         }
-        Ok((CpuStorage::F32(out), l1.shape().clone()))
+        Ok((out, l.shape().clone()))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::learn::models::grad_check::assert_matches_with_gradients;
     use candle_core::{Device, Var, D};
 
     fn reference(x: &Tensor, scale: f64) -> Tensor {
@@ -115,20 +102,8 @@ mod tests {
     fn matches_the_tensor_op_softmax_and_its_gradient() {
         let dev = Device::Cpu;
         let x = Var::from_tensor(&Tensor::randn(0f32, 2.0, (2, 3, 5, 7), &dev).unwrap()).unwrap();
-        let w = Tensor::randn(0f32, 1.0, (2, 3, 5, 7), &dev).unwrap();
         let ours = causal_softmax(x.as_tensor(), 0.5).unwrap();
         let theirs = reference(x.as_tensor(), 0.5);
-        let diff = (&ours - &theirs).unwrap().abs().unwrap().max_all().unwrap();
-        assert!(diff.to_scalar::<f32>().unwrap() < 1e-6);
-        let g1 = (ours * &w).unwrap().sum_all().unwrap().backward().unwrap();
-        let g2 = (theirs * &w)
-            .unwrap()
-            .sum_all()
-            .unwrap()
-            .backward()
-            .unwrap();
-        let (a, b) = (g1.get(&x).unwrap(), g2.get(&x).unwrap());
-        let diff = (a - b).unwrap().abs().unwrap().max_all().unwrap();
-        assert!(diff.to_scalar::<f32>().unwrap() < 1e-5);
+        assert_matches_with_gradients(&ours, &theirs, &[("x", x.as_tensor())], 1e-6, 1e-5);
     }
 }

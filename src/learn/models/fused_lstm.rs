@@ -13,21 +13,11 @@
 //! of every step, `(B, T, 2H)`, so callers can carry the final cell state to the next window.
 //! On a non-CPU device the layer falls back to the same formulation written with candle ops.
 
+use super::cpu_kernel::{F32Kernel, OnCpu};
 use super::lstm_recurrence::{self as recurrence, RecurrenceCache};
-use candle_core::{CpuStorage, CustomOp3, DType, Device, Layout, Result, Shape, Tensor, D};
+use candle_core::{DType, Device, Layout, Result, Shape, Tensor, D};
 use candle_nn::{Init, VarBuilder};
 use std::sync::Mutex;
-
-fn f32_slice<'a>(s: &'a CpuStorage, l: &Layout, what: &str) -> Result<&'a [f32]> {
-    let data = match s {
-        CpuStorage::F32(v) => v.as_slice(),
-        _ => candle_core::bail!("fused lstm: {what} must be f32"),
-    };
-    match l.contiguous_offsets() {
-        Some((a, b)) => Ok(&data[a..b]),
-        None => candle_core::bail!("fused lstm: {what} must be contiguous"),
-    }
-}
 
 /// The LSTM recurrence over one window: `(gx (B,T,4H), w_hh (4H,H), state0 (B,2H)) ->
 /// hc (B,T,2H)`. Keeps the gate activations of its forward for its backward.
@@ -45,23 +35,14 @@ impl Recurrence {
     }
 }
 
-impl CustomOp3 for Recurrence {
-    fn name(&self) -> &'static str {
-        "fused-lstm-recurrence"
-    }
+impl F32Kernel<3> for Recurrence {
+    const NAME: &'static str = "fused-lstm-recurrence";
 
-    fn cpu_fwd(
+    fn forward(
         &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-        s3: &CpuStorage,
-        l3: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        let gx = f32_slice(s1, l1, "input projection")?;
-        let w_hh = f32_slice(s2, l2, "w_hh")?;
-        let state0 = f32_slice(s3, l3, "initial state")?;
+        [gx, w_hh, state0]: [&[f32]; 3],
+        [l1, l2, l3]: [&Layout; 3],
+    ) -> Result<(Vec<f32>, Shape)> {
         let (b, t, g4) = l1.shape().dims3()?;
         let h = g4 / 4;
         if g4 % 4 != 0 || l2.shape().dims2()? != (g4, h) || l3.shape().dims2()? != (b, 2 * h) {
@@ -82,17 +63,15 @@ impl CustomOp3 for Recurrence {
             .cache
             .lock()
             .map_err(|_| candle_core::Error::Msg("poisoned".into()))? = Some(cache);
-        Ok((CpuStorage::F32(out), Shape::from((b, t, 2 * h))))
+        Ok((out, Shape::from((b, t, 2 * h))))
     }
 
-    fn bwd(
+    fn backward(
         &self,
-        _gx: &Tensor,
-        w_hh: &Tensor,
-        state0: &Tensor,
+        [_gx, w_hh, state0]: [&Tensor; 3],
         res: &Tensor,
         grad_res: &Tensor,
-    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+    ) -> Result<[Option<Tensor>; 3]> {
         let (b, t, h2) = res.dims3()?;
         let h = h2 / 2;
         let guard = self
@@ -116,11 +95,11 @@ impl CustomOp3 for Recurrence {
         }
         let g = recurrence::backward(cache, &w, Some(&s0), &mut dh, Some(&dc), self.threads);
         let dev = res.device();
-        Ok((
+        Ok([
             Some(Tensor::from_vec(g.gates, (b, t, 4 * h), dev)?),
             Some(Tensor::from_vec(g.w_hh, (4 * h, h), dev)?),
             Some(Tensor::from_vec(g.state0, (b, h2), dev)?),
-        ))
+        ])
     }
 }
 
@@ -148,6 +127,17 @@ impl FusedLstm {
         })
     }
 
+    /// `layers` layers of `hidden` units under `vb`'s `lstm.{l}`, each reading the one below;
+    /// the first reads `input` features.
+    pub fn stack(input: usize, hidden: usize, layers: usize, vb: &VarBuilder) -> Result<Vec<Self>> {
+        (0..layers)
+            .map(|l| {
+                let input = if l == 0 { input } else { hidden };
+                FusedLstm::new(input, hidden, vb.pp(format!("lstm.{l}")))
+            })
+            .collect()
+    }
+
     /// Input projection of every step at once: `x (B,T,I) -> (B,T,4H)`.
     fn project(&self, x: &Tensor) -> Result<Tensor> {
         let (b, t, i) = x.dims3()?;
@@ -165,7 +155,7 @@ impl FusedLstm {
             gx.apply_op3(
                 &self.weight_hh.contiguous()?,
                 &state0.contiguous()?,
-                Recurrence::new(),
+                OnCpu(Recurrence::new()),
             )
         } else {
             self.recurrence_unfused(&gx, state0)
@@ -203,11 +193,8 @@ impl FusedLstm {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::learn::models::grad_check::assert_matches_with_gradients;
     use candle_nn::VarMap;
-
-    fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
-        crate::learn::models::model_dir::max_abs_diff(a, b).unwrap()
-    }
 
     /// Forward and every gradient of the fused op match candle's autograd on the unfused
     /// formulation, including gradients flowing into the final `c` and the initial state.
@@ -223,47 +210,17 @@ mod tests {
         let s0 =
             candle_core::Var::from_tensor(&Tensor::randn(0f32, 0.5, (b, 2 * h), &dev).unwrap())
                 .unwrap();
-        // A loss that weights every h and c differently so each gradient path matters.
-        let wts = Tensor::randn(0f32, 1.0, (b, t, 2 * h), &dev).unwrap();
         let fused = layer.forward(x.as_tensor(), s0.as_tensor()).unwrap();
         let gx = layer.project(x.as_tensor()).unwrap();
         let reference = layer.recurrence_unfused(&gx, s0.as_tensor()).unwrap();
-        assert!(max_diff(&fused, &reference) < 1e-5);
-        let g1 = fused
-            .mul(&wts)
-            .unwrap()
-            .sum_all()
-            .unwrap()
-            .backward()
-            .unwrap();
-        let g2 = reference
-            .mul(&wts)
-            .unwrap()
-            .sum_all()
-            .unwrap()
-            .backward()
-            .unwrap();
-        for (name, v) in [
+        // The loss weights every h and c differently, so each gradient path matters.
+        let vars = [
             ("x", x.as_tensor()),
             ("state0", s0.as_tensor()),
             ("w_ih", &layer.weight_ih),
             ("w_hh", &layer.weight_hh),
             ("bias", &layer.bias),
-        ] {
-            let a = g1.get(v).unwrap();
-            let r = g2.get(v).unwrap();
-            let d = max_diff(a, r);
-            let scale = r
-                .abs()
-                .unwrap()
-                .flatten_all()
-                .unwrap()
-                .max(0)
-                .unwrap()
-                .to_scalar::<f32>()
-                .unwrap();
-            assert!(d < 1e-4 * scale.max(1.0), "{name}: {d} (scale {scale})");
-            assert!(scale > 0.0, "{name}: zero gradient");
-        }
+        ];
+        assert_matches_with_gradients(&fused, &reference, &vars, 1e-5, 1e-4);
     }
 }

@@ -446,11 +446,10 @@ mod tests {
     use super::*;
     use crate::learn::data::dataset::{make_batch, TokenSet};
     use crate::learn::data::vocab::Vocab;
-    use crate::learn::models::lstm::{init_from_seed, ModelKind};
+    use crate::learn::models::lstm::small_seeded_lstm;
     use crate::learn::models::lstm_cell::fast_exp;
     use crate::score::{Score, Voice};
-    use candle_core::{DType, Device};
-    use candle_nn::{VarBuilder, VarMap};
+    use candle_core::Device;
 
     #[test]
     fn fast_exp_is_accurate() {
@@ -477,20 +476,7 @@ mod tests {
         );
         let vocab = Vocab::from_scores(&Voice::ALL, [&s]).unwrap();
         let set = TokenSet::from_scores(vocab.clone(), [&s]);
-        let varmap = VarMap::new();
-        let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
-        let cfg = ModelConfig {
-            kind: ModelKind::LstmFull,
-            vocab,
-            embed: 5,
-            hidden: 12,
-            layers: 2,
-            head_hidden: 7,
-            dropout: 0.0,
-            vae: None,
-        };
-        let model = NoteLstm::new(cfg, vb).unwrap();
-        init_from_seed(&varmap, &model.config, 3).unwrap();
+        let (_varmap, model) = small_seeded_lstm(vocab, 0.0);
         let wins = set.windows(8);
         let b = make_batch(&set, &wins, &[0], 0, 1, 8, None);
         let x = Tensor::from_vec(b.inputs.clone(), (1, 8, 4), &Device::Cpu).unwrap();

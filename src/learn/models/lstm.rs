@@ -13,10 +13,11 @@
 //! Every head also has the boundary token (EOS) as an outcome.
 
 use super::fused_lstm::FusedLstm;
-use candle_core::{DType, Device, Module, Result, Tensor, D};
+use super::seeded_init::redraw_in_name_order;
+use candle_core::{Device, Module, Result, Tensor, D};
 use candle_nn::{Embedding, Init, Linear, VarBuilder};
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::Rng;
 
 pub use super::config::{ModelConfig, ModelKind};
 
@@ -74,19 +75,7 @@ impl NoteLstm {
         let embeds = (0..nv)
             .map(|v| embedding(sizes[v], config.embed, vb.pp(format!("embed.{v}"))))
             .collect::<Result<Vec<_>>>()?;
-        let mut layers = Vec::new();
-        for l in 0..config.layers {
-            let input = if l == 0 {
-                nv * config.embed
-            } else {
-                config.hidden
-            };
-            layers.push(FusedLstm::new(
-                input,
-                config.hidden,
-                vb.pp(format!("lstm.{l}")),
-            )?);
-        }
+        let layers = FusedLstm::stack(nv * config.embed, config.hidden, config.layers, &vb)?;
         let heads = voice_heads(&config, vb)?;
         Ok(NoteLstm {
             config,
@@ -244,17 +233,8 @@ pub fn apply_dropout(x: &Tensor, p: f32, rng: &mut StdRng) -> Result<Tensor> {
 /// (candle's CPU random generator cannot be seeded). Weights and biases: `U(-1/sqrt(fan_in),
 /// 1/sqrt(fan_in))` (LSTM: `1/sqrt(H)`, forget-gate bias +1); embeddings: unit variance.
 pub fn init_from_seed(varmap: &candle_nn::VarMap, config: &ModelConfig, seed: u64) -> Result<()> {
-    let data = varmap
-        .data()
-        .lock()
-        .map_err(|_| candle_core::Error::Msg("poisoned".into()))?;
-    let mut names: Vec<&String> = data.keys().collect();
-    names.sort();
-    let mut rng = StdRng::seed_from_u64(seed);
-    for name in names {
-        let var = &data[name];
-        let dims = var.dims().to_vec();
-        let n = var.elem_count();
+    redraw_in_name_order(varmap, seed, |_, name, var, rng| {
+        let dims = var.dims();
         let bound = if name.contains("embed") || name.contains("from_voice") {
             3f32.sqrt()
         } else if name.contains("lstm") {
@@ -269,20 +249,41 @@ pub fn init_from_seed(varmap: &candle_nn::VarMap, config: &ModelConfig, seed: u6
             };
             1.0 / (fan_in as f32).sqrt()
         };
-        let mut vals: Vec<f32> = (0..n).map(|_| rng.random_range(-bound..bound)).collect();
+        let mut vals: Vec<f32> = (0..var.elem_count())
+            .map(|_| rng.random_range(-bound..bound))
+            .collect();
         if name.ends_with("lstm.0.bias") || (name.contains("lstm.") && name.ends_with(".bias")) {
             let h = config.hidden;
             for v in &mut vals[h..2 * h] {
                 *v += 1.0;
             }
         }
-        var.set(
-            &Tensor::from_vec(vals, dims, &Device::Cpu)?
-                .to_device(var.device())?
-                .to_dtype(DType::F32)?,
-        )?;
-    }
-    Ok(())
+        vals
+    })
+}
+
+/// A small two-layer full LSTM over `vocab` with its weights drawn from seed 3, for the tests
+/// that compute one model two ways.
+#[cfg(test)]
+pub(crate) fn small_seeded_lstm(
+    vocab: crate::learn::data::vocab::Vocab,
+    dropout: f32,
+) -> (candle_nn::VarMap, NoteLstm) {
+    let config = ModelConfig {
+        kind: ModelKind::LstmFull,
+        vocab,
+        embed: 5,
+        hidden: 12,
+        layers: 2,
+        head_hidden: 7,
+        dropout,
+        vae: None,
+    };
+    let varmap = candle_nn::VarMap::new();
+    let vb = VarBuilder::from_varmap(&varmap, candle_core::DType::F32, &Device::Cpu);
+    let model = NoteLstm::new(config, vb).unwrap();
+    init_from_seed(&varmap, &model.config, 3).unwrap();
+    (varmap, model)
 }
 
 #[cfg(test)]
@@ -291,6 +292,7 @@ mod tests {
     use crate::learn::data::dataset::{make_batch, TokenSet};
     use crate::learn::data::vocab::Vocab;
     use crate::score::Score;
+    use candle_core::DType;
     use candle_nn::VarMap;
 
     pub(crate) fn tiny_config(kind: ModelKind, vocab: Vocab) -> ModelConfig {

@@ -67,6 +67,31 @@ pub(crate) fn simd_available() -> bool {
     }
 }
 
+/// Defines `$name(simd, args..)`: the kernel `$generic(args..)`, run as `$avx2` (the same
+/// code compiled with AVX2 and FMA enabled) where `simd` asks for it and [`simd_available`].
+macro_rules! simd_dispatch {
+    ($(#[$doc:meta])* fn $name:ident = $generic:ident | $avx2:ident
+        ($($arg:ident: $ty:ty),*) $(-> $ret:ty)?) => {
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn $avx2($($arg: $ty),*) $(-> $ret)? {
+            $generic($($arg),*)
+        }
+
+        $(#[$doc])*
+        #[inline]
+        pub(crate) fn $name(simd: bool, $($arg: $ty),*) $(-> $ret)? {
+            #[cfg(target_arch = "x86_64")]
+            if simd && simd_available() {
+                // SAFETY: the CPU reports AVX2 and FMA.
+                return unsafe { $avx2($($arg),*) };
+            }
+            let _ = simd;
+            $generic($($arg),*)
+        }
+    };
+}
+
 /// Forward of one row: `act` holds the `4H` pre-activations and receives the activations
 /// `(i, f, g, o)`; `c = f c_prev + i g`, `h = o tanh(c)`; `tc` keeps `tanh(c)` for the backward.
 #[inline(always)]
@@ -131,70 +156,16 @@ fn backward_row_generic(
     }
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn forward_row_avx2(
-    act: &mut [f32],
-    c_prev: &[f32],
-    h: &mut [f32],
-    c: &mut [f32],
-    tc: &mut [f32],
-) {
-    forward_row_generic(act, c_prev, h, c, tc)
+simd_dispatch! {
+    /// [`forward_row_generic`], vectorised where `simd` (from [`simd_available`]) says so.
+    fn forward_row = forward_row_generic | forward_row_avx2
+        (act: &mut [f32], c_prev: &[f32], h: &mut [f32], c: &mut [f32], tc: &mut [f32])
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn backward_row_avx2(
-    act: &[f32],
-    tc: &[f32],
-    c_prev: &[f32],
-    dh: &[f32],
-    dc: &mut [f32],
-    d: &mut [f32],
-) {
-    backward_row_generic(act, tc, c_prev, dh, dc, d)
-}
-
-/// [`forward_row_generic`], vectorised where `simd` (from [`simd_available`]) says so.
-#[inline]
-pub(crate) fn forward_row(
-    simd: bool,
-    act: &mut [f32],
-    c_prev: &[f32],
-    h: &mut [f32],
-    c: &mut [f32],
-    tc: &mut [f32],
-) {
-    #[cfg(target_arch = "x86_64")]
-    if simd && simd_available() {
-        // SAFETY: the CPU reports AVX2 and FMA.
-        unsafe { forward_row_avx2(act, c_prev, h, c, tc) };
-        return;
-    }
-    let _ = simd;
-    forward_row_generic(act, c_prev, h, c, tc)
-}
-
-/// [`backward_row_generic`], vectorised where `simd` (from [`simd_available`]) says so.
-#[inline]
-pub(crate) fn backward_row(
-    simd: bool,
-    act: &[f32],
-    tc: &[f32],
-    c_prev: &[f32],
-    dh: &[f32],
-    dc: &mut [f32],
-    d: &mut [f32],
-) {
-    #[cfg(target_arch = "x86_64")]
-    if simd && simd_available() {
-        // SAFETY: the CPU reports AVX2 and FMA.
-        unsafe { backward_row_avx2(act, tc, c_prev, dh, dc, d) };
-        return;
-    }
-    let _ = simd;
-    backward_row_generic(act, tc, c_prev, dh, dc, d)
+simd_dispatch! {
+    /// [`backward_row_generic`], vectorised where `simd` (from [`simd_available`]) says so.
+    fn backward_row = backward_row_generic | backward_row_avx2
+        (act: &[f32], tc: &[f32], c_prev: &[f32], dh: &[f32], dc: &mut [f32], d: &mut [f32])
 }
 
 /// Replaces each `x` of a row by `e^(x - shift)` and returns their sum (the softmax's
@@ -209,22 +180,9 @@ fn exp_shifted_generic(x: &mut [f32], shift: f32) -> f32 {
     sum
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn exp_shifted_avx2(x: &mut [f32], shift: f32) -> f32 {
-    exp_shifted_generic(x, shift)
-}
-
-/// [`exp_shifted_generic`], vectorised where `simd` (from [`simd_available`]) says so.
-#[inline]
-pub(crate) fn exp_shifted(simd: bool, x: &mut [f32], shift: f32) -> f32 {
-    #[cfg(target_arch = "x86_64")]
-    if simd && simd_available() {
-        // SAFETY: the CPU reports AVX2 and FMA.
-        return unsafe { exp_shifted_avx2(x, shift) };
-    }
-    let _ = simd;
-    exp_shifted_generic(x, shift)
+simd_dispatch! {
+    /// [`exp_shifted_generic`], vectorised where `simd` (from [`simd_available`]) says so.
+    fn exp_shifted = exp_shifted_generic | exp_shifted_avx2 (x: &mut [f32], shift: f32) -> f32
 }
 
 #[cfg(test)]

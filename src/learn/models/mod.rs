@@ -5,8 +5,11 @@
 
 pub mod causal_softmax;
 pub mod config;
+mod cpu_kernel;
 pub mod event_ngram;
 pub mod fused_lstm;
+#[cfg(test)]
+mod grad_check;
 pub mod infer;
 pub mod lstm;
 pub(crate) mod lstm_cell;
@@ -15,6 +18,7 @@ pub(crate) mod lstm_recurrence;
 pub mod model_dir;
 pub mod ngram;
 pub mod scoring;
+mod seeded_init;
 pub mod transformer;
 pub mod transformer_decoder;
 pub mod transformer_dir;

@@ -7,11 +7,12 @@
 //! [`super::transformer_decoder`] runs the same weights token by token with a KV cache for sampling.
 
 use crate::learn::models::causal_softmax::causal_softmax;
+use crate::learn::models::seeded_init::redraw_in_name_order;
 use crate::learn::models::transformer_ops;
-use candle_core::{DType, Device, Module, Result, Tensor, D};
+use candle_core::{Device, Module, Result, Tensor, D};
 use candle_nn::{Embedding, Linear, VarBuilder, VarMap};
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 /// The shape of a Transformer; stored as `config.json` beside its weights.
@@ -264,18 +265,10 @@ impl Transformer {
 /// outputs scaled by `1/sqrt(2 layers)`, as GPT-2), ones for norm gains, zeros for biases.
 /// Variables are visited in name order, so the draw is a pure function of the seed.
 pub fn init_from_seed(varmap: &VarMap, cfg: &TransformerConfig, seed: u64) -> Result<()> {
-    let data = varmap
-        .data()
-        .lock()
-        .map_err(|_| candle_core::Error::Msg("poisoned".into()))?;
-    let mut names: Vec<&String> = data.keys().collect();
-    names.sort();
-    let mut rng = StdRng::seed_from_u64(seed);
     let resid = 1.0 / (2.0 * cfg.layers as f32).sqrt();
-    for name in names {
-        let var = &data[name];
+    redraw_in_name_order(varmap, seed, |_, name, var, rng| {
         let n = var.elem_count();
-        let values: Vec<f32> = if name.ends_with("gain") {
+        if name.ends_with("gain") {
             vec![1.0; n]
         } else if name.ends_with("bias") {
             vec![0.0; n]
@@ -285,11 +278,9 @@ pub fn init_from_seed(varmap: &VarMap, cfg: &TransformerConfig, seed: u64) -> Re
             } else {
                 0.02
             };
-            (0..n).map(|_| normal(&mut rng) * scale).collect()
-        };
-        var.set(&Tensor::from_vec(values, var.shape(), var.device())?.to_dtype(DType::F32)?)?;
-    }
-    Ok(())
+            (0..n).map(|_| normal(rng) * scale).collect()
+        }
+    })
 }
 
 /// One standard normal draw (Box-Muller).
@@ -302,6 +293,7 @@ fn normal(rng: &mut StdRng) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use candle_core::DType;
 
     fn tiny() -> TransformerConfig {
         TransformerConfig {

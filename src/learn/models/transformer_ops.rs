@@ -7,8 +7,9 @@
 //! not the matrix products were the larger part of a training step. Other devices keep the
 //! tensor-op form.
 
+use crate::learn::models::cpu_kernel::{F32Kernel, OnCpu};
 use crate::learn::models::transformer::NORM_EPS;
-use candle_core::{CpuStorage, CustomOp1, CustomOp2, CustomOp3, Layout, Result, Shape, Tensor, D};
+use candle_core::{Layout, Result, Shape, Tensor, D};
 
 const SQRT_2_OVER_PI: f32 = 0.797_884_6;
 const CUBIC: f32 = 0.044_715;
@@ -39,7 +40,7 @@ pub fn gelu(x: &Tensor) -> Result<Tensor> {
     if !x.device().is_cpu() {
         return x.gelu();
     }
-    x.contiguous()?.apply_op1(Gelu)
+    x.contiguous()?.apply_op1(OnCpu(Gelu))
 }
 
 /// RMS normalisation of the last dimension with a learned gain, differentiable in both:
@@ -51,7 +52,8 @@ pub fn rms_norm(x: &Tensor, gain: &Tensor) -> Result<Tensor> {
             .broadcast_div(&(ms + NORM_EPS)?.sqrt()?)?
             .broadcast_mul(gain);
     }
-    x.contiguous()?.apply_op2(&gain.contiguous()?, RmsNorm)
+    x.contiguous()?
+        .apply_op2(&gain.contiguous()?, OnCpu(RmsNorm))
 }
 
 /// Rotates the pairs `(x[i], x[i + half])` of the last dimension of `x` (`[.., t, head_dim]`)
@@ -69,63 +71,42 @@ pub fn rope(x: &Tensor, cos: &Tensor, sin: &Tensor) -> Result<Tensor> {
     x.contiguous()?.apply_op3(
         &cos.contiguous()?,
         &sin.contiguous()?,
-        Rope { inverse: false },
+        OnCpu(Rope { inverse: false }),
     )
-}
-
-pub(crate) fn f32_slice<'a>(s: &'a CpuStorage, l: &Layout, op: &str) -> Result<&'a [f32]> {
-    let CpuStorage::F32(v) = s else {
-        candle_core::bail!("{op} is f32 only")
-    };
-    match l.contiguous_offsets() {
-        Some((a, b)) => Ok(&v[a..b]),
-        None => candle_core::bail!("{op} needs a contiguous input"),
-    }
 }
 
 struct Gelu;
 
-impl CustomOp1 for Gelu {
-    fn name(&self) -> &'static str {
-        "gelu-tanh"
-    }
+impl F32Kernel<1> for Gelu {
+    const NAME: &'static str = "gelu-tanh";
 
-    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
-        let x = f32_slice(s, l, self.name())?;
-        let out = x.iter().map(|&v| gelu_scalar(v)).collect();
-        Ok((CpuStorage::F32(out), l.shape().clone()))
-    }
-
-    fn bwd(&self, arg: &Tensor, _res: &Tensor, grad_res: &Tensor) -> Result<Option<Tensor>> {
-        Ok(Some(
-            arg.apply_op2_no_bwd(&grad_res.contiguous()?, &GeluGrad)?,
+    fn forward(&self, [x]: [&[f32]; 1], [l]: [&Layout; 1]) -> Result<(Vec<f32>, Shape)> {
+        Ok((
+            x.iter().map(|&v| gelu_scalar(v)).collect(),
+            l.shape().clone(),
         ))
+    }
+
+    fn backward(&self, [x]: [&Tensor; 1], _: &Tensor, dy: &Tensor) -> Result<[Option<Tensor>; 1]> {
+        Ok([Some(
+            x.apply_op2_no_bwd(&dy.contiguous()?, &OnCpu(GeluGrad))?,
+        )])
     }
 }
 
 /// `dy * gelu'(x)`.
 struct GeluGrad;
 
-impl CustomOp2 for GeluGrad {
-    fn name(&self) -> &'static str {
-        "gelu-tanh-grad"
-    }
+impl F32Kernel<2> for GeluGrad {
+    const NAME: &'static str = "gelu-tanh-grad";
 
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        let x = f32_slice(s1, l1, self.name())?;
-        let dy = f32_slice(s2, l2, self.name())?;
+    fn forward(&self, [x, dy]: [&[f32]; 2], [l, _]: [&Layout; 2]) -> Result<(Vec<f32>, Shape)> {
         let out = x
             .iter()
             .zip(dy)
             .map(|(&x, &dy)| dy * gelu_derivative(x))
             .collect();
-        Ok((CpuStorage::F32(out), l1.shape().clone()))
+        Ok((out, l.shape().clone()))
     }
 }
 
@@ -134,24 +115,15 @@ struct Rope {
     inverse: bool,
 }
 
-impl CustomOp3 for Rope {
-    fn name(&self) -> &'static str {
-        "rope"
-    }
+impl F32Kernel<3> for Rope {
+    const NAME: &'static str = "rope";
 
-    fn cpu_fwd(
+    fn forward(
         &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-        s3: &CpuStorage,
-        l3: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        let x = f32_slice(s1, l1, self.name())?;
-        let cos = f32_slice(s2, l2, self.name())?;
-        let sin = f32_slice(s3, l3, self.name())?;
-        let dims = l1.dims();
+        [x, cos, sin]: [&[f32]; 3],
+        [l, ..]: [&Layout; 3],
+    ) -> Result<(Vec<f32>, Shape)> {
+        let dims = l.dims();
         let (t, width) = match dims {
             [.., t, w] if w % 2 == 0 && cos.len() == t * w / 2 && sin.len() == cos.len() => {
                 (*t, *w)
@@ -176,22 +148,20 @@ impl CustomOp3 for Rope {
                 o2[i] = x2[i] * cos[i] + x1[i] * s;
             }
         }
-        Ok((CpuStorage::F32(out), l1.shape().clone()))
+        Ok((out, l.shape().clone()))
     }
 
-    fn bwd(
+    fn backward(
         &self,
-        _x: &Tensor,
-        cos: &Tensor,
-        sin: &Tensor,
-        _res: &Tensor,
-        grad_res: &Tensor,
-    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
-        let back = Rope {
+        [_, cos, sin]: [&Tensor; 3],
+        _: &Tensor,
+        dy: &Tensor,
+    ) -> Result<[Option<Tensor>; 3]> {
+        let back = OnCpu(Rope {
             inverse: !self.inverse,
-        };
-        let dx = grad_res.contiguous()?.apply_op3_no_bwd(cos, sin, &back)?;
-        Ok((Some(dx), None, None))
+        });
+        let dx = dy.contiguous()?.apply_op3_no_bwd(cos, sin, &back)?;
+        Ok([Some(dx), None, None])
     }
 }
 
@@ -204,23 +174,13 @@ fn inverse_rms(row: &[f32]) -> f32 {
 
 struct RmsNorm;
 
-impl CustomOp2 for RmsNorm {
-    fn name(&self) -> &'static str {
-        "rms-norm"
-    }
+impl F32Kernel<2> for RmsNorm {
+    const NAME: &'static str = "rms-norm";
 
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        let x = f32_slice(s1, l1, self.name())?;
-        let gain = f32_slice(s2, l2, self.name())?;
+    fn forward(&self, [x, gain]: [&[f32]; 2], [l, _]: [&Layout; 2]) -> Result<(Vec<f32>, Shape)> {
         let d = gain.len();
-        if l1.dims().last() != Some(&d) {
-            candle_core::bail!("rms norm of {:?} with a gain of {d}", l1.dims())
+        if l.dims().last() != Some(&d) {
+            candle_core::bail!("rms norm of {:?} with a gain of {d}", l.dims())
         }
         let mut out = vec![0f32; x.len()];
         for (row, o) in x.chunks_exact(d).zip(out.chunks_exact_mut(d)) {
@@ -229,43 +189,33 @@ impl CustomOp2 for RmsNorm {
                 *o = v * inv * g;
             }
         }
-        Ok((CpuStorage::F32(out), l1.shape().clone()))
+        Ok((out, l.shape().clone()))
     }
 
-    fn bwd(
+    fn backward(
         &self,
-        x: &Tensor,
-        gain: &Tensor,
-        _res: &Tensor,
-        grad_res: &Tensor,
-    ) -> Result<(Option<Tensor>, Option<Tensor>)> {
-        let dy = grad_res.contiguous()?;
-        let dx = x.apply_op3_no_bwd(gain, &dy, &RmsNormGradX)?;
-        let dgain = x.apply_op2_no_bwd(&dy, &RmsNormGradGain)?;
-        Ok((Some(dx), Some(dgain)))
+        [x, gain]: [&Tensor; 2],
+        _: &Tensor,
+        dy: &Tensor,
+    ) -> Result<[Option<Tensor>; 2]> {
+        let dy = dy.contiguous()?;
+        let dx = x.apply_op3_no_bwd(gain, &dy, &OnCpu(RmsNormGradX))?;
+        let dgain = x.apply_op2_no_bwd(&dy, &OnCpu(RmsNormGradGain))?;
+        Ok([Some(dx), Some(dgain)])
     }
 }
 
 /// With `n = x * inv` and `dn = dy * gain`: `dx = inv * (dn - n * mean(dn * n))`.
 struct RmsNormGradX;
 
-impl CustomOp3 for RmsNormGradX {
-    fn name(&self) -> &'static str {
-        "rms-norm-grad-x"
-    }
+impl F32Kernel<3> for RmsNormGradX {
+    const NAME: &'static str = "rms-norm-grad-x";
 
-    fn cpu_fwd(
+    fn forward(
         &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-        s3: &CpuStorage,
-        l3: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        let x = f32_slice(s1, l1, self.name())?;
-        let gain = f32_slice(s2, l2, self.name())?;
-        let dy = f32_slice(s3, l3, self.name())?;
+        [x, gain, dy]: [&[f32]; 3],
+        [l, ..]: [&Layout; 3],
+    ) -> Result<(Vec<f32>, Shape)> {
         let d = gain.len();
         let mut out = vec![0f32; x.len()];
         for ((row, dy), o) in x
@@ -285,28 +235,18 @@ impl CustomOp3 for RmsNormGradX {
                 *o = inv * (dy * g - x * inv * mean);
             }
         }
-        Ok((CpuStorage::F32(out), l1.shape().clone()))
+        Ok((out, l.shape().clone()))
     }
 }
 
 /// `dgain = sum over rows of dy * x * inv`.
 struct RmsNormGradGain;
 
-impl CustomOp2 for RmsNormGradGain {
-    fn name(&self) -> &'static str {
-        "rms-norm-grad-gain"
-    }
+impl F32Kernel<2> for RmsNormGradGain {
+    const NAME: &'static str = "rms-norm-grad-gain";
 
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        let x = f32_slice(s1, l1, self.name())?;
-        let dy = f32_slice(s2, l2, self.name())?;
-        let d = *l1.dims().last().unwrap_or(&1);
+    fn forward(&self, [x, dy]: [&[f32]; 2], [l, _]: [&Layout; 2]) -> Result<(Vec<f32>, Shape)> {
+        let d = *l.dims().last().unwrap_or(&1);
         let mut out = vec![0f32; d];
         for (row, dy) in x.chunks_exact(d).zip(dy.chunks_exact(d)) {
             let inv = inverse_rms(row);
@@ -314,25 +254,15 @@ impl CustomOp2 for RmsNormGradGain {
                 *o += dy * x * inv;
             }
         }
-        Ok((CpuStorage::F32(out), Shape::from(d)))
+        Ok((out, Shape::from(d)))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::learn::models::grad_check::assert_matches_with_gradients;
     use candle_core::{Device, Var};
-
-    fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
-        (a - b)
-            .unwrap()
-            .abs()
-            .unwrap()
-            .max_all()
-            .unwrap()
-            .to_scalar::<f32>()
-            .unwrap()
-    }
 
     #[test]
     fn tanh_matches_the_library_one_and_saturates() {
@@ -347,18 +277,9 @@ mod tests {
     fn gelu_matches_candle_and_its_gradient() {
         let dev = Device::Cpu;
         let x = Var::from_tensor(&Tensor::randn(0f32, 3.0, (3, 4, 5), &dev).unwrap()).unwrap();
-        let w = Tensor::randn(0f32, 1.0, (3, 4, 5), &dev).unwrap();
         let ours = gelu(x.as_tensor()).unwrap();
         let theirs = x.as_tensor().gelu().unwrap();
-        assert!(max_diff(&ours, &theirs) < 1e-5);
-        let g1 = (ours * &w).unwrap().sum_all().unwrap().backward().unwrap();
-        let g2 = (theirs * &w)
-            .unwrap()
-            .sum_all()
-            .unwrap()
-            .backward()
-            .unwrap();
-        assert!(max_diff(g1.get(&x).unwrap(), g2.get(&x).unwrap()) < 1e-4);
+        assert_matches_with_gradients(&ours, &theirs, &[("x", x.as_tensor())], 1e-5, 1e-4);
     }
 
     #[test]
@@ -367,7 +288,6 @@ mod tests {
         let x = Var::from_tensor(&Tensor::randn(0f32, 1.0, (2, 3, 5, 8), &dev).unwrap()).unwrap();
         let cos = Tensor::randn(0f32, 1.0, (5, 4), &dev).unwrap();
         let sin = Tensor::randn(0f32, 1.0, (5, 4), &dev).unwrap();
-        let w = Tensor::randn(0f32, 1.0, (2, 3, 5, 8), &dev).unwrap();
         let ours = rope(x.as_tensor(), &cos, &sin).unwrap();
         let x1 = x.narrow(D::Minus1, 0, 4).unwrap();
         let x2 = x.narrow(D::Minus1, 4, 4).unwrap();
@@ -380,15 +300,7 @@ mod tests {
             D::Minus1,
         )
         .unwrap();
-        assert!(max_diff(&ours, &theirs) < 1e-5);
-        let g1 = (ours * &w).unwrap().sum_all().unwrap().backward().unwrap();
-        let g2 = (theirs * &w)
-            .unwrap()
-            .sum_all()
-            .unwrap()
-            .backward()
-            .unwrap();
-        assert!(max_diff(g1.get(&x).unwrap(), g2.get(&x).unwrap()) < 1e-5);
+        assert_matches_with_gradients(&ours, &theirs, &[("x", x.as_tensor())], 1e-5, 1e-5);
     }
 
     #[test]
@@ -396,7 +308,6 @@ mod tests {
         let dev = Device::Cpu;
         let x = Var::from_tensor(&Tensor::randn(0f32, 2.0, (2, 3, 8), &dev).unwrap()).unwrap();
         let gain = Var::from_tensor(&Tensor::randn(1f32, 0.5, 8, &dev).unwrap()).unwrap();
-        let w = Tensor::randn(0f32, 1.0, (2, 3, 8), &dev).unwrap();
         let ours = rms_norm(x.as_tensor(), gain.as_tensor()).unwrap();
         let ms = x.sqr().unwrap().mean_keepdim(D::Minus1).unwrap();
         let theirs = x
@@ -404,15 +315,7 @@ mod tests {
             .unwrap()
             .broadcast_mul(gain.as_tensor())
             .unwrap();
-        assert!(max_diff(&ours, &theirs) < 1e-5);
-        let g1 = (ours * &w).unwrap().sum_all().unwrap().backward().unwrap();
-        let g2 = (theirs * &w)
-            .unwrap()
-            .sum_all()
-            .unwrap()
-            .backward()
-            .unwrap();
-        assert!(max_diff(g1.get(&x).unwrap(), g2.get(&x).unwrap()) < 1e-4);
-        assert!(max_diff(g1.get(&gain).unwrap(), g2.get(&gain).unwrap()) < 1e-4);
+        let vars = [("x", x.as_tensor()), ("gain", gain.as_tensor())];
+        assert_matches_with_gradients(&ours, &theirs, &vars, 1e-5, 1e-4);
     }
 }

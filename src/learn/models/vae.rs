@@ -31,8 +31,9 @@ use super::fused_lstm::FusedLstm;
 use super::lstm::{
     apply_dropout, chain_logits, embedding, linear, voice_heads, ModelConfig, VoiceHead,
 };
+use super::seeded_init::redraw_in_name_order;
 use crate::learn::data::dataset::{make_batch, TokenSet};
-use candle_core::{DType, Device, Module, Result, Tensor, D};
+use candle_core::{DType, Module, Result, Tensor, D};
 use candle_nn::{Embedding, Linear, VarBuilder};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -130,19 +131,8 @@ impl NoteVae {
             config.layers * 2 * config.hidden,
             vb.pp("dec_init"),
         )?;
-        let mut layers = Vec::new();
-        for l in 0..config.layers {
-            let input = if l == 0 {
-                nv * config.embed + vae.latent
-            } else {
-                config.hidden
-            };
-            layers.push(FusedLstm::new(
-                input,
-                config.hidden,
-                vb.pp(format!("lstm.{l}")),
-            )?);
-        }
+        let input = nv * config.embed + vae.latent;
+        let layers = FusedLstm::stack(input, config.hidden, config.layers, &vb)?;
         let heads = voice_heads(&config, vb)?;
         Ok(NoteVae {
             config,
@@ -290,18 +280,10 @@ impl NoteVae {
 /// [`super::lstm::init_from_seed`] does for the LSTMs). LSTM weights `U(-1/sqrt(H), 1/sqrt(H))`
 /// with forget-gate bias +1; linear layers `U(-1/sqrt(fan_in), ..)`; embeddings unit variance.
 pub fn init_from_seed(varmap: &candle_nn::VarMap, seed: u64) -> Result<()> {
-    let data = varmap
-        .data()
-        .lock()
-        .map_err(|_| candle_core::Error::Msg("poisoned".into()))?;
-    let mut names: Vec<&String> = data.keys().collect();
-    names.sort();
-    let mut rng = StdRng::seed_from_u64(seed);
-    for name in names {
-        let var = &data[name];
-        let dims = var.dims().to_vec();
+    redraw_in_name_order(varmap, seed, |all, name, var, rng| {
+        let dims = var.dims();
         let prefix = name.rsplit_once('.').map(|p| p.0).unwrap_or("");
-        let is_lstm = data.contains_key(&format!("{prefix}.weight_hh"));
+        let is_lstm = all.contains_key(&format!("{prefix}.weight_hh"));
         let mut forget = None;
         let bound = if name.contains("embed") || name.contains("from_voice") {
             3f32.sqrt()
@@ -314,7 +296,7 @@ pub fn init_from_seed(varmap: &candle_nn::VarMap, seed: u64) -> Result<()> {
         } else if dims.len() == 2 {
             1.0 / (dims[1] as f32).sqrt()
         } else {
-            let fan_in = data
+            let fan_in = all
                 .get(&format!("{prefix}.weight"))
                 .and_then(|w| w.dims().get(1).copied())
                 .unwrap_or(1);
@@ -328,9 +310,8 @@ pub fn init_from_seed(varmap: &candle_nn::VarMap, seed: u64) -> Result<()> {
                 *v += 1.0;
             }
         }
-        var.set(&Tensor::from_vec(vals, dims, &Device::Cpu)?.to_device(var.device())?)?;
-    }
-    Ok(())
+        vals
+    })
 }
 
 /// Sums of a pass over windows of a token set (see [`score_windows`]).
@@ -434,6 +415,7 @@ pub fn active_dims(mus: &[f32], latent: usize, threshold: f64) -> (usize, Vec<f6
 #[cfg(test)]
 mod tests {
     use super::*;
+    use candle_core::Device;
 
     #[test]
     fn kl_matches_hand_computation() {

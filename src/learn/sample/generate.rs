@@ -269,16 +269,7 @@ pub fn generate(model: &Model, opts: &GenerateOptions) -> Result<Score> {
             silent = 0;
         }
     }
-    let notes: Vec<[u8; 4]> = rows
-        .chunks_exact(w)
-        .map(|r| {
-            let mut n = [0u8; 4];
-            for (k, (vn, range)) in vocab.voices.iter().zip(&vocab.ranges).enumerate() {
-                n[vn.voice().index()] = range.decode(r[k]);
-            }
-            n
-        })
-        .collect();
+    let notes = vocab.decode_rows(&rows);
     let score = Score::from_notes(opts.name.clone(), NESMDB_RATE, &notes);
     score.validate()?;
     Ok(score)

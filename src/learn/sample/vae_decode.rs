@@ -212,16 +212,7 @@ pub fn decode_chain(
 
 /// A score from token rows of `vocab` (voices the model does not have stay silent).
 pub fn rows_to_score(vocab: &Vocab, rows: &[u8], name: &str) -> Result<Score> {
-    let notes: Vec<[u8; 4]> = rows
-        .chunks_exact(vocab.len())
-        .map(|r| {
-            let mut n = [0u8; 4];
-            for (k, (vn, range)) in vocab.voices.iter().zip(&vocab.ranges).enumerate() {
-                n[vn.voice().index()] = range.decode(r[k]);
-            }
-            n
-        })
-        .collect();
+    let notes = vocab.decode_rows(rows);
     let score = Score::from_notes(name, NESMDB_RATE, &notes);
     score.validate()?;
     Ok(score)

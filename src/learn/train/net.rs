@@ -8,6 +8,7 @@ use crate::learn::models::lstm::{self, NoteLstm};
 use crate::learn::models::scoring::{carried_nll, window_nll};
 use crate::learn::models::vae::{self, NoteVae};
 use crate::learn::models::ModelConfig;
+use candle_core::backprop::GradStore;
 use candle_core::{Result, Tensor};
 use candle_nn::{VarBuilder, VarMap};
 use rand::rngs::StdRng;
@@ -15,6 +16,18 @@ use rand::rngs::StdRng;
 /// What one carried-state training step returns: the summed loss, the gradients and, per
 /// layer, the state after the window (`[h, c]` per batch row).
 pub type CarriedStep = (f64, Box<dyn Gradients>, Vec<Vec<f32>>);
+
+/// The sum of the loss `parts` (added first to last), its value and candle's gradients of it.
+fn summed_with_gradients(parts: Vec<Tensor>) -> Result<(f64, GradStore)> {
+    let mut parts = parts.into_iter();
+    let Some(mut loss) = parts.next() else {
+        candle_core::bail!("the model has no loss terms")
+    };
+    for t in parts {
+        loss = loss.add(&t)?;
+    }
+    Ok((loss.to_scalar::<f32>()? as f64, loss.backward()?))
+}
 
 /// A trainable model of any kind.
 pub enum Net {
@@ -73,15 +86,8 @@ impl Net {
                 return Ok((nll.iter().map(|v| *v as f64).sum(), Box::new(grads)));
             }
         }
-        let mut parts = self.training_loss(x, y, m, rng, step)?.into_iter();
-        let Some(mut loss) = parts.next() else {
-            candle_core::bail!("the model has no loss terms")
-        };
-        for t in parts {
-            loss = loss.add(&t)?;
-        }
-        let value = loss.to_scalar::<f32>()? as f64;
-        Ok((value, Box::new(loss.backward()?)))
+        let (value, grads) = summed_with_gradients(self.training_loss(x, y, m, rng, step)?)?;
+        Ok((value, Box::new(grads)))
     }
 
     /// [`Net::training_grads`] with the LSTM state carried in from the previous window
@@ -110,16 +116,12 @@ impl Net {
                     .map(|s| Tensor::from_slice(s, (b, s.len() / b.max(1)), dev))
                     .collect::<Result<Vec<_>>>()?;
                 let (parts, last) = model.nll_from(x, y, m, Some(rng), Some(&s0))?;
-                let mut loss = parts[0].clone();
-                for t in &parts[1..] {
-                    loss = loss.add(t)?;
-                }
-                let value = loss.to_scalar::<f32>()? as f64;
+                let (value, grads) = summed_with_gradients(parts)?;
                 let state = last
                     .iter()
                     .map(|t| t.detach().flatten_all()?.to_vec1::<f32>())
                     .collect::<Result<Vec<_>>>()?;
-                Ok((value, Box::new(loss.backward()?), state))
+                Ok((value, Box::new(grads), state))
             }
             Net::Vae(_) => candle_core::bail!(
                 "carried-state training is for the LSTMs only (a VAE encodes one window at a time)"

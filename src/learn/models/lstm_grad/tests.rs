@@ -1,36 +1,14 @@
 //! The hand-written gradients against candle's autograd.
 
 use super::*;
-use crate::learn::data::vocab::{Vocab, VoiceName, VoiceVocab};
-use crate::learn::models::lstm::{init_from_seed, ModelConfig, ModelKind};
-use candle_nn::{VarBuilder, VarMap};
+use crate::learn::data::vocab::Vocab;
+use crate::learn::models::lstm::small_seeded_lstm;
+use candle_nn::VarMap;
 use rand::SeedableRng;
 
 fn model(dropout: f32) -> (VarMap, NoteLstm) {
-    let vocab = Vocab {
-        voices: vec![VoiceName::P1, VoiceName::P2, VoiceName::Tr, VoiceName::No],
-        ranges: vec![
-            VoiceVocab { lo: 60, hi: 66 },
-            VoiceVocab { lo: 50, hi: 60 },
-            VoiceVocab { lo: 40, hi: 44 },
-            VoiceVocab { lo: 1, hi: 6 },
-        ],
-    };
-    let cfg = ModelConfig {
-        kind: ModelKind::LstmFull,
-        vocab,
-        embed: 5,
-        hidden: 12,
-        layers: 2,
-        head_hidden: 7,
-        dropout,
-        vae: None,
-    };
-    let varmap = VarMap::new();
-    let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
-    let model = NoteLstm::new(cfg.clone(), vb).unwrap();
-    init_from_seed(&varmap, &cfg, 3).unwrap();
-    (varmap, model)
+    let vocab = Vocab::four_voices([(60, 66), (50, 60), (40, 44), (1, 6)]);
+    small_seeded_lstm(vocab, dropout)
 }
 
 fn batch(model: &NoteLstm, b: usize, t: usize, seed: u64) -> (Tensor, Tensor, Tensor) {
