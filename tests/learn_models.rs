@@ -8,6 +8,7 @@ use nesmm::formats::nesmdb::{self, ScoreKind, Split};
 use nesmm::learn::generate::{bundled_model_dir, generate, GenerateOptions, Model};
 use nesmm::learn::report::{evaluate_models, sample_stats};
 use nesmm::learn::stats::distance;
+use nesmm::learn::stats::SampleRequest;
 use nesmm::{Score, Voice};
 use std::path::PathBuf;
 
@@ -222,16 +223,14 @@ fn full_lstm_beats_every_baseline_on_the_test_split() {
 fn lstm_samples_are_closer_to_the_test_split_than_bigram_samples() {
     let Some(data) = data() else { return };
     let full = bundled("lstm-full");
-    let (reference, rows) = sample_stats(
-        &data,
-        &full,
-        Split::Test,
-        None,
-        2000,
-        30.0,
-        &GenerateOptions::default(),
-    )
-    .unwrap();
+    let req = SampleRequest {
+        data: &data,
+        split: Split::Test,
+        max_songs: None,
+        songs: 2000,
+        seconds: 30.0,
+    };
+    let (reference, rows) = sample_stats(&req, &full, &GenerateOptions::default()).unwrap();
     let d_lstm = distance(&rows[1].1, &reference);
     let d_bigram = distance(&rows[2].1, &reference);
     let why = format!("lstm {d_lstm:?} bigram {d_bigram:?}");

@@ -586,16 +586,15 @@ fn bundled_vae_on_nesmdb_test_songs() {
     assert!(e.windows > 3 && e.neg_elbo_per_frame.is_finite());
     assert!(e.recon_nll < e.neg_elbo_per_frame);
     assert!(e.active_dims >= 1);
-    let (reference, rows) = nesmm::learn::vae_eval::sample_stats(
-        &data,
-        &model,
-        nesmm::formats::nesmdb::Split::Test,
-        Some(3),
-        2,
-        4.0,
-        &VaeOptions::default(),
-    )
-    .unwrap();
+    let req = nesmm::learn::stats::SampleRequest {
+        data: &data,
+        split: nesmm::formats::nesmdb::Split::Test,
+        max_songs: Some(3),
+        songs: 2,
+        seconds: 4.0,
+    };
+    let (reference, rows) =
+        nesmm::learn::vae_eval::sample_stats(&req, &model, &VaeOptions::default()).unwrap();
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[1].1.songs, 2);
     assert_eq!(rows[1].1.frames, 192);

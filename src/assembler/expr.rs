@@ -194,17 +194,22 @@ fn bin(r: &dyn Resolver, op: Bin, left: Expr, right: Expr, col: u32) -> Result<E
     Ok(Expr::Bin(op, Box::new(left), Box::new(right)))
 }
 
+/// The value of `op v`.
+fn apply_unary(op: Un, v: i64) -> i64 {
+    match op {
+        Un::Neg => v.wrapping_neg(),
+        Un::Not => !v,
+        Un::Lo => v & 0xff,
+        Un::Hi => (v >> 8) & 0xff,
+        Un::Bank => (v >> 16) & 0xff,
+        Un::BoolNot => i64::from(v == 0),
+    }
+}
+
 /// Builds `op e`, folded to a literal when `e` is an easy constant.
 fn unary(r: &dyn Resolver, op: Un, e: Expr) -> Expr {
     match r.easy_const(&e) {
-        Some(v) => Expr::Lit(match op {
-            Un::Neg => v.wrapping_neg(),
-            Un::Not => !v,
-            Un::Lo => v & 0xff,
-            Un::Hi => (v >> 8) & 0xff,
-            Un::Bank => (v >> 16) & 0xff,
-            Un::BoolNot => i64::from(v == 0),
-        }),
+        Some(v) => Expr::Lit(apply_unary(op, v)),
         None => Expr::Un(op, Box::new(e)),
     }
 }
@@ -420,17 +425,7 @@ pub fn eval(
         Expr::Lit(v) => *v,
         Expr::Sym(id) => sym(*id)?,
         Expr::SegOff(seg, off) => seg_base(*seg).wrapping_add(*off),
-        Expr::Un(op, inner) => {
-            let v = eval(inner, sym, seg_base)?;
-            match op {
-                Un::Neg => v.wrapping_neg(),
-                Un::Not => !v,
-                Un::Lo => v & 0xff,
-                Un::Hi => (v >> 8) & 0xff,
-                Un::Bank => (v >> 16) & 0xff,
-                Un::BoolNot => i64::from(v == 0),
-            }
-        }
+        Expr::Un(op, inner) => apply_unary(*op, eval(inner, sym, seg_base)?),
         Expr::Bin(op, l, r) => {
             let a = eval(l, sym, seg_base)?;
             match op {

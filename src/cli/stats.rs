@@ -8,7 +8,7 @@ use nesmm::learn::data::{load_notes, SplitNotes};
 use nesmm::learn::generate::{GenerateOptions, Model};
 use nesmm::learn::music_stats::{self, excerpts, music_stats, notes_at_24hz, MusicStats};
 use nesmm::learn::report::sample_songs;
-use nesmm::learn::stats::{corpus_rows, markdown_table, NamedSongs};
+use nesmm::learn::stats::{corpus_rows, markdown_table, NamedSongs, SampleRequest};
 use nesmm::score::Score;
 use std::path::{Path, PathBuf};
 
@@ -113,6 +113,13 @@ fn sample_model(
     if nesmm::learn::models::transformer_dir::is_transformer(&dir) {
         return sample_transformer(a, data, split, &dir);
     }
+    let req = SampleRequest {
+        data,
+        split,
+        max_songs: a.dataset.max_songs,
+        songs: a.songs,
+        seconds: a.seconds,
+    };
     if nesmm::learn::vae_decode::is_vae_dir(&dir)? {
         let model = nesmm::learn::vae_decode::VaeModel::load(&dir)?;
         let opts = nesmm::learn::vae_decode::VaeOptions {
@@ -121,24 +128,12 @@ fn sample_model(
             top_k: a.top_k.unwrap_or(0),
             ..Default::default()
         };
-        return Ok(nesmm::learn::vae_eval::sample_songs(
-            data,
-            &model,
-            split,
-            a.dataset.max_songs,
-            a.songs,
-            a.seconds,
-            &opts,
-        )?);
+        return Ok(nesmm::learn::vae_eval::sample_songs(&req, &model, &opts)?);
     }
     let model = Model::load(&dir)?;
     Ok(sample_songs(
-        data,
+        &req,
         &model,
-        split,
-        a.dataset.max_songs,
-        a.songs,
-        a.seconds,
         &GenerateOptions {
             seed: a.seed,
             temperature: a.temperature.unwrap_or(1.0),

@@ -2,7 +2,7 @@
 //! statistics of sampled songs next to the split's.
 
 use super::predict::{evaluate, EvalResult, LstmPredictor};
-use super::stats::{corpus_rows, sample_predictor, CorpusStats, NamedSongs};
+use super::stats::{corpus_rows, sample_predictor, CorpusStats, NamedSongs, SampleRequest};
 use crate::error::{Error, Result};
 use crate::formats::nesmdb::Split;
 use crate::learn::data::{load_notes, SplitNotes};
@@ -71,18 +71,21 @@ pub fn evaluate_models(
     Ok(out)
 }
 
-/// Songs of `split` and the named sets of `songs` songs sampled from `model` and from a bigram
-/// fitted on the train split, each `seconds` long; `sampling` gives the LSTM's temperature,
+/// Songs of the request's split and the named sets of its `songs` songs sampled from `model`
+/// and from a bigram fitted on the train split, each `seconds` long; `sampling` gives the LSTM's temperature,
 /// top-k, refresh and first seed. Returns `(split, [(model samples), (bigram samples)])`.
 pub fn sample_songs(
-    data: &Path,
+    req: &SampleRequest,
     model: &Model,
-    split: Split,
-    max_songs: Option<usize>,
-    songs: usize,
-    seconds: f64,
     sampling: &GenerateOptions,
 ) -> Result<(SplitNotes, NamedSongs)> {
+    let SampleRequest {
+        data,
+        split,
+        max_songs,
+        songs,
+        seconds,
+    } = *req;
     let seed = sampling.seed;
     let mut notes: Vec<SplitNotes> = load_notes(data, &[Split::Train, split], max_songs)?;
     // Sample i depends only on seed + i: the samples are drawn on every core, in order.
@@ -138,17 +141,13 @@ pub fn sample_songs(
     ))
 }
 
-/// Statistics of `split`, of `songs` songs sampled from `model` and from a bigram (see
+/// Statistics of the request's split, of songs sampled from `model` and from a bigram (see
 /// [`sample_songs`]). Returns `(reference, rows)`.
 pub fn sample_stats(
-    data: &Path,
+    req: &SampleRequest,
     model: &Model,
-    split: Split,
-    max_songs: Option<usize>,
-    songs: usize,
-    seconds: f64,
     sampling: &GenerateOptions,
 ) -> Result<(CorpusStats, Vec<(String, CorpusStats)>)> {
-    let (target, sets) = sample_songs(data, model, split, max_songs, songs, seconds, sampling)?;
+    let (target, sets) = sample_songs(req, model, sampling)?;
     Ok(corpus_rows(&target, &sets))
 }

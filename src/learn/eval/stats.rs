@@ -3,6 +3,7 @@
 //! seconds earlier). [`distance`] folds the differences into one number so samplers can be
 //! ranked against a reference split.
 
+use crate::formats::nesmdb::Split;
 use crate::learn::data::dataset::TokenSet;
 use crate::learn::data::SplitNotes;
 use crate::learn::models::ngram::Predictor;
@@ -10,9 +11,23 @@ use crate::score::{Score, Voice, NESMDB_RATE};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
+use std::path::Path;
 
 /// Named sets of songs (for example a model's samples), as the `stats` reports take them.
 pub type NamedSongs = Vec<(String, Vec<Score>)>;
+
+/// What a comparison of a model's samples with NES-MDB reads and draws: the split's songs,
+/// and `songs` samples of `seconds` each.
+#[derive(Debug, Clone, Copy)]
+pub struct SampleRequest<'a> {
+    /// The NES-MDB archive or folder.
+    pub data: &'a Path,
+    pub split: Split,
+    /// Only the first N songs of each split.
+    pub max_songs: Option<usize>,
+    pub songs: usize,
+    pub seconds: f64,
+}
 
 /// Lags (seconds) of the repetition statistic.
 pub const LAGS: [usize; 8] = [1, 2, 3, 4, 5, 6, 7, 8];

@@ -9,7 +9,7 @@
 //! window). A latent dimension is active when its posterior mean varies across windows:
 //! `Var_x(E[z_d | x]) > 0.01` (Burda et al. 2016).
 
-use super::stats::{corpus_rows, CorpusStats, NamedSongs};
+use super::stats::{corpus_rows, CorpusStats, NamedSongs, SampleRequest};
 use crate::error::{Error, Result};
 use crate::formats::nesmdb::Split;
 use crate::learn::data::dataset::{make_batch, TokenSet};
@@ -237,20 +237,17 @@ pub fn markdown(e: &VaeEval) -> String {
     s
 }
 
-/// Songs of `split` and the set of `songs` songs of `seconds` sampled from `model` (seeds
-/// `seed..seed+songs`), named after the model.
+/// Songs of the request's split and the set of its `songs` songs of `seconds` sampled from
+/// `model` (seeds `seed..seed+songs`), named after the model.
 pub fn sample_songs(
-    data: &Path,
+    req: &SampleRequest,
     model: &VaeModel,
-    split: Split,
-    max_songs: Option<usize>,
-    songs: usize,
-    seconds: f64,
     opts: &VaeOptions,
 ) -> Result<(SplitNotes, NamedSongs)> {
-    let notes = load_notes(data, &[split], max_songs)?.remove(0);
+    let notes = load_notes(req.data, &[req.split], req.max_songs)?.remove(0);
+    let seconds = req.seconds;
     let mut samples = Vec::new();
-    for i in 0..songs {
+    for i in 0..req.songs {
         let o = VaeOptions {
             seed: opts.seed + i as u64,
             ..opts.clone()
@@ -266,14 +263,10 @@ pub fn sample_songs(
 /// Statistics of `split` and of the songs [`sample_songs`] draws from `model`, as rows for
 /// [`super::stats::markdown_table`]; the first is the split.
 pub fn sample_stats(
-    data: &Path,
+    req: &SampleRequest,
     model: &VaeModel,
-    split: Split,
-    max_songs: Option<usize>,
-    songs: usize,
-    seconds: f64,
     opts: &VaeOptions,
 ) -> Result<(CorpusStats, Vec<(String, CorpusStats)>)> {
-    let (notes, sets) = sample_songs(data, model, split, max_songs, songs, seconds, opts)?;
+    let (notes, sets) = sample_songs(req, model, opts)?;
     Ok(corpus_rows(&notes, &sets))
 }
