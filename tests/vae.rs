@@ -465,6 +465,16 @@ fn cli_vary_and_interpolate_write_scores_and_explain_errors() {
         let name = format!("interp-{i:02}");
         let wav = std::fs::read(idir.join(format!("{name}.wav"))).unwrap();
         assert_eq!(&wav[..4], b"RIFF", "{name}.wav is a WAV");
+        // The page plays what the ROM plays: the step's stream compiled looping, as in the ROM.
+        let score = nesmm::formats::load_score(&idir.join(format!("{name}.seprsco.pkl"))).unwrap();
+        let looping = nesmm::compile::LoopMode::Loop;
+        let stream =
+            &nesmm::compile::compile_songs(&[score], nesmm::Region::Ntsc, looping).unwrap()[0];
+        let rate = nesmm::viz::album::ALBUM_SAMPLE_RATE;
+        let samples =
+            nesmm::synth::render(stream, &nesmm::synth::RenderOptions { sample_rate: rate });
+        let want = nesmm::synth::wav_bytes(&samples, rate).unwrap();
+        assert!(wav == want, "{name}.wav is the ROM's looping stream");
         assert!(page.contains(&format!(">{name}<")), "track {name} named");
         for f in [format!("{name}.seprsco.pkl"), format!("{name}.wav")] {
             assert!(page.contains(&format!("href=\"{f}\"")), "link to {f}");

@@ -2,13 +2,14 @@
 
 use super::model_arg::VaeArgs;
 use clap::Args;
-use nesmm::compile::LoopMode;
+use nesmm::compile::{compile_songs, LoopMode};
 use nesmm::formats;
 use nesmm::learn::vae_decode::interpolate;
-use nesmm::output::{write_songs, OutputOptions};
-use nesmm::rom::pipeline::{build_rom_from_scores, RomRequest};
-use nesmm::score::Score;
+use nesmm::rom::{build_rom, BuildOptions};
+use nesmm::synth::{render, wav_bytes, RenderOptions};
+use nesmm::viz::album::ALBUM_SAMPLE_RATE;
 use nesmm::viz::preview::{render_album_page, Audio, Download, EmbedMode, TrackPreview};
+use nesmm::Region;
 use std::path::PathBuf;
 
 /// Spherical interpolation between two songs' latents, window by window.
@@ -52,14 +53,29 @@ pub fn run(a: InterpolateArgs) -> anyhow::Result<()> {
         let p = a.output.join(format!("{}.seprsco.pkl", s.name));
         formats::save_score(s, &p)?;
     }
-    let rom = interpolation_rom(&scores)?;
+    // The ROM and its page play the very same streams (each step looping).
+    let streams = compile_songs(&scores, Region::Ntsc, LoopMode::Loop)?;
+    let rom = build_rom(
+        &streams,
+        &BuildOptions {
+            region: Region::Ntsc,
+            title: "nesmm interpolation".to_string(),
+            ..BuildOptions::default()
+        },
+    )?;
     let rom_path = a.output.join("interpolation.nes");
     nesmm::io::write_atomic(&rom_path, &rom.bytes)?;
     // One album page: every step's piano roll, its WAV (linked, beside the page) and downloads.
     let mut tracks = Vec::with_capacity(scores.len());
-    for s in &scores {
+    for (s, stream) in scores.iter().zip(&streams) {
         let wav = a.output.join(format!("{}.wav", s.name));
-        write_songs(std::slice::from_ref(s), &wav, &OutputOptions::default())?;
+        let samples = render(
+            stream,
+            &RenderOptions {
+                sample_rate: ALBUM_SAMPLE_RATE,
+            },
+        );
+        nesmm::io::write_atomic(&wav, &wav_bytes(&samples, ALBUM_SAMPLE_RATE)?)?;
         let score_path = a.output.join(format!("{}.seprsco.pkl", s.name));
         tracks.push(TrackPreview {
             title: s.name.clone(),
@@ -84,15 +100,4 @@ pub fn run(a: InterpolateArgs) -> anyhow::Result<()> {
         a.output.display()
     );
     Ok(())
-}
-
-/// One ROM with the interpolation's steps as its songs, in order (NTSC, each song looping).
-fn interpolation_rom(steps: &[Score]) -> nesmm::Result<nesmm::rom::Rom> {
-    let req = RomRequest {
-        region: nesmm::Region::Ntsc,
-        loop_mode: LoopMode::Loop,
-        title: "nesmm interpolation".to_string(),
-        ..RomRequest::default()
-    };
-    build_rom_from_scores(steps, &req)
 }
