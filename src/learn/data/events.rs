@@ -144,7 +144,7 @@ impl std::fmt::Display for OutOfRange {
 }
 
 /// Appends the waits that advance `gap` frames.
-fn push_waits(tokens: &mut Vec<u16>, mut gap: usize) {
+pub(crate) fn push_waits(tokens: &mut Vec<u16>, mut gap: usize) {
     while gap > 0 {
         let n = gap.min(MAX_WAIT);
         tokens.push(wait_base() + n as u16 - 1);

@@ -4,6 +4,7 @@
 pub mod dataset;
 pub mod event_windows;
 pub mod events;
+pub mod expressive_events;
 pub mod notes;
 pub mod vocab;
 
