@@ -81,6 +81,15 @@ impl Cell {
         timbre: 0,
     };
 
+    /// The cell (note, velocity, timbre).
+    pub const fn new(note: u8, velocity: u8, timbre: u8) -> Cell {
+        Cell {
+            note,
+            velocity,
+            timbre,
+        }
+    }
+
     /// A cell as a seprsco note implies it: velocity 15 on P1, P2 and NO when sounding (the
     /// NES-MDB default), timbre 0.
     pub fn from_note(voice: Voice, note: u8) -> Cell {

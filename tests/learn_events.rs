@@ -90,7 +90,10 @@ fn expressive_round_trip(step: usize) -> Option<(usize, usize, usize, usize)> {
             .copied()
             .filter(|&t| !ExpressiveVocab::is_dynamics(t))
             .collect();
-        assert!(decode(&notes) == song.score.note_matrix(), "{name}: the notes");
+        assert!(
+            decode(&notes) == song.score.note_matrix(),
+            "{name}: the notes"
+        );
         checked += 1;
         if song.split == Split::Test {
             test.0 += 1;

@@ -340,12 +340,8 @@ pub fn plan_note(
 mod tests {
     use super::*;
 
-    fn cell(note: u8, velocity: u8, timbre: u8) -> Cell {
-        Cell {
-            note,
-            velocity,
-            timbre,
-        }
+    const fn cell(note: u8, velocity: u8, timbre: u8) -> Cell {
+        Cell::new(note, velocity, timbre)
     }
 
     #[test]

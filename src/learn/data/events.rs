@@ -144,7 +144,7 @@ impl std::fmt::Display for OutOfRange {
 }
 
 /// Appends the waits that advance `gap` frames.
-pub(crate) fn push_waits(tokens: &mut Vec<u16>, mut gap: usize) {
+fn push_waits(tokens: &mut Vec<u16>, mut gap: usize) {
     while gap > 0 {
         let n = gap.min(MAX_WAIT);
         tokens.push(wait_base() + n as u16 - 1);
@@ -156,18 +156,7 @@ pub(crate) fn push_waits(tokens: &mut Vec<u16>, mut gap: usize) {
 /// when `whole` (a song), else the bare events and waits (an excerpt: the voices' state before
 /// the first frame counts as silent).
 pub fn encode(notes: &[[u8; 4]], whole: bool) -> Result<Vec<u16>, OutOfRange> {
-    let mut tokens = Vec::with_capacity(notes.len() / 2 + 2);
-    if whole {
-        tokens.push(EventVocab::START);
-    }
-    let mut prev = [0u8; 4];
-    let mut last_event = 0usize;
-    for (t, frame) in notes.iter().enumerate() {
-        if *frame == prev {
-            continue;
-        }
-        push_waits(&mut tokens, t - last_event);
-        last_event = t;
+    encode_changes(notes, [0u8; 4], whole, |t, prev, frame, tokens| {
         for v in Voice::ALL {
             let (old, new) = (prev[v.index()], frame[v.index()]);
             if old == new {
@@ -185,9 +174,36 @@ pub fn encode(notes: &[[u8; 4]], whole: bool) -> Result<Vec<u16>, OutOfRange> {
             })?;
             tokens.push(id);
         }
+        Ok(())
+    })
+}
+
+/// The frame loop of the note coding and of the expressive one
+/// ([`super::expressive_events`]): `START` when `whole`; for every frame unlike the one before
+/// (the first compared with `silent`), the waits up to it and the tokens `changes` writes for
+/// it (given the frame's index, the frame before and the frame); the waits to the end; `END`.
+pub(crate) fn encode_changes<F: Copy + PartialEq, E>(
+    frames: &[F],
+    silent: F,
+    whole: bool,
+    mut changes: impl FnMut(usize, &F, &F, &mut Vec<u16>) -> Result<(), E>,
+) -> Result<Vec<u16>, E> {
+    let mut tokens = Vec::with_capacity(frames.len() / 2 + 2);
+    if whole {
+        tokens.push(EventVocab::START);
+    }
+    let mut prev = silent;
+    let mut last_event = 0usize;
+    for (t, frame) in frames.iter().enumerate() {
+        if *frame == prev {
+            continue;
+        }
+        push_waits(&mut tokens, t - last_event);
+        last_event = t;
+        changes(t, &prev, frame, &mut tokens)?;
         prev = *frame;
     }
-    push_waits(&mut tokens, notes.len() - last_event);
+    push_waits(&mut tokens, frames.len() - last_event);
     if whole {
         tokens.push(EventVocab::END);
     }

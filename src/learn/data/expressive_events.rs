@@ -14,7 +14,7 @@
 //! Lossless on NES-MDB's exprsco, where velocity is 0 exactly when the note is 0: [`decode`]
 //! gives back every cell. A rest's timbre is coded too (it is whatever the score holds).
 
-use super::events::{push_waits, Event, EventVocab};
+use super::events::{encode_changes, Event, EventVocab};
 use crate::score::{Cell, Frame, Voice};
 
 /// The voices with a volume, in the order of their velocity tokens.
@@ -156,19 +156,8 @@ struct Dynamics {
 /// The tokens of `frames` (four cells a frame): `START ... END` when `whole`, else an
 /// excerpt (every voice silent, velocity 0 and timbre 0 before its first frame).
 pub fn encode(frames: &[Frame], whole: bool) -> Result<Vec<u16>, BadCell> {
-    let mut tokens = Vec::with_capacity(frames.len() + 2);
-    if whole {
-        tokens.push(EventVocab::START);
-    }
-    let mut prev = [Cell::REST; 4];
     let mut dynamics = [Dynamics::default(); 4];
-    let mut last_event = 0usize;
-    for (t, frame) in frames.iter().enumerate() {
-        if *frame == prev {
-            continue;
-        }
-        push_waits(&mut tokens, t - last_event);
-        last_event = t;
+    encode_changes(frames, [Cell::REST; 4], whole, |t, prev, frame, tokens| {
         for v in Voice::ALL {
             let (old, new) = (prev[v.index()], frame[v.index()]);
             let bad = |why| BadCell {
@@ -203,13 +192,8 @@ pub fn encode(frames: &[Frame], whole: bool) -> Result<Vec<u16>, BadCell> {
                 tokens.push(EventVocab::id(e).ok_or(bad("note outside the voice's range"))?);
             }
         }
-        prev = *frame;
-    }
-    push_waits(&mut tokens, frames.len() - last_event);
-    if whole {
-        tokens.push(EventVocab::END);
-    }
-    Ok(tokens)
+        Ok(())
+    })
 }
 
 /// The frames `tokens` describe: the inverse of [`encode`]. Stops at `END`; `START` and ids
@@ -246,12 +230,8 @@ pub fn decode(tokens: &[u16]) -> Vec<Frame> {
 mod tests {
     use super::*;
 
-    fn cell(note: u8, velocity: u8, timbre: u8) -> Cell {
-        Cell {
-            note,
-            velocity,
-            timbre,
-        }
+    const fn cell(note: u8, velocity: u8, timbre: u8) -> Cell {
+        Cell::new(note, velocity, timbre)
     }
 
     #[test]
