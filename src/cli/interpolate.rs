@@ -6,8 +6,7 @@ use nesmm::compile::{compile_songs, LoopMode};
 use nesmm::formats;
 use nesmm::learn::vae_decode::interpolate;
 use nesmm::rom::{build_rom, BuildOptions};
-use nesmm::synth::{render, wav_bytes, RenderOptions};
-use nesmm::viz::album::ALBUM_SAMPLE_RATE;
+use nesmm::viz::album::album_wav;
 use nesmm::viz::preview::{render_album_page, Audio, Download, EmbedMode, TrackPreview};
 use nesmm::Region;
 use std::path::PathBuf;
@@ -69,13 +68,7 @@ pub fn run(a: InterpolateArgs) -> anyhow::Result<()> {
     let mut tracks = Vec::with_capacity(scores.len());
     for (s, stream) in scores.iter().zip(&streams) {
         let wav = a.output.join(format!("{}.wav", s.name));
-        let samples = render(
-            stream,
-            &RenderOptions {
-                sample_rate: ALBUM_SAMPLE_RATE,
-            },
-        );
-        nesmm::io::write_atomic(&wav, &wav_bytes(&samples, ALBUM_SAMPLE_RATE)?)?;
+        nesmm::io::write_atomic(&wav, &album_wav(stream)?)?;
         let score_path = a.output.join(format!("{}.seprsco.pkl", s.name));
         tracks.push(TrackPreview {
             title: s.name.clone(),

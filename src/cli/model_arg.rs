@@ -10,9 +10,6 @@ use std::path::{Path, PathBuf};
 /// looked up in models/; without `arg`, the bundled `default`.
 pub fn model_dir(arg: Option<&Path>, default: &str) -> anyhow::Result<PathBuf> {
     Ok(match arg {
-        Some(d) if d.as_os_str() == "transformer" && !d.is_dir() => {
-            bundled_model_dir("transformer")?
-        }
         Some(d) => resolve_model_dir(d)?,
         None => bundled_model_dir(default)?,
     })

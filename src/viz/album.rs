@@ -82,6 +82,17 @@ fn page_dir(page: &Path) -> PathBuf {
     }
 }
 
+/// The WAV of `stream` as album pages play it (mono, [`ALBUM_SAMPLE_RATE`]).
+pub fn album_wav(stream: &ApuStream) -> Result<Vec<u8>> {
+    let samples = render(
+        stream,
+        &RenderOptions {
+            sample_rate: ALBUM_SAMPLE_RATE,
+        },
+    );
+    wav_bytes(&samples, ALBUM_SAMPLE_RATE)
+}
+
 /// The page for a ROM at `rom_path` playing `streams` in order: each track's piano roll and
 /// statistics from its score (`scores[i]`), its audio from `streams[i]`, the stream in the ROM.
 /// The page is titled `title` when given, else after the first track and the count. Linked
@@ -118,13 +129,7 @@ pub fn album_page(
             rendered.push(None);
             continue;
         }
-        let samples = render(
-            stream,
-            &RenderOptions {
-                sample_rate: ALBUM_SAMPLE_RATE,
-            },
-        );
-        rendered.push(Some(wav_bytes(&samples, ALBUM_SAMPLE_RATE)?));
+        rendered.push(Some(album_wav(stream)?));
     }
     // One choice for the whole page, so that `auto` bounds the page's size, not each track's.
     let embedded = match audio.embed {

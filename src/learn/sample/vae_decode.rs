@@ -88,17 +88,25 @@ impl VaeModel {
 }
 
 /// A `--model` argument: an existing folder as is, otherwise the name of a bundled model
-/// (`lstm-full`, `lstm-reduced`, `vae-full`, `vae-reduced`) looked up with
+/// (`lstm-full`, `lstm-reduced`, `vae-full`, `vae-reduced`, `transformer`) looked up with
 /// [`super::generate::bundled_model_dir`].
 pub fn resolve_model_dir(arg: &Path) -> Result<PathBuf> {
     if arg.is_dir() {
         return Ok(arg.to_path_buf());
     }
     let name = arg.to_string_lossy();
-    if ["lstm-full", "lstm-reduced", "vae-full", "vae-reduced"].contains(&name.as_ref()) {
+    if [
+        "lstm-full",
+        "lstm-reduced",
+        "vae-full",
+        "vae-reduced",
+        "transformer",
+    ]
+    .contains(&name.as_ref())
+    {
         return super::generate::bundled_model_dir(&name);
     }
-    Err(Error::io(arg, std::io::Error::new(std::io::ErrorKind::NotFound, "no such model folder (nor a bundled model name: lstm-full, lstm-reduced, vae-full, vae-reduced)")))
+    Err(Error::io(arg, std::io::Error::new(std::io::ErrorKind::NotFound, "no such model folder (nor a bundled model name: lstm-full, lstm-reduced, vae-full, vae-reduced, transformer)")))
 }
 
 /// Whether the model folder `dir` holds a VAE (reads its `config.json`).
