@@ -15,6 +15,7 @@ fn main() -> anyhow::Result<()> {
         .collect();
     let arg = |i: usize, d: usize| a.get(i).copied().unwrap_or(d);
     let cfg = TransformerConfig {
+        coding: nesmm::learn::data::coding::Coding::Notes,
         vocab: 360,
         d_model: arg(0, 256),
         layers: arg(1, 4),

@@ -1,6 +1,7 @@
 //! The event Transformer through the CLI: a tiny run on NES-MDB trains, refuses to overwrite
 //! or to resume with other options, resumes exactly, generates deterministic songs (looped
-//! too), is evaluated in nats per second, and bad model folders and options get clear errors.
+//! too), is evaluated in nats per second, and bad model folders and options get clear errors;
+//! an expressive one grows from a note model and writes, scores and measures dynamics.
 
 #[path = "common/skip.rs"]
 mod skip;
@@ -80,6 +81,23 @@ fn weights(dir: &Path) -> Vec<u8> {
         .unwrap()
         .path();
     std::fs::read(gen.join("model.safetensors")).unwrap()
+}
+
+/// `eval --json` of the model in `dir` on 2 test songs: its entry.
+fn eval_json(dir: &str, tmp: &Path) -> serde_json::Value {
+    let json = tmp.join("eval.json");
+    ok(&[
+        "eval",
+        "--model",
+        dir,
+        "--max-songs",
+        "2",
+        "--no-baselines",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    v["event_models"][0].clone()
 }
 
 #[test]
@@ -168,19 +186,7 @@ fn a_tiny_transformer_trains_resumes_generates_and_is_scored() {
     assert!(info.contains("loop"), "{info}");
 
     // Evaluation in nats per second, as JSON.
-    let json = tmp.path().join("eval.json");
-    ok(&[
-        "eval",
-        "--model",
-        dir,
-        "--max-songs",
-        "2",
-        "--no-baselines",
-        "--json",
-        json.to_str().unwrap(),
-    ]);
-    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
-    let m = &v["event_models"][0];
+    let m = eval_json(dir, tmp.path());
     let (per_s, per_f) = (
         m["nats_per_second"].as_f64().unwrap(),
         m["nats_per_frame"].as_f64().unwrap(),
@@ -266,6 +272,7 @@ fn bad_transformer_options_are_refused_before_any_work() {
         (vec!["--lr", "-1"], "--lr -1 must be in (0, 1]"),
         (vec!["--batch", "0"], "--batch 0 must be at least 1"),
         (vec!["--context", "1"], "context 1 must be at least 2"),
+        (vec!["--coding", "drums"], "unknown --coding 'drums'"),
     ] {
         let mut full = vec![
             "train",
@@ -281,4 +288,123 @@ fn bad_transformer_options_are_refused_before_any_work() {
         assert!(e.contains(said), "{e}");
         assert!(!e.contains("reading"), "checked before the data: {e}");
     }
+}
+
+#[test]
+fn an_expressive_transformer_grows_from_a_note_model_and_writes_dynamics() {
+    let Some(seprsco) = data() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let (notes, expr) = (tmp.path().join("notes"), tmp.path().join("expr"));
+    train(&notes, &["--max-steps", "4"]);
+    let log = train(
+        &expr,
+        &[
+            "--coding",
+            "expressive",
+            "--init-from",
+            notes.to_str().unwrap(),
+            "--max-steps",
+            "4",
+        ],
+    );
+    assert!(
+        log.contains("expressive coding") && log.contains("starting from the"),
+        "{log}"
+    );
+    let cfg: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(expr.join("config.json")).unwrap()).unwrap();
+    assert_eq!(cfg["transformer"]["coding"], "expressive");
+    let dir = expr.to_str().unwrap();
+
+    // The song keeps its velocities and timbres.
+    let song = tmp.path().join("song.exprsco.pkl");
+    ok(&[
+        "generate",
+        "--model",
+        dir,
+        "--seconds",
+        "8",
+        "--seed",
+        "3",
+        "-o",
+        song.to_str().unwrap(),
+    ]);
+    let score = nesmm::formats::load_score(&song).unwrap();
+    assert!(score.expressive);
+    let sounding: Vec<_> = score
+        .frames
+        .iter()
+        .flat_map(|f| [f[0], f[1], f[3]])
+        .filter(|c| c.note != 0)
+        .collect();
+    assert!(!sounding.is_empty());
+    assert!(sounding.iter().any(|c| c.velocity != 15 || c.timbre != 0));
+    // Every sounding cell has a velocity: the song codes back.
+    nesmm::learn::data::expressive_events::encode(&score.frames, true).unwrap();
+
+    // Likelihood: notes and dynamics apart, adding up to the whole.
+    let m = eval_json(dir, tmp.path());
+    let part = |k: &str| m[k].as_f64().unwrap();
+    assert_eq!(m["coding"], "expressive");
+    assert!(part("nats_per_second_dynamics") > 0.0, "{m}");
+    let sum = part("nats_per_second_notes") + part("nats_per_second_dynamics");
+    assert!((sum - part("nats_per_second")).abs() < 1e-6, "{m}");
+
+    // Statistics: a dynamics table against the split's exprsco excerpts.
+    let stats = ok(&[
+        "stats",
+        "--model",
+        dir,
+        "--songs",
+        "2",
+        "--seconds",
+        "6",
+        "--max-songs",
+        "20",
+    ]);
+    assert!(
+        stats.contains("mean velocity P1") && stats.contains("envelope pulses, frame 5"),
+        "{stats}"
+    );
+    assert!(stats.contains("velocity TV P1"), "{stats}");
+
+    // Bad input: a start model of another width, a seprsco archive with no exprsco beside it.
+    let e = fails(&[
+        "train",
+        "--model",
+        "transformer",
+        "--coding",
+        "expressive",
+        "--init-from",
+        notes.to_str().unwrap(),
+        "--d-model",
+        "16",
+        "--max-steps",
+        "1",
+        "--max-songs",
+        "3",
+        "--out",
+        tmp.path().join("wide").to_str().unwrap(),
+    ]);
+    assert!(
+        e.contains("model.safetensors") && e.contains("only the vocabulary may grow"),
+        "{e}"
+    );
+    let lonely = tmp.path().join("nesmdb24_seprsco.tar.gz");
+    std::os::unix::fs::symlink(&seprsco, &lonely).unwrap();
+    let e = fails(&[
+        "train",
+        "--model",
+        "transformer",
+        "--coding",
+        "expressive",
+        "--data",
+        lonely.to_str().unwrap(),
+        "--out",
+        tmp.path().join("x").to_str().unwrap(),
+    ]);
+    assert!(
+        e.contains("nesmdb24_seprsco.tar.gz") && e.contains("exprsco"),
+        "{e}"
+    );
 }

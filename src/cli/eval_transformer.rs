@@ -3,7 +3,8 @@
 
 use super::eval::EvalArgs;
 use nesmm::formats::nesmdb::Split;
-use nesmm::learn::data::load_notes;
+use nesmm::learn::data::coding::{frames_of_notes, note_matrix, Coding};
+use nesmm::learn::data::{expressive_data_path, load_frames, load_notes};
 use nesmm::learn::eval::event_eval::{
     evaluate, markdown, EventEval, TransformerScorer, UniformScorer,
 };
@@ -12,6 +13,7 @@ use nesmm::learn::models::event_ngram::EventNGram;
 use nesmm::learn::models::transformer_decoder::Decoder;
 use nesmm::learn::models::transformer_dir as store;
 use nesmm::learn::report::evaluate_models;
+use nesmm::score::Frame;
 use std::path::PathBuf;
 
 /// What `--json` holds.
@@ -34,18 +36,37 @@ pub fn run(a: &EvalArgs, split: Split, dirs: &[PathBuf]) -> anyhow::Result<()> {
     } else {
         vec![split, Split::Train]
     };
-    eprintln!("reading {} ...", data.display());
-    let notes = load_notes(&data, &splits, a.dataset.max_songs)?;
-    let songs: Vec<Vec<[u8; 4]>> = notes[0].songs.iter().map(|s| s.1.clone()).collect();
-    let mut results = Vec::new();
-    let mut frame_models = Vec::new();
+    // Expressive models are scored on exprsco songs, whose notes are seprsco's: every model
+    // then reads the same songs.
+    let mut models = Vec::new();
     let mut lstms = Vec::new();
     for dir in dirs {
-        if !store::is_transformer(dir) {
+        if store::is_transformer(dir) {
+            models.push((dir, store::load(dir)?));
+        } else {
             lstms.push(Model::load(dir)?);
-            continue;
         }
-        let model = store::load(dir)?;
+    }
+    let expressive = models.iter().any(|(_, m)| m.config.coding.is_expressive());
+    let songs_path = match expressive {
+        true => expressive_data_path(a.dataset.data.as_deref())?,
+        false => data.clone(),
+    };
+    eprintln!("reading {} ...", songs_path.display());
+    let split_songs: Vec<Vec<Vec<Frame>>> = match expressive {
+        true => load_frames(&songs_path, &splits, a.dataset.max_songs)?
+            .into_iter()
+            .map(|s| s.songs.into_iter().map(|x| x.1).collect())
+            .collect(),
+        false => load_notes(&songs_path, &splits, a.dataset.max_songs)?
+            .into_iter()
+            .map(|s| s.songs.iter().map(|x| frames_of_notes(&x.1)).collect())
+            .collect(),
+    };
+    let songs = &split_songs[0];
+    let mut results = Vec::new();
+    let mut frame_models = Vec::new();
+    for (dir, model) in &models {
         let window = a.window.unwrap_or(model.config.context);
         if window == 0 || window > 4 * model.config.context {
             anyhow::bail!(
@@ -54,8 +75,7 @@ pub fn run(a: &EvalArgs, split: Split, dirs: &[PathBuf]) -> anyhow::Result<()> {
                 dir.display()
             );
         }
-        let decoder =
-            Decoder::new(&model).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
+        let decoder = Decoder::new(model).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
         eprintln!(
             "scoring {} on {} songs ({threads} threads) ...",
             dir.display(),
@@ -68,22 +88,31 @@ pub fn run(a: &EvalArgs, split: Split, dirs: &[PathBuf]) -> anyhow::Result<()> {
         results.push(evaluate(
             &dir.display().to_string(),
             &scorer,
-            &songs,
+            model.config.coding,
+            songs,
             threads,
         ));
     }
     if !a.no_baselines {
-        let train: Vec<Vec<[u8; 4]>> = notes[1].songs.iter().map(|s| s.1.clone()).collect();
+        let train: Vec<Vec<[u8; 4]>> = split_songs[1].iter().map(|s| note_matrix(s)).collect();
         for order in [3, 5] {
             let g = EventNGram::train(&train, order);
             results.push(evaluate(
                 &format!("event {order}-gram"),
                 &g,
-                &songs,
+                Coding::Notes,
+                songs,
                 threads,
             ));
         }
-        results.push(evaluate("uniform over events", &UniformScorer, &songs, 1));
+        let uniform = UniformScorer(Coding::Notes);
+        results.push(evaluate(
+            "uniform over events",
+            &uniform,
+            Coding::Notes,
+            songs,
+            1,
+        ));
         if lstms.is_empty() {
             if let Ok(d) = bundled_model_dir("lstm-full") {
                 lstms.push(Model::load(&d)?);

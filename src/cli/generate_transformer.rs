@@ -28,7 +28,7 @@ pub fn run(a: &GenerateArgs, dir: &Path) -> anyhow::Result<()> {
                 nesmm::score::NESMDB_RATE
             );
         }
-        o.primer = Some((song.note_matrix(), a.primer_seconds));
+        o.primer = Some((song.frames.clone(), a.primer_seconds));
     }
     let started = std::time::Instant::now();
     let s = sample(&decoder, &o).map_err(|e| match &a.primer {

@@ -4,12 +4,17 @@ use super::dataset_args::DatasetArgs;
 use super::model_arg::model_dir;
 use clap::Args;
 use nesmm::formats::nesmdb::Split;
-use nesmm::learn::data::{load_notes, SplitNotes};
+use nesmm::learn::data::{expressive_data_path, load_frames, load_notes, SplitNotes};
+use nesmm::learn::eval::dynamics_stats::{
+    distribution_distances, dynamics_stats, DynamicsStats, ENVELOPE_FRAMES,
+};
 use nesmm::learn::generate::{GenerateOptions, Model};
-use nesmm::learn::music_stats::{self, excerpts, music_stats, notes_at_24hz, MusicStats};
+use nesmm::learn::music_stats::{
+    self, excerpts, frames_at_24hz, music_stats, notes_at_24hz, MusicStats,
+};
 use nesmm::learn::report::sample_songs;
 use nesmm::learn::stats::{corpus_rows, markdown_table, NamedSongs, SampleRequest};
-use nesmm::score::Score;
+use nesmm::score::{Frame, Score};
 use std::path::{Path, PathBuf};
 
 /// Compare songs sampled from a model and from a bigram with an NES-MDB split.
@@ -24,7 +29,10 @@ use std::path::{Path, PathBuf};
                   held notes, noise hiss, ...), each the mean over songs +- its standard error, \
                   against random excerpts of --seconds from the split's songs that long (one \
                   per song, drawn with --seed); * marks a mean more than two combined standard \
-                  errors from the excerpts'.",
+                  errors from the excerpts'. Songs with dynamics (an expressive model's, a \
+                  folder of .exprsco.pkl) get a third table against the split's exprsco \
+                  excerpts: velocity, duty and noise mode shares and each note's first frames' \
+                  volume envelope.",
     after_help = "Examples:\n  nesmm stats --songs 40 --seconds 30 --json stats.json\n  \
                   nesmm stats --folder my_songs/"
 )]
@@ -95,10 +103,54 @@ pub fn run(a: StatsArgs) -> anyhow::Result<()> {
     }
     println!("\nMusical statistics (mean over songs ± standard error):\n");
     print!("{}", music_stats::markdown_table(&named));
+    let dynamics = dynamics_sets(&a, split, &sets)?;
+    if dynamics.len() > 1 {
+        println!("\nDynamics (mean over songs ± standard error; the pulses' and the noise's first {ENVELOPE_FRAMES} frames of each note that long):\n");
+        print!("{}", music_stats::markdown_table(&dynamics));
+        println!("\nVelocity and duty distributions, pooled over sounding frames (total variation distance from the split's; 0 = the same):\n");
+        print!("{}", distribution_distances(&dynamics));
+    }
     if let Some(path) = &a.json {
-        write_json(path, &named)?;
+        write_json(path, &named, &dynamics)?;
     }
     Ok(())
+}
+
+/// The dynamics of the sets whose songs are all expressive, after those of the split's
+/// exprsco excerpts (the same songs and places as the notes' excerpts); empty when no set is.
+fn dynamics_sets(
+    a: &StatsArgs,
+    split: Split,
+    sets: &NamedSongs,
+) -> anyhow::Result<Vec<(String, DynamicsStats)>> {
+    let expressive: Vec<&(String, Vec<Score>)> = sets
+        .iter()
+        .filter(|(_, songs)| !songs.is_empty() && songs.iter().all(|s| s.expressive))
+        .collect();
+    if expressive.is_empty() {
+        return Ok(Vec::new());
+    }
+    let data = expressive_data_path(a.dataset.data.as_deref())?;
+    let split_frames: Vec<Vec<Frame>> = load_frames(&data, &[split], a.dataset.max_songs)?
+        .remove(0)
+        .songs
+        .into_iter()
+        .map(|s| s.1)
+        .collect();
+    let frames = (a.seconds * nesmm::score::NESMDB_RATE).round() as usize;
+    let mut out = vec![(
+        format!(
+            "{} split (exprsco), {} s excerpts",
+            split.dir_name(),
+            a.seconds
+        ),
+        dynamics_stats(&excerpts(&split_frames, frames, a.songs, a.seed)),
+    )];
+    for (name, songs) in expressive {
+        let frames: Vec<Vec<Frame>> = songs.iter().map(frames_at_24hz).collect();
+        out.push((name.clone(), dynamics_stats(&frames)));
+    }
+    Ok(out)
 }
 
 /// The split's songs and the named sets sampled from the model of `a` (and a bigram for the
@@ -208,13 +260,23 @@ fn read_folder(folder: &Path) -> anyhow::Result<Vec<Score>> {
         .collect()
 }
 
-/// Writes the named sets' statistics as `{"sets": [{"name", "stats"}]}`.
-fn write_json(path: &Path, sets: &[(String, MusicStats)]) -> anyhow::Result<()> {
+/// Writes the named sets' statistics as `{"sets": [{"name", "stats"}], "dynamics": [{"name",
+/// "stats"}]}` (dynamics only for expressive sets, the split's first).
+fn write_json(
+    path: &Path,
+    sets: &[(String, MusicStats)],
+    dynamics: &[(String, DynamicsStats)],
+) -> anyhow::Result<()> {
     let sets: Vec<serde_json::Value> = sets
         .iter()
         .map(|(name, stats)| serde_json::json!({ "name": name, "stats": stats }))
         .collect();
-    let text = serde_json::to_string_pretty(&serde_json::json!({ "sets": sets }))?;
+    let dynamics: Vec<serde_json::Value> = dynamics
+        .iter()
+        .map(|(name, stats)| serde_json::json!({ "name": name, "stats": stats }))
+        .collect();
+    let text =
+        serde_json::to_string_pretty(&serde_json::json!({ "sets": sets, "dynamics": dynamics }))?;
     nesmm::io::write_atomic(path, text.as_bytes())?;
     Ok(())
 }

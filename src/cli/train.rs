@@ -60,6 +60,14 @@ pub struct TrainArgs {
     /// Transformer: width of each block's MLP.
     #[arg(long)]
     pub d_ff: Option<usize>,
+    /// Transformer: the event coding, notes (seprsco) or expressive (exprsco: notes with
+    /// velocity and timbre tokens; reads the exprsco archive) [default: notes].
+    #[arg(long)]
+    pub coding: Option<String>,
+    /// Transformer: start from the weights of this trained Transformer (same width, layers
+    /// and heads; a note model can start an expressive one) instead of a seeded draw.
+    #[arg(long)]
+    pub init_from: Option<PathBuf>,
     /// Transformer: validate on a fixed sample of valid windows every N steps.
     #[arg(long)]
     pub valid_every: Option<usize>,

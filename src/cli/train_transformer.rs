@@ -2,16 +2,22 @@
 
 use super::train::TrainArgs;
 use nesmm::formats::nesmdb::Split;
+use nesmm::learn::data::coding::{frames_of_notes, Coding};
 use nesmm::learn::data::event_windows::{Augment, EventSet};
-use nesmm::learn::data::events::EventVocab;
-use nesmm::learn::data::{default_data_path, load_notes};
+use nesmm::learn::data::{default_data_path, expressive_data_path, load_frames, load_notes};
 use nesmm::learn::train::transformer_checkpoint as store;
 use nesmm::learn::train::transformer_run::{train, Run, RunLimits, RunOptions};
 use std::path::PathBuf;
 
 /// The run's options: the CPU recipe with every given option applied.
-fn options(a: &TrainArgs) -> RunOptions {
-    let d = RunOptions::cpu_default(EventVocab::size());
+fn options(a: &TrainArgs) -> anyhow::Result<RunOptions> {
+    let coding = match &a.coding {
+        None => Coding::Notes,
+        Some(name) => Coding::from_name(name).ok_or_else(|| {
+            anyhow::anyhow!("unknown --coding '{name}'\nhint: use notes or expressive")
+        })?,
+    };
+    let d = RunOptions::cpu_default(coding);
     let mut o = d.clone();
     o.model.d_model = a.d_model.unwrap_or(d.model.d_model);
     o.model.layers = a.layers.unwrap_or(d.model.layers);
@@ -38,7 +44,8 @@ fn options(a: &TrainArgs) -> RunOptions {
     o.seed = a.seed.unwrap_or(d.seed);
     o.max_songs = a.max_songs;
     o.valid_every = a.valid_every.unwrap_or(d.valid_every);
-    o
+    o.init_from = a.init_from.clone();
+    Ok(o)
 }
 
 /// The options that differ between a stored run and this invocation, by name.
@@ -73,7 +80,7 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("models/transformer"));
-    let mut opts = options(&a);
+    let mut opts = options(&a)?;
     opts.check().map_err(|e| anyhow::anyhow!("{e}"))?;
     if a.device != nesmm::learn::train::TrainDevice::Cpu && !cfg!(feature = "cuda") {
         anyhow::bail!("--device {:?} needs a build with --features cuda", a.device);
@@ -103,20 +110,38 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
             out.display()
         );
     }
-    let data = match &a.data {
-        Some(p) => p.clone(),
-        None => default_data_path()?,
+    let coding = opts.model.coding;
+    let data = match (&a.data, coding) {
+        (Some(p), Coding::Notes) => p.clone(),
+        (None, Coding::Notes) => default_data_path()?,
+        (given, Coding::Expressive) => expressive_data_path(given.as_deref())?,
     };
     eprintln!("reading {} ...", data.display());
-    let notes = load_notes(&data, &[Split::Train, Split::Valid], opts.max_songs)?;
-    let mut sets = notes
+    let splits = [Split::Train, Split::Valid];
+    let songs = match coding {
+        Coding::Notes => load_notes(&data, &splits, opts.max_songs)?
+            .into_iter()
+            .map(|s| {
+                s.songs
+                    .into_iter()
+                    .map(|(n, x)| (n, frames_of_notes(&x)))
+                    .collect()
+            })
+            .collect::<Vec<Vec<_>>>(),
+        Coding::Expressive => load_frames(&data, &splits, opts.max_songs)?
+            .into_iter()
+            .map(|s| s.songs)
+            .collect(),
+    };
+    let mut sets = songs
         .into_iter()
-        .map(|s| EventSet::new(s.songs).map_err(|e| anyhow::anyhow!("{}: {e}", data.display())));
+        .map(|s| EventSet::new(coding, s).map_err(|e| anyhow::anyhow!("{}: {e}", data.display())));
     let train_set = sets.next().expect("train split")?;
     let valid_set = sets.next().expect("valid split")?;
     eprintln!(
-        "transformer ({} weights): {} train songs ({} tokens, {:.1} tokens/s of music), {} valid songs; writing {}",
+        "transformer ({} weights, {} coding): {} train songs ({} tokens, {:.1} tokens/s of music), {} valid songs; writing {}",
         opts.model.parameters(),
+        coding.name(),
         train_set.songs.len(),
         train_set.tokens,
         train_set.tokens_per_second(),
@@ -167,6 +192,8 @@ fn given_option(a: &TrainArgs, difference: &str) -> bool {
         "clip" => a.clip.is_some(),
         "weight_decay" => a.weight_decay.is_some(),
         "valid_every" => a.valid_every.is_some(),
+        "model.coding" | "model.vocab" => a.coding.is_some(),
+        "init_from" => a.init_from.is_some(),
         n if n.starts_with("augment") => a.augment.is_some(),
         // Always on the command line (with a default): a difference is a real one.
         "max_songs" => a.max_songs.is_some(),

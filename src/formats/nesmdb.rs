@@ -69,14 +69,17 @@ pub fn data_dir() -> Option<PathBuf> {
     .find(|d| d.is_dir())
 }
 
-/// The official archive of `kind` (`nesmdb24_seprsco.tar.gz` / `nesmdb24_exprsco.tar.gz`) in
-/// [`data_dir`], if present.
-pub fn archive_path(kind: ScoreKind) -> Option<PathBuf> {
-    let name = match kind {
+/// The file name of NES-MDB's official archive of `kind`.
+pub fn archive_name(kind: ScoreKind) -> &'static str {
+    match kind {
         ScoreKind::Seprsco => "nesmdb24_seprsco.tar.gz",
         ScoreKind::Exprsco => "nesmdb24_exprsco.tar.gz",
-    };
-    let path = data_dir()?.join(name);
+    }
+}
+
+/// The official archive of `kind` ([`archive_name`]) in [`data_dir`], if present.
+pub fn archive_path(kind: ScoreKind) -> Option<PathBuf> {
+    let path = data_dir()?.join(archive_name(kind));
     path.is_file().then_some(path)
 }
 

@@ -6,8 +6,9 @@
 //! `(seed, epoch)`; a window is re-coded from its frame on after the augmentation of its step
 //! (drawn from `(seed, step)`), so a resumed run sees exactly the batches of an unbroken one.
 
-use crate::learn::data::events::{self, EventVocab};
-use crate::score::Voice;
+use crate::learn::data::coding::{self, Coding};
+use crate::learn::data::events::EventVocab;
+use crate::score::{Cell, Frame, Voice};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -47,9 +48,10 @@ impl Augment {
         }
     }
 
-    /// Applies one draw of the augmentation to `frames`.
-    pub fn apply(&self, frames: &[[u8; 4]], rng: &mut StdRng) -> Vec<[u8; 4]> {
-        let mut out: Vec<[u8; 4]> = if self.stretch > 0.0 {
+    /// Applies one draw of the augmentation to `frames` (a cell moves with its note: the
+    /// swap exchanges the pulses' dynamics too, a dropped voice rests).
+    pub fn apply(&self, frames: &[Frame], rng: &mut StdRng) -> Vec<Frame> {
+        let mut out: Vec<Frame> = if self.stretch > 0.0 {
             let f = 1.0 + rng.random_range(-self.stretch..=self.stretch);
             let n = ((frames.len() as f32) * f).round() as usize;
             (0..n)
@@ -70,7 +72,7 @@ impl Augment {
             if shift != 0 {
                 for f in &mut out {
                     for v in [Voice::Pulse1, Voice::Pulse2, Voice::Triangle] {
-                        let n = &mut f[v.index()];
+                        let n = &mut f[v.index()].note;
                         if *n != 0 {
                             *n = (*n as i32 + shift) as u8;
                         }
@@ -94,7 +96,7 @@ impl Augment {
             for f in &mut out {
                 for v in 0..4 {
                     if !keep[v] {
-                        f[v] = 0;
+                        f[v] = Cell::REST;
                     }
                 }
             }
@@ -104,11 +106,11 @@ impl Augment {
 }
 
 /// Semitones the pitched voices of `frames` can move down and up and stay in range.
-fn transpose_room(frames: &[[u8; 4]]) -> (i32, i32) {
+fn transpose_room(frames: &[Frame]) -> (i32, i32) {
     let (mut down, mut up) = (i32::MAX, i32::MAX);
     for f in frames {
         for v in [Voice::Pulse1, Voice::Pulse2, Voice::Triangle] {
-            let n = f[v.index()];
+            let n = f[v.index()].note;
             if n != 0 {
                 let (lo, hi) = v.note_range();
                 down = down.min(n as i32 - lo as i32);
@@ -135,30 +137,35 @@ pub struct Window {
     pub pieces: Vec<Piece>,
 }
 
-/// Songs as note matrices (leading and trailing silence trimmed) and their windows.
+/// Songs as frames of cells (leading and trailing silence trimmed), coded in one coding, and
+/// their windows.
 pub struct EventSet {
+    pub coding: Coding,
     pub names: Vec<String>,
-    pub songs: Vec<Vec<[u8; 4]>>,
+    pub songs: Vec<Vec<Frame>>,
     pub tokens: usize,
     pub frames: usize,
 }
 
 impl EventSet {
-    /// The songs, coded once to count tokens. Songs with notes outside the voices' ranges are
-    /// an error naming the song.
-    pub fn new(songs: Vec<(String, Vec<[u8; 4]>)>) -> Result<EventSet, String> {
+    /// The songs, coded once to count tokens. A song the coding cannot hold (a note outside
+    /// its voice's range, a velocity on a rest) is an error naming the song.
+    pub fn new(coding: Coding, songs: Vec<(String, Vec<Frame>)>) -> Result<EventSet, String> {
         let mut set = EventSet {
+            coding,
             names: Vec::new(),
             songs: Vec::new(),
             tokens: 0,
             frames: 0,
         };
         for (name, notes) in songs {
-            let notes = events::trim_silence(&notes).to_vec();
+            let notes = coding::trim_silence(&notes).to_vec();
             if notes.is_empty() {
                 continue;
             }
-            let tokens = events::encode(&notes, true).map_err(|e| format!("{name}: {e}"))?;
+            let tokens = coding
+                .encode(&notes, true)
+                .map_err(|e| format!("{name}: {e}"))?;
             set.tokens += tokens.len() - 1;
             set.frames += notes.len();
             set.names.push(name);
@@ -181,13 +188,13 @@ impl EventSet {
         let mut pieces = Vec::new();
         let mut room = context + 1;
         for (s, notes) in self.songs.iter().enumerate() {
-            let tokens = events::encode(notes, true).expect("checked in new");
+            let tokens = self.coding.encode(notes, true).expect("checked in new");
             // before[i]: frames elapsed before token i.
             let mut before = Vec::with_capacity(tokens.len() + 1);
             let mut frame = 0usize;
             for &t in &tokens {
                 before.push(frame);
-                frame += EventVocab::frames(t);
+                frame += Coding::frames(t);
             }
             before.push(frame);
             let mut i = 0;
@@ -232,13 +239,13 @@ impl EventSet {
             let (start, end) = (p.frame as usize, p.end as usize);
             let frames = aug.apply(&notes[start..end], rng);
             let whole = start == 0;
-            let mut piece = events::encode(&frames, whole).unwrap_or_else(|_| {
+            let mut piece = self.coding.encode(&frames, whole).unwrap_or_else(|_| {
                 // Augmentation keeps notes in range; should it not, the plain piece.
-                events::encode(&notes[start..end], whole).expect("checked in new")
+                self.coding
+                    .encode(&notes[start..end], whole)
+                    .expect("checked in new")
             });
-            if !whole
-                && tokens.is_empty()
-                && piece.first().is_some_and(|&t| EventVocab::frames(t) > 0)
+            if !whole && tokens.is_empty() && piece.first().is_some_and(|&t| Coding::frames(t) > 0)
             {
                 // A window that starts inside a song starts at an event, not mid-wait.
                 piece.remove(0);
@@ -246,7 +253,7 @@ impl EventSet {
             if end < notes.len() {
                 // The piece's closing wait is cut short by the piece's end, not the song's:
                 // drop it so no target lies about time. (Whole songs keep waits and END.)
-                while piece.last().is_some_and(|&t| EventVocab::frames(t) > 0) {
+                while piece.last().is_some_and(|&t| Coding::frames(t) > 0) {
                     piece.pop();
                 }
             } else if !whole {
@@ -307,8 +314,8 @@ pub fn epoch_order(windows: usize, seed: u64, epoch: usize) -> Vec<u32> {
 mod tests {
     use super::*;
 
-    fn song(n: usize) -> Vec<[u8; 4]> {
-        (0..n)
+    fn song(n: usize) -> Vec<Frame> {
+        let notes: Vec<[u8; 4]> = (0..n)
             .map(|i| {
                 [
                     40 + (i / 3 % 12) as u8,
@@ -317,12 +324,21 @@ mod tests {
                     (i % 2 * 3) as u8,
                 ]
             })
-            .collect()
+            .collect();
+        coding::frames_of_notes(&notes)
+    }
+
+    fn encode(frames: &[Frame]) -> Vec<u16> {
+        Coding::Notes.encode(frames, true).unwrap()
     }
 
     #[test]
     fn windows_cover_every_token_once() {
-        let set = EventSet::new(vec![("a".into(), song(500)), ("b".into(), song(90))]).unwrap();
+        let set = EventSet::new(
+            Coding::Notes,
+            vec![("a".into(), song(500)), ("b".into(), song(90))],
+        )
+        .unwrap();
         let context = 64;
         let windows = set.windows(context);
         let mut rng = StdRng::seed_from_u64(1);
@@ -341,14 +357,18 @@ mod tests {
         );
         // The first window is the first song's coding's first context + 1 tokens.
         let first = set.window_tokens(&windows[0], context, &Augment::none(), &mut rng);
-        let whole = events::encode(&set.songs[0], true).unwrap();
+        let whole = encode(&set.songs[0]);
         assert_eq!(first, whole[..context + 1]);
         // Short songs are packed whole, back to back.
-        let set = EventSet::new(vec![("a".into(), song(10)), ("b".into(), song(12))]).unwrap();
+        let set = EventSet::new(
+            Coding::Notes,
+            vec![("a".into(), song(10)), ("b".into(), song(12))],
+        )
+        .unwrap();
         let windows = set.windows(200);
         assert_eq!(windows.len(), 1);
-        let mut both = events::encode(&set.songs[0], true).unwrap();
-        both.extend(events::encode(&set.songs[1], true).unwrap());
+        let mut both = encode(&set.songs[0]);
+        both.extend(encode(&set.songs[1]));
         assert_eq!(
             set.window_tokens(&windows[0], 200, &Augment::none(), &mut rng),
             both
@@ -363,7 +383,7 @@ mod tests {
         for seed in 0..20 {
             let mut rng = StdRng::seed_from_u64(seed);
             let out = aug.apply(&notes, &mut rng);
-            assert!(events::encode(&out, true).is_ok());
+            assert!(Coding::Notes.encode(&out, true).is_ok());
             let ratio = out.len() as f32 / notes.len() as f32;
             assert!((0.94..=1.06).contains(&ratio), "{ratio}");
             changed += (out != notes) as usize;

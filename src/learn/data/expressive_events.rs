@@ -119,6 +119,34 @@ impl ExpressiveVocab {
     }
 }
 
+/// What may come next in an expressive token stream, for a sampler: never a velocity of 0
+/// (a rest's is implied) and no note-on of a pulse or the noise before a velocity for that
+/// voice (it would sound at volume 0, which the coding cannot hold: [`encode`] refuses it).
+#[derive(Debug, Clone, Default)]
+pub struct Grammar {
+    velocity_set: [bool; 4],
+}
+
+impl Grammar {
+    /// Takes token `id` into account.
+    pub fn push(&mut self, id: u16) {
+        if let Some(ExpressiveEvent::Velocity(v, x)) = ExpressiveVocab::event(id) {
+            self.velocity_set[v.index()] = x > 0;
+        }
+    }
+
+    /// Whether `id` may come next.
+    pub fn allows(&self, id: u16) -> bool {
+        match ExpressiveVocab::event(id) {
+            Some(ExpressiveEvent::Velocity(_, x)) => x > 0,
+            Some(ExpressiveEvent::Note(Event::NoteOn(v, _))) => {
+                !v.has_velocity() || self.velocity_set[v.index()]
+            }
+            _ => true,
+        }
+    }
+}
+
 /// Why a frame cannot be coded: the cell of `voice` in `frame`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BadCell {
@@ -232,6 +260,27 @@ mod tests {
 
     const fn cell(note: u8, velocity: u8, timbre: u8) -> Cell {
         Cell::new(note, velocity, timbre)
+    }
+
+    #[test]
+    fn the_grammar_keeps_sampled_notes_audible() {
+        let id = |e| ExpressiveVocab::id(e).unwrap();
+        let p1_on = id(ExpressiveEvent::Note(Event::NoteOn(Voice::Pulse1, 60)));
+        let tr_on = id(ExpressiveEvent::Note(Event::NoteOn(Voice::Triangle, 40)));
+        let mut g = Grammar::default();
+        assert!(!g.allows(p1_on) && g.allows(tr_on));
+        assert!(!g.allows(id(ExpressiveEvent::Velocity(Voice::Pulse1, 0))));
+        g.push(id(ExpressiveEvent::Velocity(Voice::Pulse1, 9)));
+        assert!(g.allows(p1_on));
+        // Whatever it allows decodes to cells that code back.
+        let tokens = [
+            EventVocab::START,
+            id(ExpressiveEvent::Velocity(Voice::Pulse1, 9)),
+            p1_on,
+            tr_on,
+            id(ExpressiveEvent::Note(Event::Wait(3))),
+        ];
+        assert!(encode(&decode(&tokens), true).is_ok());
     }
 
     #[test]

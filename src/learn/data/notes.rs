@@ -6,35 +6,68 @@ use super::dataset::TokenSet;
 use super::vocab::Vocab;
 use crate::error::{Error, Result};
 use crate::formats::nesmdb::{self, ScoreKind, Split};
-use crate::score::Voice;
+use crate::score::{Frame, Score, Voice};
 use std::path::{Path, PathBuf};
 
 /// The seprsco archive in the default data folder, or an error telling the user what to do.
 pub fn default_data_path() -> Result<PathBuf> {
-    nesmdb::archive_path(ScoreKind::Seprsco).ok_or_else(|| {
+    default_archive(ScoreKind::Seprsco)
+}
+
+/// The archive of `kind` in the default data folder, or an error telling the user what to do.
+pub fn default_archive(kind: ScoreKind) -> Result<PathBuf> {
+    let file = nesmdb::archive_name(kind);
+    nesmdb::archive_path(kind).ok_or_else(|| {
         let looked = match std::env::var_os("NESMDB_DIR") {
-            Some(d) => format!(
-                "NESMDB_DIR={} holds no nesmdb24_seprsco.tar.gz",
-                d.to_string_lossy()
-            ),
-            None => {
-                "NESMDB_DIR is not set and ../shared/data/nesmdb has no nesmdb24_seprsco.tar.gz"
-                    .into()
-            }
+            Some(d) => format!("NESMDB_DIR={} holds no {file}", d.to_string_lossy()),
+            None => format!("NESMDB_DIR is not set and ../shared/data/nesmdb has no {file}"),
         };
         Error::Unsupported(format!(
-            "NES-MDB not found ({looked}): download nesmdb24_seprsco.tar.gz from \
+            "NES-MDB not found ({looked}): download {file} from \
              https://github.com/chrisdonahue/nesmdb (the dataset links in its README), put it in a \
              folder and `export NESMDB_DIR=/that/folder`, or pass --data <archive or folder>"
         ))
     })
 }
 
-/// Notes of the songs of one split (at most `max_songs`, in file-name order).
-pub struct SplitNotes {
-    pub split: Split,
-    pub songs: Vec<(String, Vec<[u8; 4]>)>,
+/// The exprsco archive for a command given `data` (or nothing): `data` itself unless it is the
+/// seprsco archive, in which case the exprsco archive beside it; else the default one.
+pub fn expressive_data_path(data: Option<&Path>) -> Result<PathBuf> {
+    match data {
+        Some(p) => {
+            let name = p.file_name().map(|n| n.to_string_lossy().into_owned());
+            match name.filter(|n| n.contains("seprsco")) {
+                Some(n) => {
+                    let beside = p.with_file_name(n.replace("seprsco", "exprsco"));
+                    if beside.is_file() {
+                        Ok(beside)
+                    } else {
+                        Err(Error::format(
+                            p,
+                            format!(
+                                "holds notes only (seprsco) and no {} lies beside it; velocities \
+                                 and timbres need NES-MDB's {} (pass it with --data)",
+                                beside.display(),
+                                nesmdb::archive_name(ScoreKind::Exprsco)
+                            ),
+                        ))
+                    }
+                }
+                None => Ok(p.to_path_buf()),
+            }
+        }
+        None => default_archive(ScoreKind::Exprsco),
+    }
 }
+
+/// Songs of one split (at most `max_songs`, in file-name order), each as `T`.
+pub struct SplitSongs<T> {
+    pub split: Split,
+    pub songs: Vec<(String, T)>,
+}
+
+/// Notes of the songs of one split.
+pub type SplitNotes = SplitSongs<Vec<[u8; 4]>>;
 
 impl SplitNotes {
     /// Total frames.
@@ -58,9 +91,42 @@ pub fn load_notes(
     splits: &[Split],
     max_songs: Option<usize>,
 ) -> Result<Vec<SplitNotes>> {
-    let mut out: Vec<SplitNotes> = splits
+    load_songs(path, splits, max_songs, |s| Ok(s.note_matrix()))
+}
+
+/// Reads the frames (notes, velocities, timbres) of `splits` from an exprsco archive or
+/// folder; a song without dynamics (a seprsco) is an error naming it.
+pub fn load_frames(
+    path: &Path,
+    splits: &[Split],
+    max_songs: Option<usize>,
+) -> Result<Vec<SplitSongs<Vec<Frame>>>> {
+    load_songs(path, splits, max_songs, |s| {
+        if !s.expressive {
+            return Err(Error::format(
+                path,
+                format!(
+                    "song '{}' holds notes only (seprsco); velocities and timbres need NES-MDB's \
+                     exprsco songs ({})",
+                    s.name,
+                    nesmdb::archive_name(ScoreKind::Exprsco)
+                ),
+            ));
+        }
+        Ok(s.frames)
+    })
+}
+
+/// Reads each song of `splits` from `path` through `keep`, at most `max_songs` per split.
+fn load_songs<T>(
+    path: &Path,
+    splits: &[Split],
+    max_songs: Option<usize>,
+    mut keep: impl FnMut(Score) -> Result<T>,
+) -> Result<Vec<SplitSongs<T>>> {
+    let mut out: Vec<SplitSongs<T>> = splits
         .iter()
-        .map(|&split| SplitNotes {
+        .map(|&split| SplitSongs {
             split,
             songs: Vec::new(),
         })
@@ -68,9 +134,8 @@ pub fn load_notes(
     nesmdb::for_each_song(path, splits, |song| {
         if let Some(entry) = out.iter_mut().find(|s| s.split == song.split) {
             if max_songs.is_none_or(|m| entry.songs.len() < m) {
-                entry
-                    .songs
-                    .push((song.score.name.clone(), song.score.note_matrix()));
+                let name = song.score.name.clone();
+                entry.songs.push((name, keep(song.score)?));
             }
         }
         Ok(())

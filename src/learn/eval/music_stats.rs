@@ -9,7 +9,7 @@
 //! [`excerpts`] of the test split).
 
 use super::music_stats_recurrence::{recurrence, Recurrence};
-use crate::score::{Score, NESMDB_RATE};
+use crate::score::{Frame, Score, NESMDB_RATE};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -311,9 +311,20 @@ pub fn music_stats(songs: &[Vec<[u8; 4]>]) -> MusicStats {
 
 const VOICES: [&str; 4] = ["P1", "P2", "TR", "NO"];
 
-impl MusicStats {
+/// A set's statistics as table rows.
+pub trait StatRows {
+    /// Songs measured.
+    fn songs(&self) -> usize;
     /// Every statistic as `(label, value, decimals)`, in table order.
-    pub fn rows(&self) -> Vec<(String, MeanSe, usize)> {
+    fn rows(&self) -> Vec<(String, MeanSe, usize)>;
+}
+
+impl StatRows for MusicStats {
+    fn songs(&self) -> usize {
+        self.songs
+    }
+
+    fn rows(&self) -> Vec<(String, MeanSe, usize)> {
         let mut r = vec![("beat strength".to_string(), self.beat_strength, 3)];
         for (v, x) in VOICES.iter().zip(self.line_recurrence) {
             r.push((format!("line recurrence {v}"), x, 3));
@@ -360,10 +371,10 @@ impl MusicStats {
 
 /// A markdown table: one row per statistic, one column per named set (`mean ± SE`). A value
 /// more than two combined standard errors from the first set's is marked with `*`.
-pub fn markdown_table(sets: &[(String, MusicStats)]) -> String {
+pub fn markdown_table<S: StatRows>(sets: &[(String, S)]) -> String {
     let mut s = String::from("| statistic |");
     for (name, st) in sets {
-        s += &format!(" {name} ({} songs) |", st.songs);
+        s += &format!(" {name} ({} songs) |", st.songs());
     }
     s += "\n|---|";
     s += &"---:|".repeat(sets.len());
@@ -401,14 +412,9 @@ pub fn markdown_table(sets: &[(String, MusicStats)]) -> String {
 
 /// `count` random excerpts of `frames` frames from distinct songs at least that long (all
 /// of them when fewer are), chosen and placed by a generator seeded with `seed`.
-pub fn excerpts(
-    songs: &[Vec<[u8; 4]>],
-    frames: usize,
-    count: usize,
-    seed: u64,
-) -> Vec<Vec<[u8; 4]>> {
+pub fn excerpts<T: Clone>(songs: &[Vec<T>], frames: usize, count: usize, seed: u64) -> Vec<Vec<T>> {
     let mut rng = StdRng::seed_from_u64(seed);
-    let mut long: Vec<&Vec<[u8; 4]>> = songs.iter().filter(|s| s.len() >= frames).collect();
+    let mut long: Vec<&Vec<T>> = songs.iter().filter(|s| s.len() >= frames).collect();
     long.shuffle(&mut rng);
     long.truncate(count);
     long.into_iter()
@@ -419,16 +425,24 @@ pub fn excerpts(
         .collect()
 }
 
-/// The notes of `score` at 24 Hz: each 24 Hz frame takes the score frame sounding at its start,
-/// so scores read from MIDI or VGM at other rates are measured on the same grid.
-pub fn notes_at_24hz(score: &Score) -> Vec<[u8; 4]> {
-    let notes = score.note_matrix();
+/// The frames of `score` at 24 Hz: each 24 Hz frame takes the score frame sounding at its
+/// start, so scores read from MIDI or VGM at other rates are measured on the same grid.
+pub fn frames_at_24hz(score: &Score) -> Vec<Frame> {
     if (score.rate - NESMDB_RATE).abs() < 1e-9 {
-        return notes;
+        return score.frames.clone();
     }
     let frames = (score.duration_secs() * NESMDB_RATE).floor() as usize;
     (0..frames)
-        .filter_map(|t| notes.get((t as f64 * score.rate / NESMDB_RATE).floor() as usize))
+        .filter_map(|t| {
+            score
+                .frames
+                .get((t as f64 * score.rate / NESMDB_RATE).floor() as usize)
+        })
         .copied()
         .collect()
+}
+
+/// The notes of [`frames_at_24hz`].
+pub fn notes_at_24hz(score: &Score) -> Vec<[u8; 4]> {
+    crate::learn::data::coding::note_matrix(&frames_at_24hz(score))
 }

@@ -6,6 +6,7 @@
 //! As in candle's mnist-training example, the model is a struct of layers with `forward`;
 //! [`super::transformer_decoder`] runs the same weights token by token with a KV cache for sampling.
 
+use crate::learn::data::coding::Coding;
 use crate::learn::models::causal_softmax::causal_softmax;
 use crate::learn::models::seeded_init::redraw_in_name_order;
 use crate::learn::models::transformer_ops;
@@ -18,7 +19,10 @@ use serde::{Deserialize, Serialize};
 /// The shape of a Transformer; stored as `config.json` beside its weights.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TransformerConfig {
-    /// Token ids (see [`crate::learn::data::events::EventVocab::size`]).
+    /// The event coding it reads and writes (absent in folders written before there were two).
+    #[serde(default)]
+    pub coding: Coding,
+    /// Token ids ([`Coding::vocab`] for a trained model).
     pub vocab: usize,
     pub d_model: usize,
     pub layers: usize,
@@ -297,6 +301,7 @@ mod tests {
 
     fn tiny() -> TransformerConfig {
         TransformerConfig {
+            coding: Coding::Notes,
             vocab: 11,
             d_model: 16,
             layers: 2,

@@ -277,6 +277,7 @@ mod tests {
 
     fn model(layers: usize) -> Transformer {
         let cfg = TransformerConfig {
+            coding: crate::learn::data::coding::Coding::Notes,
             vocab: 13,
             d_model: 24,
             layers,

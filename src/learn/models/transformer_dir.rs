@@ -4,7 +4,6 @@
 
 use super::transformer::{Transformer, TransformerConfig};
 use crate::error::{Error, Result};
-use crate::learn::data::events::EventVocab;
 use crate::learn::models::model_dir::{load_tensors, set_varmap};
 use candle_core::{DType, Device};
 use candle_nn::{VarBuilder, VarMap};
@@ -74,13 +73,15 @@ pub fn load(dir: &Path) -> Result<Transformer> {
     file.transformer
         .check()
         .map_err(|e| Error::format(&cfg_path, e))?;
-    if file.transformer.vocab != EventVocab::size() {
+    let coding = file.transformer.coding;
+    if file.transformer.vocab != coding.vocab() {
         return Err(Error::format(
             &cfg_path,
             format!(
-                "vocabulary of {} tokens; this nesmm codes events in {}",
+                "vocabulary of {} tokens; this nesmm's {} coding has {}",
                 file.transformer.vocab,
-                EventVocab::size()
+                coding.name(),
+                coding.vocab()
             ),
         ));
     }

@@ -4,9 +4,11 @@
 //! frame where the model finds the jump from the song's end back into the song most likely.
 
 use crate::error::{Error, Result};
-use crate::learn::data::events::{self, EventVocab};
+use crate::learn::data::coding::Coding;
+use crate::learn::data::events::EventVocab;
+use crate::learn::data::expressive_events::Grammar;
 use crate::learn::models::transformer_decoder::{log_prob, DecodeState, Decoder};
-use crate::score::{Score, NESMDB_RATE};
+use crate::score::{Frame, Score, NESMDB_RATE};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -20,8 +22,9 @@ pub struct SampleOptions {
     /// Keep the most likely tokens whose probabilities sum to p (1 = all).
     pub top_p: f32,
     pub seed: u64,
-    /// Notes to continue, and how many seconds of them to use.
-    pub primer: Option<(Vec<[u8; 4]>, f64)>,
+    /// Frames to continue (the note coding reads their notes only), and how many seconds of
+    /// them to use.
+    pub primer: Option<(Vec<Frame>, f64)>,
     /// Positions the model attends to (0 = its training context).
     pub window: usize,
     /// Choose a loop point (see [`choose_loop`]).
@@ -142,6 +145,7 @@ pub struct Sampled {
 /// Samples a song.
 pub fn sample(dec: &Decoder, o: &SampleOptions) -> Result<Sampled> {
     o.check(dec.config.context)?;
+    let coding = dec.config.coding;
     let window = if o.window == 0 {
         dec.config.context
     } else {
@@ -156,29 +160,43 @@ pub fn sample(dec: &Decoder, o: &SampleOptions) -> Result<Sampled> {
         let n = ((secs * NESMDB_RATE).round() as usize)
             .min(notes.len())
             .min(total);
-        let mut primer = events::encode(&notes[..n], true)
+        let mut primer = coding
+            .encode(&notes[..n], true)
             .map_err(|e| Error::Unsupported(format!("primer: {e}")))?;
         primer.pop(); // END: the song goes on.
         tokens = primer;
     }
-    let mut frames = tokens.iter().map(|&t| EventVocab::frames(t)).sum::<usize>();
+    let mut frames = tokens.iter().map(|&t| Coding::frames(t)).sum::<usize>();
     for &t in &tokens[..tokens.len() - 1] {
         dec.step(&mut state, t, &mut logits);
     }
+    let mut grammar = Grammar::default();
+    tokens.iter().for_each(|&t| grammar.push(t));
     let (mut nll, mut drawn) = (0f64, 0usize);
     let mut last = *tokens.last().expect("START at least");
     while frames < total {
         dec.step(&mut state, last, &mut logits);
-        let t = draw(&mut logits.clone(), o, false, &mut rng);
+        let mut allowed = logits.clone();
+        if coding.is_expressive() {
+            for (id, l) in allowed.iter_mut().enumerate() {
+                if !grammar.allows(id as u16) {
+                    *l = f32::NEG_INFINITY;
+                }
+            }
+        }
+        let t = draw(&mut allowed, o, false, &mut rng);
+        grammar.push(t);
         nll -= log_prob(&logits, t as usize);
         drawn += 1;
-        frames += EventVocab::frames(t);
+        frames += Coding::frames(t);
         tokens.push(t);
         last = t;
     }
-    let mut notes = events::decode(&tokens);
+    let mut notes = coding.decode(&tokens);
     notes.truncate(total);
-    let mut score = Score::from_notes(o.name.clone(), NESMDB_RATE, &notes);
+    let mut score = Score::new(o.name.clone(), NESMDB_RATE);
+    score.expressive = coding.is_expressive();
+    score.frames = notes.clone();
     let mean_nll = nll / drawn.max(1) as f64;
     let seam = if o.looped {
         dec.step(&mut state, last, &mut logits);
@@ -209,7 +227,7 @@ pub fn choose_loop(
     dec: &Decoder,
     state: &DecodeState,
     next: &[f32],
-    notes: &[[u8; 4]],
+    notes: &[Frame],
 ) -> (usize, f64, usize) {
     let n = notes.len();
     let changes: Vec<usize> = (n / 4..(3 * n / 4).max(n / 4 + 1))
@@ -236,16 +254,20 @@ pub fn seam_nll(
     dec: &Decoder,
     state: &DecodeState,
     next: &[f32],
-    notes: &[[u8; 4]],
+    notes: &[Frame],
     a: usize,
 ) -> f64 {
     let mut seam = vec![*notes.last().expect("a song has frames")];
     seam.extend_from_slice(&notes[a..(a + SEAM_FRAMES).min(notes.len())]);
-    let tokens = events::encode(&seam, false).expect("the song's own notes");
+    let tokens = dec
+        .config
+        .coding
+        .encode(&seam, false)
+        .expect("the song's own frames");
     // The song's tokens already hold its last frame and the wait after it.
     let first_wait = tokens
         .iter()
-        .position(|&t| EventVocab::frames(t) > 0)
+        .position(|&t| Coding::frames(t) > 0)
         .unwrap_or(0);
     let tokens = &tokens[first_wait + 1..];
     let mut s = state.clone();
