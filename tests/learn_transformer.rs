@@ -318,7 +318,7 @@ fn an_expressive_transformer_grows_from_a_note_model_and_writes_dynamics() {
 
     // The song keeps its velocities and timbres.
     let song = tmp.path().join("song.exprsco.pkl");
-    ok(&[
+    let log = ok(&[
         "generate",
         "--model",
         dir,
@@ -326,9 +326,11 @@ fn an_expressive_transformer_grows_from_a_note_model_and_writes_dynamics() {
         "8",
         "--seed",
         "3",
+        "--loop",
         "-o",
         song.to_str().unwrap(),
     ]);
+    assert!(log.contains("loop: intro"), "{log}");
     let score = nesmm::formats::load_score(&song).unwrap();
     assert!(score.expressive);
     let sounding: Vec<_> = score

@@ -9,6 +9,10 @@ use candle_core::Tensor;
 use candle_nn::VarMap;
 use std::path::Path;
 
+/// What a warm start needs, said with each refusal.
+const SAME_SHAPE: &str = "only the vocabulary may grow: give the new run the start model's \
+     --d-model, --layers, --heads and --d-ff";
+
 /// Copies the weights of the model in `dir` into `varmap`: a tensor of the same shape whole,
 /// one whose first dimension (the vocabulary) is shorter row by row into the first rows.
 /// Returns the number of weights copied. Any other difference is an error naming the file.
@@ -16,11 +20,14 @@ pub fn warm_start(varmap: &VarMap, dir: &Path) -> Result<usize> {
     let path = dir.join("model.safetensors");
     let from = load_tensors(&path)?;
     let data = varmap.data().lock().expect("varmap lock");
+    let mut names: Vec<&String> = data.keys().collect();
+    names.sort();
     let mut copied = 0;
-    for (name, var) in data.iter() {
-        let src = from
-            .get(name)
-            .ok_or_else(|| Error::format(&path, format!("tensor '{name}' is missing")))?;
+    for name in names {
+        let var = &data[name];
+        let src = from.get(name).ok_or_else(|| {
+            Error::format(&path, format!("tensor '{name}' is missing; {SAME_SHAPE}"))
+        })?;
         let (have, want) = (src.dims(), var.dims());
         let fits = have == want
             || (have.len() == want.len() && have[1..] == want[1..] && have[0] < want[0]);
@@ -28,8 +35,7 @@ pub fn warm_start(varmap: &VarMap, dir: &Path) -> Result<usize> {
             return Err(Error::format(
                 &path,
                 format!(
-                    "tensor '{name}' has shape {have:?}; the new model's is {want:?} (only the \
-                     vocabulary may grow: same width, layers, heads and MLP)"
+                    "tensor '{name}' has shape {have:?}, the new model's {want:?}; {SAME_SHAPE}"
                 ),
             ));
         }
