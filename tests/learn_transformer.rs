@@ -273,6 +273,7 @@ fn bad_transformer_options_are_refused_before_any_work() {
         (vec!["--batch", "0"], "--batch 0 must be at least 1"),
         (vec!["--context", "1"], "context 1 must be at least 2"),
         (vec!["--coding", "drums"], "unknown --coding 'drums'"),
+        (vec!["--voice-drop", "1.5"], "--voice-drop 1.5 must be a probability"),
     ] {
         let mut full = vec![
             "train",

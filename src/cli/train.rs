@@ -97,6 +97,10 @@ pub struct TrainArgs {
     /// Largest random transposition of a window, in semitones (0 = off).
     #[arg(long, allow_negative_numbers = true)]
     pub augment: Option<i32>,
+    /// Transformer: probability that a training window keeps only 1-3 random voices (LakhNES's
+    /// voice dropping) [default: 0.5].
+    #[arg(long)]
+    pub voice_drop: Option<f32>,
     /// LSTMs: reset the state at every window of shuffled windows (context of at most --seq
     /// frames), instead of the default: songs dealt to the batch rows with the state carried
     /// from each window to the next (context over the whole song; sampling then never resets

@@ -41,6 +41,9 @@ fn options(a: &TrainArgs) -> anyhow::Result<RunOptions> {
             }
         };
     }
+    if let Some(p) = a.voice_drop {
+        o.augment.drop = p;
+    }
     o.seed = a.seed.unwrap_or(d.seed);
     o.max_songs = a.max_songs;
     o.valid_every = a.valid_every.unwrap_or(d.valid_every);
@@ -194,6 +197,7 @@ fn given_option(a: &TrainArgs, difference: &str) -> bool {
         "valid_every" => a.valid_every.is_some(),
         "model.coding" | "model.vocab" => a.coding.is_some(),
         "init_from" => a.init_from.is_some(),
+        "augment.drop" => a.augment.is_some() || a.voice_drop.is_some(),
         n if n.starts_with("augment") => a.augment.is_some(),
         // Always on the command line (with a default): a difference is a real one.
         "max_songs" => a.max_songs.is_some(),

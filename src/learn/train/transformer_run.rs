@@ -110,6 +110,12 @@ impl RunOptions {
         if !(self.clip >= 0.0 && self.clip.is_finite()) {
             return Err(format!("--clip {} must be 0 (off) or positive", self.clip));
         }
+        if !(0.0..=1.0).contains(&self.augment.drop) {
+            return Err(format!(
+                "--voice-drop {} must be a probability in 0..=1",
+                self.augment.drop
+            ));
+        }
         if !(0..=12).contains(&self.augment.transpose) {
             return Err(format!(
                 "--augment {} must be in 0..=12 semitones",
