@@ -72,6 +72,19 @@ fn train(out: &Path, extra: &[&str]) -> String {
     ok(&args)
 }
 
+/// `nesmm train --model transformer --out OUT EXTRA...`, which must fail: its stderr.
+fn train_refused(out: &Path, extra: &[&str]) -> String {
+    let mut args = vec![
+        "train",
+        "--model",
+        "transformer",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    fails(&args)
+}
+
 fn weights(dir: &Path) -> Vec<u8> {
     let last = dir.join("last");
     let gen = std::fs::read_dir(&last)
@@ -109,15 +122,7 @@ fn a_tiny_transformer_trains_resumes_generates_and_is_scored() {
     assert!(s.contains("tokens/s of music"), "{s}");
     // Stopped at 4 steps, resumed to 10: the same weights, byte for byte.
     train(&broken, &["--max-steps", "4"]);
-    let refused = fails(&[
-        "train",
-        "--model",
-        "transformer",
-        "--out",
-        broken.to_str().unwrap(),
-        "--max-steps",
-        "10",
-    ]);
+    let refused = train_refused(&broken, &["--max-steps", "10"]);
     assert!(
         refused.contains("already holds") && refused.contains("--resume"),
         "{refused}"
@@ -273,7 +278,10 @@ fn bad_transformer_options_are_refused_before_any_work() {
         (vec!["--batch", "0"], "--batch 0 must be at least 1"),
         (vec!["--context", "1"], "context 1 must be at least 2"),
         (vec!["--coding", "drums"], "unknown --coding 'drums'"),
-        (vec!["--voice-drop", "1.5"], "--voice-drop 1.5 must be a probability"),
+        (
+            vec!["--voice-drop", "1.5"],
+            "--voice-drop 1.5 must be a probability",
+        ),
     ] {
         let mut full = vec![
             "train",
@@ -372,40 +380,31 @@ fn an_expressive_transformer_grows_from_a_note_model_and_writes_dynamics() {
     assert!(stats.contains("velocity TV P1"), "{stats}");
 
     // Bad input: a start model of another width, a seprsco archive with no exprsco beside it.
-    let e = fails(&[
-        "train",
-        "--model",
-        "transformer",
-        "--coding",
-        "expressive",
-        "--init-from",
-        notes.to_str().unwrap(),
-        "--d-model",
-        "16",
-        "--max-steps",
-        "1",
-        "--max-songs",
-        "3",
-        "--out",
-        tmp.path().join("wide").to_str().unwrap(),
-    ]);
+    let e = train_refused(
+        &tmp.path().join("wide"),
+        &[
+            "--coding",
+            "expressive",
+            "--init-from",
+            notes.to_str().unwrap(),
+            "--d-model",
+            "16",
+            "--max-steps",
+            "1",
+            "--max-songs",
+            "3",
+        ],
+    );
     assert!(
         e.contains("model.safetensors") && e.contains("only the vocabulary may grow"),
         "{e}"
     );
     let lonely = tmp.path().join("nesmdb24_seprsco.tar.gz");
     std::os::unix::fs::symlink(&seprsco, &lonely).unwrap();
-    let e = fails(&[
-        "train",
-        "--model",
-        "transformer",
-        "--coding",
-        "expressive",
-        "--data",
-        lonely.to_str().unwrap(),
-        "--out",
-        tmp.path().join("x").to_str().unwrap(),
-    ]);
+    let e = train_refused(
+        &tmp.path().join("x"),
+        &["--coding", "expressive", "--data", lonely.to_str().unwrap()],
+    );
     assert!(
         e.contains("nesmdb24_seprsco.tar.gz") && e.contains("exprsco"),
         "{e}"
