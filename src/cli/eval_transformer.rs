@@ -3,8 +3,8 @@
 
 use super::eval::EvalArgs;
 use nesmm::formats::nesmdb::Split;
-use nesmm::learn::data::coding::{frames_of_notes, note_matrix, Coding};
-use nesmm::learn::data::{expressive_data_path, load_frames, load_notes};
+use nesmm::learn::data::coding::{note_matrix, Coding};
+use nesmm::learn::data::{coding_data_path, load_coded};
 use nesmm::learn::eval::event_eval::{
     evaluate, markdown, EventEval, TransformerScorer, UniformScorer,
 };
@@ -47,22 +47,17 @@ pub fn run(a: &EvalArgs, split: Split, dirs: &[PathBuf]) -> anyhow::Result<()> {
             lstms.push(Model::load(dir)?);
         }
     }
-    let expressive = models.iter().any(|(_, m)| m.config.coding.is_expressive());
-    let songs_path = match expressive {
-        true => expressive_data_path(a.dataset.data.as_deref())?,
-        false => data.clone(),
+    let coding = match models.iter().any(|(_, m)| m.config.coding.is_expressive()) {
+        true => Coding::Expressive,
+        false => Coding::Notes,
     };
+    let songs_path = coding_data_path(coding, a.dataset.data.as_deref())?;
     eprintln!("reading {} ...", songs_path.display());
-    let split_songs: Vec<Vec<Vec<Frame>>> = match expressive {
-        true => load_frames(&songs_path, &splits, a.dataset.max_songs)?
+    let split_songs: Vec<Vec<Vec<Frame>>> =
+        load_coded(&songs_path, &splits, a.dataset.max_songs, coding)?
             .into_iter()
             .map(|s| s.songs.into_iter().map(|x| x.1).collect())
-            .collect(),
-        false => load_notes(&songs_path, &splits, a.dataset.max_songs)?
-            .into_iter()
-            .map(|s| s.songs.iter().map(|x| frames_of_notes(&x.1)).collect())
-            .collect(),
-    };
+            .collect();
     let songs = &split_songs[0];
     let mut results = Vec::new();
     let mut frame_models = Vec::new();

@@ -267,16 +267,13 @@ fn write_json(
     sets: &[(String, MusicStats)],
     dynamics: &[(String, DynamicsStats)],
 ) -> anyhow::Result<()> {
-    let sets: Vec<serde_json::Value> = sets
-        .iter()
-        .map(|(name, stats)| serde_json::json!({ "name": name, "stats": stats }))
-        .collect();
-    let dynamics: Vec<serde_json::Value> = dynamics
-        .iter()
-        .map(|(name, stats)| serde_json::json!({ "name": name, "stats": stats }))
-        .collect();
-    let text =
-        serde_json::to_string_pretty(&serde_json::json!({ "sets": sets, "dynamics": dynamics }))?;
+    fn named<S: serde::Serialize>(sets: &[(String, S)]) -> Vec<serde_json::Value> {
+        sets.iter()
+            .map(|(name, stats)| serde_json::json!({ "name": name, "stats": stats }))
+            .collect()
+    }
+    let json = serde_json::json!({ "sets": named(sets), "dynamics": named(dynamics) });
+    let text = serde_json::to_string_pretty(&json)?;
     nesmm::io::write_atomic(path, text.as_bytes())?;
     Ok(())
 }

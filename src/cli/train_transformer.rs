@@ -2,9 +2,9 @@
 
 use super::train::TrainArgs;
 use nesmm::formats::nesmdb::Split;
-use nesmm::learn::data::coding::{frames_of_notes, Coding};
+use nesmm::learn::data::coding::Coding;
 use nesmm::learn::data::event_windows::{Augment, EventSet};
-use nesmm::learn::data::{default_data_path, expressive_data_path, load_frames, load_notes};
+use nesmm::learn::data::{coding_data_path, load_coded};
 use nesmm::learn::train::transformer_checkpoint as store;
 use nesmm::learn::train::transformer_run::{train, Run, RunLimits, RunOptions};
 use std::path::PathBuf;
@@ -114,31 +114,12 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
         );
     }
     let coding = opts.model.coding;
-    let data = match (&a.data, coding) {
-        (Some(p), Coding::Notes) => p.clone(),
-        (None, Coding::Notes) => default_data_path()?,
-        (given, Coding::Expressive) => expressive_data_path(given.as_deref())?,
-    };
+    let data = coding_data_path(coding, a.data.as_deref())?;
     eprintln!("reading {} ...", data.display());
-    let splits = [Split::Train, Split::Valid];
-    let songs = match coding {
-        Coding::Notes => load_notes(&data, &splits, opts.max_songs)?
-            .into_iter()
-            .map(|s| {
-                s.songs
-                    .into_iter()
-                    .map(|(n, x)| (n, frames_of_notes(&x)))
-                    .collect()
-            })
-            .collect::<Vec<Vec<_>>>(),
-        Coding::Expressive => load_frames(&data, &splits, opts.max_songs)?
-            .into_iter()
-            .map(|s| s.songs)
-            .collect(),
-    };
-    let mut sets = songs
-        .into_iter()
-        .map(|s| EventSet::new(coding, s).map_err(|e| anyhow::anyhow!("{}: {e}", data.display())));
+    let songs = load_coded(&data, &[Split::Train, Split::Valid], opts.max_songs, coding)?;
+    let mut sets = songs.into_iter().map(|s| {
+        EventSet::new(coding, s.songs).map_err(|e| anyhow::anyhow!("{}: {e}", data.display()))
+    });
     let train_set = sets.next().expect("train split")?;
     let valid_set = sets.next().expect("valid split")?;
     eprintln!(

@@ -93,10 +93,7 @@ pub fn frames_of_notes(notes: &[[u8; 4]]) -> Vec<Frame> {
 /// `frames` without leading and trailing frames where no voice sounds
 /// ([`events::trim_silence`] on cells).
 pub fn trim_silence(frames: &[Frame]) -> &[Frame] {
-    let sounds = |f: &Frame| f.iter().any(|c| c.note != 0);
-    let start = frames.iter().position(sounds).unwrap_or(0);
-    let end = frames.iter().rposition(sounds).map_or(start, |e| e + 1);
-    &frames[start..end]
+    events::trim_where(frames, |f| f.iter().any(|c| c.note != 0))
 }
 
 #[cfg(test)]

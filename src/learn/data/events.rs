@@ -231,12 +231,14 @@ pub fn decode(tokens: &[u16]) -> Vec<[u8; 4]> {
 /// The frames of `notes` without leading and trailing all-silent frames, as the per-second
 /// likelihood figures count a song (`../shared/docs/learning-anchors.md`).
 pub fn trim_silence(notes: &[[u8; 4]]) -> &[[u8; 4]] {
-    let start = notes.iter().position(|f| *f != [0; 4]).unwrap_or(0);
-    let end = notes
-        .iter()
-        .rposition(|f| *f != [0; 4])
-        .map_or(start, |e| e + 1);
-    &notes[start..end]
+    trim_where(notes, |f| *f != [0; 4])
+}
+
+/// `frames` without the leading and trailing frames where `sounds` is false.
+pub(crate) fn trim_where<F>(frames: &[F], sounds: impl Fn(&F) -> bool) -> &[F] {
+    let start = frames.iter().position(&sounds).unwrap_or(0);
+    let end = frames.iter().rposition(&sounds).map_or(start, |e| e + 1);
+    &frames[start..end]
 }
 
 #[cfg(test)]

@@ -145,6 +145,15 @@ impl Grammar {
             _ => true,
         }
     }
+
+    /// Sets the logits of the ids that may not come next to minus infinity.
+    pub fn mask(&self, logits: &mut [f32]) {
+        for (id, l) in logits.iter_mut().enumerate() {
+            if !self.allows(id as u16) {
+                *l = f32::NEG_INFINITY;
+            }
+        }
+    }
 }
 
 /// Why a frame cannot be coded: the cell of `voice` in `frame`.

@@ -10,6 +10,6 @@ pub mod notes;
 pub mod vocab;
 
 pub use notes::{
-    count_vocab, default_archive, default_data_path, expressive_data_path, load_frames, load_notes,
-    SplitNotes, SplitSongs,
+    coding_data_path, count_vocab, default_archive, default_data_path, expressive_data_path,
+    load_coded, load_frames, load_notes, SplitNotes, SplitSongs,
 };

@@ -2,6 +2,7 @@
 //! [`crate::formats::nesmdb`], keeping only each song's notes, and encodes each split in one
 //! vocabulary (counted from the train split unless a model's is given).
 
+use super::coding::{frames_of_notes, Coding};
 use super::dataset::TokenSet;
 use super::vocab::Vocab;
 use crate::error::{Error, Result};
@@ -33,30 +34,35 @@ pub fn default_archive(kind: ScoreKind) -> Result<PathBuf> {
 /// The exprsco archive for a command given `data` (or nothing): `data` itself unless it is the
 /// seprsco archive, in which case the exprsco archive beside it; else the default one.
 pub fn expressive_data_path(data: Option<&Path>) -> Result<PathBuf> {
-    match data {
-        Some(p) => {
-            let name = p.file_name().map(|n| n.to_string_lossy().into_owned());
-            match name.filter(|n| n.contains("seprsco")) {
-                Some(n) => {
-                    let beside = p.with_file_name(n.replace("seprsco", "exprsco"));
-                    if beside.is_file() {
-                        Ok(beside)
-                    } else {
-                        Err(Error::format(
-                            p,
-                            format!(
-                                "holds notes only (seprsco) and no {} lies beside it; velocities \
-                                 and timbres need NES-MDB's {} (pass it with --data)",
-                                beside.display(),
-                                nesmdb::archive_name(ScoreKind::Exprsco)
-                            ),
-                        ))
-                    }
-                }
-                None => Ok(p.to_path_buf()),
-            }
-        }
-        None => default_archive(ScoreKind::Exprsco),
+    let Some(p) = data else {
+        return default_archive(ScoreKind::Exprsco);
+    };
+    let name = p.file_name().map(|n| n.to_string_lossy().into_owned());
+    let Some(name) = name.filter(|n| n.contains("seprsco")) else {
+        return Ok(p.to_path_buf());
+    };
+    let beside = p.with_file_name(name.replace("seprsco", "exprsco"));
+    if beside.is_file() {
+        return Ok(beside);
+    }
+    Err(Error::format(
+        p,
+        format!(
+            "holds notes only (seprsco) and no {} lies beside it; velocities and timbres need \
+             NES-MDB's {} (pass it with --data)",
+            beside.display(),
+            nesmdb::archive_name(ScoreKind::Exprsco)
+        ),
+    ))
+}
+
+/// The archive or folder a model of `coding` reads: `data`, else the default seprsco archive;
+/// for the expressive coding, [`expressive_data_path`].
+pub fn coding_data_path(coding: Coding, data: Option<&Path>) -> Result<PathBuf> {
+    match (coding, data) {
+        (Coding::Notes, Some(p)) => Ok(p.to_path_buf()),
+        (Coding::Notes, None) => default_data_path(),
+        (Coding::Expressive, given) => expressive_data_path(given),
     }
 }
 
@@ -115,6 +121,23 @@ pub fn load_frames(
         }
         Ok(s.frames)
     })
+}
+
+/// The songs of `splits` as frames for a model of `coding`: the expressive coding's
+/// ([`load_frames`]), or the notes of any score with the seprsco defaults
+/// ([`frames_of_notes`]).
+pub fn load_coded(
+    path: &Path,
+    splits: &[Split],
+    max_songs: Option<usize>,
+    coding: Coding,
+) -> Result<Vec<SplitSongs<Vec<Frame>>>> {
+    match coding {
+        Coding::Notes => load_songs(path, splits, max_songs, |s| {
+            Ok(frames_of_notes(&s.note_matrix()))
+        }),
+        Coding::Expressive => load_frames(path, splits, max_songs),
+    }
 }
 
 /// Reads each song of `splits` from `path` through `keep`, at most `max_songs` per split.

@@ -170,37 +170,37 @@ pub fn sample(dec: &Decoder, o: &SampleOptions) -> Result<Sampled> {
     for &t in &tokens[..tokens.len() - 1] {
         dec.step(&mut state, t, &mut logits);
     }
-    let mut grammar = Grammar::default();
-    tokens.iter().for_each(|&t| grammar.push(t));
+    // The expressive coding's constraints; the note coding has none.
+    let mut grammar = coding.is_expressive().then(Grammar::default);
+    if let Some(g) = &mut grammar {
+        tokens.iter().for_each(|&t| g.push(t));
+    }
     let (mut nll, mut drawn) = (0f64, 0usize);
     let mut last = *tokens.last().expect("START at least");
     while frames < total {
         dec.step(&mut state, last, &mut logits);
         let mut allowed = logits.clone();
-        if coding.is_expressive() {
-            for (id, l) in allowed.iter_mut().enumerate() {
-                if !grammar.allows(id as u16) {
-                    *l = f32::NEG_INFINITY;
-                }
-            }
+        if let Some(g) = &grammar {
+            g.mask(&mut allowed);
         }
         let t = draw(&mut allowed, o, false, &mut rng);
-        grammar.push(t);
+        if let Some(g) = &mut grammar {
+            g.push(t);
+        }
         nll -= log_prob(&logits, t as usize);
         drawn += 1;
         frames += Coding::frames(t);
         tokens.push(t);
         last = t;
     }
-    let mut notes = coding.decode(&tokens);
-    notes.truncate(total);
     let mut score = Score::new(o.name.clone(), NESMDB_RATE);
     score.expressive = coding.is_expressive();
-    score.frames = notes.clone();
+    score.frames = coding.decode(&tokens);
+    score.frames.truncate(total);
     let mean_nll = nll / drawn.max(1) as f64;
     let seam = if o.looped {
         dec.step(&mut state, last, &mut logits);
-        let (frame, seam_nll, candidates) = choose_loop(dec, &state, &logits, &notes);
+        let (frame, seam_nll, candidates) = choose_loop(dec, &state, &logits, &score.frames);
         score.loop_frame = Some(frame);
         Some((frame, seam_nll, candidates))
     } else {

@@ -39,22 +39,18 @@ pub fn warm_start(varmap: &VarMap, dir: &Path) -> Result<usize> {
                 ),
             ));
         }
-        let value = if have == want {
-            src.clone()
-        } else {
-            let rest = var
-                .as_tensor()
-                .narrow(0, have[0], want[0] - have[0])
-                .and_then(|t| Tensor::cat(&[src, &t], 0));
-            rest.map_err(|e| Error::format(&path, format!("tensor '{name}': {e}")))?
+        // On the new model's device and dtype first, so the seeded rows can be appended.
+        let grown = || -> candle_core::Result<Tensor> {
+            let src = src.to_dtype(var.dtype())?.to_device(var.device())?;
+            if have == want {
+                return Ok(src);
+            }
+            let seeded = var.as_tensor().narrow(0, have[0], want[0] - have[0])?;
+            Tensor::cat(&[&src, &seeded], 0)
         };
-        var.set(
-            &value
-                .to_dtype(var.dtype())
-                .and_then(|t| t.to_device(var.device()))
-                .map_err(|e| Error::format(&path, format!("tensor '{name}': {e}")))?,
-        )
-        .map_err(|e| Error::format(&path, format!("tensor '{name}': {e}")))?;
+        grown()
+            .and_then(|t| var.set(&t))
+            .map_err(|e| Error::format(&path, format!("tensor '{name}': {e}")))?;
         copied += src.elem_count();
     }
     Ok(copied)
