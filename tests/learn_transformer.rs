@@ -3,12 +3,14 @@
 //! too), is evaluated in nats per second, and bad model folders and options get clear errors;
 //! an expressive one grows from a note model and writes, scores and measures dynamics.
 
+#[path = "common/cli.rs"]
+mod cli;
 #[path = "common/skip.rs"]
 mod skip;
 
+use cli::{fails, ok};
 use nesmm::formats::nesmdb::{self, ScoreKind};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 fn data() -> Option<PathBuf> {
     let p = nesmdb::archive_path(ScoreKind::Seprsco);
@@ -16,27 +18,6 @@ fn data() -> Option<PathBuf> {
         skip::skip("NES-MDB not found (set NESMDB_DIR)");
     }
     p
-}
-
-fn nesmm(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_nesmm"))
-        .args(args)
-        .env("RAYON_NUM_THREADS", "1")
-        .output()
-        .unwrap()
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = nesmm(args);
-    let err = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "nesmm {args:?} failed:\n{err}");
-    err + &String::from_utf8_lossy(&out.stdout)
-}
-
-fn fails(args: &[&str]) -> String {
-    let out = nesmm(args);
-    assert!(!out.status.success(), "nesmm {args:?} should fail");
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 const TINY: [&str; 16] = [

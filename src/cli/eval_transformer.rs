@@ -1,20 +1,41 @@
 //! `nesmm eval --model transformer`: nats per second of music for event models, beside the
 //! event n-grams, uniform, the frame models (lstm-full and the frame n-grams) and LakhNES.
+//! A Transformer with a fitted song cache is reported twice: with its cache and alone.
 
 use super::eval::EvalArgs;
 use nesmm::formats::nesmdb::Split;
 use nesmm::learn::data::coding::{note_matrix, Coding};
 use nesmm::learn::data::{coding_data_path, load_coded};
+use nesmm::learn::eval::cached_scorer::{CachedScorer, MemoScorer};
 use nesmm::learn::eval::event_eval::{
     evaluate, markdown, EventEval, TransformerScorer, UniformScorer,
 };
 use nesmm::learn::generate::{bundled_model_dir, Model};
 use nesmm::learn::models::event_ngram::EventNGram;
+use nesmm::learn::models::song_cache::CacheWeights;
 use nesmm::learn::models::transformer_decoder::Decoder;
 use nesmm::learn::models::transformer_dir as store;
 use nesmm::learn::report::evaluate_models;
 use nesmm::score::Frame;
 use std::path::PathBuf;
+
+/// The sliding window a Transformer is scored with: `--window`, else its training context;
+/// at most 4 x that.
+pub fn scoring_window(
+    window: Option<usize>,
+    context: usize,
+    dir: &std::path::Path,
+) -> anyhow::Result<usize> {
+    let window = window.unwrap_or(context);
+    if window == 0 || window > 4 * context {
+        anyhow::bail!(
+            "--window {window} must be in 1..={} for {} (4 x its training context)",
+            4 * context,
+            dir.display()
+        );
+    }
+    Ok(window)
+}
 
 /// What `--json` holds.
 #[derive(serde::Serialize)]
@@ -62,14 +83,7 @@ pub fn run(a: &EvalArgs, split: Split, dirs: &[PathBuf]) -> anyhow::Result<()> {
     let mut results = Vec::new();
     let mut frame_models = Vec::new();
     for (dir, model) in &models {
-        let window = a.window.unwrap_or(model.config.context);
-        if window == 0 || window > 4 * model.config.context {
-            anyhow::bail!(
-                "--window {window} must be in 1..={} for {} (4 x its training context)",
-                4 * model.config.context,
-                dir.display()
-            );
-        }
+        let window = scoring_window(a.window, model.config.context, dir)?;
         let decoder = Decoder::new(model).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
         eprintln!(
             "scoring {} on {} songs ({threads} threads) ...",
@@ -80,9 +94,25 @@ pub fn run(a: &EvalArgs, split: Split, dirs: &[PathBuf]) -> anyhow::Result<()> {
             decoder: &decoder,
             window,
         };
+        // With a fitted song cache: the model with it, then alone (from the same scores).
+        let memo = MemoScorer::new(&scorer);
+        if let Some(weights) = CacheWeights::load(dir)? {
+            let cached = CachedScorer {
+                inner: &memo,
+                weights: &weights,
+            };
+            let label = format!("{} + song cache", dir.display());
+            results.push(evaluate(
+                &label,
+                &cached,
+                model.config.coding,
+                songs,
+                threads,
+            ));
+        }
         results.push(evaluate(
             &dir.display().to_string(),
-            &scorer,
+            &memo,
             model.config.coding,
             songs,
             threads,

@@ -53,6 +53,10 @@ pub struct GenerateArgs {
     /// back most likely.
     #[arg(long = "loop")]
     pub looped: bool,
+    /// Transformer: sample from the model alone, without the song cache of its folder
+    /// (song_cache.json, written by `nesmm fit-cache`).
+    #[arg(long)]
+    pub no_cache: bool,
     /// Length in seconds (primer included).
     #[arg(long, default_value_t = 30.0, allow_negative_numbers = true)]
     pub seconds: f64,

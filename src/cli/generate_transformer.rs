@@ -18,6 +18,9 @@ pub fn run(a: &GenerateArgs, dir: &Path) -> anyhow::Result<()> {
     o.top_p = a.top_p;
     o.window = a.window.unwrap_or(0);
     o.looped = a.looped;
+    if !a.no_cache {
+        o.cache = nesmm::learn::models::song_cache::CacheWeights::load(dir)?;
+    }
     if let Some(p) = &a.primer {
         let song = super::info::load_song(p)?;
         if (song.rate - nesmm::score::NESMDB_RATE).abs() > 1e-6 {

@@ -9,6 +9,7 @@ mod demo;
 mod eval;
 mod eval_transformer;
 mod export_ca65;
+mod fit_cache;
 mod generate;
 mod generate_transformer;
 mod import_args;
@@ -51,6 +52,7 @@ pub enum Command {
     Interpolate(interpolate::InterpolateArgs),
     Train(train::TrainArgs),
     Eval(eval::EvalArgs),
+    FitCache(fit_cache::FitCacheArgs),
     Stats(stats::StatsArgs),
     Info(info::InfoArgs),
     Convert(convert::ConvertArgs),
@@ -71,6 +73,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Interpolate(a) => interpolate::run(a),
         Command::Train(a) => train::run(a),
         Command::Eval(a) => eval::run(a),
+        Command::FitCache(a) => fit_cache::run(a),
         Command::Stats(a) => stats::run(a),
         Command::Info(a) => info::run(a),
         Command::Convert(a) => convert::run(a),

@@ -68,6 +68,9 @@ pub struct StatsArgs {
     /// Transformer: nucleus sampling mass (1 = all).
     #[arg(long, default_value_t = 1.0)]
     pub top_p: f32,
+    /// Transformer: sample from the model alone, without the song cache of its folder.
+    #[arg(long)]
+    pub no_cache: bool,
     /// Measure every score file in this folder (.seprsco.pkl, .exprsco.pkl, .mid, .vgm; whole
     /// songs, at 24 Hz) instead of sampling a model.
     #[arg(long, conflicts_with = "model")]
@@ -210,17 +213,23 @@ fn sample_transformer(
     let model = nesmm::learn::models::transformer_dir::load(dir)?;
     let decoder = Decoder::new(&model).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
     let split_notes = load_notes(data, &[split], a.dataset.max_songs)?.remove(0);
+    let cache = match a.no_cache {
+        true => None,
+        false => nesmm::learn::models::song_cache::CacheWeights::load(dir)?,
+    };
     let mut songs = Vec::with_capacity(a.songs);
     for i in 0..a.songs as u64 {
         let mut o = SampleOptions::new(a.seconds, a.seed + i);
+        o.cache = cache.clone();
         o.temperature = a.temperature.unwrap_or(o.temperature);
         o.top_k = a.top_k.unwrap_or(o.top_k);
         o.top_p = a.top_p;
         songs.push(sample(&decoder, &o)?.score);
     }
     let name = format!(
-        "{} (T {}, top-k {}, top-p {})",
+        "{}{} (T {}, top-k {}, top-p {})",
         dir.display(),
+        if cache.is_some() { " + song cache" } else { "" },
         a.temperature
             .unwrap_or(SampleOptions::new(1.0, 0).temperature),
         a.top_k.unwrap_or(SampleOptions::new(1.0, 0).top_k),

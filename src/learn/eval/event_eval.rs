@@ -88,6 +88,17 @@ fn slot(t: u16) -> usize {
     }
 }
 
+/// `songs` as the evaluation reads them: trimmed of leading and trailing silence, coded in
+/// `coding` with START and END; empty songs left out.
+pub fn code_songs(coding: Coding, songs: &[Vec<Frame>]) -> Vec<Vec<u16>> {
+    songs
+        .iter()
+        .map(|s| coding::trim_silence(s))
+        .filter(|s| !s.is_empty())
+        .filter_map(|s| coding.encode(s, true).ok())
+        .collect()
+}
+
 /// Scores `songs` coded in `coding` with `scorer` on `threads` threads.
 pub fn evaluate(
     label: &str,
@@ -96,12 +107,7 @@ pub fn evaluate(
     songs: &[Vec<Frame>],
     threads: usize,
 ) -> EventEval {
-    let coded: Vec<Vec<u16>> = songs
-        .iter()
-        .map(|s| coding::trim_silence(s))
-        .filter(|s| !s.is_empty())
-        .filter_map(|s| coding.encode(s, true).ok())
-        .collect();
+    let coded = code_songs(coding, songs);
     let frames: usize = coded
         .iter()
         .flat_map(|t| t.iter().map(|&x| Coding::frames(x)))

@@ -3,6 +3,7 @@
 //! them ([`report`]), the VAE's evaluation ([`vae_eval`]), event models' likelihood
 //! ([`event_eval`]) and the dynamics of expressive songs ([`dynamics_stats`]).
 
+pub mod cached_scorer;
 pub mod dynamics_stats;
 pub mod event_eval;
 pub mod music_stats;

@@ -1,7 +1,8 @@
 //! The note models: their configuration ([`config`]), the LSTMs ([`lstm`] with its fused
 //! recurrence, hand-written gradients and fast inference), the sequence VAEs ([`vae`]), the
 //! n-gram baselines ([`ngram`]), how a model scores a token set ([`scoring`]) and model
-//! directories on disk ([`model_dir`]). Nothing here imports training, sampling or evaluation.
+//! directories on disk ([`model_dir`]), the event Transformer ([`transformer`]) and the song cache
+//! mixed into its predictions ([`song_cache`]). Nothing here imports training, sampling or evaluation.
 
 pub mod causal_softmax;
 pub mod config;
@@ -19,6 +20,7 @@ pub mod model_dir;
 pub mod ngram;
 pub mod scoring;
 mod seeded_init;
+pub mod song_cache;
 pub mod transformer;
 pub mod transformer_decoder;
 pub mod transformer_dir;

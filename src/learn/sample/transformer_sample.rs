@@ -2,11 +2,14 @@
 //! ([`crate::learn::models::transformer_decoder`]), temperature, top-k and nucleus (top-p) sampling from a seeded RNG, an
 //! optional primer, and an optional loop: the song is cut into an intro and a loop body at the
 //! frame where the model finds the jump from the song's end back into the song most likely.
+//! With song-cache weights ([`crate::learn::models::song_cache`]) each token is drawn from the
+//! model mixed with the cache, so the song can take up its own earlier phrases.
 
 use crate::error::{Error, Result};
 use crate::learn::data::coding::Coding;
 use crate::learn::data::events::EventVocab;
 use crate::learn::data::expressive_events::Grammar;
+use crate::learn::models::song_cache::{CacheWeights, SongCache};
 use crate::learn::models::transformer_decoder::{log_prob, DecodeState, Decoder};
 use crate::score::{Frame, Score, NESMDB_RATE};
 use rand::rngs::StdRng;
@@ -30,6 +33,8 @@ pub struct SampleOptions {
     /// Choose a loop point (see [`choose_loop`]).
     pub looped: bool,
     pub name: String,
+    /// The song cache's weights (None: the model alone).
+    pub cache: Option<CacheWeights>,
 }
 
 impl SampleOptions {
@@ -45,6 +50,7 @@ impl SampleOptions {
             window: 0,
             looped: false,
             name: format!("transformer-{seed}"),
+            cache: None,
         }
     }
 
@@ -130,12 +136,32 @@ pub fn draw(logits: &mut [f32], o: &SampleOptions, end_allowed: bool, rng: &mut 
     order[probs.len() - 1] as u16
 }
 
+/// Replaces `logits` by the log-probabilities of the model mixed with the cache.
+fn mix_cache(logits: &mut [f32], weights: &CacheWeights, cache: &SongCache) {
+    let Some(p) = cache.predict() else {
+        return;
+    };
+    let w = weights.weights[p.class()];
+    let max = logits.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
+    let mut probs: Vec<f64> = logits.iter().map(|&v| ((v - max) as f64).exp()).collect();
+    let sum: f64 = probs.iter().sum();
+    probs.iter_mut().for_each(|q| *q *= w[0] / sum);
+    for (part, wi) in p.parts.iter().zip(&w[1..]) {
+        for &(t, c) in &part.counts {
+            probs[t as usize] += wi * c as f64 / part.total as f64;
+        }
+    }
+    for (l, q) in logits.iter_mut().zip(&probs) {
+        *l = q.ln() as f32;
+    }
+}
+
 /// What a sampled song is, beside its score.
 #[derive(Debug, Clone)]
 pub struct Sampled {
     pub score: Score,
     pub tokens: Vec<u16>,
-    /// Mean NLL per sampled token under the model (temperature 1).
+    /// Mean NLL per sampled token under the model and its cache, if any (temperature 1).
     pub mean_nll: f64,
     /// With a loop: the loop's frame, the NLL per token of the jump back across the seam, and
     /// the number of candidate frames weighed.
@@ -175,10 +201,18 @@ pub fn sample(dec: &Decoder, o: &SampleOptions) -> Result<Sampled> {
     if let Some(g) = &mut grammar {
         tokens.iter().for_each(|&t| g.push(t));
     }
+    let mut cache = o.cache.as_ref().map(|w| {
+        let mut c = SongCache::new();
+        tokens.iter().for_each(|&t| c.push(t));
+        (w, c)
+    });
     let (mut nll, mut drawn) = (0f64, 0usize);
     let mut last = *tokens.last().expect("START at least");
     while frames < total {
         dec.step(&mut state, last, &mut logits);
+        if let Some((w, c)) = &cache {
+            mix_cache(&mut logits, w, c);
+        }
         let mut allowed = logits.clone();
         if let Some(g) = &grammar {
             g.mask(&mut allowed);
@@ -191,6 +225,9 @@ pub fn sample(dec: &Decoder, o: &SampleOptions) -> Result<Sampled> {
         drawn += 1;
         frames += Coding::frames(t);
         tokens.push(t);
+        if let Some((_, c)) = &mut cache {
+            c.push(t);
+        }
         last = t;
     }
     let mut score = Score::new(o.name.clone(), NESMDB_RATE);
