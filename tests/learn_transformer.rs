@@ -163,6 +163,11 @@ fn a_tiny_transformer_trains_resumes_generates_and_is_scored() {
     let (_, c) = song("6", "c.mid", &[]);
     assert_eq!(a, b);
     assert_ne!(a, c);
+    // Truncation within kinds draws another song from the same seed; a bad value is refused.
+    let (_, d) = song("5", "d.mid", &["--truncation", "per-kind"]);
+    assert_ne!(a, d);
+    let e = fails(&["generate", "--model", dir, "--truncation", "sideways"]);
+    assert!(e.contains("use per-kind or global"), "{e}");
     let (log, _) = song("5", "l.mid", &["--loop", "--top-p", "0.9"]);
     assert!(
         log.contains("loop: intro") && log.contains("nats/token against the song's mean"),

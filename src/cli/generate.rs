@@ -44,6 +44,11 @@ pub struct GenerateArgs {
     /// Transformer: sample among the most likely tokens whose probabilities sum to P (1 = all).
     #[arg(long, default_value_t = 1.0)]
     pub top_p: f32,
+    /// Transformer: where top-k and top-p cut: `global` (over all tokens, as LakhNES) or
+    /// `per-kind` (within each voice's note-ons, the note-offs, the waits: every kind keeps its
+    /// share, so no voice is starved).
+    #[arg(long, default_value = "global", value_parser = parse_truncation)]
+    pub truncation: nesmm::learn::sample::draw::Truncation,
     /// Transformer: tokens the model attends to (a sliding window) [default: its training
     /// context].
     #[arg(long)]
@@ -197,4 +202,9 @@ pub(crate) fn write_all(
         );
     }
     Ok(())
+}
+
+fn parse_truncation(s: &str) -> Result<nesmm::learn::sample::draw::Truncation, String> {
+    nesmm::learn::sample::draw::Truncation::parse(s)
+        .ok_or_else(|| format!("'{s}' is not a truncation: use per-kind or global"))
 }

@@ -16,6 +16,7 @@ pub fn run(a: &GenerateArgs, dir: &Path) -> anyhow::Result<()> {
     o.temperature = a.temperature.unwrap_or(o.temperature);
     o.top_k = a.top_k.unwrap_or(o.top_k);
     o.top_p = a.top_p;
+    o.truncation = a.truncation;
     o.window = a.window.unwrap_or(0);
     o.looped = a.looped;
     if !a.no_cache {

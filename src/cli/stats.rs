@@ -68,6 +68,11 @@ pub struct StatsArgs {
     /// Transformer: nucleus sampling mass (1 = all).
     #[arg(long, default_value_t = 1.0)]
     pub top_p: f32,
+    /// Transformer: where top-k and top-p cut: `global` (over all tokens, as LakhNES) or
+    /// `per-kind` (within each voice's note-ons, the note-offs, the waits: every kind keeps its
+    /// share, so no voice is starved).
+    #[arg(long, default_value = "global", value_parser = parse_truncation)]
+    pub truncation: nesmm::learn::sample::draw::Truncation,
     /// Transformer: sample from the model alone, without the song cache of its folder.
     #[arg(long)]
     pub no_cache: bool,
@@ -224,16 +229,18 @@ fn sample_transformer(
         o.temperature = a.temperature.unwrap_or(o.temperature);
         o.top_k = a.top_k.unwrap_or(o.top_k);
         o.top_p = a.top_p;
+        o.truncation = a.truncation;
         songs.push(sample(&decoder, &o)?.score);
     }
     let name = format!(
-        "{}{} (T {}, top-k {}, top-p {})",
+        "{}{} (T {}, top-k {}, top-p {}, {:?})",
         dir.display(),
         if cache.is_some() { " + song cache" } else { "" },
         a.temperature
             .unwrap_or(SampleOptions::new(1.0, 0).temperature),
         a.top_k.unwrap_or(SampleOptions::new(1.0, 0).top_k),
-        a.top_p
+        a.top_p,
+        a.truncation
     );
     Ok((split_notes, vec![(name, songs)]))
 }
@@ -285,4 +292,9 @@ fn write_json(
     let text = serde_json::to_string_pretty(&json)?;
     nesmm::io::write_atomic(path, text.as_bytes())?;
     Ok(())
+}
+
+fn parse_truncation(s: &str) -> Result<nesmm::learn::sample::draw::Truncation, String> {
+    nesmm::learn::sample::draw::Truncation::parse(s)
+        .ok_or_else(|| format!("'{s}' is not a truncation: use per-kind or global"))
 }

@@ -11,9 +11,10 @@ use crate::learn::data::events::EventVocab;
 use crate::learn::data::expressive_events::Grammar;
 use crate::learn::models::song_cache::{CacheWeights, SongCache};
 use crate::learn::models::transformer_decoder::{log_prob, DecodeState, Decoder};
+pub use crate::learn::sample::draw::{draw, Truncation};
 use crate::score::{Frame, Score, NESMDB_RATE};
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 
 /// How to sample.
 #[derive(Debug, Clone)]
@@ -24,6 +25,8 @@ pub struct SampleOptions {
     pub top_k: usize,
     /// Keep the most likely tokens whose probabilities sum to p (1 = all).
     pub top_p: f32,
+    /// Whether top-k and top-p cut over all tokens or within each kind.
+    pub truncation: Truncation,
     pub seed: u64,
     /// Frames to continue (the note coding reads their notes only), and how many seconds of
     /// them to use.
@@ -45,6 +48,7 @@ impl SampleOptions {
             temperature: 0.95,
             top_k: 32,
             top_p: 1.0,
+            truncation: Truncation::Global,
             seed,
             primer: None,
             window: 0,
@@ -95,45 +99,6 @@ impl SampleOptions {
         }
         Ok(())
     }
-}
-
-/// Draws a token from `logits` (START never; END only when `end_allowed`).
-pub fn draw(logits: &mut [f32], o: &SampleOptions, end_allowed: bool, rng: &mut StdRng) -> u16 {
-    logits[EventVocab::START as usize] = f32::NEG_INFINITY;
-    if !end_allowed {
-        logits[EventVocab::END as usize] = f32::NEG_INFINITY;
-    }
-    let mut order: Vec<usize> = (0..logits.len()).collect();
-    order.sort_by(|&a, &b| logits[b].total_cmp(&logits[a]));
-    if o.top_k > 0 {
-        order.truncate(o.top_k);
-    }
-    let max = logits[order[0]];
-    let mut probs: Vec<f64> = order
-        .iter()
-        .map(|&i| (((logits[i] - max) / o.temperature) as f64).exp())
-        .collect();
-    let total: f64 = probs.iter().sum();
-    if o.top_p < 1.0 {
-        let mut acc = 0.0;
-        let keep = probs
-            .iter()
-            .position(|p| {
-                acc += p / total;
-                acc >= o.top_p as f64
-            })
-            .map_or(probs.len(), |i| i + 1);
-        probs.truncate(keep);
-    }
-    let total: f64 = probs.iter().sum();
-    let mut u = rng.random::<f64>() * total;
-    for (p, &i) in probs.iter().zip(&order) {
-        u -= p;
-        if u <= 0.0 {
-            return i as u16;
-        }
-    }
-    order[probs.len() - 1] as u16
 }
 
 /// Replaces `logits` by the log-probabilities of the model mixed with the cache.
