@@ -80,7 +80,7 @@ fn a_fitted_song_cache_lowers_the_nll_and_changes_the_samples() {
     let weights: serde_json::Value =
         serde_json::from_slice(&std::fs::read(model.join("song_cache.json")).unwrap()).unwrap();
     let classes = weights["weights"].as_array().unwrap();
-    assert_eq!(classes.len(), 24);
+    assert_eq!(classes.len(), 25);
     let mut cache_share = 0.0f64;
     for c in classes {
         let w: Vec<f64> = c
@@ -89,7 +89,7 @@ fn a_fitted_song_cache_lowers_the_nll_and_changes_the_samples() {
             .iter()
             .map(|x| x.as_f64().unwrap())
             .collect();
-        assert_eq!(w.len(), 6);
+        assert_eq!(w.len(), 10);
         assert!((w.iter().sum::<f64>() - 1.0).abs() < 1e-6, "{w:?}");
         cache_share = cache_share.max(1.0 - w[0]);
     }

@@ -11,8 +11,8 @@ use nesmm::learn::eval::event_eval::{
     evaluate, markdown, EventEval, TransformerScorer, UniformScorer,
 };
 use nesmm::learn::generate::{bundled_model_dir, Model};
+use nesmm::learn::models::cache_weights::CacheWeights;
 use nesmm::learn::models::event_ngram::EventNGram;
-use nesmm::learn::models::song_cache::CacheWeights;
 use nesmm::learn::models::transformer_decoder::Decoder;
 use nesmm::learn::models::transformer_dir as store;
 use nesmm::learn::report::evaluate_models;

@@ -7,7 +7,7 @@ use nesmm::formats::nesmdb::Split;
 use nesmm::learn::data::{coding_data_path, load_coded};
 use nesmm::learn::eval::cached_scorer::{fit_tokens, CachedScorer, MemoScorer};
 use nesmm::learn::eval::event_eval::{evaluate, TransformerScorer};
-use nesmm::learn::models::song_cache::{CacheWeights, FILE_NAME};
+use nesmm::learn::models::cache_weights::{CacheWeights, FILE_NAME};
 use nesmm::learn::models::transformer_decoder::Decoder;
 use nesmm::learn::models::transformer_dir as store;
 use std::path::PathBuf;
@@ -16,8 +16,10 @@ use std::path::PathBuf;
 #[derive(Args)]
 #[command(
     long_about = "Fit how much a Transformer trusts the song cache: the prediction of the next \
-                  token from what followed the same run of tokens earlier in the song. The \
-                  weights (one per match length and agreement) are fitted by EM on NES-MDB's \
+                  token from what followed the same run of tokens earlier in the song, and of \
+                  each kind of token (each voice's note-ons, the note-offs, the waits) from the \
+                  song's earlier tokens of that kind. The weights (a set per match length and \
+                  agreement) are fitted by EM on NES-MDB's \
                   valid split and written to the model folder as song_cache.json; eval, stats \
                   and generate then use them. Prints the valid split's nats per second with and \
                   without the cache.",
@@ -93,16 +95,12 @@ pub fn run(a: FitCacheArgs) -> anyhow::Result<()> {
         threads,
     );
     weights.fitted_on = format!(
-        "valid split, {} songs, {} tokens ({} with a cache prediction): {:.2} nats/s without the cache, {:.2} with it",
-        plain.songs,
-        plain.tokens,
-        tokens.len(),
-        plain.nats_per_second,
-        cached.nats_per_second
+        "valid split, {} songs, {} tokens: {:.2} nats/s without the cache, {:.2} with it",
+        plain.songs, plain.tokens, plain.nats_per_second, cached.nats_per_second
     );
     weights.save(dir)?;
     println!("{}", weights.fitted_on);
-    println!("| longest match up to | its occurrences agree | model | L | L/2 | L/4 | L/8 | 1 token |\n|---:|---|---:|---:|---:|---:|---:|---:|");
+    println!("| longest match up to | its occurrences agree | model | L | L/2 | L/4 | L/8 | 1 token | kind 1-gram | 2-gram | 3-gram | 4-gram |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (k, w) in weights.weights.iter().enumerate() {
         let w: Vec<String> = w.iter().map(|x| format!("{x:.3}")).collect();
         println!(

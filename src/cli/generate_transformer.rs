@@ -20,7 +20,7 @@ pub fn run(a: &GenerateArgs, dir: &Path) -> anyhow::Result<()> {
     o.window = a.window.unwrap_or(0);
     o.looped = a.looped;
     if !a.no_cache {
-        o.cache = nesmm::learn::models::song_cache::CacheWeights::load(dir)?;
+        o.cache = nesmm::learn::models::cache_weights::CacheWeights::load(dir)?;
     }
     if let Some(p) = &a.primer {
         let song = super::info::load_song(p)?;

@@ -220,7 +220,7 @@ fn sample_transformer(
     let split_notes = load_notes(data, &[split], a.dataset.max_songs)?.remove(0);
     let cache = match a.no_cache {
         true => None,
-        false => nesmm::learn::models::song_cache::CacheWeights::load(dir)?,
+        false => nesmm::learn::models::cache_weights::CacheWeights::load(dir)?,
     };
     let mut songs = Vec::with_capacity(a.songs);
     for i in 0..a.songs as u64 {

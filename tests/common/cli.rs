@@ -1,5 +1,6 @@
 //! Running the `nesmm` binary from an integration test (one Rayon thread, as CI's 2 cores
 //! run several tests at once).
+#![allow(dead_code)] // each test file uses what it needs
 
 use std::process::{Command, Output};
 

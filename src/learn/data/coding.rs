@@ -74,6 +74,25 @@ impl Coding {
     }
 }
 
+/// The number of token kinds ([`kind`]).
+pub const KINDS: usize = 8;
+
+/// A token's kind: the note-ons of P1, P2, TR, NO (0-3), note-offs (4), waits (5), START and
+/// END (6), velocity and timbre (7). Sampling truncates within kinds; the song cache predicts
+/// each kind from the song's own earlier tokens of that kind.
+pub fn kind(t: u16) -> usize {
+    use events::{Event, EventVocab};
+    if expressive_events::ExpressiveVocab::is_dynamics(t) {
+        return 7;
+    }
+    match EventVocab::event(t) {
+        Some(Event::NoteOn(v, _)) => v.index(),
+        Some(Event::NoteOff(_)) => 4,
+        Some(Event::Wait(_)) => 5,
+        _ => 6,
+    }
+}
+
 /// The notes of each frame.
 pub fn note_matrix(frames: &[Frame]) -> Vec<[u8; 4]> {
     frames

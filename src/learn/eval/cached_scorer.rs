@@ -1,44 +1,92 @@
 //! An event model mixed with the song cache ([`crate::learn::models::song_cache`]), as a scorer
 //! like any other, and the fitting set its weights are fitted on.
 
-use super::event_eval::{code_songs, EventScorer};
-use crate::learn::data::coding::Coding;
-use crate::learn::models::song_cache::{CacheWeights, FitToken, SongCache};
+use super::event_eval::{code_songs, EventScorer, TransformerScorer, UniformScorer};
+use crate::learn::data::coding::{kind, Coding, KINDS};
+use crate::learn::models::cache_weights::{CacheWeights, FitToken};
+use crate::learn::models::kind_cache::kind_masses;
+use crate::learn::models::song_cache::SongCache;
 use crate::score::Frame;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+/// A token's score: the model's log-probability of it, and its share of each kind of token
+/// there (the cache's per-kind parts are scaled by it).
+pub type TokenScore = (f64, [f64; KINDS]);
+
+/// A model that gives, beside each token's log-probability, its share of each kind.
+pub trait KindScorer: EventScorer {
+    /// For `i` in `1..len`: `ln p(tokens[i] | tokens[..i])` and the kind shares there.
+    fn scores(&self, tokens: &[u16]) -> Vec<TokenScore>;
+}
+
+impl KindScorer for TransformerScorer<'_> {
+    fn scores(&self, tokens: &[u16]) -> Vec<TokenScore> {
+        let mut state = self.decoder.start(self.window);
+        let mut logits = Vec::new();
+        let mut out = Vec::with_capacity(tokens.len());
+        for w in tokens.windows(2) {
+            self.decoder.step(&mut state, w[0], &mut logits);
+            let max = logits.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
+            let mut probs: Vec<f64> = logits.iter().map(|&v| ((v - max) as f64).exp()).collect();
+            let sum: f64 = probs.iter().sum();
+            probs.iter_mut().for_each(|p| *p /= sum);
+            out.push((probs[w[1] as usize].ln(), kind_masses(&probs)));
+        }
+        out
+    }
+}
+
+impl KindScorer for UniformScorer {
+    fn scores(&self, tokens: &[u16]) -> Vec<TokenScore> {
+        let n = self.0.vocab() - 1;
+        let mut mass = [0.0; KINDS];
+        (1..=n).for_each(|t| mass[kind(t as u16)] += 1.0 / n as f64);
+        self.log_probs(tokens)
+            .into_iter()
+            .map(|lp| (lp, mass))
+            .collect()
+    }
+}
+
 /// `inner` mixed with the song cache by `weights`.
 pub struct CachedScorer<'a> {
-    pub inner: &'a dyn EventScorer,
+    pub inner: &'a dyn KindScorer,
     pub weights: &'a CacheWeights,
 }
 
 impl EventScorer for CachedScorer<'_> {
     fn log_probs(&self, tokens: &[u16]) -> Vec<f64> {
-        let mut cache = SongCache::new();
-        let model = self.inner.log_probs(tokens);
-        model
+        fit_set(self.inner, tokens)
             .iter()
-            .zip(tokens.windows(2))
-            .map(|(&lp, w)| {
-                cache.push(w[0]);
-                self.weights
-                    .mix_log_prob(lp, cache.predict().as_ref(), w[1])
-            })
+            .map(|t| self.weights.mix(t).ln())
             .collect()
     }
+}
+
+/// Each token of a song after START as the model and the cache see it.
+fn fit_set(scorer: &dyn KindScorer, tokens: &[u16]) -> Vec<FitToken> {
+    let mut cache = SongCache::new();
+    scorer
+        .scores(tokens)
+        .iter()
+        .zip(tokens.windows(2))
+        .map(|(&(lp, mass), w)| {
+            cache.push(w[0]);
+            FitToken::new(&cache.view(), w[1], lp.exp(), &mass)
+        })
+        .collect()
 }
 
 /// `inner`, remembering each song's scores: the same model is scored with and without its
 /// cache for the cost of one pass.
 pub struct MemoScorer<'a> {
-    inner: &'a dyn EventScorer,
-    memo: Mutex<HashMap<Vec<u16>, Vec<f64>>>,
+    inner: &'a dyn KindScorer,
+    memo: Mutex<HashMap<Vec<u16>, Vec<TokenScore>>>,
 }
 
 impl<'a> MemoScorer<'a> {
-    pub fn new(inner: &'a dyn EventScorer) -> MemoScorer<'a> {
+    pub fn new(inner: &'a dyn KindScorer) -> MemoScorer<'a> {
         MemoScorer {
             inner,
             memo: Mutex::new(HashMap::new()),
@@ -48,10 +96,16 @@ impl<'a> MemoScorer<'a> {
 
 impl EventScorer for MemoScorer<'_> {
     fn log_probs(&self, tokens: &[u16]) -> Vec<f64> {
+        self.scores(tokens).iter().map(|s| s.0).collect()
+    }
+}
+
+impl KindScorer for MemoScorer<'_> {
+    fn scores(&self, tokens: &[u16]) -> Vec<TokenScore> {
         if let Some(v) = self.memo.lock().expect("memo").get(tokens) {
             return v.clone();
         }
-        let v = self.inner.log_probs(tokens);
+        let v = self.inner.scores(tokens);
         self.memo
             .lock()
             .expect("memo")
@@ -60,11 +114,9 @@ impl EventScorer for MemoScorer<'_> {
     }
 }
 
-/// Every token of `songs` (coded by [`code_songs`]) with a cache
-/// prediction: the model's probability, the cache's and its class. Tokens the cache has no
-/// prediction for are left out (their mixture is the model alone).
+/// Every token of `songs` (coded by [`code_songs`]) as the model and the cache see it.
 pub fn fit_tokens(
-    scorer: &dyn EventScorer,
+    scorer: &dyn KindScorer,
     coding: Coding,
     songs: &[Vec<Frame>],
     threads: usize,
@@ -76,21 +128,12 @@ pub fn fit_tokens(
             .map(|k| {
                 let coded = &coded;
                 scope.spawn(move || {
-                    let mut out = Vec::new();
-                    for tokens in coded.iter().skip(k).step_by(threads) {
-                        let mut cache = SongCache::new();
-                        for (lp, w) in scorer.log_probs(tokens).iter().zip(tokens.windows(2)) {
-                            cache.push(w[0]);
-                            if let Some(p) = cache.predict() {
-                                out.push(FitToken {
-                                    model: lp.exp(),
-                                    cache: p.probs(w[1]),
-                                    class: p.class(),
-                                });
-                            }
-                        }
-                    }
-                    out
+                    coded
+                        .iter()
+                        .skip(k)
+                        .step_by(threads)
+                        .flat_map(|tokens| fit_set(scorer, tokens))
+                        .collect::<Vec<_>>()
                 })
             })
             .collect();
@@ -105,7 +148,7 @@ pub fn fit_tokens(
 mod tests {
     use super::*;
     use crate::learn::data::coding;
-    use crate::learn::eval::event_eval::{evaluate, UniformScorer};
+    use crate::learn::eval::event_eval::evaluate;
 
     #[test]
     fn a_fitted_cache_halves_the_cost_of_a_looping_song_under_a_uniform_model() {

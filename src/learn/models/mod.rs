@@ -2,8 +2,9 @@
 //! recurrence, hand-written gradients and fast inference), the sequence VAEs ([`vae`]), the
 //! n-gram baselines ([`ngram`]), how a model scores a token set ([`scoring`]) and model
 //! directories on disk ([`model_dir`]), the event Transformer ([`transformer`]) and the song cache
-//! mixed into its predictions ([`song_cache`]). Nothing here imports training, sampling or evaluation.
+//! mixed into its predictions ([`song_cache`], [`kind_cache`], [`cache_weights`]). Nothing here imports training, sampling or evaluation.
 
+pub mod cache_weights;
 pub mod causal_softmax;
 pub mod config;
 mod cpu_kernel;
@@ -12,6 +13,7 @@ pub mod fused_lstm;
 #[cfg(test)]
 mod grad_check;
 pub mod infer;
+pub mod kind_cache;
 pub mod lstm;
 pub(crate) mod lstm_cell;
 pub mod lstm_grad;

@@ -6,17 +6,18 @@
 //! in the song (`L` tokens, at most [`MAX_ORDER`]), and predicts what followed its earlier
 //! occurrences, in proportion to how often each token followed; it predicts the same from the
 //! shorter runs of `L/2`, `L/4`, `L/8` and 1 tokens (more occurrences, less context). The
-//! mixture is `p = w_0 p_model + w_1 p_L + ... + w_5 p_1`, where the weights depend on how long
-//! the match is and on whether its occurrences agree ([`CacheWeights`], fitted by EM on the
+//! cache also predicts each kind of token from the song's earlier tokens of that kind
+//! ([`super::kind_cache`]). The mixture is `p = w_0 p_model + w_1 p_L + ... + w_5 p_1 + w_6
+//! p_kind0 + ... + w_9 p_kind3`, where the weights depend on how long the match is and on
+//! whether its occurrences agree ([`super::cache_weights::CacheWeights`], fitted by EM on the
 //! valid split). Every part is a distribution over the vocabulary and the weights sum to 1, so
 //! the mixture is one too: its NLL is a likelihood like any model's. This is Grave, Joulin and Usunier's continuous cache ("Improving neural
 //! language models with a continuous cache", ICLR 2017) with exact-match contexts in place of
 //! hidden-state similarity.
 
-use crate::error::{Error, Result};
-use serde::{Deserialize, Serialize};
+use super::kind_cache::{Followers, KindCache, KIND_ORDERS};
+use crate::learn::data::coding::KINDS;
 use std::collections::HashMap;
-use std::path::Path;
 
 /// The longest match the cache tracks, in tokens (about 2 s of music).
 pub const MAX_ORDER: usize = 64;
@@ -24,15 +25,26 @@ pub const MAX_ORDER: usize = 64;
 /// Upper ends of the match-length classes that get a weight of their own.
 const ORDER_CLASSES: [usize; 12] = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, MAX_ORDER];
 
-/// The cache's predictions: from the longest match and from shorter ones.
+/// The cache's predictions from the whole stream: from the longest match and from shorter ones.
 pub const PARTS: usize = 5;
 
-/// The file a model folder keeps its fitted weights in.
-pub const FILE_NAME: &str = "song_cache.json";
+/// The parts of the mixture: the model, the stream parts, the per-kind parts.
+pub const COMPONENTS: usize = 1 + PARTS + KIND_ORDERS;
 
-/// The longest match length of class `class` ([`CachePrediction::class`]).
+/// The classes of predictions with weights of their own: by match length and agreement, and
+/// one for no match at all ([`NO_MATCH`]).
+pub const CLASSES: usize = 2 * ORDER_CLASSES.len() + 1;
+
+/// The class of a token whose previous token never occurred before in the song.
+pub const NO_MATCH: usize = CLASSES - 1;
+
+/// The longest match length of class `class` ([`CachePrediction::class`]; 0 for
+/// [`NO_MATCH`]).
 pub fn class_max_order(class: usize) -> usize {
-    ORDER_CLASSES[(class / 2).min(ORDER_CLASSES.len() - 1)]
+    match class {
+        NO_MATCH => 0,
+        c => ORDER_CLASSES[c / 2],
+    }
 }
 
 /// What followed earlier occurrences of one run of tokens.
@@ -79,7 +91,7 @@ impl CachePrediction {
         self.parts[0].counts.len() == 1
     }
 
-    /// The index of its weights in [`CacheWeights::weights`].
+    /// The index of its weights in [`super::cache_weights::CacheWeights::weights`].
     pub fn class(&self) -> usize {
         let order = ORDER_CLASSES
             .iter()
@@ -89,10 +101,11 @@ impl CachePrediction {
     }
 }
 
-/// A song's tokens so far and the positions that continue its matches.
+/// A song's tokens so far, the positions that continue its matches, and its per-kind streams.
 #[derive(Debug, Clone, Default)]
 pub struct SongCache {
     tokens: Vec<u16>,
+    kinds: KindCache,
     /// For each token, the positions right after each of its occurrences.
     after: HashMap<u16, Vec<u32>>,
     /// `matches[k - 1]`: positions `j` whose `k` tokens before equal the song's last `k`.
@@ -123,6 +136,7 @@ impl SongCache {
             }
         }
         self.matches = next;
+        self.kinds.push(token);
         self.tokens.push(token);
         self.after
             .entry(token)
@@ -148,6 +162,14 @@ impl SongCache {
         })
     }
 
+    /// What the cache predicts for the next token, ready to give each token's parts.
+    pub fn view(&self) -> CacheView<'_> {
+        CacheView {
+            prediction: self.predict(),
+            tables: self.kinds.tables(),
+        }
+    }
+
     /// What followed the earlier occurrences of the song's last `order` tokens.
     fn continuations(&self, order: usize) -> Continuations {
         let positions = &self.matches[order - 1];
@@ -167,152 +189,32 @@ impl SongCache {
     }
 }
 
-/// The mixing weights of the model and the cache's parts for each class of prediction
-/// ([`CachePrediction::class`]): `weights[class][0]` the model's, `[1..]` the parts', summing
-/// to 1.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CacheWeights {
-    pub weights: Vec<[f64; PARTS + 1]>,
-    /// How the weights were fitted (the data and the model's NLL with and without the cache).
-    #[serde(default)]
-    pub fitted_on: String,
+/// The cache's prediction of the next token: the stream parts and the per-kind tables.
+pub struct CacheView<'a> {
+    pub prediction: Option<CachePrediction>,
+    tables: [[Option<&'a Followers>; KIND_ORDERS]; KINDS],
 }
 
-/// One token of a fitting set: the model's probability, the cache parts', and the class.
-#[derive(Debug, Clone, Copy)]
-pub struct FitToken {
-    pub model: f64,
-    pub cache: [f64; PARTS],
-    pub class: usize,
-}
-
-impl FitToken {
-    fn parts(&self) -> [f64; PARTS + 1] {
-        let mut p = [self.model; PARTS + 1];
-        p[1..].copy_from_slice(&self.cache);
-        p
-    }
-}
-
-impl CacheWeights {
-    /// The number of classes.
-    pub fn classes() -> usize {
-        2 * ORDER_CLASSES.len()
+impl CacheView<'_> {
+    /// The class of the prediction.
+    pub fn class(&self) -> usize {
+        self.prediction.as_ref().map_or(NO_MATCH, |p| p.class())
     }
 
-    /// No cache (the model alone in every class).
-    pub fn none() -> CacheWeights {
-        let mut alone = [0.0; PARTS + 1];
-        alone[0] = 1.0;
-        CacheWeights {
-            weights: vec![alone; Self::classes()],
-            fitted_on: String::new(),
+    /// The probability of `token` under each part but the model's (`COMPONENTS - 1`), given
+    /// the model's probability of it and its share of each kind.
+    pub fn parts(&self, token: u16, model: f64, kind_mass: &[f64; KINDS]) -> [f64; COMPONENTS - 1] {
+        let mut out = [0.0; COMPONENTS - 1];
+        if let Some(p) = &self.prediction {
+            out[..PARTS].copy_from_slice(&p.probs(token));
         }
-    }
-
-    /// `ln p(token)` of the mixture, given the model's `ln p(token)`.
-    pub fn mix_log_prob(
-        &self,
-        model_log_prob: f64,
-        p: Option<&CachePrediction>,
-        token: u16,
-    ) -> f64 {
-        let Some(p) = p else {
-            return model_log_prob;
-        };
-        let w = &self.weights[p.class()];
-        let cache: f64 = p.probs(token).iter().zip(&w[1..]).map(|(p, w)| p * w).sum();
-        (w[0] * model_log_prob.exp() + cache).ln()
-    }
-
-    /// The weights maximising the mixture's likelihood of `tokens` under a weak prior (EM,
-    /// `rounds` rounds from equal weights). The prior, one pseudo-token per part and class,
-    /// keeps a class seen a few times near equal weights and every weight above 0: the model
-    /// always keeps a share for what the song has not played. A class never seen is the
-    /// model alone.
-    pub fn fit(tokens: &[FitToken], rounds: usize) -> CacheWeights {
-        let n = Self::classes();
-        let mut w = vec![[1.0 / (PARTS + 1) as f64; PARTS + 1]; n];
-        let mut seen = vec![0usize; n];
-        tokens.iter().for_each(|t| seen[t.class] += 1);
-        for _ in 0..rounds {
-            let mut resp = vec![[1.0; PARTS + 1]; n];
-            for t in tokens {
-                let parts = t.parts();
-                let wk = &w[t.class];
-                let total: f64 = parts.iter().zip(wk).map(|(p, w)| p * w).sum();
-                if total > 0.0 {
-                    for i in 0..=PARTS {
-                        resp[t.class][i] += wk[i] * parts[i] / total;
-                    }
-                }
-            }
-            for k in 0..n {
-                let sum: f64 = resp[k].iter().sum();
-                w[k] = resp[k].map(|r| r / sum);
-            }
-        }
-        for k in (0..n).filter(|&k| seen[k] == 0) {
-            w[k] = Self::none().weights[k];
-        }
-        CacheWeights {
-            weights: w,
-            fitted_on: String::new(),
-        }
-    }
-
-    /// Mean NLL per token of the mixture on `tokens`.
-    pub fn mean_nll(&self, tokens: &[FitToken]) -> f64 {
-        let total: f64 = tokens
-            .iter()
-            .map(|t| {
-                let p: f64 = t
-                    .parts()
-                    .iter()
-                    .zip(&self.weights[t.class])
-                    .map(|(p, w)| p * w)
-                    .sum();
-                -p.ln()
-            })
-            .sum();
-        total / tokens.len().max(1) as f64
-    }
-
-    /// `dir/song_cache.json` if the folder has one.
-    pub fn load(dir: &Path) -> Result<Option<CacheWeights>> {
-        let path = dir.join(FILE_NAME);
-        if !path.exists() {
-            return Ok(None);
-        }
-        let refit = |what: String| {
-            Error::format(
-                &path,
-                format!(
-                    "{what}; refit it with `nesmm fit-cache --model {}`",
-                    dir.display()
-                ),
-            )
-        };
-        let bytes = crate::io::read_file(&path)?;
-        let w: CacheWeights = serde_json::from_slice(&bytes)
-            .map_err(|e| refit(format!("not song cache weights ({e})")))?;
-        let valid = |w: &[f64; PARTS + 1]| {
-            w.iter().all(|x| (0.0..=1.0).contains(x)) && (w.iter().sum::<f64>() - 1.0).abs() < 1e-6
-        };
-        if w.weights.len() != Self::classes() || !w.weights.iter().all(valid) {
-            return Err(refit(format!(
-                "needs {} classes of {} weights in [0, 1] summing to 1",
-                Self::classes(),
-                PARTS + 1
-            )));
-        }
-        Ok(Some(w))
-    }
-
-    /// Writes `dir/song_cache.json` (atomically).
-    pub fn save(&self, dir: &Path) -> Result<()> {
-        let json = serde_json::to_string_pretty(self).expect("plain data");
-        crate::io::write_atomic(dir.join(FILE_NAME), json.as_bytes())
+        out[PARTS..].copy_from_slice(&KindCache::probs_from(
+            &self.tables,
+            token,
+            model,
+            kind_mass,
+        ));
+        out
     }
 }
 
@@ -393,43 +295,5 @@ mod tests {
             }
         }
         assert!(long_matches > 20, "{long_matches}");
-    }
-
-    #[test]
-    fn em_trusts_the_cache_where_it_is_right_and_the_mixture_never_loses() {
-        // Class 23 (long unanimous matches): the longest match is right 90% of the time, the
-        // one-token part never; the model gives the token 0.1. Class 0: the cache never right.
-        let mut tokens = Vec::new();
-        for i in 0..1000 {
-            let hit = if i % 10 == 0 { 0.0 } else { 1.0 };
-            tokens.push(FitToken {
-                model: 0.1,
-                cache: [hit, hit, 0.0, 0.0, 0.0],
-                class: 23,
-            });
-            tokens.push(FitToken {
-                model: 0.2,
-                cache: [0.0; PARTS],
-                class: 0,
-            });
-        }
-        let w = CacheWeights::fit(&tokens, 50);
-        let long = w.weights[23];
-        assert!(long[1] + long[2] > 0.85, "{long:?}");
-        assert!(long[3] < 0.01 && long[5] < 0.01, "{long:?}");
-        assert!(w.weights[0][0] > 0.99, "{:?}", w.weights[0]);
-        assert_eq!(w.weights[5], CacheWeights::none().weights[5]);
-        for k in 0..CacheWeights::classes() {
-            assert!((w.weights[k].iter().sum::<f64>() - 1.0).abs() < 1e-9);
-        }
-        assert!(w.mean_nll(&tokens) < CacheWeights::none().mean_nll(&tokens) - 0.5);
-        // The mixture of one prediction, from its parts.
-        let c = cache_of(&[4, 9, 9, 4, 9, 9, 4, 9]);
-        let p = c.predict().unwrap();
-        assert_eq!(p.order(), 5);
-        let mixed = w.mix_log_prob(0.1f64.ln(), Some(&p), 9).exp();
-        let wk = w.weights[p.class()];
-        let want = wk[0] * 0.1 + (1..=PARTS).map(|i| wk[i] * p.probs(9)[i - 1]).sum::<f64>();
-        assert!((mixed - want).abs() < 1e-12);
     }
 }

@@ -9,8 +9,8 @@
 //! drawn as the model says (at the temperature), what it plays is truncated.
 
 use super::transformer_sample::SampleOptions;
-use crate::learn::data::events::{Event, EventVocab};
-use crate::learn::data::expressive_events::ExpressiveVocab;
+use crate::learn::data::coding::{kind, KINDS};
+use crate::learn::data::events::EventVocab;
 use rand::rngs::StdRng;
 use rand::Rng;
 
@@ -19,7 +19,8 @@ use rand::Rng;
 pub enum Truncation {
     /// Over all tokens at once.
     Global,
-    /// Within each kind of token ([`kind`]), each kind keeping its share.
+    /// Within each kind of token ([`kind`]: each voice's note-ons, the note-offs, the waits, ...),
+    /// each kind keeping its share.
     PerKind,
 }
 
@@ -30,23 +31,6 @@ impl Truncation {
             "per-kind" => Some(Truncation::PerKind),
             _ => None,
         }
-    }
-}
-
-/// The number of kinds.
-const KINDS: usize = 8;
-
-/// A token's kind: the note-ons of P1, P2, TR, NO (0-3), note-offs (4), waits (5), START and
-/// END (6), velocity and timbre (7).
-pub fn kind(t: u16) -> usize {
-    if ExpressiveVocab::is_dynamics(t) {
-        return 7;
-    }
-    match EventVocab::event(t) {
-        Some(Event::NoteOn(v, _)) => v.index(),
-        Some(Event::NoteOff(_)) => 4,
-        Some(Event::Wait(_)) => 5,
-        _ => 6,
     }
 }
 
@@ -126,6 +110,7 @@ pub fn draw(logits: &mut [f32], o: &SampleOptions, end_allowed: bool, rng: &mut 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::learn::data::events::Event;
     use crate::score::Voice;
     use rand::SeedableRng;
 
