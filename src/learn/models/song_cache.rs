@@ -11,9 +11,11 @@
 //! p_kind0 + ... + w_9 p_kind3`, where the weights depend on how long the match is and on
 //! whether its occurrences agree ([`super::cache_weights::CacheWeights`], fitted by EM on the
 //! valid split). Every part is a distribution over the vocabulary and the weights sum to 1, so
-//! the mixture is one too: its NLL is a likelihood like any model's. This is Grave, Joulin and Usunier's continuous cache ("Improving neural
-//! language models with a continuous cache", ICLR 2017) with exact-match contexts in place of
-//! hidden-state similarity.
+//! the mixture is one too: its NLL is a likelihood like any model's.
+//!
+//! This is Grave, Joulin and Usunier's continuous cache ("Improving neural language models with
+//! a continuous cache", ICLR 2017) with exact-match contexts in place of hidden-state
+//! similarity, and per-kind n-grams in the manner of PPM.
 
 use super::kind_cache::{Followers, KindCache, KIND_ORDERS};
 use crate::learn::data::coding::KINDS;
