@@ -47,7 +47,7 @@ pub struct GenerateArgs {
     /// Transformer: where top-k and top-p cut: `global` (over all tokens, as LakhNES) or
     /// `per-kind` (within each voice's note-ons, the note-offs, the waits: every kind keeps its
     /// share, so no voice is starved).
-    #[arg(long, default_value = "global", value_parser = parse_truncation)]
+    #[arg(long, default_value = "global")]
     pub truncation: nesmm::learn::sample::draw::Truncation,
     /// Transformer: tokens the model attends to (a sliding window) [default: its training
     /// context].
@@ -202,9 +202,4 @@ pub(crate) fn write_all(
         );
     }
     Ok(())
-}
-
-fn parse_truncation(s: &str) -> Result<nesmm::learn::sample::draw::Truncation, String> {
-    nesmm::learn::sample::draw::Truncation::parse(s)
-        .ok_or_else(|| format!("'{s}' is not a truncation: use per-kind or global"))
 }

@@ -71,7 +71,7 @@ pub struct StatsArgs {
     /// Transformer: where top-k and top-p cut: `global` (over all tokens, as LakhNES) or
     /// `per-kind` (within each voice's note-ons, the note-offs, the waits: every kind keeps its
     /// share, so no voice is starved).
-    #[arg(long, default_value = "global", value_parser = parse_truncation)]
+    #[arg(long, default_value = "global")]
     pub truncation: nesmm::learn::sample::draw::Truncation,
     /// Transformer: sample from the model alone, without the song cache of its folder.
     #[arg(long)]
@@ -292,9 +292,4 @@ fn write_json(
     let text = serde_json::to_string_pretty(&json)?;
     nesmm::io::write_atomic(path, text.as_bytes())?;
     Ok(())
-}
-
-fn parse_truncation(s: &str) -> Result<nesmm::learn::sample::draw::Truncation, String> {
-    nesmm::learn::sample::draw::Truncation::parse(s)
-        .ok_or_else(|| format!("'{s}' is not a truncation: use per-kind or global"))
 }

@@ -6,6 +6,7 @@ use crate::learn::data::coding::{kind, Coding, KINDS};
 use crate::learn::models::cache_weights::{CacheWeights, FitToken};
 use crate::learn::models::kind_cache::kind_masses;
 use crate::learn::models::song_cache::SongCache;
+use crate::learn::models::transformer_decoder::softmax;
 use crate::score::Frame;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -20,6 +21,14 @@ pub trait KindScorer: EventScorer {
     fn scores(&self, tokens: &[u16]) -> Vec<TokenScore>;
 }
 
+// The Transformer's one pass over a song: its log-probabilities are the first half of its
+// scores (here rather than in event_eval, which this module builds on).
+impl EventScorer for TransformerScorer<'_> {
+    fn log_probs(&self, tokens: &[u16]) -> Vec<f64> {
+        self.scores(tokens).iter().map(|s| s.0).collect()
+    }
+}
+
 impl KindScorer for TransformerScorer<'_> {
     fn scores(&self, tokens: &[u16]) -> Vec<TokenScore> {
         let mut state = self.decoder.start(self.window);
@@ -27,10 +36,7 @@ impl KindScorer for TransformerScorer<'_> {
         let mut out = Vec::with_capacity(tokens.len());
         for w in tokens.windows(2) {
             self.decoder.step(&mut state, w[0], &mut logits);
-            let max = logits.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
-            let mut probs: Vec<f64> = logits.iter().map(|&v| ((v - max) as f64).exp()).collect();
-            let sum: f64 = probs.iter().sum();
-            probs.iter_mut().for_each(|p| *p /= sum);
+            let probs = softmax(&logits);
             out.push((probs[w[1] as usize].ln(), kind_masses(&probs)));
         }
         out

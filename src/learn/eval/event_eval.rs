@@ -10,7 +10,7 @@ use crate::learn::data::coding::{self, Coding};
 use crate::learn::data::events::EventVocab;
 use crate::learn::data::expressive_events::ExpressiveVocab;
 use crate::learn::models::event_ngram::EventNGram;
-use crate::learn::models::transformer_decoder::{log_prob, Decoder};
+use crate::learn::models::transformer_decoder::Decoder;
 use crate::score::{Frame, NESMDB_RATE};
 use serde::{Deserialize, Serialize};
 
@@ -24,19 +24,6 @@ pub trait EventScorer: Sync {
 pub struct TransformerScorer<'a> {
     pub decoder: &'a Decoder,
     pub window: usize,
-}
-
-impl EventScorer for TransformerScorer<'_> {
-    fn log_probs(&self, tokens: &[u16]) -> Vec<f64> {
-        let mut state = self.decoder.start(self.window);
-        let mut logits = Vec::new();
-        let mut out = Vec::with_capacity(tokens.len());
-        for w in tokens.windows(2) {
-            self.decoder.step(&mut state, w[0], &mut logits);
-            out.push(log_prob(&logits, w[1] as usize));
-        }
-        out
-    }
 }
 
 /// Every token of a coding equally likely (START excluded).

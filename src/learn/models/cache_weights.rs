@@ -190,4 +190,43 @@ mod tests {
         assert!((w.mix(&t) - want).abs() < 1e-12);
         assert_eq!(PARTS + 5, COMPONENTS);
     }
+
+    #[test]
+    fn the_whole_vocabulary_mix_of_sampling_is_every_tokens_mix_of_scoring() {
+        use crate::learn::data::coding::Coding;
+        use crate::learn::models::kind_cache::kind_masses;
+        let vocab = Coding::Notes.vocab();
+        let (mut c, mut x) = (SongCache::new(), 11u32);
+        let mut next = || {
+            x = x.wrapping_mul(1103515245).wrapping_add(12345);
+            x >> 16
+        };
+        for i in 0..200 {
+            // A riff over a few tokens of several kinds, now and then another token.
+            let t = match next() % 5 {
+                0 => 1 + (next() as usize % (vocab - 1)) as u16,
+                _ => [40u16, 7, 300, 7, 41, 355, 120][i % 7],
+            };
+            c.push(t);
+        }
+        let view = c.view();
+        let model: Vec<f64> = (0..vocab).map(|_| 1.0 + (next() % 9) as f64).collect();
+        let z: f64 = model.iter().sum();
+        let model: Vec<f64> = model.iter().map(|p| p / z).collect();
+        let mass = kind_masses(&model);
+        let mut w = CacheWeights::none();
+        let mut draw = [0.0; COMPONENTS];
+        draw.iter_mut().for_each(|d| *d = 1.0 + (next() % 5) as f64);
+        let s: f64 = draw.iter().sum();
+        w.weights[view.class()] = draw.map(|d| d / s);
+        let mixed = view.mix(&w.weights[view.class()], &model, &mass);
+        for (t, &got) in mixed.iter().enumerate() {
+            let want = w.mix(&FitToken::new(&view, t as u16, model[t], &mass));
+            assert!(
+                (got - want).abs() < 1e-12,
+                "token {t}: {got} against {want}"
+            );
+        }
+        assert!((mixed.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+    }
 }

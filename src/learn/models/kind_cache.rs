@@ -17,14 +17,15 @@ use std::collections::HashMap;
 pub const KIND_ORDERS: usize = 4;
 
 /// Counts of the tokens that followed one context.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Followers {
     pub counts: Vec<(u16, u32)>,
     pub total: u32,
 }
 
 impl Followers {
-    fn add(&mut self, t: u16) {
+    /// Counts one more `t`.
+    pub fn add(&mut self, t: u16) {
         match self.counts.iter_mut().find(|(u, _)| *u == t) {
             Some((_, c)) => *c += 1,
             None => self.counts.push((t, 1)),
@@ -103,6 +104,35 @@ impl KindCache {
     ) -> [f64; KIND_ORDERS] {
         let k = kind(t);
         tables[k].map(|f| f.map_or(model, |f| kind_mass[k] * f.share(t)))
+    }
+}
+
+/// Adds `weights[n]` times part `n`'s distribution over the whole vocabulary to `out`:
+/// [`KindCache::probs_from`] for every token at once, in one pass over the vocabulary and the
+/// followers (sampling needs every token's probability).
+pub fn add_parts(
+    tables: &[[Option<&Followers>; KIND_ORDERS]; KINDS],
+    weights: &[f64; KIND_ORDERS],
+    probs: &[f64],
+    kind_mass: &[f64; KINDS],
+    out: &mut [f64],
+) {
+    for (t, (o, &p)) in out.iter_mut().zip(probs).enumerate() {
+        let k = kind(t as u16);
+        let missing: f64 = (0..KIND_ORDERS)
+            .filter(|&n| tables[k][n].is_none())
+            .map(|n| weights[n])
+            .sum();
+        *o += missing * p;
+    }
+    for (k, parts) in tables.iter().enumerate() {
+        for (f, w) in parts.iter().zip(weights) {
+            if let Some(f) = f {
+                for &(t, c) in &f.counts {
+                    out[t as usize] += w * kind_mass[k] * c as f64 / f.total as f64;
+                }
+            }
+        }
     }
 }
 

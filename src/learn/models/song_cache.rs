@@ -17,7 +17,7 @@
 //! a continuous cache", ICLR 2017) with exact-match contexts in place of hidden-state
 //! similarity, and per-kind n-grams in the manner of PPM.
 
-use super::kind_cache::{Followers, KindCache, KIND_ORDERS};
+use super::kind_cache::{self, Followers, KindCache, KIND_ORDERS};
 use crate::learn::data::coding::KINDS;
 use std::collections::HashMap;
 
@@ -55,17 +55,13 @@ pub struct Continuations {
     /// The run's length.
     pub order: usize,
     /// Each token that followed it, and how often.
-    pub counts: Vec<(u16, u32)>,
-    pub total: u32,
+    pub followers: Followers,
 }
 
 impl Continuations {
     /// The probability of `token`.
     pub fn prob(&self, token: u16) -> f64 {
-        self.counts
-            .iter()
-            .find(|(t, _)| *t == token)
-            .map_or(0.0, |&(_, c)| c as f64 / self.total as f64)
+        self.followers.share(token)
     }
 }
 
@@ -90,7 +86,7 @@ impl CachePrediction {
 
     /// Whether every earlier occurrence of the longest match was followed by the same token.
     pub fn unanimous(&self) -> bool {
-        self.parts[0].counts.len() == 1
+        self.parts[0].followers.counts.len() == 1
     }
 
     /// The index of its weights in [`super::cache_weights::CacheWeights::weights`].
@@ -174,20 +170,11 @@ impl SongCache {
 
     /// What followed the earlier occurrences of the song's last `order` tokens.
     fn continuations(&self, order: usize) -> Continuations {
-        let positions = &self.matches[order - 1];
-        let mut counts: Vec<(u16, u32)> = Vec::new();
-        for &j in positions {
-            let t = self.tokens[j as usize];
-            match counts.iter_mut().find(|(u, _)| *u == t) {
-                Some((_, c)) => *c += 1,
-                None => counts.push((t, 1)),
-            }
+        let mut followers = Followers::default();
+        for &j in &self.matches[order - 1] {
+            followers.add(self.tokens[j as usize]);
         }
-        Continuations {
-            order,
-            total: positions.len() as u32,
-            counts,
-        }
+        Continuations { order, followers }
     }
 }
 
@@ -216,6 +203,29 @@ impl CacheView<'_> {
             model,
             kind_mass,
         ));
+        out
+    }
+
+    /// The mixture by `weights` (this prediction's class's, [`Self::class`]) of the model's
+    /// `probs` and the cache's parts, over the whole vocabulary: for each token the same sum
+    /// as [`super::cache_weights::CacheWeights::mix`] of its [`Self::parts`], built from the
+    /// parts' followers instead of token by token.
+    pub fn mix(
+        &self,
+        weights: &[f64; COMPONENTS],
+        probs: &[f64],
+        kind_mass: &[f64; KINDS],
+    ) -> Vec<f64> {
+        let mut out: Vec<f64> = probs.iter().map(|p| weights[0] * p).collect();
+        if let Some(p) = &self.prediction {
+            for (part, w) in p.parts.iter().zip(&weights[1..]) {
+                for &(t, c) in &part.followers.counts {
+                    out[t as usize] += w * c as f64 / part.followers.total as f64;
+                }
+            }
+        }
+        let kind_weights: &[f64; KIND_ORDERS] = weights[1 + PARTS..].try_into().expect("sizes");
+        kind_cache::add_parts(&self.tables, kind_weights, probs, kind_mass, &mut out);
         out
     }
 }
@@ -252,7 +262,7 @@ mod tests {
         let p = c.predict().unwrap();
         // "2 3" ended the song; "1 2 3" does not (it is "7 2 3"); "2 3" was followed by 9 and 7.
         assert_eq!(p.order(), 2);
-        assert_eq!(p.parts[0].total, 2);
+        assert_eq!(p.parts[0].followers.total, 2);
         let probs = p.probs(9);
         assert!((probs[0] - 0.5).abs() < 1e-12 && (p.probs(7)[0] - 0.5).abs() < 1e-12);
         assert_eq!(p.probs(3), [0.0; PARTS]);
@@ -290,10 +300,10 @@ mod tests {
             assert_eq!(Some(p.order()), longest, "after token {i}");
             long_matches += usize::from(p.order() > 16);
             for part in &p.parts {
-                let mut got = part.counts.clone();
+                let mut got = part.followers.counts.clone();
                 got.sort();
                 assert_eq!(got, followers(song, part.order), "after token {i}");
-                assert_eq!(part.total, got.iter().map(|c| c.1).sum::<u32>());
+                assert_eq!(part.followers.total, got.iter().map(|c| c.1).sum::<u32>());
             }
         }
         assert!(long_matches > 20, "{long_matches}");

@@ -254,6 +254,15 @@ impl Decoder {
     }
 }
 
+/// The probabilities of `logits` (a softmax, in f64).
+pub fn softmax(logits: &[f32]) -> Vec<f64> {
+    let max = logits.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
+    let mut probs: Vec<f64> = logits.iter().map(|&v| ((v - max) as f64).exp()).collect();
+    let sum: f64 = probs.iter().sum();
+    probs.iter_mut().for_each(|p| *p /= sum);
+    probs
+}
+
 /// Natural-log softmax of `logits` at `target`.
 pub fn log_prob(logits: &[f32], target: usize) -> f64 {
     let max = logits.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));

@@ -24,12 +24,14 @@ pub enum Truncation {
     PerKind,
 }
 
-impl Truncation {
-    pub fn parse(s: &str) -> Option<Truncation> {
+impl std::str::FromStr for Truncation {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Truncation, String> {
         match s {
-            "global" => Some(Truncation::Global),
-            "per-kind" => Some(Truncation::PerKind),
-            _ => None,
+            "global" => Ok(Truncation::Global),
+            "per-kind" => Ok(Truncation::PerKind),
+            _ => Err(format!("'{s}' is not a truncation: use per-kind or global")),
         }
     }
 }

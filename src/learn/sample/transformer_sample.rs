@@ -9,10 +9,10 @@ use crate::error::{Error, Result};
 use crate::learn::data::coding::Coding;
 use crate::learn::data::events::EventVocab;
 use crate::learn::data::expressive_events::Grammar;
-use crate::learn::models::cache_weights::{CacheWeights, FitToken};
+use crate::learn::models::cache_weights::CacheWeights;
 use crate::learn::models::kind_cache::kind_masses;
 use crate::learn::models::song_cache::SongCache;
-use crate::learn::models::transformer_decoder::{log_prob, DecodeState, Decoder};
+use crate::learn::models::transformer_decoder::{log_prob, softmax, DecodeState, Decoder};
 pub use crate::learn::sample::draw::{draw, Truncation};
 use crate::score::{Frame, Score, NESMDB_RATE};
 use rand::rngs::StdRng;
@@ -105,15 +105,11 @@ impl SampleOptions {
 
 /// Replaces `logits` by the log-probabilities of the model mixed with the cache.
 fn mix_cache(logits: &mut [f32], weights: &CacheWeights, cache: &SongCache) {
-    let max = logits.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
-    let mut probs: Vec<f64> = logits.iter().map(|&v| ((v - max) as f64).exp()).collect();
-    let sum: f64 = probs.iter().sum();
-    probs.iter_mut().for_each(|q| *q /= sum);
-    let mass = kind_masses(&probs);
+    let probs = softmax(logits);
     let view = cache.view();
-    for (t, l) in logits.iter_mut().enumerate() {
-        let token = FitToken::new(&view, t as u16, probs[t], &mass);
-        *l = weights.mix(&token).ln() as f32;
+    let mixed = view.mix(&weights.weights[view.class()], &probs, &kind_masses(&probs));
+    for (l, q) in logits.iter_mut().zip(mixed) {
+        *l = q.ln() as f32;
     }
 }
 
